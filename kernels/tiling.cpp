@@ -1,0 +1,198 @@
+#include "kernels/tiling.h"
+
+#include <algorithm>
+#include <sstream>
+
+namespace tilesim::kernels {
+
+using sim::Tensor;
+
+SoftmaxShape softmax_shape(const Problem& p, const sim::HardwareSpec& hw) {
+    const auto e = static_cast<std::int64_t>(sim::dtype_bytes(p.dtype));
+    SoftmaxShape s;
+    const std::int64_t rows = hw.sram_bytes / (p.N * e);
+    if (rows >= 1) {
+        s.one_pass = true;
+        s.rows = std::min(rows, p.N);
+    } else {
+        // A row of S does not fit: stream it in chunks, once for (m, l), once more to write P.
+        s.one_pass = false;
+        s.chunk = std::max<std::int64_t>(1, hw.sram_bytes / e);
+    }
+    return s;
+}
+
+std::vector<std::vector<BufferSpec>> working_sets(AlgorithmId alg, const Problem& p, std::int64_t B_r,
+                                                  std::int64_t B_c, const sim::HardwareSpec& hw) {
+    // A ragged problem (N < block) never holds more rows than exist.
+    const std::int64_t br = std::min(B_r, p.N);
+    const std::int64_t bc = std::min(B_c, p.N);
+    const std::int64_t d = p.d;
+    switch (alg) {
+        case AlgorithmId::standard: {
+            const SoftmaxShape sm = softmax_shape(p, hw);
+            std::vector<BufferSpec> softmax;
+            if (sm.one_pass) {
+                softmax.push_back({Tensor::S, sm.rows, p.N, "S rows (softmax)"});
+            } else {
+                softmax.push_back({Tensor::S, 1, sm.chunk, "S row chunk (softmax)"});
+            }
+            return {{{Tensor::Q, br, d, "Q_i (B_r x d)"},
+                     {Tensor::K, bc, d, "K_j (B_c x d)"},
+                     {Tensor::S, br, bc, "S_ij (B_r x B_c)"}},
+                    softmax,
+                    {{Tensor::P, br, bc, "P_ij (B_r x B_c)"},
+                     {Tensor::V, bc, d, "V_j (B_c x d)"},
+                     {Tensor::O, br, d, "O_i (B_r x d)"}}};
+        }
+        case AlgorithmId::flash:
+        case AlgorithmId::flash2:
+            return {{{Tensor::K, bc, d, "K_j (B_c x d)"},
+                     {Tensor::V, bc, d, "V_j (B_c x d)"},
+                     {Tensor::Q, br, d, "Q_i (B_r x d)"},
+                     {Tensor::O, br, d, "O_i (B_r x d)"},
+                     {Tensor::S, br, bc, "S_ij/P_ij (B_r x B_c)"},
+                     {Tensor::l, br, 1, "l_i (B_r, fp32)"},
+                     {Tensor::m, br, 1, "m_i (B_r, fp32)"}}};
+    }
+    return {};
+}
+
+std::int64_t working_set_bytes(AlgorithmId alg, const Problem& p, std::int64_t B_r, std::int64_t B_c,
+                               const sim::HardwareSpec& hw) {
+    std::int64_t worst = 0;
+    for (const auto& pass : working_sets(alg, p, B_r, B_c, hw)) {
+        std::int64_t bytes = 0;
+        for (const auto& b : pass) {
+            bytes += b.rows * b.cols * static_cast<std::int64_t>(sim::element_bytes(b.tensor, p.dtype));
+        }
+        worst = std::max(worst, bytes);
+    }
+    return worst;
+}
+
+namespace {
+
+bool fits(AlgorithmId alg, const Problem& p, std::int64_t B_r, std::int64_t B_c, const sim::HardwareSpec& hw) {
+    return working_set_bytes(alg, p, B_r, B_c, hw) <= hw.sram_bytes;
+}
+
+// Largest value v in [1, hi] with ok(v), or 0 (fit is monotone in each block size).
+template <class F>
+std::int64_t largest_fitting(std::int64_t hi, F ok) {
+    std::int64_t lo = 0;
+    while (lo < hi) {
+        const std::int64_t mid = lo + (hi - lo + 1) / 2;
+        if (ok(mid)) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    return lo;
+}
+
+std::string describe(AlgorithmId alg, const Problem& p, std::int64_t B_r, std::int64_t B_c,
+                     const sim::HardwareSpec& hw) {
+    std::ostringstream os;
+    std::int64_t worst = -1;
+    for (const auto& pass : working_sets(alg, p, B_r, B_c, hw)) {
+        std::int64_t bytes = 0;
+        std::ostringstream parts;
+        for (const auto& b : pass) {
+            const std::int64_t nb = b.rows * b.cols * static_cast<std::int64_t>(sim::element_bytes(b.tensor, p.dtype));
+            bytes += nb;
+            if (parts.tellp() > 0) parts << " + ";
+            parts << b.what << " " << b.rows << "x" << b.cols << " = " << nb << " B";
+        }
+        if (bytes > worst) {
+            worst = bytes;
+            os.str("");
+            os << parts.str() << " = " << bytes << " B";
+        }
+    }
+    return os.str();
+}
+
+}  // namespace
+
+Tiling resolve_tiling(AlgorithmId alg, const Problem& p, const TilingRequest& req, const sim::HardwareSpec& hw,
+                      sim::FitStatus* status) {
+    Tiling t;
+    sim::FitStatus st = sim::FitStatus::fits();
+    const auto e = static_cast<std::int64_t>(sim::dtype_bytes(p.dtype));
+    const std::int64_t M = hw.sram_bytes / e;  // SRAM capacity in elements: the paper's M
+    std::ostringstream note;
+    if (M < 1 || p.N < 1 || p.d < 1) {
+        st = sim::FitStatus::fails("SRAM holds " + std::to_string(hw.sram_bytes) + " B, less than one element",
+                                   "raise sram_bytes", e, hw.sram_bytes);
+        if (status != nullptr) *status = st;
+        return t;
+    }
+    const std::int64_t rule = ceil_div(M, 4 * p.d);
+    const std::int64_t small = std::min(rule, p.d);
+    const bool q_resident = alg == AlgorithmId::flash2;
+    const std::int64_t rule_r = q_resident ? rule : small;
+    const std::int64_t rule_c = q_resident ? small : rule;
+    const bool auto_r = req.B_r <= 0;
+    const bool auto_c = req.B_c <= 0;
+    t.B_r = auto_r ? rule_r : req.B_r;
+    t.B_c = auto_c ? rule_c : req.B_c;
+    if (auto_r || auto_c) {
+        note << "paper's rule with M = " << M << " elements: ceil(M/4d) = " << rule;
+    } else {
+        note << "explicit";
+    }
+    if (t.B_r > p.N || t.B_c > p.N) {
+        note << "; clamped to N = " << p.N;
+        t.B_r = std::min(t.B_r, p.N);
+        t.B_c = std::min(t.B_c, p.N);
+    }
+    if (!fits(alg, p, t.B_r, t.B_c, hw)) {
+        const std::string over = describe(alg, p, t.B_r, t.B_c, hw);
+        // Shrink only what the rule chose: the larger (resident-side) block first, then the other.
+        const std::int64_t before_r = t.B_r, before_c = t.B_c;
+        auto shrink_c = [&] {
+            if (!auto_c) return;
+            const std::int64_t c = largest_fitting(t.B_c, [&](std::int64_t v) { return fits(alg, p, t.B_r, v, hw); });
+            if (c > 0) t.B_c = c;
+        };
+        auto shrink_r = [&] {
+            if (!auto_r) return;
+            const std::int64_t r = largest_fitting(t.B_r, [&](std::int64_t v) { return fits(alg, p, v, t.B_c, hw); });
+            if (r > 0) t.B_r = r;
+        };
+        if (q_resident) {
+            shrink_r();
+            if (!fits(alg, p, t.B_r, t.B_c, hw)) shrink_c();
+        } else {
+            shrink_c();
+            if (!fits(alg, p, t.B_r, t.B_c, hw)) shrink_r();
+        }
+        if (fits(alg, p, t.B_r, t.B_c, hw)) {
+            note << "; rule's B_r = " << before_r << ", B_c = " << before_c << " overflow SRAM (" << over
+                 << " > " << hw.sram_bytes << " B), shrunk to fit";
+        } else {
+            // Suggest the largest explicit size that would fit with the other one fixed.
+            const std::int64_t c_ok = largest_fitting(t.B_c, [&](std::int64_t v) { return fits(alg, p, t.B_r, v, hw); });
+            const std::int64_t r_ok = largest_fitting(t.B_r, [&](std::int64_t v) { return fits(alg, p, v, t.B_c, hw); });
+            std::ostringstream fix;
+            if (c_ok > 0) fix << "set block_cols <= " << c_ok;
+            if (r_ok > 0) fix << (c_ok > 0 ? ", or " : "set ") << "block_rows <= " << r_ok;
+            fix << (c_ok > 0 || r_ok > 0 ? ", or " : "") << "raise sram_bytes to at least "
+                << working_set_bytes(alg, p, t.B_r, t.B_c, hw);
+            st = sim::FitStatus::fails("tiles do not fit in SRAM with B_r = " + std::to_string(t.B_r) +
+                                           ", B_c = " + std::to_string(t.B_c) + ", d = " + std::to_string(p.d) +
+                                           ": " + describe(alg, p, t.B_r, t.B_c, hw) + " > " +
+                                           std::to_string(hw.sram_bytes) + " B of SRAM",
+                                       fix.str(), working_set_bytes(alg, p, t.B_r, t.B_c, hw), hw.sram_bytes);
+        }
+    }
+    t.T_r = ceil_div(p.N, std::max<std::int64_t>(1, t.B_r));
+    t.T_c = ceil_div(p.N, std::max<std::int64_t>(1, t.B_c));
+    t.note = note.str();
+    if (status != nullptr) *status = st;
+    return t;
+}
+
+}  // namespace tilesim::kernels

@@ -1,0 +1,57 @@
+#include "sim/cost_model.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace tilesim::sim {
+
+namespace {
+double safe_div(double a, double b) { return b > 0 ? a / b : 0.0; }
+}  // namespace
+
+CostBreakdown predict(const HardwareSpec& hw, const std::vector<Phase>& phases, std::int64_t heads) {
+    CostBreakdown out;
+    for (const auto& ph : phases) {
+        const Counters c = ph.counters.scaled(heads);
+        PhaseCost pc;
+        pc.name = ph.name;
+        // Wave quantisation: units thread blocks on sm_count SMs take ceil(units / SMs) waves.
+        const double units = static_cast<double>(ph.parallel_units) * static_cast<double>(heads);
+        const double sms = static_cast<double>(std::max<std::int64_t>(1, hw.sm_count));
+        pc.occupancy = units / (std::ceil(units / sms) * sms);
+        pc.hbm_s = safe_div(static_cast<double>(c.at(Level::HBM).total_bytes()), hw.hbm_bytes_per_s);
+        pc.l2_s = safe_div(static_cast<double>(c.at(Level::L2).total_bytes()), hw.l2_bytes_per_s);
+        // On-chip resources scale with the SMs in use; HBM bandwidth is shared by all of them.
+        pc.sram_s = safe_div(static_cast<double>(c.at(Level::SRAM).total_bytes()), hw.sram_bytes_per_s) / pc.occupancy;
+        pc.compute_s = (safe_div(static_cast<double>(c.matmul_flops), hw.matmul_flops_per_s) +
+                        safe_div(static_cast<double>(c.other_flops), hw.vector_flops_per_s)) /
+                       pc.occupancy;
+        pc.time_s = pc.hbm_s;
+        pc.bound = "HBM";
+        for (auto [t, name] : {std::pair{pc.l2_s, "L2"}, {pc.sram_s, "SRAM"}, {pc.compute_s, "compute"}}) {
+            if (t > pc.time_s) {
+                pc.time_s = t;
+                pc.bound = name;
+            }
+        }
+        out.total_s += pc.time_s;
+        out.phases.push_back(pc);
+    }
+    return out;
+}
+
+double event_seconds(const HardwareSpec& hw, const Event& e) {
+    switch (e.op) {
+        case Op::Load:
+        case Op::Store: {
+            const Level off_chip = e.op == Op::Load ? e.from : e.to;
+            const double bw = off_chip == Level::L2 ? hw.l2_bytes_per_s : hw.hbm_bytes_per_s;
+            return safe_div(static_cast<double>(e.bytes), bw);
+        }
+        case Op::Compute: return safe_div(static_cast<double>(e.flops), hw.matmul_flops_per_s);
+        case Op::Phase: return 0.0;
+    }
+    return 0.0;
+}
+
+}  // namespace tilesim::sim

@@ -1,0 +1,109 @@
+#pragma once
+// The memory hierarchy of one thread block's view of the GPU: HBM, an optional L2, and on-chip SRAM
+// of capacity M. Every tile move passes through transfer(); SRAM space is reserved with allocate()
+// the way a kernel declares shared memory. Counting is cheap (array adds) so count-only sweeps of
+// millions of moves stay fast; the trace is optional.
+//
+// Ownership: the Hierarchy owns its Counters, phases and Trace. It holds no tensor data: kernels keep
+// the numbers (HBM matrices, SRAM tiles) and peek at them without counting.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/counters.h"
+#include "sim/hardware.h"
+#include "sim/trace.h"
+#include "sim/types.h"
+
+namespace tilesim::sim {
+
+// "Does it fit?" as a value, never an abort: what was asked, what is available, what to change.
+struct FitStatus {
+    bool ok = true;
+    std::string reason;  // one sentence: what does not fit and by how much
+    std::string fix;     // one sentence: what to change
+    std::int64_t needed_bytes = 0;
+    std::int64_t capacity_bytes = 0;
+    static FitStatus fits() { return {}; }
+    static FitStatus fails(std::string reason, std::string fix, std::int64_t needed, std::int64_t capacity) {
+        return {false, std::move(reason), std::move(fix), needed, capacity};
+    }
+};
+
+// One kernel pass (a launch): its own counters, so the cost model can apply a roofline per pass.
+struct Phase {
+    std::string name;
+    std::int64_t parallel_units = 1;  // independent thread blocks per (batch, head) in this pass
+    Counters counters;
+};
+
+using BufferId = std::int32_t;
+
+class Hierarchy {
+public:
+    // `dtype` sets element sizes of the data tensors; statistics (l, m, L) are always fp32.
+    Hierarchy(HardwareSpec spec, Dtype dtype, bool record_trace, std::int64_t max_trace_events = 1'000'000);
+
+    const HardwareSpec& spec() const { return spec_; }
+    Dtype dtype() const { return dtype_; }
+    std::int64_t bytes_of(Tensor t, std::int64_t elements) const {
+        return elements * static_cast<std::int64_t>(element_bytes(t, dtype_));
+    }
+
+    // Reserve SRAM for a rows x cols tile of `tensor`. Fails (no change) when it would exceed capacity.
+    // `what` names the buffer in the failure message (e.g. "K_j (B_c x d)").
+    std::optional<BufferId> allocate(Tensor tensor, std::int64_t rows, std::int64_t cols, const std::string& what,
+                                     FitStatus* status);
+    void release(BufferId id);
+    std::int64_t sram_used_bytes() const { return sram_used_bytes_; }
+
+    // Starts a new kernel pass; later moves count towards it.
+    void begin_phase(std::string name, std::int64_t parallel_units);
+
+    // Moves `tile` of `tensor` between two levels, counting a read at `from` and a write at `to`.
+    // One of the two must be SRAM, or HBM -> L2. Tiles moved into SRAM must fit in an allocated buffer
+    // of that tensor (a kernel bug otherwise: std::logic_error).
+    void transfer(Tensor tensor, const Rect& tile, Level from, Level to, std::int32_t i, std::int32_t j,
+                  const char* label);
+    void load(Tensor tensor, const Rect& tile, std::int32_t i, std::int32_t j, const char* label) {
+        transfer(tensor, tile, Level::HBM, Level::SRAM, i, j, label);
+    }
+    void store(Tensor tensor, const Rect& tile, std::int32_t i, std::int32_t j, const char* label) {
+        transfer(tensor, tile, Level::SRAM, Level::HBM, i, j, label);
+    }
+
+    // Arithmetic on SRAM-resident data producing `tile` of `produced`: counts flops and the SRAM
+    // traffic of reading operands and writing results (in elements of the input dtype).
+    void compute(Tensor produced, const Rect& tile, std::int64_t matmul_flops, std::int64_t other_flops,
+                 std::int64_t sram_read_elements, std::int64_t sram_write_elements, std::int32_t i, std::int32_t j,
+                 const char* label);
+
+    const Counters& counters() const { return total_; }
+    const std::vector<Phase>& phases() const { return phases_; }
+    const Trace* trace() const { return trace_.get(); }
+    std::unique_ptr<Trace> take_trace() { return std::move(trace_); }
+
+private:
+    struct Buffer {
+        Tensor tensor;
+        std::int64_t elements;
+        std::int64_t bytes;
+        bool live;
+    };
+    void count(Level lv, Tensor t, std::int64_t elements, std::int64_t bytes, bool write);
+    Phase& phase();
+
+    HardwareSpec spec_;
+    Dtype dtype_;
+    Counters total_;
+    std::vector<Phase> phases_;
+    std::unique_ptr<Trace> trace_;
+    std::vector<Buffer> buffers_;
+    std::array<std::int64_t, kTensorCount> largest_buffer_{};  // per tensor, elements, live buffers only
+    std::int64_t sram_used_bytes_ = 0;
+    std::int64_t next_step_ = 0;
+};
+
+}  // namespace tilesim::sim
