@@ -1,0 +1,140 @@
+// tilesim: the command-line front end. A thin consumer of the scenarios library: it parses flags,
+// runs, and prints a table, JSON or CSV. Every error is one line on stderr and a non-zero exit.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <fmt/format.h>
+#include <iostream>
+
+#include "cli/output.h"
+#include "kernels/registry.h"
+#include "scenarios/report.h"
+#include "scenarios/runner.h"
+#include "scenarios/sweep.h"
+
+namespace ts = tilesim::scenarios;
+
+namespace {
+
+ts::Scenario load(const std::string& id_or_path, const std::vector<std::string>& sets) {
+    ts::Scenario s = id_or_path.empty() ? ts::default_scenario() : ts::resolve_scenario(id_or_path);
+    ts::apply_settings(s, sets);
+    return s;
+}
+
+// A progress bar on stderr for long sweeps, only when stderr is a terminal and the work takes a while.
+class Progress {
+public:
+    void operator()(std::int64_t done, std::int64_t total) {
+        if (!tty_) return;
+        const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+        if (elapsed < 0.3 && done < total) return;
+        const int width = 30;
+        const int filled = static_cast<int>(width * done / std::max<std::int64_t>(1, total));
+        std::cerr << fmt::format("\r[{}{}] {}/{} points", std::string(filled, '#'), std::string(width - filled, '.'),
+                                 done, total)
+                  << (done == total ? "\n" : "") << std::flush;
+        shown_ = true;
+    }
+
+private:
+    bool tty_ = isatty(STDERR_FILENO) != 0;
+    bool shown_ = false;
+    std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"tilesim: why FlashAttention is fast, counted byte by byte on a model of HBM and SRAM"};
+    app.require_subcommand(1);
+
+    std::string scenario, format = "table", output, trace_out, over;
+    std::vector<std::string> sets;
+    bool numerics = false;
+    const std::vector<std::string> formats = {"table", "json", "csv"};
+    const char* scenario_help = "Built-in scenario id (see `tilesim list`) or a .toml file; default: gpt2-medium";
+
+    auto* run = app.add_subcommand("run", "Run a scenario: standard vs FlashAttention, counts, time, errors");
+    run->add_option("scenario", scenario, scenario_help);
+    run->add_option("--set", sets, "Override a scenario key, e.g. --set seq_len=4096 (repeatable)");
+    run->add_option("--format", format, "Output format")->check(CLI::IsMember(formats));
+    run->add_option("-o,--output", output, "Write to this file instead of stdout (replaced atomically)");
+    run->add_option("--trace", trace_out, "Also write every algorithm's event trace as CSV to this file");
+
+    auto* sweep = app.add_subcommand("sweep", "Sweep one key; fit log-log slopes of HBM traffic");
+    sweep->add_option("scenario", scenario, scenario_help);
+    sweep->add_option("--over", over, "key=v1,v2,... or key=lo..hi (powers of two), e.g. seq_len=128..65536")
+        ->required();
+    sweep->add_option("--set", sets, "Override a scenario key (repeatable)");
+    sweep->add_option("--format", format, "Output format")->check(CLI::IsMember(formats));
+    sweep->add_option("-o,--output", output, "Write to this file instead of stdout (replaced atomically)");
+    sweep->add_flag("--numerics", numerics, "Also compute O and check it at every point (slow); default count-only");
+
+    auto* list = app.add_subcommand("list", "List built-in scenarios, hardware presets and algorithms");
+    auto* keys = app.add_subcommand("keys", "List scenario keys (TOML files, --set and --over use the same names)");
+
+    CLI11_PARSE(app, argc, argv);
+
+    try {
+        if (list->parsed()) {
+            std::string out = "scenarios:\n";
+            for (const auto& b : ts::builtin_scenarios()) out += fmt::format("  {:<18} {}\n", b.id, b.summary);
+            out += "hardware presets:\n";
+            for (const auto& h : tilesim::sim::hardware_presets()) out += fmt::format("  {:<18} {}\n", h.name, h.description);
+            out += "algorithms:\n";
+            for (const auto& a : tilesim::kernels::algorithms()) {
+                out += fmt::format("  {:<18} {}: {}\n", a.key, a.display_name, a.description);
+            }
+            tilesim::cli::write_output("", out);
+            return 0;
+        }
+        if (keys->parsed()) {
+            std::string out;
+            for (const auto& k : ts::key_docs()) out += fmt::format("  {:<15} {:<16} {}\n", k.key, k.type, k.doc);
+            tilesim::cli::write_output("", out);
+            return 0;
+        }
+        if (run->parsed()) {
+            const ts::Scenario s = load(scenario, sets);
+            ts::RunControls controls;
+            controls.trace = !trace_out.empty();
+            const ts::ScenarioResult result = ts::run_scenario(s, controls);
+            std::string text = format == "json"  ? ts::to_json(result).dump(2) + "\n"
+                               : format == "csv" ? ts::to_csv(result)
+                                                 : ts::to_table(result);
+            std::string trace_text;
+            if (!trace_out.empty()) {
+                for (const auto& r : result.runs) {
+                    if (!r.trace) continue;
+                    trace_text += "# algorithm " + std::string(tilesim::kernels::info(r.algorithm).key) + "\n";
+                    trace_text += ts::trace_csv(*r.trace, r.phases);
+                }
+            }
+            tilesim::cli::write_output(output, text);
+            if (!trace_out.empty()) tilesim::cli::write_output(trace_out, trace_text);
+            return 0;
+        }
+        if (sweep->parsed()) {
+            const ts::Scenario s = load(scenario, sets);
+            auto [key, values] = ts::parse_over(over);
+            Progress progress;
+            ts::RunControls controls;
+            controls.progress = [&progress](std::int64_t d, std::int64_t t) { progress(d, t); };
+            const ts::SweepResult result = ts::run_sweep(s, key, values, numerics, controls);
+            std::string text = format == "json"  ? ts::to_json(result).dump(2) + "\n"
+                               : format == "csv" ? ts::to_csv(result)
+                                                 : ts::to_table(result);
+            tilesim::cli::write_output(output, text);
+            return 0;
+        }
+    } catch (const ts::ScenarioError& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        return 2;
+    } catch (const std::exception& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,334 @@
+// The key table: every scenario key, its type, its documentation and how it applies.
+// TOML files, --set overrides, the GUI and docs all go through it.
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <functional>
+#include <sstream>
+
+#include "kernels/registry.h"
+#include "scenarios/keys_internal.h"
+#include "scenarios/scenario.h"
+
+namespace tilesim::scenarios {
+
+namespace {
+
+enum class KType { Int, Float, String, Bool, StringList };
+
+// A value as it arrives: typed from TOML, or text from the command line (converted by type).
+struct Value {
+    std::int64_t i = 0;
+    double f = 0;
+    std::string s;
+    bool b = false;
+    std::vector<std::string> list;
+};
+
+struct KeyDef {
+    std::string_view key;
+    KType type;
+    std::string_view doc;
+    std::function<void(Scenario&, const Value&)> apply;
+};
+
+[[noreturn]] void bad(std::string_view key, const std::string& what) {
+    throw ScenarioError("key '" + std::string(key) + "': " + what);
+}
+
+std::int64_t positive(std::string_view key, std::int64_t v, std::string_view example) {
+    if (v < 1) bad(key, "must be a positive integer, got " + std::to_string(v) + " (e.g. " + std::string(example) + ")");
+    return v;
+}
+
+double positive_rate(std::string_view key, double v) {
+    if (!(v > 0) || !std::isfinite(v)) {
+        std::ostringstream os;
+        os << "must be a positive number, got " << v;
+        bad(key, os.str());
+    }
+    return v;
+}
+
+std::int64_t block(std::string_view key, std::int64_t v) {
+    if (v < 0) {
+        bad(key, "must be 0 or 'auto' (the paper's rule) or a positive block size, got " + std::to_string(v));
+    }
+    return v;
+}
+
+void set_hardware(Scenario& s, const std::string& name) {
+    auto hw = sim::find_preset(name);
+    if (!hw) bad("hardware", "unknown preset '" + name + "'; choose one of: " + sim::preset_names());
+    s.hardware_name = name;
+    s.hardware = *hw;
+}
+
+const std::vector<KeyDef>& table() {
+    static const std::vector<KeyDef> keys = {
+        {"name", KType::String, "Scenario name shown in reports", [](Scenario& s, const Value& v) { s.name = v.s; }},
+        {"description", KType::String, "One line saying what the scenario shows",
+         [](Scenario& s, const Value& v) { s.description = v.s; }},
+        {"hardware", KType::String,
+         "Hardware preset: A100-40GB, A100-80GB, H100-SXM, H200, RTX-4090, T4, classroom. Setting it resets "
+         "earlier hardware overrides",
+         [](Scenario& s, const Value& v) { set_hardware(s, v.s); }},
+        {"batch", KType::Int, "Batch size B (>= 1)",
+         [](Scenario& s, const Value& v) { s.problem.batch = positive("batch", v.i, "batch = 64"); }},
+        {"heads", KType::Int, "Attention heads H (>= 1)",
+         [](Scenario& s, const Value& v) { s.problem.heads = positive("heads", v.i, "heads = 16"); }},
+        {"seq_len", KType::Int, "Sequence length N (1 .. 1048576)",
+         [](Scenario& s, const Value& v) { s.problem.N = positive("seq_len", v.i, "seq_len = 1024"); }},
+        {"head_dim", KType::Int, "Head dimension d (1 .. 1024)",
+         [](Scenario& s, const Value& v) { s.problem.d = positive("head_dim", v.i, "head_dim = 64"); }},
+        {"dtype", KType::String, "Element type of Q, K, V, S, P, O: fp16, bf16, fp32, fp64 (l, m, L are fp32)",
+         [](Scenario& s, const Value& v) {
+             auto dt = sim::parse_dtype(v.s);
+             if (!dt) bad("dtype", "unknown type '" + v.s + "'; choose fp16, bf16, fp32 or fp64");
+             s.problem.dtype = *dt;
+         }},
+        {"block_rows", KType::Int, "B_r, rows of a Q block; 0 or \"auto\" = the paper's rule",
+         [](Scenario& s, const Value& v) { s.tiling.B_r = block("block_rows", v.i); }},
+        {"block_cols", KType::Int, "B_c, rows of a K/V block; 0 or \"auto\" = the paper's rule",
+         [](Scenario& s, const Value& v) { s.tiling.B_c = block("block_cols", v.i); }},
+        {"algorithms", KType::StringList, "Algorithms to run, from: standard, flash, flash2",
+         [](Scenario& s, const Value& v) {
+             std::vector<kernels::AlgorithmId> ids;
+             for (const auto& k : v.list) {
+                 auto id = kernels::find_algorithm(k);
+                 if (!id) bad("algorithms", "unknown algorithm '" + k + "'; choose from " + kernels::algorithm_keys());
+                 if (std::find(ids.begin(), ids.end(), *id) != ids.end()) bad("algorithms", "'" + k + "' is listed twice");
+                 ids.push_back(*id);
+             }
+             if (ids.empty()) bad("algorithms", "needs at least one of " + kernels::algorithm_keys());
+             s.algorithms = ids;
+         }},
+        {"numerics", KType::Bool, "Compute O for real and compare with the fp64 reference (false = count-only)",
+         [](Scenario& s, const Value& v) { s.numerics = v.b; }},
+        {"numerics_heads", KType::Int, "Heads on which numerics run (counts always cover all B*H heads)",
+         [](Scenario& s, const Value& v) { s.numerics_heads = positive("numerics_heads", v.i, "numerics_heads = 1"); }},
+        {"seed", KType::Int, "Seed of the random inputs (>= 0)",
+         [](Scenario& s, const Value& v) {
+             if (v.i < 0) bad("seed", "must be >= 0, got " + std::to_string(v.i));
+             s.seed = static_cast<std::uint64_t>(v.i);
+         }},
+        {"extra_passes", KType::Int,
+         "Standard attention: element-wise passes over S a framework's eager mode adds (scale, mask, dropout), 0..3",
+         [](Scenario& s, const Value& v) {
+             if (v.i < 0 || v.i > 3) bad("extra_passes", "must be 0..3, got " + std::to_string(v.i));
+             s.extra_passes = v.i;
+         }},
+        {"sram_bytes", KType::Int, "Override: SRAM per thread block in bytes (the paper's M times the element size)",
+         [](Scenario& s, const Value& v) { s.hardware.sram_bytes = positive("sram_bytes", v.i, "sram_bytes = 196608"); }},
+        {"l2_bytes", KType::Int, "Override: L2 size in bytes (0 = no L2)",
+         [](Scenario& s, const Value& v) {
+             if (v.i < 0) bad("l2_bytes", "must be >= 0, got " + std::to_string(v.i));
+             s.hardware.l2_bytes = v.i;
+         }},
+        {"sm_count", KType::Int, "Override: number of SMs",
+         [](Scenario& s, const Value& v) { s.hardware.sm_count = positive("sm_count", v.i, "sm_count = 108"); }},
+        {"hbm_gbps", KType::Float, "Override: HBM bandwidth in GB/s",
+         [](Scenario& s, const Value& v) { s.hardware.hbm_bytes_per_s = positive_rate("hbm_gbps", v.f) * 1e9; }},
+        {"sram_gbps", KType::Float, "Override: aggregate SRAM bandwidth in GB/s",
+         [](Scenario& s, const Value& v) { s.hardware.sram_bytes_per_s = positive_rate("sram_gbps", v.f) * 1e9; }},
+        {"l2_gbps", KType::Float, "Override: aggregate L2 bandwidth in GB/s",
+         [](Scenario& s, const Value& v) { s.hardware.l2_bytes_per_s = positive_rate("l2_gbps", v.f) * 1e9; }},
+        {"matmul_tflops", KType::Float, "Override: tensor-core matmul rate in TFLOP/s",
+         [](Scenario& s, const Value& v) { s.hardware.matmul_flops_per_s = positive_rate("matmul_tflops", v.f) * 1e12; }},
+        {"vector_tflops", KType::Float, "Override: fp32 non-matmul rate in TFLOP/s",
+         [](Scenario& s, const Value& v) { s.hardware.vector_flops_per_s = positive_rate("vector_tflops", v.f) * 1e12; }},
+    };
+    return keys;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t prev = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t cur = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            prev = cur;
+        }
+    }
+    return row[b.size()];
+}
+
+const KeyDef& find_key(std::string_view key) {
+    for (const auto& k : table()) {
+        if (k.key == key) return k;
+    }
+    std::string best;
+    std::size_t best_d = 4;
+    for (const auto& k : table()) {
+        const std::size_t dist = edit_distance(key, k.key);
+        if (dist < best_d) {
+            best_d = dist;
+            best = std::string(k.key);
+        }
+    }
+    std::string msg = "unknown key '" + std::string(key) + "'";
+    msg += best.empty() ? "" : " (did you mean '" + best + "'?)";
+    msg += "; `tilesim keys` lists the valid keys";
+    throw ScenarioError(msg);
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+std::string_view type_name(KType t) {
+    switch (t) {
+        case KType::Int: return "integer";
+        case KType::Float: return "number";
+        case KType::String: return "string";
+        case KType::Bool: return "true/false";
+        case KType::StringList: return "list of strings";
+    }
+    return "?";
+}
+
+// Converts command-line text to a typed value.
+Value from_text(const KeyDef& k, std::string_view text) {
+    Value v;
+    text = trim(text);
+    const std::string shown = "'" + std::string(text) + "'";
+    switch (k.type) {
+        case KType::Int: {
+            if ((k.key == "block_rows" || k.key == "block_cols") && text == "auto") {
+                v.i = 0;
+                break;
+            }
+            auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v.i);
+            if (ec != std::errc() || ptr != text.data() + text.size() || text.empty()) {
+                bad(k.key, "expected an integer, got " + shown);
+            }
+            break;
+        }
+        case KType::Float: {
+            const std::string t(text);
+            char* end = nullptr;
+            v.f = std::strtod(t.c_str(), &end);
+            if (t.empty() || end != t.c_str() + t.size()) bad(k.key, "expected a number, got " + shown);
+            break;
+        }
+        case KType::String: v.s = std::string(text); break;
+        case KType::Bool:
+            if (text == "true" || text == "1" || text == "yes" || text == "on") {
+                v.b = true;
+            } else if (text == "false" || text == "0" || text == "no" || text == "off") {
+                v.b = false;
+            } else {
+                bad(k.key, "expected true or false, got " + shown);
+            }
+            break;
+        case KType::StringList: {
+            std::string_view rest = text;
+            while (!rest.empty()) {
+                const auto comma = rest.find(',');
+                const auto item = trim(rest.substr(0, comma));
+                if (!item.empty()) v.list.emplace_back(item);
+                if (comma == std::string_view::npos) break;
+                rest.remove_prefix(comma + 1);
+            }
+            break;
+        }
+    }
+    return v;
+}
+
+std::string describe_node(const toml::node& node) {
+    std::ostringstream os;
+    switch (node.type()) {
+        case toml::node_type::string: os << "the string \"" << *node.value<std::string>() << "\""; break;
+        case toml::node_type::integer: os << "the integer " << *node.value<std::int64_t>(); break;
+        case toml::node_type::floating_point: os << "the number " << *node.value<double>(); break;
+        case toml::node_type::boolean: os << (*node.value<bool>() ? "true" : "false"); break;
+        case toml::node_type::array: os << "an array"; break;
+        case toml::node_type::table: os << "a table"; break;
+        default: os << "a date/time"; break;
+    }
+    return os.str();
+}
+
+}  // namespace
+
+const std::vector<KeyDoc>& key_docs() {
+    static const std::vector<KeyDoc> docs = [] {
+        std::vector<KeyDoc> d;
+        for (const auto& k : table()) d.push_back({k.key, type_name(k.type), k.doc});
+        return d;
+    }();
+    return docs;
+}
+
+void apply_setting(Scenario& s, std::string_view key, std::string_view value) {
+    const KeyDef& k = find_key(trim(key));
+    k.apply(s, from_text(k, value));
+}
+
+void apply_assignment(Scenario& s, std::string_view assignment) {
+    const auto eq = assignment.find('=');
+    if (eq == std::string_view::npos || eq == 0) {
+        throw ScenarioError("--set '" + std::string(assignment) + "': expected key=value, e.g. --set seq_len=4096");
+    }
+    apply_setting(s, assignment.substr(0, eq), assignment.substr(eq + 1));
+}
+
+// Typed application for the TOML loader: the TOML type must match the key's type.
+void apply_toml(Scenario& s, std::string_view key, const toml::node& node) {
+    const KeyDef& k = find_key(key);
+    Value v;
+    bool ok = false;
+    switch (k.type) {
+        case KType::Int:
+            if (auto i = node.value_exact<std::int64_t>()) {
+                v.i = *i;
+                ok = true;
+            } else if (auto str = node.value_exact<std::string>();
+                       str && *str == "auto" && (k.key == "block_rows" || k.key == "block_cols")) {
+                v.i = 0;
+                ok = true;
+            }
+            break;
+        case KType::Float:
+            if (auto f = node.value<double>()) {  // integers are accepted as numbers
+                v.f = *f;
+                ok = node.is_number();
+            }
+            break;
+        case KType::String:
+            if (auto str = node.value_exact<std::string>()) {
+                v.s = *str;
+                ok = true;
+            }
+            break;
+        case KType::Bool:
+            if (auto b = node.value_exact<bool>()) {
+                v.b = *b;
+                ok = true;
+            }
+            break;
+        case KType::StringList:
+            if (const auto* arr = node.as_array()) {
+                ok = true;
+                for (const auto& item : *arr) {
+                    auto str = item.value_exact<std::string>();
+                    if (!str) ok = false;
+                    else v.list.push_back(*str);
+                }
+            } else if (auto str = node.value_exact<std::string>()) {  // one name = a one-item list
+                v.list = {*str};
+                ok = true;
+            }
+            break;
+    }
+    if (!ok) bad(k.key, "expected " + std::string(type_name(k.type)) + ", got " + describe_node(node));
+    k.apply(s, v);
+}
+
+}  // namespace tilesim::scenarios

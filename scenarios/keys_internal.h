@@ -1,0 +1,13 @@
+#pragma once
+// Internal to the scenarios library: the TOML side of the key table (keys.cpp).
+#include <string_view>
+#include <toml++/toml.h>
+
+#include "scenarios/scenario.h"
+
+namespace tilesim::scenarios {
+
+// Applies a TOML value to `key`, checking its type. Throws ScenarioError.
+void apply_toml(Scenario& s, std::string_view key, const toml::node& node);
+
+}  // namespace tilesim::scenarios

@@ -1,0 +1,155 @@
+#include "scenarios/scenario.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "scenarios/keys_internal.h"
+
+namespace tilesim::scenarios {
+
+namespace generated {
+const std::vector<std::pair<std::string_view, std::string_view>>& files();  // builtin_data.cpp (generated)
+}
+
+namespace {
+
+// The starting point every file and built-in is applied over.
+Scenario base_scenario() {
+    Scenario s;
+    s.hardware_name = "A100-40GB";
+    s.hardware = *sim::find_preset("A100-40GB");
+    s.problem.batch = 1;
+    s.problem.heads = 1;
+    s.problem.N = 1024;
+    s.problem.d = 64;
+    s.problem.dtype = sim::Dtype::fp16;
+    return s;
+}
+
+std::string where(const std::string& source, const toml::source_region& r) {
+    std::ostringstream os;
+    os << source;
+    if (r.begin.line > 0) os << ":" << r.begin.line;
+    return os.str();
+}
+
+}  // namespace
+
+Scenario parse_scenario_toml(std::string_view text, const std::string& source_name) {
+    toml::table tbl;
+    try {
+        tbl = toml::parse(text, source_name);
+    } catch (const toml::parse_error& e) {
+        std::ostringstream os;
+        os << source_name << ":" << e.source().begin.line << ":" << e.source().begin.column
+           << ": malformed TOML: " << e.description() << " (fix the syntax at that line)";
+        throw ScenarioError(os.str());
+    }
+    Scenario s = base_scenario();
+    // `hardware` resets the hardware overrides, so apply it before the other keys whatever the order.
+    if (const toml::node* hw = tbl.get("hardware")) {
+        try {
+            apply_toml(s, "hardware", *hw);
+        } catch (const ScenarioError& e) {
+            throw ScenarioError(where(source_name, hw->source()) + ": " + e.what());
+        }
+    }
+    for (const auto& [key, node] : tbl) {
+        if (key.str() == "hardware") continue;
+        try {
+            if (node.is_table()) {
+                throw ScenarioError("key '" + std::string(key.str()) +
+                                    "': sections are not used; write every key at the top level");
+            }
+            apply_toml(s, key.str(), node);
+        } catch (const ScenarioError& e) {
+            throw ScenarioError(where(source_name, node.source()) + ": " + e.what());
+        }
+    }
+    try {
+        validate(s);
+    } catch (const ScenarioError& e) {
+        throw ScenarioError(source_name + ": " + e.what());
+    }
+    return s;
+}
+
+Scenario load_scenario_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        throw ScenarioError(path + ": cannot open the scenario file (check the path; `tilesim list` shows the "
+                                   "built-in scenarios)");
+    }
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return parse_scenario_toml(ss.str(), path);
+}
+
+void validate(const Scenario& s) {
+    const auto& p = s.problem;
+    auto fail = [](const std::string& msg) { throw ScenarioError(msg); };
+    if (p.N < 1 || p.d < 1 || p.batch < 1 || p.heads < 1) fail("batch, heads, seq_len and head_dim must be >= 1");
+    if (p.N > (1 << 20)) {
+        fail("key 'seq_len': " + std::to_string(p.N) +
+             " is above the simulator's limit of 1048576 (it walks the full tile schedule); use a smaller seq_len");
+    }
+    if (p.d > 1024) fail("key 'head_dim': " + std::to_string(p.d) + " is above the limit of 1024");
+    if (p.bh() > (1 << 20)) {
+        fail("keys 'batch' x 'heads' = " + std::to_string(p.bh()) + " is above the limit of 1048576 heads");
+    }
+    // Byte counts must stay inside int64: B*H * N^2 * (bytes) * (passes) with a wide margin.
+    const long double total = static_cast<long double>(p.bh()) * p.N * p.N * 8.0L * 16.0L;
+    if (total > 9.0e18L) {
+        fail("batch x heads x seq_len^2 is too large to count in 64 bits; reduce batch, heads or seq_len");
+    }
+    if (s.numerics_heads > p.bh()) {
+        fail("key 'numerics_heads': " + std::to_string(s.numerics_heads) + " exceeds batch x heads = " +
+             std::to_string(p.bh()));
+    }
+    if (s.hardware.sram_bytes < 1) fail("key 'sram_bytes': must be positive");
+    if (s.hardware.sram_bytes > (std::int64_t{1} << 30)) fail("key 'sram_bytes': above the limit of 1 GiB");
+    if (s.algorithms.empty()) fail("key 'algorithms': needs at least one algorithm");
+}
+
+void apply_settings(Scenario& s, const std::vector<std::string>& assignments) {
+    for (const auto& a : assignments) apply_assignment(s, a);
+    validate(s);
+}
+
+const std::vector<BuiltinScenario>& builtin_scenarios() {
+    static const std::vector<BuiltinScenario> list = [] {
+        std::vector<BuiltinScenario> out;
+        // The default first, then the rest in file order.
+        for (const auto& [id, text] : generated::files()) {
+            if (id == "gpt2-medium") out.insert(out.begin(), {id, "", text});
+            else out.push_back({id, "", text});
+        }
+        for (auto& b : out) {
+            // Summary: the description line of the file.
+            const auto pos = b.toml.find("description = \"");
+            if (pos != std::string_view::npos) {
+                const auto start = pos + 15;
+                b.summary = b.toml.substr(start, b.toml.find('"', start) - start);
+            }
+        }
+        return out;
+    }();
+    return list;
+}
+
+Scenario default_scenario() { return resolve_scenario("gpt2-medium"); }
+
+Scenario resolve_scenario(const std::string& id_or_path) {
+    for (const auto& b : builtin_scenarios()) {
+        if (b.id == id_or_path) return parse_scenario_toml(b.toml, "built-in '" + std::string(b.id) + "'");
+    }
+    if (id_or_path.find('/') == std::string::npos && id_or_path.find(".toml") == std::string::npos) {
+        std::string ids;
+        for (const auto& b : builtin_scenarios()) ids += (ids.empty() ? "" : ", ") + std::string(b.id);
+        throw ScenarioError("'" + id_or_path + "' is neither a built-in scenario (" + ids +
+                            ") nor a .toml file path");
+    }
+    return load_scenario_file(id_or_path);
+}
+
+}  // namespace tilesim::scenarios

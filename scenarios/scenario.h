@@ -1,0 +1,75 @@
+#pragma once
+// A scenario is pure data: the hardware, the problem, the tiling and the run options.
+// Scenarios come from TOML files (scenarios/*.toml), from the built-ins (embedded), and from
+// `--set key=value` overrides; all three go through the same key table (keys.cpp), so a key means
+// the same thing everywhere and every bad value gets the same one-line error.
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kernels/problem.h"
+#include "sim/hardware.h"
+
+namespace tilesim::scenarios {
+
+// One clear line: what is wrong (naming the key) and how to fix it.
+class ScenarioError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct Scenario {
+    std::string name = "custom";
+    std::string description;
+    kernels::Problem problem;
+    std::string hardware_name;  // the preset the hardware started from
+    sim::HardwareSpec hardware;   // preset plus any overrides
+    kernels::TilingRequest tiling;  // 0 = the paper's rule
+    std::vector<kernels::AlgorithmId> algorithms = {kernels::AlgorithmId::standard, kernels::AlgorithmId::flash,
+                                                    kernels::AlgorithmId::flash2};
+    bool numerics = true;               // compute O and compare with the fp64 reference
+    std::int64_t numerics_heads = 1;    // heads on which numerics run (counts always cover all B*H)
+    std::uint64_t seed = 1;
+    std::int64_t extra_passes = 0;      // standard attention: eager-mode passes over S (0..3)
+};
+
+// Key documentation, for `tilesim keys` and docs/scenarios.md.
+struct KeyDoc {
+    std::string_view key;
+    std::string_view type;
+    std::string_view doc;
+};
+const std::vector<KeyDoc>& key_docs();
+
+// Applies one `key=value` (the value as text, as on the command line). Throws ScenarioError.
+void apply_setting(Scenario& s, std::string_view key, std::string_view value);
+// Parses "key=value" and applies it.
+void apply_assignment(Scenario& s, std::string_view assignment);
+
+// Applies "key=value" assignments in order (as --set does), then validates. Throws ScenarioError.
+void apply_settings(Scenario& s, const std::vector<std::string>& assignments);
+
+// Reads a TOML scenario: built-in defaults, then the file's keys in order. Throws ScenarioError
+// naming the file, line, key and fix (malformed TOML, unknown keys, wrong types, bad values).
+Scenario load_scenario_file(const std::string& path);
+Scenario parse_scenario_toml(std::string_view text, const std::string& source_name);
+
+// Checks the whole scenario (sizes positive, ranges, overflow limits). Throws ScenarioError.
+void validate(const Scenario& s);
+
+// The paper's Figure 2 workload: GPT-2 medium attention, batch 64, 16 heads, N = 1024, d = 64,
+// fp16, A100-40GB.
+Scenario default_scenario();
+
+struct BuiltinScenario {
+    std::string_view id;
+    std::string_view summary;
+    std::string_view toml;  // embedded file text
+};
+const std::vector<BuiltinScenario>& builtin_scenarios();
+// A built-in by id, or a TOML file path. Throws ScenarioError when neither.
+Scenario resolve_scenario(const std::string& id_or_path);
+
+}  // namespace tilesim::scenarios

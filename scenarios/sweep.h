@@ -1,0 +1,40 @@
+#pragma once
+// Sweeps: one scenario key over a list of values, count-only unless numerics are asked for; per
+// algorithm, the fitted log-log slope of HBM traffic against the swept value.
+#include <string>
+#include <vector>
+
+#include "scenarios/runner.h"
+
+namespace tilesim::scenarios {
+
+struct SweepPoint {
+    std::string value_text;  // as given ("4096")
+    double value = 0;
+    std::vector<AlgorithmRun> runs;  // same order as the scenario's algorithms
+};
+
+struct SweepFit {
+    kernels::AlgorithmId algorithm{};
+    double slope = 0;       // d log(HBM bytes) / d log(value), least squares over fitting points
+    std::int64_t points = 0;  // points used (those where the algorithm fits in SRAM)
+};
+
+struct SweepResult {
+    Scenario base;
+    std::string key;
+    std::vector<SweepPoint> points;
+    std::vector<SweepFit> fits;
+};
+
+// "seq_len=256,512,1024" or "seq_len=128..65536" (powers of two from 128 to 65536). Throws ScenarioError.
+std::pair<std::string, std::vector<std::string>> parse_over(std::string_view spec);
+
+// Runs the sweep; values must be numeric. Throws ScenarioError naming the bad value.
+SweepResult run_sweep(const Scenario& base, const std::string& key, const std::vector<std::string>& values,
+                      bool numerics, const RunControls& controls = {});
+
+// Least-squares slope of log(y) on log(x); needs >= 2 points with x, y > 0 (else 0).
+double loglog_slope(const std::vector<double>& x, const std::vector<double>& y);
+
+}  // namespace tilesim::scenarios
