@@ -196,7 +196,9 @@ std::string_view type_name(KType t) {
 Value from_text(const KeyDef& k, std::string_view text) {
     Value v;
     text = trim(text);
-    const std::string shown = "'" + std::string(text) + "'";
+    // Built by append: GCC 12's -Wrestrict misfires on "'" + std::string(...) at -O3.
+    std::string shown(1, '\'');
+    shown.append(text).push_back('\'');
     switch (k.type) {
         case KType::Int: {
             if ((k.key == "block_rows" || k.key == "block_cols") && text == "auto") {
