@@ -101,6 +101,16 @@ int main(int argc, char** argv) {
             ts::RunControls controls;
             controls.trace = !trace_out.empty();
             const ts::ScenarioResult result = ts::run_scenario(s, controls);
+            // A tile that cannot fit is a status in the model, but for `run` it is bad input: say
+            // what and how to fix it, write nothing.
+            int misfits = 0;
+            for (const auto& r : result.runs) {
+                if (r.fit.ok) continue;
+                std::cerr << "error: " << tilesim::kernels::info(r.algorithm).key << ": " << r.fit.reason
+                          << "; fix: " << r.fit.fix << "\n";
+                ++misfits;
+            }
+            if (misfits > 0) return 2;
             std::string text = format == "json"  ? ts::to_json(result).dump(2) + "\n"
                                : format == "csv" ? ts::to_csv(result)
                                                  : ts::to_table(result);

@@ -34,7 +34,8 @@ namespace {
 
 std::string gib(std::int64_t bytes) {
     std::ostringstream os;
-    os.precision(3);
+    os.setf(std::ios::fixed);
+    os.precision(1);
     os << static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0) << " GiB";
     return os.str();
 }
