@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "kernels/registry.h"
 #include "scenarios/sweep.h"
 
 using namespace tilesim;
@@ -25,6 +26,9 @@ int main() {
     std::printf("count-only sweep seq_len = 128..65536 (%zu points x %zu algorithms): %.3f s (best of 3), "
                 "%lld tile moves simulated\n",
                 r.points.size(), s.algorithms.size(), best, static_cast<long long>(transfers));
-    for (const auto& f : r.fits) std::printf("  slope %-8d %.3f\n", static_cast<int>(f.algorithm), f.slope);
+    for (const auto& f : r.fits) {
+        std::printf("  log-log slope of HBM bytes vs N, %-8s %.3f\n", std::string(kernels::info(f.algorithm).key).c_str(),
+                    f.slope);
+    }
     return 0;
 }
