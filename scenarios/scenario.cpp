@@ -112,7 +112,20 @@ void validate(const Scenario& s) {
 }
 
 void apply_settings(Scenario& s, const std::vector<std::string>& assignments) {
-    for (const auto& a : assignments) apply_assignment(s, a);
+    // As in files, `hardware` goes first whatever its position: it resets the hardware overrides,
+    // so `--set sram_bytes=64 --set hardware=T4` must not silently drop the first.
+    auto is_hardware = [](const std::string& a) {
+        const auto eq = a.find('=');
+        std::string_view key(a.data(), eq == std::string::npos ? a.size() : eq);
+        while (!key.empty() && key.back() == ' ') key.remove_suffix(1);
+        return key == "hardware";
+    };
+    for (const auto& a : assignments) {
+        if (is_hardware(a)) apply_assignment(s, a);
+    }
+    for (const auto& a : assignments) {
+        if (!is_hardware(a)) apply_assignment(s, a);
+    }
     validate(s);
 }
 

@@ -48,7 +48,8 @@ void apply_setting(Scenario& s, std::string_view key, std::string_view value);
 // Parses "key=value" and applies it.
 void apply_assignment(Scenario& s, std::string_view assignment);
 
-// Applies "key=value" assignments in order (as --set does), then validates. Throws ScenarioError.
+// Applies "key=value" assignments (as --set does): `hardware` first, as in files, then the rest in
+// order; then validates. Throws ScenarioError.
 void apply_settings(Scenario& s, const std::vector<std::string>& assignments);
 
 // Reads a TOML scenario: built-in defaults, then the file's keys in order. Throws ScenarioError
