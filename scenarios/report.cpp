@@ -252,7 +252,7 @@ json to_json(const SweepResult& r) {
 }
 
 std::string to_table(const SweepResult& r) {
-    std::string out = fmt::format("tilesim sweep over {} ({}; {} heads, HBM traffic for all heads)\n\n", r.key,
+    std::string out = fmt::format("tilesim sweep over {} ({}; {} head(s), HBM traffic for all heads)\n\n", r.key,
                                   r.base.name, r.base.problem.bh());
     out += fmt::format("{:>10}", r.key);
     for (auto a : r.base.algorithms) out += fmt::format(" {:>14}", kernels::info(a).key);
