@@ -1,0 +1,234 @@
+// Simulated counts == closed forms, exactly, over a grid of N, d, block sizes and machines.
+// Two derivations are checked: kernels::closed_form (the library's) and expected_counts (the tests' own
+// transcription of the paper's formulas, tests/kernels/expected_counts.h). Count-only mode keeps the
+// grid fast; count-only and numerics give identical counters (test_counts_hand.cpp).
+#include <catch2/catch.hpp>
+#include <sstream>
+
+#include "kernels/attention.h"
+#include "kernels/closed_form.h"
+#include "kernels/registry.h"
+#include "kernels/tiling.h"
+#include "tests/kernels/expected_counts.h"
+
+using namespace tilesim;
+using kernels::AlgorithmId;
+using sim::Level;
+using sim::Tensor;
+
+namespace {
+
+const std::int64_t kNs[] = {1, 2, 3, 7, 16, 17, 18, 63, 64, 65, 100, 127, 128, 129, 1000, 1024, 1031};
+const std::int64_t kDs[] = {1, 4, 16, 64, 128};
+// Block requests (B_r, B_c); 0 = the paper's rule. B_r != B_c both ways, blocks not dividing N,
+// blocks larger than N (clamped), one side explicit and the other by the rule.
+const std::pair<std::int64_t, std::int64_t> kBlocks[] = {{0, 0},   {3, 5},   {16, 16}, {8, 32},   {32, 8},
+                                                         {64, 64}, {128, 64}, {0, 16},  {16, 0}, {4096, 4096}};
+
+struct Machine {
+    const char* preset;
+    sim::Dtype dtype;
+};
+// The toy machine in fp32 (it has no L2 and tiny SRAM: re-reads and two-pass softmax show up), the
+// GPUs in fp16 and one in fp32 (statistics stay 4 bytes in every case).
+const Machine kMachines[] = {{"classroom", sim::Dtype::fp32},
+                             {"T4", sim::Dtype::fp16},
+                             {"A100-40GB", sim::Dtype::fp16},
+                             {"H100-SXM", sim::Dtype::fp32}};
+
+std::int64_t bytes_from_elements(const std::array<std::int64_t, sim::kTensorCount>& el, sim::Dtype dt) {
+    std::int64_t b = 0;
+    for (std::size_t t = 0; t < sim::kTensorCount; ++t) {
+        b += el[t] * static_cast<std::int64_t>(sim::element_bytes(static_cast<Tensor>(t), dt));
+    }
+    return b;
+}
+
+struct GridStats {
+    int ran = 0;
+    int did_not_fit = 0;
+};
+
+// Checks one configuration. Returns false when it did not fit (after checking that it really cannot).
+bool check_one(AlgorithmId alg, const sim::HardwareSpec& hw, sim::Dtype dt, std::int64_t N, std::int64_t d,
+               std::int64_t req_r, std::int64_t req_c) {
+    kernels::Problem p;
+    p.N = N;
+    p.d = d;
+    p.dtype = dt;
+    kernels::RunOptions opt;
+    opt.numerics = false;
+    const kernels::RunResult r = kernels::run(alg, p, {req_r, req_c}, hw, nullptr, opt);
+    std::ostringstream where;
+    where << kernels::info(alg).key << " on " << hw.name << " " << sim::dtype_name(dt) << ", N = " << N
+          << ", d = " << d << ", requested B_r = " << req_r << ", B_c = " << req_c << " -> B_r = " << r.tiling.B_r
+          << ", B_c = " << r.tiling.B_c;
+    INFO(where.str());
+    const bool explicit_r = req_r > 0, explicit_c = req_c > 0;
+    if (!r.fit.ok) {
+        // A misfit must be genuine: the requested (clamped) explicit blocks overflow, or, for blocks
+        // the rule chooses, not even a single row/column block fits.
+        const std::int64_t br = explicit_r ? std::min(req_r, N) : 1;
+        const std::int64_t bc = explicit_c ? std::min(req_c, N) : 1;
+        CHECK(kernels::working_set_bytes(alg, p, br, bc, hw) > hw.sram_bytes);
+        CHECK(r.fit.needed_bytes > r.fit.capacity_bytes);
+        CHECK(r.fit.capacity_bytes == hw.sram_bytes);
+        CHECK_FALSE(r.fit.reason.empty());
+        CHECK_FALSE(r.fit.fix.empty());
+        CHECK(r.counters.transfers == 0);  // nothing ran
+        return false;
+    }
+    // Explicit sizes are honoured (clamped to N); the rule's never exceed N; T = ceil(N / B).
+    if (explicit_r) CHECK(r.tiling.B_r == std::min(req_r, N));
+    if (explicit_c) CHECK(r.tiling.B_c == std::min(req_c, N));
+    REQUIRE(r.tiling.B_r >= 1);
+    REQUIRE(r.tiling.B_c >= 1);
+    CHECK(r.tiling.B_r <= N);
+    CHECK(r.tiling.B_c <= N);
+    CHECK(r.tiling.T_r == test::cdiv(N, r.tiling.B_r));
+    CHECK(r.tiling.T_c == test::cdiv(N, r.tiling.B_c));
+    CHECK(kernels::working_set_bytes(alg, p, r.tiling.B_r, r.tiling.B_c, hw) <= hw.sram_bytes);
+
+    const auto& c = r.counters;
+    test::Expected x = test::expected_counts(alg, N, d, r.tiling.B_r, r.tiling.B_c, dt, hw);
+    const kernels::ClosedForm cf = kernels::closed_form(alg, p, r.tiling.B_r, r.tiling.B_c, hw);
+    for (std::size_t t = 0; t < sim::kTensorCount; ++t) {
+        const auto tensor = static_cast<Tensor>(t);
+        INFO("tensor " << sim::tensor_name(tensor));
+        CHECK(c.at(Level::HBM, tensor).read_elements == x.read[t]);
+        CHECK(c.at(Level::HBM, tensor).write_elements == x.write[t]);
+        CHECK(cf.hbm_read(tensor) == x.read[t]);
+        CHECK(cf.hbm_write(tensor) == x.write[t]);
+        CHECK(c.at(Level::HBM, tensor).read_bytes ==
+              x.read[t] * static_cast<std::int64_t>(sim::element_bytes(tensor, dt)));
+    }
+    CHECK(c.at(Level::HBM).read_elements == x.read_total);
+    CHECK(c.at(Level::HBM).write_elements == x.write_total);
+    CHECK(cf.hbm_read_elements == x.read_total);
+    CHECK(cf.hbm_write_elements == x.write_total);
+    CHECK(c.at(Level::HBM).read_bytes == bytes_from_elements(x.read, dt));
+    CHECK(c.at(Level::HBM).write_bytes == bytes_from_elements(x.write, dt));
+    CHECK(c.at(Level::L2).read_elements == x.l2_read);
+    CHECK(cf.l2_read_elements == x.l2_read);
+    CHECK(c.at(Level::L2).write_elements == 0);  // kernels never fill the L2 explicitly
+    CHECK(c.matmul_flops == x.matmul_flops);
+    CHECK(cf.matmul_flops == x.matmul_flops);
+    CHECK(c.other_flops == x.other_flops);
+    CHECK(cf.other_flops == x.other_flops);
+    CHECK(c.sram_peak_bytes == x.sram_peak_bytes);
+    CHECK(cf.sram_peak_bytes == x.sram_peak_bytes);
+    CHECK(c.sram_peak_bytes <= hw.sram_bytes);
+
+    // The paper's totals, in the facts file's own shape.
+    const std::int64_t Nd = N * d, N2 = N * N;
+    switch (alg) {
+        case AlgorithmId::flash:
+            CHECK(c.at(Level::HBM).read_elements == test::fa1_paper_reads(N, d, r.tiling.T_c));
+            CHECK(c.at(Level::HBM).write_elements == test::fa1_paper_writes_with_init(N, d, r.tiling.T_c));
+            // paper_total_elements omits the initialisation (Nd + 2N).
+            CHECK(kernels::paper_total_elements(alg, p, r.tiling.B_r, r.tiling.B_c) ==
+                  c.at(Level::HBM).total_elements() - (Nd + 2 * N));
+            break;
+        case AlgorithmId::flash2:
+            CHECK(c.at(Level::HBM).read_elements == test::fa2_paper_reads(N, d, r.tiling.T_r));
+            CHECK(c.at(Level::HBM).write_elements == test::fa2_paper_writes(N, d));
+            CHECK(kernels::paper_total_elements(alg, p, r.tiling.B_r, r.tiling.B_c) == c.at(Level::HBM).total_elements());
+            break;
+        case AlgorithmId::standard: {
+            const bool l2_holds_K = hw.l2_bytes >= Nd * static_cast<std::int64_t>(sim::dtype_bytes(dt));
+            const bool row_fits = N * static_cast<std::int64_t>(sim::dtype_bytes(dt)) <= hw.sram_bytes;
+            if (l2_holds_K && row_fits) {
+                // Exactly the paper's Algorithm 0: reads 3Nd + 2N^2, writes Nd + 2N^2.
+                CHECK(c.at(Level::HBM).read_elements == 3 * Nd + 2 * N2);
+                CHECK(c.at(Level::HBM).write_elements == Nd + 2 * N2);
+                CHECK(kernels::paper_total_elements(alg, p, r.tiling.B_r, r.tiling.B_c) ==
+                      c.at(Level::HBM).total_elements());
+            }
+            break;
+        }
+    }
+    return true;
+}
+
+GridStats run_grid(AlgorithmId alg, const Machine& m) {
+    const auto hw = sim::find_preset(m.preset);
+    REQUIRE(hw);
+    GridStats s;
+    for (std::int64_t N : kNs) {
+        for (std::int64_t d : kDs) {
+            for (auto [br, bc] : kBlocks) {
+                if (check_one(alg, *hw, m.dtype, N, d, br, bc)) {
+                    ++s.ran;
+                } else {
+                    ++s.did_not_fit;
+                }
+            }
+        }
+    }
+    return s;
+}
+
+void grid_for(AlgorithmId alg) {
+    for (const auto& m : kMachines) {
+        const GridStats s = run_grid(alg, m);
+        INFO(m.preset << ": " << s.ran << " configurations ran, " << s.did_not_fit << " did not fit");
+        // The grid must actually run: a grid that silently does not fit checks nothing. On the GPUs
+        // most of it fits; the 384-byte toy machine cannot hold one row of Q and K in fp32 once
+        // d >= 64 (2 x 64 x 4 B = 512 B), so only d <= 16 runs there (every misfit is checked above).
+        const int total = s.ran + s.did_not_fit;
+        CHECK(total == static_cast<int>(std::size(kNs) * std::size(kDs) * std::size(kBlocks)));
+        if (std::string(m.preset) == "classroom") {
+            CHECK(s.ran * 5 >= total);  // a fifth: d = 1 and 4 fit nearly everywhere, d = 16 in few places
+        } else {
+            CHECK(s.ran * 2 > total);
+        }
+    }
+}
+
+}  // namespace
+
+TEST_CASE("grid: standard attention counts equal both closed forms exactly", "[kernels][counts][grid]") {
+    grid_for(AlgorithmId::standard);
+}
+
+TEST_CASE("grid: FlashAttention (Algorithm 1) counts equal both closed forms exactly", "[kernels][counts][grid]") {
+    grid_for(AlgorithmId::flash);
+}
+
+TEST_CASE("grid: FlashAttention-2 counts equal both closed forms exactly", "[kernels][counts][grid]") {
+    grid_for(AlgorithmId::flash2);
+}
+
+TEST_CASE("grid: standard attention with eager passes adds k N^2 reads and writes of S", "[kernels][counts][grid]") {
+    // Also through both derivations; k = 1..3 on a few machines and ragged sizes.
+    for (const auto& m : kMachines) {
+        const auto hw = sim::find_preset(m.preset);
+        REQUIRE(hw);
+        for (std::int64_t N : {1, 17, 100, 129}) {
+            for (std::int64_t k = 0; k <= 3; ++k) {
+                kernels::Problem p;
+                p.N = N;
+                p.d = 4;
+                p.dtype = m.dtype;
+                kernels::RunOptions opt;
+                opt.numerics = false;
+                opt.standard_extra_passes = k;
+                const auto r = kernels::run(AlgorithmId::standard, p, {}, *hw, nullptr, opt);
+                INFO(m.preset << " N = " << N << " k = " << k);
+                REQUIRE(r.fit.ok);
+                const auto x = test::expected_counts(AlgorithmId::standard, N, 4, r.tiling.B_r, r.tiling.B_c, m.dtype,
+                                                     *hw, k);
+                const auto cf = kernels::closed_form(AlgorithmId::standard, p, r.tiling.B_r, r.tiling.B_c, *hw, k);
+                CHECK(r.counters.at(Level::HBM, Tensor::S).read_elements == x.read[static_cast<std::size_t>(Tensor::S)]);
+                CHECK(r.counters.at(Level::HBM, Tensor::S).write_elements == x.write[static_cast<std::size_t>(Tensor::S)]);
+                CHECK(r.counters.at(Level::HBM).read_elements == x.read_total);
+                CHECK(r.counters.at(Level::HBM).write_elements == x.write_total);
+                CHECK(cf.hbm_read_elements == x.read_total);
+                CHECK(cf.hbm_write_elements == x.write_total);
+                CHECK(r.counters.other_flops == x.other_flops);
+                CHECK(cf.other_flops == x.other_flops);
+                CHECK(r.phases.size() == static_cast<std::size_t>(3 + k));  // QK^T, k eager passes, softmax, PV
+            }
+        }
+    }
+}
