@@ -172,7 +172,7 @@ Tiling resolve_tiling(AlgorithmId alg, const Problem& p, const TilingRequest& re
         // Shrinking one block with the other held at the rule's value may not be enough (e.g. the
         // classroom machine in fp32 with d = 16: the rule's 2 x 2 needs 544 B, 2 x 1 and 1 x 2 still
         // overflow 384 B, but 1 x 1 needs 268 B). When the rule chose both, shrink them together to the
-        // largest square that fits, then grow the resident block back as far as it fits.
+        // largest square that fits, then grow the resident block back as far as it fits, then the other.
         if (!fits(alg, p, t.B_r, t.B_c, hw) && auto_r && auto_c) {
             const std::int64_t b = largest_fitting(std::max(t.B_r, t.B_c), [&](std::int64_t v) {
                 return fits(alg, p, std::min(v, t.B_r), std::min(v, t.B_c), hw);
@@ -180,10 +180,19 @@ Tiling resolve_tiling(AlgorithmId alg, const Problem& p, const TilingRequest& re
             if (b > 0) {
                 t.B_r = std::min(b, t.B_r);
                 t.B_c = std::min(b, t.B_c);
-                if (q_resident) {
+                // Grow the resident block first, then the other, so that neither can take one more row.
+                auto grow_r = [&] {
                     t.B_r = largest_fitting(before_r, [&](std::int64_t v) { return fits(alg, p, v, t.B_c, hw); });
-                } else {
+                };
+                auto grow_c = [&] {
                     t.B_c = largest_fitting(before_c, [&](std::int64_t v) { return fits(alg, p, t.B_r, v, hw); });
+                };
+                if (q_resident) {
+                    grow_r();
+                    grow_c();
+                } else {
+                    grow_c();
+                    grow_r();
                 }
             }
         }
