@@ -1,0 +1,430 @@
+// Hand-derived counts on tiny problems (the arithmetic is in the comments), count-only == numerics,
+// standard attention's eager passes, and trace replay (the events add up to the counters).
+#include <catch2/catch.hpp>
+#include <map>
+
+#include "kernels/attention.h"
+#include "kernels/closed_form.h"
+#include "kernels/registry.h"
+
+using namespace tilesim;
+using kernels::AlgorithmId;
+using sim::Level;
+using sim::Tensor;
+
+namespace {
+
+kernels::Problem problem(std::int64_t N, std::int64_t d, sim::Dtype dt) {
+    kernels::Problem p;
+    p.N = N;
+    p.d = d;
+    p.dtype = dt;
+    return p;
+}
+
+kernels::RunResult count_only(AlgorithmId alg, const kernels::Problem& p, const char* preset,
+                              kernels::TilingRequest req = {}, std::int64_t extra = 0, bool trace = false) {
+    kernels::RunOptions o;
+    o.numerics = false;
+    o.standard_extra_passes = extra;
+    o.trace = trace;
+    return kernels::run(alg, p, req, *sim::find_preset(preset), nullptr, o);
+}
+
+std::int64_t hbm_r(const kernels::RunResult& r, Tensor t) { return r.counters.at(Level::HBM, t).read_elements; }
+std::int64_t hbm_w(const kernels::RunResult& r, Tensor t) { return r.counters.at(Level::HBM, t).write_elements; }
+
+}  // namespace
+
+// Classroom machine: 384 B of SRAM, fp32, so M = 96 elements; no L2. N = 16, d = 4.
+// Rule: ceil(M / 4d) = ceil(96 / 16) = 6.
+TEST_CASE("hand count: classroom N = 16, d = 4, FlashAttention (Algorithm 1)", "[kernels][counts][hand]") {
+    const auto r = count_only(AlgorithmId::flash, problem(16, 4, sim::Dtype::fp32), "classroom");
+    REQUIRE(r.fit.ok);
+    // Rule: B_c = 6, B_r = min(6, d = 4) = 4. Working set (2 B_c d + 2 B_r d + B_r B_c) x 4 B + 2 B_r x 4 B
+    // = (48 + 32 + 24) x 4 + 32 = 448 B > 384 B, so B_c shrinks: (12 B_c + 32) x 4 + 32 <= 384 gives
+    // B_c <= 4.67, B_c = 4 (352 B). T_r = T_c = 16 / 4 = 4.
+    CHECK(r.tiling.B_r == 4);
+    CHECK(r.tiling.B_c == 4);
+    CHECK(r.tiling.T_c == 4);
+    CHECK(r.counters.sram_peak_bytes == 352);
+    // Reads: K, V once: 16 x 4 = 64 each. Q_i, O_i every K/V block: 4 x 64 = 256 each.
+    // l_i, m_i every K/V block: 4 x 16 = 64 each. Total 64 + 64 + 256 + 256 + 64 + 64 = 768.
+    CHECK(hbm_r(r, Tensor::K) == 64);
+    CHECK(hbm_r(r, Tensor::V) == 64);
+    CHECK(hbm_r(r, Tensor::Q) == 256);
+    CHECK(hbm_r(r, Tensor::O) == 256);
+    CHECK(hbm_r(r, Tensor::l) == 64);
+    CHECK(hbm_r(r, Tensor::m) == 64);
+    CHECK(r.counters.at(Level::HBM).read_elements == 768);
+    CHECK(r.counters.at(Level::HBM).read_bytes == 768 * 4);  // all fp32 here
+    // Writes: O = 0, l = 0, m = -inf once (64 + 16 + 16), then O_i, l_i, m_i per K/V block
+    // (4 x (64 + 16 + 16) = 384): 96 + 384 = 480. O: 5 x 64 = 320, l and m: 5 x 16 = 80 each.
+    CHECK(hbm_w(r, Tensor::O) == 320);
+    CHECK(hbm_w(r, Tensor::l) == 80);
+    CHECK(hbm_w(r, Tensor::m) == 80);
+    CHECK(r.counters.at(Level::HBM).write_elements == 480);
+    // Matmul: QK^T and PV, 2 N^2 d each: 4 x 256 x 4 = 4096.
+    CHECK(r.counters.matmul_flops == 4096);
+    // Other: 5 per element of S (5 x 256 = 1280) + per K/V block 5 per row (4 x 5 x 16 = 320)
+    // + 3 per element of O (4 x 3 x 64 = 768): 2368.
+    CHECK(r.counters.other_flops == 2368);
+    CHECK(r.counters.at(Level::L2).total_elements() == 0);
+}
+
+TEST_CASE("hand count: classroom N = 16, d = 4, FlashAttention-2", "[kernels][counts][hand]") {
+    const auto r = count_only(AlgorithmId::flash2, problem(16, 4, sim::Dtype::fp32), "classroom");
+    REQUIRE(r.fit.ok);
+    // Rule (swapped): B_r = 6, B_c = 4: (2 x 4 x 4 + 2 x 6 x 4 + 24) x 4 + 2 x 6 x 4 = 464 B > 384 B;
+    // B_r shrinks: 128 + 56 B_r <= 384 gives B_r = 4 (352 B). T_r = T_c = 4.
+    CHECK(r.tiling.B_r == 4);
+    CHECK(r.tiling.B_c == 4);
+    CHECK(r.counters.sram_peak_bytes == 352);
+    // Reads: Q once (64), K and V once per Q block (4 x 64 = 256 each): 576.
+    CHECK(hbm_r(r, Tensor::Q) == 64);
+    CHECK(hbm_r(r, Tensor::K) == 256);
+    CHECK(hbm_r(r, Tensor::V) == 256);
+    CHECK(r.counters.at(Level::HBM).read_elements == 576);
+    // Writes: O once (64) and L once (16): 80. No l, m round trips.
+    CHECK(hbm_w(r, Tensor::O) == 64);
+    CHECK(hbm_w(r, Tensor::L) == 16);
+    CHECK(hbm_w(r, Tensor::l) == 0);
+    CHECK(hbm_w(r, Tensor::m) == 0);
+    CHECK(r.counters.at(Level::HBM).write_elements == 80);
+    // Other: 1280 + 4 x (5 x 16 + 2 x 64) = 1280 + 832, + 64 (divide) + 32 (L): 2208.
+    CHECK(r.counters.other_flops == 2208);
+}
+
+TEST_CASE("hand count: classroom N = 16, d = 4, standard attention (no L2: re-reads from HBM)",
+          "[kernels][counts][hand]") {
+    const auto r = count_only(AlgorithmId::standard, problem(16, 4, sim::Dtype::fp32), "classroom");
+    REQUIRE(r.fit.ok);
+    // Rule: B_c = 6, B_r = 4; GEMM tiles (4 x 4 + 6 x 4 + 4 x 6) x 4 B = 256 B fit. T_r = 4, T_c = 3.
+    CHECK(r.tiling.B_r == 4);
+    CHECK(r.tiling.B_c == 6);
+    // A row of S is 16 x 4 = 64 B, so 384 / 64 = 6 rows fit: the softmax holds 384 B, the peak.
+    CHECK(r.counters.sram_peak_bytes == 384);
+    // Reads: Q 64. K: 64 + (T_r - 1) x 64 = 256 re-read from HBM (no L2). V likewise 256.
+    // S once (256), P once (256). Total 64 + 256 + 256 + 256 + 256 = 1088.
+    CHECK(hbm_r(r, Tensor::Q) == 64);
+    CHECK(hbm_r(r, Tensor::K) == 256);
+    CHECK(hbm_r(r, Tensor::V) == 256);
+    CHECK(hbm_r(r, Tensor::S) == 256);
+    CHECK(hbm_r(r, Tensor::P) == 256);
+    CHECK(r.counters.at(Level::HBM).read_elements == 1088);
+    // Writes: S 256, P 256, O 64: 576.
+    CHECK(r.counters.at(Level::HBM).write_elements == 576);
+    CHECK(r.counters.at(Level::L2).read_elements == 0);
+    // Other: tau (256) + softmax 5 x 256: 1536.
+    CHECK(r.counters.other_flops == 1536);
+    REQUIRE(r.phases.size() == 3);
+    CHECK(r.phases[0].parallel_units == 12);  // T_r x T_c output tiles of S
+    CHECK(r.phases[2].parallel_units == 4);   // T_r row blocks of O
+}
+
+TEST_CASE("hand count: classroom-ragged N = 18, d = 4 (last blocks have 2 rows)", "[kernels][counts][hand]") {
+    const auto p = problem(18, 4, sim::Dtype::fp32);
+    // FA1: B_r = B_c = 4 as for N = 16; T_r = T_c = ceil(18 / 4) = 5. Nd = 72.
+    // Reads: K, V 72 each; Q, O 5 x 72 = 360 each; l, m 5 x 18 = 90 each: 144 + 720 + 180 = 1044.
+    // Writes: O 6 x 72 = 432; l, m 6 x 18 = 108 each: 648.
+    const auto fa1 = count_only(AlgorithmId::flash, p, "classroom");
+    REQUIRE(fa1.fit.ok);
+    CHECK(fa1.tiling.T_c == 5);
+    CHECK(fa1.counters.at(Level::HBM).read_elements == 1044);
+    CHECK(fa1.counters.at(Level::HBM).write_elements == 648);
+    // FA2: T_r = 5. Reads Q 72 + K, V 5 x 72 each = 792; writes O 72 + L 18 = 90.
+    const auto fa2 = count_only(AlgorithmId::flash2, p, "classroom");
+    REQUIRE(fa2.fit.ok);
+    CHECK(fa2.counters.at(Level::HBM).read_elements == 792);
+    CHECK(fa2.counters.at(Level::HBM).write_elements == 90);
+    // Standard: B_r = 4, B_c = 6, T_r = 5; a row of S is 72 B (fits).
+    // Reads: Q 72; K, V 72 + 4 x 72 = 360 each; S, P 324 each: 1440. Writes: S, P 324 each, O 72: 720.
+    const auto st = count_only(AlgorithmId::standard, p, "classroom");
+    REQUIRE(st.fit.ok);
+    CHECK(st.counters.at(Level::HBM).read_elements == 1440);
+    CHECK(st.counters.at(Level::HBM).write_elements == 720);
+}
+
+TEST_CASE("hand count: a row of S that does not fit is streamed twice (two-pass softmax)", "[kernels][counts][hand]") {
+    // Classroom, fp32, N = 100, d = 1: a row of S is 400 B > 384 B of SRAM.
+    // Rule: ceil(96 / 4) = 24, so B_c = 24, B_r = min(24, 1) = 1; GEMM tiles (1 + 24 + 24) x 4 = 196 B.
+    // T_r = 100. Reads: Q 100; K, V 100 + 99 x 100 = 10000 each (no L2); S twice 2 x 10000; P 10000:
+    // 50100. Writes: S 10000, P 10000, O 100: 20100. Other flops: tau 10000 + (4 + 3) x 10000 = 80000.
+    // SRAM peak: the softmax chunk of 384 / 4 = 96 elements = 384 B.
+    const auto r = count_only(AlgorithmId::standard, problem(100, 1, sim::Dtype::fp32), "classroom");
+    REQUIRE(r.fit.ok);
+    CHECK(r.tiling.B_r == 1);
+    CHECK(r.tiling.B_c == 24);
+    CHECK(hbm_r(r, Tensor::S) == 20000);
+    CHECK(hbm_r(r, Tensor::K) == 10000);
+    CHECK(r.counters.at(Level::HBM).read_elements == 50100);
+    CHECK(r.counters.at(Level::HBM).write_elements == 20100);
+    CHECK(r.counters.other_flops == 80000);
+    CHECK(r.counters.sram_peak_bytes == 384);
+    // Same problem in fp16: a row is 200 B, it fits: S read once, softmax 5 flops per element.
+    const auto h = count_only(AlgorithmId::standard, problem(100, 1, sim::Dtype::fp16), "classroom");
+    REQUIRE(h.fit.ok);
+    CHECK(hbm_r(h, Tensor::S) == 10000);
+    CHECK(h.counters.other_flops == 60000);
+}
+
+TEST_CASE("hand count: with an L2 that holds K, standard attention is exactly the paper's 4Nd + 4N^2",
+          "[kernels][counts][hand]") {
+    // A100-40GB, fp16, N = 1024, d = 64 (the Figure 2 head). M = 196608 / 2 = 98304; rule
+    // ceil(98304 / 256) = 384: B_c = 384, B_r = 64, T_r = 16. K is 1024 x 64 x 2 B = 128 KiB < 40 MiB.
+    // HBM reads 3 x 65536 + 2 x 1048576 = 2293760; writes 65536 + 2097152 = 2162688.
+    // L2 reads: K and V re-read by 15 later Q blocks: 2 x 15 x 65536 = 1966080.
+    const auto r = count_only(AlgorithmId::standard, problem(1024, 64, sim::Dtype::fp16), "A100-40GB");
+    REQUIRE(r.fit.ok);
+    CHECK(r.tiling.B_r == 64);
+    CHECK(r.tiling.B_c == 384);
+    CHECK(r.counters.at(Level::HBM).read_elements == 2293760);
+    CHECK(r.counters.at(Level::HBM).write_elements == 2162688);
+    CHECK(r.counters.at(Level::HBM).total_bytes() == 2 * (2293760 + 2162688));
+    CHECK(r.counters.at(Level::L2).read_elements == 1966080);
+    CHECK(r.counters.at(Level::L2, Tensor::K).read_elements == 983040);
+    // With the L2 removed, the same re-reads hit HBM instead.
+    auto no_l2 = *sim::find_preset("A100-40GB");
+    no_l2.l2_bytes = 0;
+    no_l2.l2_bytes_per_s = 0;
+    kernels::RunOptions o;
+    o.numerics = false;
+    const auto r2 = kernels::run(AlgorithmId::standard, problem(1024, 64, sim::Dtype::fp16), {}, no_l2, nullptr, o);
+    CHECK(r2.counters.at(Level::HBM).read_elements == 2293760 + 1966080);
+    CHECK(r2.counters.at(Level::L2).read_elements == 0);
+    // An L2 one byte too small for K (131072 B) counts as no L2 for it.
+    no_l2.l2_bytes = 131071;
+    const auto r3 = kernels::run(AlgorithmId::standard, problem(1024, 64, sim::Dtype::fp16), {}, no_l2, nullptr, o);
+    CHECK(r3.counters.at(Level::HBM).read_elements == 2293760 + 1966080);
+    no_l2.l2_bytes = 131072;
+    const auto r4 = kernels::run(AlgorithmId::standard, problem(1024, 64, sim::Dtype::fp16), {}, no_l2, nullptr, o);
+    CHECK(r4.counters.at(Level::HBM).read_elements == 2293760);
+}
+
+TEST_CASE("hand count: N = 1 and a single block", "[kernels][counts][hand]") {
+    // N = 1, d = 4, A100 fp16: every block is clamped to 1 row; T_r = T_c = 1.
+    const auto p = problem(1, 4, sim::Dtype::fp16);
+    const auto fa1 = count_only(AlgorithmId::flash, p, "A100-40GB");
+    REQUIRE(fa1.fit.ok);
+    CHECK(fa1.tiling.B_r == 1);
+    CHECK(fa1.tiling.B_c == 1);
+    CHECK_THAT(fa1.tiling.note, Catch::Contains("clamped to N = 1"));
+    // FA1 reads K, V, Q, O (4 each) and l, m (1 each): 18; writes init (4 + 1 + 1) + update (6): 12.
+    CHECK(fa1.counters.at(Level::HBM).read_elements == 18);
+    CHECK(fa1.counters.at(Level::HBM).write_elements == 12);
+    // FA2 reads Q, K, V (12), writes O, L (5).
+    const auto fa2 = count_only(AlgorithmId::flash2, p, "A100-40GB");
+    CHECK(fa2.counters.at(Level::HBM).read_elements == 12);
+    CHECK(fa2.counters.at(Level::HBM).write_elements == 5);
+    // Standard reads Q, K, V (12) + S, P (1 each); writes S, P (1 each) + O (4).
+    const auto st = count_only(AlgorithmId::standard, p, "A100-40GB");
+    CHECK(st.counters.at(Level::HBM).read_elements == 14);
+    CHECK(st.counters.at(Level::HBM).write_elements == 6);
+    // All: matmul 4 N^2 d = 16.
+    for (const auto* r : {&fa1, &fa2, &st}) CHECK(r->counters.matmul_flops == 16);
+}
+
+TEST_CASE("standard_extra_passes adds k N^2 reads and k N^2 writes of S, and one phase per pass",
+          "[kernels][counts][hand]") {
+    // Classroom N = 16, d = 4 (S row fits): base S reads 256, writes 256.
+    const auto p = problem(16, 4, sim::Dtype::fp32);
+    const auto base = count_only(AlgorithmId::standard, p, "classroom");
+    for (std::int64_t k = 1; k <= 3; ++k) {
+        const auto r = count_only(AlgorithmId::standard, p, "classroom", {}, k);
+        INFO("k = " << k);
+        CHECK(hbm_r(r, Tensor::S) == 256 + k * 256);
+        CHECK(hbm_w(r, Tensor::S) == 256 + k * 256);
+        CHECK(r.counters.at(Level::HBM).read_elements - base.counters.at(Level::HBM).read_elements == k * 256);
+        CHECK(r.counters.at(Level::HBM).write_elements - base.counters.at(Level::HBM).write_elements == k * 256);
+        // Every other tensor is unchanged.
+        for (Tensor t : {Tensor::Q, Tensor::K, Tensor::V, Tensor::P, Tensor::O}) {
+            CHECK(hbm_r(r, t) == hbm_r(base, t));
+            CHECK(hbm_w(r, t) == hbm_w(base, t));
+        }
+        // tau moves into the first eager pass: other flops k x 256 + 5 x 256 (base: 256 + 5 x 256).
+        CHECK(r.counters.other_flops == k * 256 + 5 * 256);
+        REQUIRE(r.phases.size() == static_cast<std::size_t>(3 + k));
+        CHECK(r.phases[1].counters.at(Level::HBM, Tensor::S).read_elements == 256);
+        CHECK(r.phases[1].counters.at(Level::HBM, Tensor::S).write_elements == 256);
+    }
+    // The flash algorithms ignore it.
+    const auto f0 = count_only(AlgorithmId::flash, p, "classroom");
+    const auto f2 = count_only(AlgorithmId::flash, p, "classroom", {}, 2);
+    CHECK(f0.counters.at(Level::HBM).total_elements() == f2.counters.at(Level::HBM).total_elements());
+}
+
+namespace {
+
+void require_same_counters(const sim::Counters& a, const sim::Counters& b) {
+    CHECK(a.level == b.level);
+    CHECK(a.by_tensor == b.by_tensor);
+    CHECK(a.matmul_flops == b.matmul_flops);
+    CHECK(a.other_flops == b.other_flops);
+    CHECK(a.sram_peak_bytes == b.sram_peak_bytes);
+    CHECK(a.transfers == b.transfers);
+}
+
+struct Config {
+    const char* preset;
+    std::int64_t N, d;
+    sim::Dtype dtype;
+    kernels::TilingRequest req;
+    std::int64_t extra;
+};
+const Config kConfigs[] = {
+    {"classroom", 16, 4, sim::Dtype::fp32, {}, 0},     {"classroom", 18, 4, sim::Dtype::fp32, {}, 0},
+    {"classroom", 100, 1, sim::Dtype::fp32, {}, 1},    // two-pass softmax and an eager pass
+    {"A100-40GB", 129, 16, sim::Dtype::fp16, {7, 13}, 2}, {"T4", 65, 64, sim::Dtype::fp16, {}, 0},
+    {"H100-SXM", 1, 1, sim::Dtype::fp32, {}, 3},
+};
+
+}  // namespace
+
+TEST_CASE("count-only mode gives counters identical to numerics mode", "[kernels][counts]") {
+    for (const auto& c : kConfigs) {
+        for (const auto& a : kernels::algorithms()) {
+            const auto p = problem(c.N, c.d, c.dtype);
+            const auto in = kernels::random_inputs(c.N, c.d, 7);
+            kernels::RunOptions on, off;
+            on.numerics = true;
+            off.numerics = false;
+            on.standard_extra_passes = off.standard_extra_passes = c.extra;
+            const auto hw = *sim::find_preset(c.preset);
+            const auto r_on = kernels::run(a.id, p, c.req, hw, &in, on);
+            const auto r_off = kernels::run(a.id, p, c.req, hw, nullptr, off);
+            INFO(a.key << " on " << c.preset << " N = " << c.N << " d = " << c.d);
+            REQUIRE(r_on.fit.ok);
+            REQUIRE(r_off.fit.ok);
+            CHECK(r_on.O.has_value());
+            CHECK_FALSE(r_off.O.has_value());
+            require_same_counters(r_on.counters, r_off.counters);
+            REQUIRE(r_on.phases.size() == r_off.phases.size());
+            for (std::size_t k = 0; k < r_on.phases.size(); ++k) {
+                CHECK(r_on.phases[k].name == r_off.phases[k].name);
+                CHECK(r_on.phases[k].parallel_units == r_off.phases[k].parallel_units);
+                require_same_counters(r_on.phases[k].counters, r_off.phases[k].counters);
+            }
+        }
+    }
+}
+
+TEST_CASE("numerics without inputs of the right shape is refused", "[kernels]") {
+    const auto p = problem(16, 4, sim::Dtype::fp32);
+    kernels::RunOptions o;
+    const auto hw = *sim::find_preset("classroom");
+    CHECK_THROWS_AS(kernels::run(AlgorithmId::flash, p, {}, hw, nullptr, o), std::invalid_argument);
+    const auto wrong = kernels::random_inputs(15, 4, 1);
+    CHECK_THROWS_AS(kernels::run(AlgorithmId::flash, p, {}, hw, &wrong, o), std::invalid_argument);
+}
+
+// Trace replay: summing the events' bytes and elements per (level, tensor) gives back the counters;
+// the events between two phase markers give back that phase's counters; every tile lies inside its
+// tensor and sits where its block indices say.
+TEST_CASE("trace replay reproduces the counters, per tensor and per phase; tiles are in bounds",
+          "[kernels][counts][trace]") {
+    for (const auto& c : kConfigs) {
+        for (const auto& a : kernels::algorithms()) {
+            const auto p = problem(c.N, c.d, c.dtype);
+            const auto r = count_only(a.id, p, c.preset, c.req, c.extra, true);
+            INFO(a.key << " on " << c.preset << " N = " << c.N << " d = " << c.d);
+            REQUIRE(r.fit.ok);
+            REQUIRE(r.trace);
+            REQUIRE_FALSE(r.trace->truncated());
+            const auto& ev = r.trace->events();
+            const std::int64_t N = c.N, d = c.d, B_r = r.tiling.B_r, B_c = r.tiling.B_c;
+
+            std::vector<sim::Counters> per_phase(r.phases.size());
+            sim::Counters all;
+            std::int64_t phase = -1;
+            std::int64_t phase_markers = 0;
+            for (std::size_t k = 0; k < ev.size(); ++k) {
+                const auto& e = ev[k];
+                REQUIRE(e.step == static_cast<std::int64_t>(k));
+                CHECK(e.sram_used_bytes <= sim::find_preset(c.preset)->sram_bytes);
+                if (e.op == sim::Op::Phase) {
+                    phase = e.i;
+                    CHECK(phase == phase_markers);
+                    ++phase_markers;
+                    continue;
+                }
+                REQUIRE(phase >= 0);
+                auto& pc = per_phase[static_cast<std::size_t>(phase)];
+                if (e.op == sim::Op::Compute) {
+                    all.matmul_flops += e.flops;
+                    pc.matmul_flops += e.flops;
+                    continue;
+                }
+                // Tile bounds: rows within N; columns within the tensor's width.
+                const std::int64_t width = (e.tensor == Tensor::S || e.tensor == Tensor::P) ? N
+                                           : sim::is_statistic(e.tensor)                    ? 1
+                                                                                            : d;
+                CHECK(e.tile.row0 >= 0);
+                CHECK(e.tile.col0 >= 0);
+                CHECK(e.tile.rows >= 1);
+                CHECK(e.tile.cols >= 1);
+                CHECK(e.tile.row0 + e.tile.rows <= N);
+                CHECK(e.tile.col0 + e.tile.cols <= width);
+                // Block indices place the tile: Q-side tensors by i, K/V by j, S/P tiles by both.
+                if (e.tensor == Tensor::K || e.tensor == Tensor::V) {
+                    if (e.j >= 0) {
+                        CHECK(e.tile.row0 == e.j * B_c);
+                        CHECK(e.tile.rows == std::min(B_c, N - e.j * B_c));
+                    }
+                } else if (e.tensor == Tensor::S || e.tensor == Tensor::P) {
+                    if (e.i >= 0 && e.j >= 0) {
+                        CHECK(e.tile.row0 == e.i * B_r);
+                        CHECK(e.tile.col0 == e.j * B_c);
+                    }
+                } else if (e.i >= 0) {
+                    CHECK(e.tile.row0 == e.i * B_r);
+                    CHECK(e.tile.rows == std::min(B_r, N - e.i * B_r));
+                }
+                const std::int64_t el = e.tile.elements();
+                CHECK(e.bytes == el * static_cast<std::int64_t>(sim::element_bytes(e.tensor, c.dtype)));
+                for (sim::Counters* t : {&all, &pc}) {
+                    auto& from = t->by_tensor[static_cast<std::size_t>(e.from)][static_cast<std::size_t>(e.tensor)];
+                    auto& to = t->by_tensor[static_cast<std::size_t>(e.to)][static_cast<std::size_t>(e.tensor)];
+                    from.read_elements += el;
+                    from.read_bytes += e.bytes;
+                    to.write_elements += el;
+                    to.write_bytes += e.bytes;
+                    ++t->transfers;
+                }
+            }
+            CHECK(phase_markers == static_cast<std::int64_t>(r.phases.size()));
+            // The replayed per-tensor traffic equals the counters at every level (compute's SRAM
+            // operand traffic is counted per level only, not per tensor).
+            CHECK(all.by_tensor == r.counters.by_tensor);
+            CHECK(all.transfers == r.counters.transfers);
+            // Compute events carry matmul + other flops.
+            CHECK(all.matmul_flops == r.counters.flops());
+            for (Level lv : {Level::HBM, Level::L2}) {
+                sim::Traffic sum;
+                for (std::size_t t = 0; t < sim::kTensorCount; ++t) sum += all.by_tensor[static_cast<std::size_t>(lv)][t];
+                CHECK(sum == r.counters.at(lv));
+            }
+            for (std::size_t k = 0; k < r.phases.size(); ++k) {
+                INFO("phase " << r.phases[k].name);
+                CHECK(per_phase[k].by_tensor == r.phases[k].counters.by_tensor);
+                CHECK(per_phase[k].matmul_flops == r.phases[k].counters.flops());
+            }
+        }
+    }
+}
+
+TEST_CASE("a capped trace is truncated but the counts are not", "[kernels][counts][trace]") {
+    const auto p = problem(64, 4, sim::Dtype::fp32);
+    kernels::RunOptions o;
+    o.numerics = false;
+    o.trace = true;
+    o.max_trace_events = 10;
+    const auto hw = *sim::find_preset("classroom");
+    const auto capped = kernels::run(AlgorithmId::flash, p, {}, hw, nullptr, o);
+    o.trace = false;
+    const auto plain = kernels::run(AlgorithmId::flash, p, {}, hw, nullptr, o);
+    REQUIRE(capped.trace);
+    CHECK(capped.trace->truncated());
+    CHECK(capped.trace->events().size() == 10);
+    CHECK_FALSE(plain.trace);
+    require_same_counters(capped.counters, plain.counters);
+}
