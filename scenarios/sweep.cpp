@@ -25,7 +25,11 @@ std::pair<std::string, std::vector<std::string>> parse_over(std::string_view spe
         if (lo_s.empty() || hi_s.empty() || *e1 != '\0' || *e2 != '\0' || lo < 1 || hi < lo) {
             throw ScenarioError("--over '" + std::string(spec) + "': a range needs 1 <= lo <= hi, e.g. seq_len=128..65536");
         }
-        for (long long v = lo; v <= hi; v *= 2) values.push_back(std::to_string(v));
+        // Stop before doubling past hi: `v *= 2` on v > hi / 2 could overflow (hi near LLONG_MAX).
+        for (long long v = lo;; v *= 2) {
+            values.push_back(std::to_string(v));
+            if (v > hi / 2) break;
+        }
     } else {
         while (!rest.empty()) {
             const auto comma = rest.find(',');
