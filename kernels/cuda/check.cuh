@@ -12,31 +12,31 @@
 namespace tilesim::kernels::cuda::detail {
 
 [[noreturn]] inline void throw_cuda(cudaError_t e, const char* call, const char* file, int line) {
-    throw CudaError(std::string(file) + ":" + std::to_string(line) + ": " + call + " failed: " +
-                    cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ")");
+    throw CudaError(std::string(file) + ":" + std::to_string(line) + ": " + call +
+                    " failed: " + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ")");
 }
 
 [[noreturn]] inline void throw_cublas(cublasStatus_t s, const char* call, const char* file, int line) {
-    throw CudaError(std::string(file) + ":" + std::to_string(line) + ": " + call + " failed: " +
-                    cublasGetStatusName(s) + " (" + cublasGetStatusString(s) + ")");
+    throw CudaError(std::string(file) + ":" + std::to_string(line) + ": " + call +
+                    " failed: " + cublasGetStatusName(s) + " (" + cublasGetStatusString(s) + ")");
 }
 
 }  // namespace tilesim::kernels::cuda::detail
 
-#define TILESIM_CUDA_CHECK(call)                                                             \
-    do {                                                                                     \
-        const cudaError_t tilesim_status_ = (call);                                          \
-        if (tilesim_status_ != cudaSuccess) {                                                \
+#define TILESIM_CUDA_CHECK(call)                                                                      \
+    do {                                                                                              \
+        const cudaError_t tilesim_status_ = (call);                                                   \
+        if (tilesim_status_ != cudaSuccess) {                                                         \
             ::tilesim::kernels::cuda::detail::throw_cuda(tilesim_status_, #call, __FILE__, __LINE__); \
-        }                                                                                    \
+        }                                                                                             \
     } while (0)
 
-#define TILESIM_CUBLAS_CHECK(call)                                                             \
-    do {                                                                                       \
-        const cublasStatus_t tilesim_status_ = (call);                                         \
-        if (tilesim_status_ != CUBLAS_STATUS_SUCCESS) {                                        \
+#define TILESIM_CUBLAS_CHECK(call)                                                                      \
+    do {                                                                                                \
+        const cublasStatus_t tilesim_status_ = (call);                                                  \
+        if (tilesim_status_ != CUBLAS_STATUS_SUCCESS) {                                                 \
             ::tilesim::kernels::cuda::detail::throw_cublas(tilesim_status_, #call, __FILE__, __LINE__); \
-        }                                                                                      \
+        }                                                                                               \
     } while (0)
 
 // After every <<<...>>>: a bad configuration shows up here, an asynchronous fault at the next sync.

@@ -19,12 +19,12 @@ namespace tilesim::kernels::cuda {
 
 // Any CUDA/cuBLAS failure, missing device, or a problem the backend cannot run (one line, with the fix).
 class CudaError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
 struct DeviceInfo {
-    std::string name;                // "NVIDIA H100 80GB HBM3"
+    std::string name;  // "NVIDIA H100 80GB HBM3"
     int ordinal = 0;
     int cc_major = 0, cc_minor = 0;  // compute capability
     int sm_count = 0;
@@ -78,7 +78,7 @@ enum class Buffer : std::uint8_t { Q, K, V, O };
 // Owns the device buffers of one problem: Q, K, V (random normal fp16, generated on the device from
 // `seed`), O, the logsumexp L, and S and P when `with_standard` is true (2 * B*H*N^2 fp16).
 class AttentionRunner {
-public:
+  public:
     AttentionRunner(const Problem& p, std::uint64_t seed, bool with_standard);
     ~AttentionRunner();
     AttentionRunner(AttentionRunner&&) noexcept;
@@ -107,7 +107,7 @@ public:
     // For Nsight Compute with --profile-from-start off: one launch between cudaProfilerStart/Stop.
     void profile(Kernel k, const LaunchOptions& o);
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -76,7 +76,7 @@ __global__ void __launch_bounds__(32 * kWarps)
 
     extern __shared__ __align__(128) unsigned char smem_raw[];
     __half* Q_s = reinterpret_cast<__half*>(smem_raw);
-    __half* K_s = Q_s + Sh::kTileQ;      // stages 0, 1
+    __half* K_s = Q_s + Sh::kTileQ;       // stages 0, 1
     __half* V_s = K_s + 2 * Sh::kTileKV;  // stages 0, 1
 
     const int tid = static_cast<int>(threadIdx.x);
@@ -89,8 +89,8 @@ __global__ void __launch_bounds__(32 * kWarps)
     const __half* Q_h = Q + head;
     const __half* K_h = K + head;
     const __half* V_h = V + head;
-    const int q0 = i * B_r;                      // first row of Q_i
-    const int wrow = warp * Sh::kRowsPerWarp;    // first row of this warp inside Q_i
+    const int q0 = i * B_r;                    // first row of Q_i
+    const int wrow = warp * Sh::kRowsPerWarp;  // first row of this warp inside Q_i
     const int T_c = (N + B_c - 1) / B_c;
     // Causal: K_j is needed while its first key j B_c <= the last query q0 + B_r - 1.
     const int j_end = kCausal ? min(T_c, (q0 + B_r + B_c - 1) / B_c) : T_c;
@@ -110,29 +110,35 @@ __global__ void __launch_bounds__(32 * kWarps)
         m_i[mt][0] = m_i[mt][1] = -INFINITY;
         l_i[mt][0] = l_i[mt][1] = 0.0F;
     }
-    std::uint32_t Q_frag[Sh::kM][Sh::kKQ][4];  // A fragments of this warp's rows of Q_i
+    // A fragments of this warp's rows of Q_i. With one m16 tile per warp they are loaded once and kept
+    // in registers; with two, registers are short (O_i and S_ij take 128 per thread), so each k16 step
+    // reloads its fragments from Q_s (4 KB per warp per K/V block, a quarter of the K_j, V_j reads).
+    constexpr bool kQInRegs = Sh::kM == 1;
+    std::uint32_t Q_frag[Sh::kM][kQInRegs ? Sh::kKQ : 1][4];
+    auto load_Q_frag = [&](int mt, int kk, std::uint32_t(&frag)[4]) {
+        const int row = wrow + mt * 16 + (lane & 15);
+        ptx::ldmatrix_x4(frag, Q_s + swz<d>(row, 2 * kk + (lane >> 4)));
+    };
 
     for (int j = 0; j < j_end; ++j) {
         const int stage = j & 1;
         // Line 6: load K_{j+1}, V_{j+1} into the other stage while this one is used.
         if (j + 1 < j_end) {
-            load_tile_async<B_c, d, Sh::kThreads>(K_s + (stage ^ 1) * Sh::kTileKV, K_h, (j + 1) * B_c, N, tid);
-            load_tile_async<B_c, d, Sh::kThreads>(V_s + (stage ^ 1) * Sh::kTileKV, V_h, (j + 1) * B_c, N, tid);
+            load_tile_async<B_c, d, Sh::kThreads>(K_s + (stage ^ 1) * Sh::kTileKV, K_h, (j + 1) * B_c, N,
+                                                  tid);
+            load_tile_async<B_c, d, Sh::kThreads>(V_s + (stage ^ 1) * Sh::kTileKV, V_h, (j + 1) * B_c, N,
+                                                  tid);
         }
-        ptx::cp_async_commit();  // possibly empty: keeps "one group per iteration" for the wait below
+        ptx::cp_async_commit();   // possibly empty: keeps "one group per iteration" for the wait below
         ptx::cp_async_wait<1>();  // K_j, V_j (and Q_i) have landed for this thread ...
         __syncthreads();          // ... and for every thread
         const __half* K_j = K_s + stage * Sh::kTileKV;
         const __half* V_j = V_s + stage * Sh::kTileKV;
 
-        if (j == 0) {
+        if constexpr (kQInRegs) {
+            if (j == 0) {
 #pragma unroll
-            for (int mt = 0; mt < Sh::kM; ++mt) {
-#pragma unroll
-                for (int kk = 0; kk < Sh::kKQ; ++kk) {
-                    const int row = wrow + mt * 16 + (lane & 15);
-                    ptx::ldmatrix_x4(Q_frag[mt][kk], Q_s + swz<d>(row, 2 * kk + (lane >> 4)));
-                }
+                for (int kk = 0; kk < Sh::kKQ; ++kk) load_Q_frag(0, kk, Q_frag[0][kk]);
             }
         }
 
@@ -141,6 +147,11 @@ __global__ void __launch_bounds__(32 * kWarps)
         float S_ij[Sh::kM][Sh::kNS][4] = {};
 #pragma unroll
         for (int kk = 0; kk < Sh::kKQ; ++kk) {
+            constexpr int kF = kQInRegs ? 1 : 0;  // which index of Q_frag holds step kk
+            if constexpr (!kQInRegs) {
+#pragma unroll
+                for (int mt = 0; mt < Sh::kM; ++mt) load_Q_frag(mt, kk, Q_frag[mt][0]);
+            }
 #pragma unroll
             for (int np = 0; np < Sh::kNS / 2; ++np) {
                 std::uint32_t b[4];
@@ -148,8 +159,8 @@ __global__ void __launch_bounds__(32 * kWarps)
                 ptx::ldmatrix_x4(b, K_j + swz<d>(key, 2 * kk + ((lane >> 3) & 1)));
 #pragma unroll
                 for (int mt = 0; mt < Sh::kM; ++mt) {
-                    ptx::mma_16816(S_ij[mt][2 * np], Q_frag[mt][kk], b[0], b[1]);
-                    ptx::mma_16816(S_ij[mt][2 * np + 1], Q_frag[mt][kk], b[2], b[3]);
+                    ptx::mma_16816(S_ij[mt][2 * np], Q_frag[mt][kk * kF], b[0], b[1]);
+                    ptx::mma_16816(S_ij[mt][2 * np + 1], Q_frag[mt][kk * kF], b[2], b[3]);
                 }
             }
         }
@@ -239,8 +250,8 @@ __global__ void __launch_bounds__(32 * kWarps)
     }
 
     // Deferred rescale (FA2): O_i = diag(l_i)^-1 O_i, L_i = tau m_i + log(l_i). O_i goes through shared
-    // memory (Q_s is free: Q_i has lived in registers since j = 0) so that the global stores are
-    // 16-byte and coalesced.
+    // memory (Q_s is free: the loop's last __syncthreads came after every read of Q_i) so that the
+    // global stores are 16-byte and coalesced.
     __half* O_s = Q_s;
 #pragma unroll
     for (int mt = 0; mt < Sh::kM; ++mt) {

@@ -1,0 +1,38 @@
+#pragma once
+// Checking the GPU's O against the CPU fp64 oracle (kernels/reference.h), head by head. Host-only.
+#include <cstdint>
+#include <vector>
+
+#include "kernels/attention.h"
+#include "kernels/cuda/cuda_backend.h"
+#include "kernels/reference.h"
+
+namespace tilesim::kernels::cuda {
+
+// Tolerance on ||O - O_ref||_F / ||O_ref||_F. The inputs the reference sees are the GPU's fp16 values
+// (widened exactly), so only the kernels' own rounding counts. fp16 has unit roundoff u = 2^-11 =
+// 4.9e-4; a rounding to fp16 contributes about u / sqrt(3) = 2.8e-4 relative RMS error. Standard
+// attention rounds S (an absolute error |S| u in the exponent, so a relative error of about |S| u in
+// each probability), P and O to fp16; FlashAttention rounds P~_ij (as the mma operand) and O. With
+// random normal inputs (|S| of order 1 after the scale) both land near 3e-4 to 8e-4; 2e-3 (about 4u)
+// leaves room for the largest scores while still catching any indexing or masking error, which
+// shows up as an O(1) relative error.
+inline constexpr double kRelTolerance = 2e-3;
+// FlashAttention must be no less accurate than the standard kernel up to this factor.
+inline constexpr double kFlashVsStandard = 2.0;
+
+// fp64 attention with a causal mask: row q sees keys 0..q (the oracle has no mask option).
+MatD reference_attention_causal(const Inputs& in);
+
+// One head's Q, K, V from the device (fp16 values widened to float), and its O.
+Inputs device_inputs(const AttentionRunner& r, std::int64_t bh);
+Mat device_output(const AttentionRunner& r, std::int64_t bh);
+
+// `count` heads spread over [0, bh): first, last and evenly spaced between (fewer if bh is smaller).
+std::vector<std::int64_t> sample_heads(std::int64_t bh, std::int64_t count);
+
+// Relative Frobenius error and max abs error; NaN anywhere in O (an unwritten element, since O is
+// poisoned with NaN before each run) makes rel_fro infinite, so it can never pass.
+ErrorStats check_output(const Mat& O, const MatD& ref);
+
+}  // namespace tilesim::kernels::cuda

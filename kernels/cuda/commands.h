@@ -1,0 +1,35 @@
+#pragma once
+// The subcommands of tilesim-cuda (validate, selftest, profile, blocks). Host-only.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "scenarios/scenario.h"
+
+namespace tilesim::kernels::cuda {
+
+struct CommandOptions {
+    std::string command;
+    std::optional<std::string> scenario;   // TOML file or built-in id
+    std::vector<std::string> settings;     // --set key=value, in order
+    std::optional<std::string> csv;        // validate: append one row per kernel and stage
+    std::optional<std::string> model_csv;  // profile: the model's per-phase prediction
+    int warmup = 5;
+    int runs = 30;
+    bool causal = false;
+    bool all_blocks = false;                  // validate: also every other compiled B_r x B_c for this d
+    std::optional<std::int64_t> check_heads;  // overrides the scenario's numerics_heads
+};
+
+// The scenario a command runs: the file (or built-in) when given, else the default scenario on the
+// H100-SXM preset; then the --set overrides in order. Throws scenarios::ScenarioError.
+scenarios::Scenario build_scenario(const CommandOptions& o);
+
+// Each returns the process exit code: 0 all checks passed, 1 a check failed. Errors throw.
+int run_validate(const CommandOptions& o);
+int run_selftest(const CommandOptions& o);
+int run_profile(const CommandOptions& o);
+int run_blocks();
+
+}  // namespace tilesim::kernels::cuda

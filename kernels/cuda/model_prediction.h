@@ -1,0 +1,35 @@
+#pragma once
+// What the model (sim/ + kernels/) predicts for the run the GPU makes: per kernel pass (phase), the
+// HBM and L2 bytes and the roofline time, for the whole problem (B*H heads). Host-only; no CUDA.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kernels/problem.h"
+#include "sim/hardware.h"
+
+namespace tilesim::kernels::cuda {
+
+struct PhasePrediction {
+    std::string name;  // the model's phase name, e.g. "standard: P = softmax(S)"
+    double hbm_read_bytes = 0, hbm_write_bytes = 0;
+    double l2_bytes = 0;  // L2 <-> SRAM traffic the model counts (GEMM operand re-reads)
+    double time_s = 0;
+    std::string bound;  // roofline: "HBM", "L2", "SRAM" or "compute"
+};
+
+struct ModelPrediction {
+    AlgorithmId algorithm = AlgorithmId::flash2;
+    Tiling tiling;
+    double hbm_bytes = 0;  // r.counters.at(HBM).total_bytes() * B*H
+    double l2_bytes = 0;   // L2 -> SRAM loads (standard's GEMM re-reads); hbm + l2 = all off-chip traffic
+    double time_s = 0;     // sim::predict(hw, phases, B*H).total_s
+    std::vector<PhasePrediction> phases;
+};
+
+// Runs the model count-only (no numerics) for `alg` with an explicit tiling request. Throws
+// std::runtime_error with the model's reason and fix when the tiles do not fit.
+ModelPrediction predict(AlgorithmId alg, const Problem& p, const TilingRequest& tiling,
+                        const sim::HardwareSpec& hw, std::int64_t extra_passes);
+
+}  // namespace tilesim::kernels::cuda

@@ -1,0 +1,121 @@
+// tilesim-cuda: runs the model's attention problems on a real GPU and sets the two side by side.
+//
+//   tilesim-cuda validate [SCENARIO] [--set key=value]... [--csv FILE] [--runs N] [--warmup N]
+//                         [--causal] [--all-blocks] [--check-heads N]
+//   tilesim-cuda selftest          ragged N and causal cases against the fp64 reference
+//   tilesim-cuda profile [SCENARIO] [--set key=value]... [--model-csv FILE] [--causal]
+//                                  one launch of each kernel for Nsight Compute (scripts/cuda/)
+//   tilesim-cuda blocks            the compiled FlashAttention block sizes
+//
+// Exit status: 0 success, 1 a check failed, 2 bad input or a CUDA error (message on stderr).
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <string_view>
+
+#include "kernels/cuda/commands.h"
+#include "kernels/cuda/cuda_backend.h"
+
+namespace {
+
+using tilesim::kernels::cuda::CommandOptions;
+
+constexpr const char* kUsage =
+    "usage: tilesim-cuda validate [SCENARIO] [--set key=value]... [--csv FILE] [--runs N] [--warmup N]\n"
+    "                             [--causal] [--all-blocks] [--check-heads N]\n"
+    "       tilesim-cuda selftest\n"
+    "       tilesim-cuda profile [SCENARIO] [--set key=value]... [--model-csv FILE] [--causal]\n"
+    "       tilesim-cuda blocks\n"
+    "SCENARIO is a TOML file or a built-in id; without one, the default scenario on the H100-SXM preset.\n"
+    "Keys for --set: batch, heads, seq_len, head_dim, dtype, hardware, block_rows, block_cols, extra_passes, "
+    "...\n";
+
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+int parse_int(std::string_view flag, const std::string& text, int lo, int hi) {
+    std::size_t used = 0;
+    long v = 0;
+    try {
+        v = std::stol(text, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used != text.size() || v < lo || v > hi) {
+        throw UsageError(std::string(flag) + " needs an integer in [" + std::to_string(lo) + ", " +
+                         std::to_string(hi) + "], got '" + text + "'");
+    }
+    return static_cast<int>(v);
+}
+
+CommandOptions parse(int argc, char** argv) {
+    if (argc < 2) throw UsageError("missing command");
+    CommandOptions o;
+    o.command = argv[1];
+    if (o.command != "validate" && o.command != "selftest" && o.command != "profile" &&
+        o.command != "blocks") {
+        throw UsageError("unknown command '" + o.command + "'");
+    }
+    for (int k = 2; k < argc; ++k) {
+        const std::string a = argv[k];
+        auto value = [&](std::string_view flag) -> std::string {
+            if (k + 1 >= argc) throw UsageError(std::string(flag) + " needs a value");
+            return argv[++k];
+        };
+        if (a == "--set") {
+            o.settings.push_back(value(a));
+        } else if (a.rfind("--set=", 0) == 0) {
+            o.settings.push_back(a.substr(6));
+        } else if (a == "--csv") {
+            o.csv = value(a);
+        } else if (a == "--model-csv") {
+            o.model_csv = value(a);
+        } else if (a == "--runs") {
+            o.runs = parse_int(a, value(a), 20, 100000);  // the median of at least 20 runs
+        } else if (a == "--warmup") {
+            o.warmup = parse_int(a, value(a), 1, 100000);
+        } else if (a == "--check-heads") {
+            o.check_heads = parse_int(a, value(a), 0, 1 << 20);
+        } else if (a == "--causal") {
+            o.causal = true;
+        } else if (a == "--all-blocks") {
+            o.all_blocks = true;
+        } else if (a == "-h" || a == "--help") {
+            std::fputs(kUsage, stdout);
+            std::exit(0);
+        } else if (!a.empty() && a[0] == '-') {
+            throw UsageError("unknown option '" + a + "'");
+        } else if (!o.scenario) {
+            o.scenario = a;
+        } else {
+            throw UsageError("more than one scenario given ('" + *o.scenario + "' and '" + a + "')");
+        }
+    }
+    if ((o.command == "selftest" || o.command == "blocks") && (o.scenario || !o.settings.empty())) {
+        throw UsageError(o.command + " takes no scenario or --set");
+    }
+    return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace tilesim::kernels::cuda;
+    try {
+        const CommandOptions o = parse(argc, argv);
+        if (o.command == "validate") return run_validate(o);
+        if (o.command == "selftest") return run_selftest(o);
+        if (o.command == "profile") return run_profile(o);
+        return run_blocks();
+    } catch (const UsageError& e) {
+        std::fprintf(stderr, "tilesim-cuda: %s\n%s", e.what(), kUsage);
+    } catch (const tilesim::scenarios::ScenarioError& e) {
+        std::fprintf(stderr, "tilesim-cuda: %s\n", e.what());
+    } catch (const CudaError& e) {
+        std::fprintf(stderr, "tilesim-cuda: %s\n", e.what());
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "tilesim-cuda: %s\n", e.what());
+    }
+    return 2;
+}
