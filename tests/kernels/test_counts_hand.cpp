@@ -320,7 +320,7 @@ TEST_CASE("numerics without inputs of the right shape is refused", "[kernels]") 
 // Trace replay: summing the events' bytes and elements per (level, tensor) gives back the counters;
 // the events between two phase markers give back that phase's counters; every tile lies inside its
 // tensor and sits where its block indices say.
-TEST_CASE("trace replay reproduces the counters, per tensor and per phase; tiles are in bounds",
+TEST_CASE("trace replay reproduces the counters, per tensor and per phase, tiles are in bounds",
           "[kernels][counts][trace]") {
     for (const auto& c : kConfigs) {
         for (const auto& a : kernels::algorithms()) {

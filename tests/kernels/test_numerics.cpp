@@ -238,7 +238,7 @@ TEST_CASE("softmax probe, FlashAttention (Algorithm 1): m_i rises, l_i and O_i m
     CHECK((last.O - r.O->middleRows(r0, rows)).cwiseAbs().maxCoeff() == 0.0F);
 }
 
-TEST_CASE("softmax probe, FlashAttention-2: O_i is unnormalised until the end; O_i / l_i is the output",
+TEST_CASE("softmax probe, FlashAttention-2: O_i is unnormalised until the end, O_i / l_i is the output",
           "[kernels][numerics][probe]") {
     const auto toy = *sim::find_preset("classroom");
     auto in = kernels::random_inputs(18, 4, 12);

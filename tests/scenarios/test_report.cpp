@@ -99,7 +99,7 @@ TEST_CASE("JSON contract of run on the default scenario", "[scenarios][report][j
     CHECK(runs[1]["hbm"]["read_bytes"].get<std::int64_t>() < runs[0]["hbm"]["read_bytes"].get<std::int64_t>() / 4);
 }
 
-TEST_CASE("JSON: count-only runs report max_abs_error null; misfits report fits false with reason and fix",
+TEST_CASE("JSON: count-only runs report max_abs_error null, misfits report fits false with reason and fix",
           "[scenarios][report][json]") {
     auto s = scenarios::resolve_scenario("classroom");
     s.numerics = false;

@@ -15,7 +15,7 @@ namespace {
 Scenario classroom() { return scenarios::resolve_scenario("classroom"); }
 }  // namespace
 
-TEST_CASE("runner: totals are exactly B*H times one head; the SRAM peak stays per block", "[scenarios][runner]") {
+TEST_CASE("runner: totals are exactly B*H times one head, the SRAM peak stays per block", "[scenarios][runner]") {
     Scenario s = classroom();
     scenarios::apply_settings(s, {"batch=3", "heads=5", "numerics_heads=2"});
     const auto r = scenarios::run_scenario(s);
@@ -111,7 +111,7 @@ TEST_CASE("runner: refuses numerics that need more host memory than is free, nam
     }
 }
 
-TEST_CASE("runner: an algorithm whose tiles do not fit reports why; the others still run", "[scenarios][runner]") {
+TEST_CASE("runner: an algorithm whose tiles do not fit reports why, the others still run", "[scenarios][runner]") {
     Scenario s = classroom();
     // B_r = 4, B_c = 8 (fp32, d = 4): standard's GEMM tiles (16 + 32 + 32) x 4 = 320 B fit; FA1 and FA2
     // need (2 x 32 + 2 x 16 + 32) x 4 + 2 x 4 x 4 = 544 B > 384 B.
@@ -131,7 +131,7 @@ TEST_CASE("runner: an algorithm whose tiles do not fit reports why; the others s
     }
 }
 
-TEST_CASE("runner: trace and probe of head 0 on request; progress; cancel", "[scenarios][runner]") {
+TEST_CASE("runner: trace and probe of head 0 on request, progress, cancel", "[scenarios][runner]") {
     Scenario s = classroom();
     scenarios::RunControls c;
     c.trace = true;

@@ -220,7 +220,7 @@ TEST_CASE("TOML: hardware applies first whatever its position, so overrides surv
     CHECK(t.hardware.sram_bytes == 2048);
 }
 
-TEST_CASE("TOML: a single algorithm name is a one-item list; an empty file is the base scenario", "[scenarios]") {
+TEST_CASE("TOML: a single algorithm name is a one-item list, an empty file is the base scenario", "[scenarios]") {
     const Scenario s = scenarios::parse_scenario_toml("algorithms = \"flash\"\n", "one.toml");
     CHECK(s.algorithms == std::vector<kernels::AlgorithmId>{kernels::AlgorithmId::flash});
     const Scenario e = scenarios::parse_scenario_toml("", "empty.toml");
@@ -278,7 +278,7 @@ TEST_CASE("bad TOML: zero, negative and out-of-range values name the key and a v
     expect_error("batch = 1\nheads = 2\nnumerics_heads = 3\n", {"key 'numerics_heads'", "3", "batch x heads = 2"});
 }
 
-TEST_CASE("bad TOML: unknown names list the valid ones; duplicates and empty lists", "[scenarios][errors]") {
+TEST_CASE("bad TOML: unknown names list the valid ones, duplicates and empty lists", "[scenarios][errors]") {
     expect_error("dtype = \"fp8\"\n", {"key 'dtype'", "'fp8'", "fp16, bf16, fp32 or fp64"});
     expect_error("hardware = \"V100\"\n", {"bad.toml:1", "key 'hardware'", "'V100'", "A100-40GB", "classroom"});
     expect_error("algorithms = [\"flash3\"]\n", {"key 'algorithms'", "'flash3'", "standard, flash, flash2"});

@@ -60,7 +60,7 @@ TEST_CASE("loglog_slope: exact power laws, constants, and too few points", "[sce
     CHECK(scenarios::loglog_slope({0, 1, 2, 4, -1}, {9, 1, 4, 16, 3}) == Approx(2.0).margin(1e-12));
 }
 
-TEST_CASE("sweep: standard attention's HBM traffic grows as N^2; FlashAttention-2's ratio to it falls",
+TEST_CASE("sweep: standard attention's HBM traffic grows as N^2, FlashAttention-2's ratio to it falls",
           "[scenarios][sweep]") {
     // A100, one head, N = 4096 .. 65536, count-only. Standard: 4Nd + 4N^2 elements, so the slope
     // d log / d log N = (4Nd + 8N^2) / (4Nd + 4N^2) = 1 + N / (N + d) -> 2; at N >= 4096 with d = 64 the
@@ -131,7 +131,7 @@ TEST_CASE("sweep: a point that does not fit is reported and left out of the fit"
     CHECK_THAT(csv, Catch::Contains("flash,256,false"));
 }
 
-TEST_CASE("sweep: values are checked before any work; non-numeric values are refused", "[scenarios][sweep]") {
+TEST_CASE("sweep: values are checked before any work, non-numeric values are refused", "[scenarios][sweep]") {
     const auto s = scenarios::resolve_scenario("classroom");
     try {
         scenarios::run_sweep(s, "seq_len", {"16", "abc"}, false);
@@ -149,7 +149,7 @@ TEST_CASE("sweep: values are checked before any work; non-numeric values are ref
     CHECK_THROWS_AS(scenarios::run_sweep(s, "seqlen", {"16"}, false), ScenarioError);
 }
 
-TEST_CASE("sweep: numerics on request; CSV has a header and one row per (algorithm, value)", "[scenarios][sweep]") {
+TEST_CASE("sweep: numerics on request, CSV has a header and one row per (algorithm, value)", "[scenarios][sweep]") {
     const auto s = scenarios::resolve_scenario("classroom");
     const auto r = scenarios::run_sweep(s, "seq_len", {"8", "16", "33"}, true);
     for (const auto& pt : r.points) {

@@ -91,7 +91,7 @@ TEST_CASE("presets: datasheet figures", "[sim][hardware]") {
     CHECK(toy.sm_count == 1);
 }
 
-TEST_CASE("find_preset: exact, case-sensitive names; unknown gives nullopt", "[sim][hardware]") {
+TEST_CASE("find_preset: exact, case-sensitive names, unknown gives nullopt", "[sim][hardware]") {
     CHECK(find_preset("A100-40GB").has_value());
     CHECK_FALSE(find_preset("a100-40gb").has_value());
     CHECK_FALSE(find_preset("V100").has_value());

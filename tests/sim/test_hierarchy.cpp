@@ -52,7 +52,7 @@ TEST_CASE("a load counts an HBM read and an SRAM write, per level and per tensor
     CHECK(c.transfers == 2);
 }
 
-TEST_CASE("element sizes: fp32 doubles the bytes of fp16; statistics are 4 bytes whatever the dtype",
+TEST_CASE("element sizes: fp32 doubles the bytes of fp16, statistics are 4 bytes whatever the dtype",
           "[sim][hierarchy]") {
     for (Dtype dt : {Dtype::fp16, Dtype::bf16, Dtype::fp32, Dtype::fp64}) {
         Hierarchy h(small_machine(), dt, false);
@@ -80,7 +80,7 @@ TEST_CASE("element sizes: fp32 doubles the bytes of fp16; statistics are 4 bytes
     }
 }
 
-TEST_CASE("SRAM allocation tracks occupancy and peak; release frees; double release is a logic error",
+TEST_CASE("SRAM allocation tracks occupancy and peak, release frees, double release is a logic error",
           "[sim][hierarchy]") {
     Hierarchy h(small_machine(), Dtype::fp32, false);  // 256 B = 64 fp32 elements
     FitStatus st;
@@ -200,7 +200,7 @@ TEST_CASE("compute counts flops and SRAM traffic but moves nothing between level
     CHECK(c.transfers == 0);
 }
 
-TEST_CASE("phases: each pass has its own counters and peak; their sum is the total", "[sim][hierarchy]") {
+TEST_CASE("phases: each pass has its own counters and peak, their sum is the total", "[sim][hierarchy]") {
     Hierarchy h(small_machine(), Dtype::fp16, false);
     FitStatus st;
     h.begin_phase("one", 3);
@@ -292,7 +292,7 @@ TEST_CASE("trace: one event per move, compute and phase, in program order with c
     CHECK(h.trace() == nullptr);
 }
 
-TEST_CASE("no trace unless asked; a capped trace keeps the first events and says truncated()",
+TEST_CASE("no trace unless asked, a capped trace keeps the first events and says truncated()",
           "[sim][hierarchy][trace]") {
     {
         Hierarchy h(small_machine(), Dtype::fp16, false);

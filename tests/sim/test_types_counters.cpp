@@ -22,7 +22,7 @@ TEST_CASE("element sizes: data tensors follow the dtype, statistics are always f
     CHECK_FALSE(is_statistic(Tensor::O));
 }
 
-TEST_CASE("names round-trip through the parsers; unknown names give nullopt", "[sim][types]") {
+TEST_CASE("names round-trip through the parsers, unknown names give nullopt", "[sim][types]") {
     for (std::size_t i = 0; i < kTensorCount; ++i) {
         const auto t = static_cast<Tensor>(i);
         REQUIRE(parse_tensor(tensor_name(t)) == t);
