@@ -68,7 +68,8 @@ FlashBlock find_flash_block(std::int64_t d, std::int64_t B_r, std::int64_t B_c) 
         }
         if (!available.empty()) available += ", ";
         available += "d=" + std::to_string(in.block.d) + " B_r=" + std::to_string(in.block.B_r) +
-                     " B_c=" + std::to_string(in.block.B_c);
+                     " B_c=" + std::to_string(in.block.B_c) + " (" + std::to_string(in.block.warps) +
+                     " warps)";
     }
     throw CudaError(
         "no FlashAttention kernel is compiled for d=" + std::to_string(d) +

@@ -2,6 +2,7 @@
 """Joins Nsight Compute's per-kernel DRAM/L2 bytes with the model's per-phase HBM prediction.
 
 usage: ncu_table.py OUTDIR EXTRA_PASSES N [N ...]
+       ncu_table.py --breakdown L2_CSV      (the L2 breakdown run of scripts/cuda/run_all.sh)
 Reads OUTDIR/ncu_N{N}_p{EXTRA}.csv (ncu --csv --page raw --print-units base) and
 OUTDIR/model_N{N}_p{EXTRA}.csv (tilesim-cuda profile --model-csv), prints a Markdown table per N
 and a summary table, and writes OUTDIR/ncu_summary_p{EXTRA}.csv.
@@ -110,7 +111,36 @@ def fmt_row(n, batch, r):
             f"{ratio:.2f} | {lts_ratio:.2f} | {r['t'] * 1e3:.3f} |")
 
 
+def breakdown(path):
+    """Where each kernel's L2 sectors come from: the SMs' L1TEX units (reads, writes) or elsewhere."""
+    with open(path) as f:
+        rows = list(csv.reader([l for l in f if l.startswith('"')]))
+    header, units, data = rows[0], rows[1], rows[2:]
+    col = {name: i for i, name in enumerate(header)}
+
+    def gb(r, m):
+        v = float(r[col[m]].replace(",", ""))
+        return v * (32 if "sectors" in m else 1) / GB  # sectors are 32 bytes
+
+    print("| kernel | DRAM read GB | DRAM write GB | lts__t_bytes GB | from SMs (srcunit_tex) GB | of which reads | "
+          "of which writes | SM requests that hit GB | not from SMs GB |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    seen_softmax = False
+    for r in data:
+        name = r[col["Kernel Name"]]
+        alg, stage = stage_of(name, seen_softmax, 0)
+        seen_softmax = seen_softmax or "softmax_rows" in name
+        tex = gb(r, "lts__t_sectors_srcunit_tex.sum")
+        print(f"| {alg}: {stage} | {gb(r, 'dram__bytes_read.sum'):.3f} | {gb(r, 'dram__bytes_write.sum'):.3f} | "
+              f"{gb(r, 'lts__t_bytes.sum'):.3f} | {tex:.3f} | {gb(r, 'lts__t_sectors_srcunit_tex_op_read.sum'):.3f} | "
+              f"{gb(r, 'lts__t_sectors_srcunit_tex_op_write.sum'):.3f} | "
+              f"{gb(r, 'lts__t_sectors_srcunit_tex_lookup_hit.sum'):.3f} | {gb(r, 'lts__t_sectors.sum') - tex:.3f} |")
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--breakdown":
+        breakdown(sys.argv[2])
+        return
     if len(sys.argv) < 4:
         sys.exit(__doc__)
     outdir, extra, ns = sys.argv[1], sys.argv[2], [int(x) for x in sys.argv[3:]]
