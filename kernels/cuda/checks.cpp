@@ -1,18 +1,21 @@
 #include "kernels/cuda/checks.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
 namespace tilesim::kernels::cuda {
 
-MatD reference_attention_causal(const Inputs& in) {
+MatD reference_attention_causal(const Inputs& in, const std::vector<std::int64_t>& query_index) {
     const MatD Q = in.Q.cast<double>();
     const MatD K = in.K.cast<double>();
     const MatD V = in.V.cast<double>();
     const double tau = 1.0 / std::sqrt(static_cast<double>(Q.cols()));
     MatD S = tau * (Q * K.transpose());
     for (Eigen::Index r = 0; r < S.rows(); ++r) {
-        const Eigen::Index visible = r + 1;  // keys 0..r
+        const auto q =
+            query_index.empty() ? r : static_cast<Eigen::Index>(query_index[static_cast<std::size_t>(r)]);
+        const Eigen::Index visible = q + 1;  // keys 0..q
         const double mx = S.row(r).head(visible).maxCoeff();
         S.row(r).head(visible) = (S.row(r).head(visible).array() - mx).exp();
         S.row(r).tail(S.cols() - visible).setZero();
@@ -57,6 +60,34 @@ ErrorStats check_output(const Mat& O, const MatD& ref) {
         return {std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity()};
     }
     return compare(O, ref);
+}
+
+HeadReference reference_for_head(const AttentionRunner& r, std::int64_t bh, bool causal) {
+    const std::int64_t N = r.problem().N;
+    HeadReference ref;
+    ref.bh = bh;
+    Inputs in = device_inputs(r, bh);
+    if (N <= kFullCheckMaxN) {
+        for (std::int64_t k = 0; k < N; ++k) ref.rows.push_back(k);
+        ref.O = causal ? reference_attention_causal(in) : reference_attention(in);
+        return ref;
+    }
+    for (std::int64_t k = 0; k < kSampledRows; ++k) ref.rows.push_back(k * (N - 1) / (kSampledRows - 1));
+    Mat Q_rows(kSampledRows, in.Q.cols());
+    for (std::int64_t k = 0; k < kSampledRows; ++k)
+        Q_rows.row(k) = in.Q.row(ref.rows[static_cast<std::size_t>(k)]);
+    in.Q = std::move(Q_rows);
+    ref.O = causal ? reference_attention_causal(in, ref.rows) : reference_attention(in);
+    return ref;
+}
+
+ErrorStats check_head(const AttentionRunner& r, const HeadReference& ref) {
+    const Mat O = device_output(r, ref.bh);
+    if (static_cast<std::int64_t>(ref.rows.size()) == O.rows()) return check_output(O, ref.O);
+    Mat O_rows(static_cast<Eigen::Index>(ref.rows.size()), O.cols());
+    for (std::size_t k = 0; k < ref.rows.size(); ++k)
+        O_rows.row(static_cast<Eigen::Index>(k)) = O.row(ref.rows[k]);
+    return check_output(O_rows, ref.O);
 }
 
 }  // namespace tilesim::kernels::cuda

@@ -21,8 +21,9 @@ inline constexpr double kRelTolerance = 2e-3;
 // FlashAttention must be no less accurate than the standard kernel up to this factor.
 inline constexpr double kFlashVsStandard = 2.0;
 
-// fp64 attention with a causal mask: row q sees keys 0..q (the oracle has no mask option).
-MatD reference_attention_causal(const Inputs& in);
+// fp64 attention with a causal mask: row k of in.Q is query `query_index[k]` (k itself when empty),
+// which sees keys 0..query_index[k] (the oracle has no mask option).
+MatD reference_attention_causal(const Inputs& in, const std::vector<std::int64_t>& query_index = {});
 
 // One head's Q, K, V from the device (fp16 values widened to float), and its O.
 Inputs device_inputs(const AttentionRunner& r, std::int64_t bh);
@@ -34,5 +35,19 @@ std::vector<std::int64_t> sample_heads(std::int64_t bh, std::int64_t count);
 // Relative Frobenius error and max abs error; NaN anywhere in O (an unwritten element, since O is
 // poisoned with NaN before each run) makes rel_fro infinite, so it can never pass.
 ErrorStats check_output(const Mat& O, const MatD& ref);
+
+// The oracle's O for one head: every row up to N = kFullCheckMaxN (the fp64 reference holds N^2
+// doubles, 2 GiB at 16384); above that kSampledRows rows spread over the sequence, first and last
+// included (each row of O depends only on its own query, so a sample is checked exactly).
+inline constexpr std::int64_t kFullCheckMaxN = 16384;
+inline constexpr std::int64_t kSampledRows = 1024;
+struct HeadReference {
+    std::int64_t bh = 0;
+    std::vector<std::int64_t> rows;  // rows of O covered
+    MatD O;                          // rows.size() x d
+};
+HeadReference reference_for_head(const AttentionRunner& r, std::int64_t bh, bool causal);
+// The device's O (as it is now) on the reference's rows against it.
+ErrorStats check_head(const AttentionRunner& r, const HeadReference& ref);
 
 }  // namespace tilesim::kernels::cuda

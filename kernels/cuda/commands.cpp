@@ -92,11 +92,10 @@ scenarios::Scenario build_scenario(const CommandOptions& o) {
 int run_validate(const CommandOptions& o) {
     const scenarios::Scenario s = build_scenario(o);
     const Problem& p = s.problem;
-    const DeviceInfo dev = query_device();
-    print_device(dev);
-    std::printf("scenario: %s (%s); model hardware %s; extra_passes %lld%s\n", s.name.c_str(),
-                describe(p).c_str(), s.hardware_name.c_str(), static_cast<long long>(s.extra_passes),
-                o.causal ? "; causal (the model predicts the non-causal schedule)" : "");
+    if (p.dtype != sim::Dtype::fp16) {
+        throw CudaError("dtype " + std::string(sim::dtype_name(p.dtype)) +
+                        ": the CUDA backend runs fp16 only (set dtype = \"fp16\")");
+    }
 
     // The variants: standard (Algorithm 0 as frameworks run it) and the fused kernel, each with the
     // model's prediction for the same schedule (flash: the model's flash2 with the kernel's B_r, B_c).
@@ -127,6 +126,12 @@ int run_validate(const CommandOptions& o) {
         }
     }
 
+    // Bad input has been reported above, before a GPU is needed; from here on the device must be there.
+    const DeviceInfo dev = query_device();
+    print_device(dev);
+    std::printf("scenario: %s (%s); model hardware %s; extra_passes %lld%s\n", s.name.c_str(),
+                describe(p).c_str(), s.hardware_name.c_str(), static_cast<long long>(s.extra_passes),
+                o.causal ? "; causal (the model predicts the non-causal schedule)" : "");
     AttentionRunner runner(p, s.seed, do_standard);
 
     // Correctness first: each kernel's O on a sample of heads against the fp64 oracle.
@@ -136,22 +141,23 @@ int run_validate(const CommandOptions& o) {
     double standard_err = -1;
     if (n_check > 0) {
         const auto heads = sample_heads(p.bh(), n_check);
-        std::vector<MatD> refs;
+        std::vector<HeadReference> refs;
         std::string head_list;
         for (auto h : heads) {
-            const Inputs in = device_inputs(runner, h);
-            refs.push_back(o.causal ? reference_attention_causal(in) : reference_attention(in));
+            refs.push_back(reference_for_head(runner, h, o.causal));
             head_list += (head_list.empty() ? "" : ", ") + std::to_string(h);
         }
+        const std::string rows =
+            p.N <= kFullCheckMaxN ? "all rows" : std::to_string(kSampledRows) + " rows spread over N";
         std::printf(
-            "check against the fp64 reference on heads %s (rel_fro <= %.0e; flash <= %.0fx standard):\n",
-            head_list.c_str(), kRelTolerance, kFlashVsStandard);
+            "check against the fp64 reference on heads %s, %s (rel_fro <= %.0e; flash <= %.0fx standard):\n",
+            head_list.c_str(), rows.c_str(), kRelTolerance, kFlashVsStandard);
         for (auto& v : variants) {
             runner.poison_output();
             runner.launch(v.kernel, v.launch);
             runner.synchronize();
             for (std::size_t k = 0; k < heads.size(); ++k) {
-                const ErrorStats e = check_output(device_output(runner, heads[k]), refs[k]);
+                const ErrorStats e = check_head(runner, refs[k]);
                 if (!(e.rel_fro <= v.worst.rel_fro)) v.worst.rel_fro = e.rel_fro;  // NaN-safe max
                 v.worst.max_abs = std::max(v.worst.max_abs, e.max_abs);
             }
@@ -260,11 +266,8 @@ int run_selftest(const CommandOptions&) {
         const Problem p{c.batch, c.heads, c.N, c.d, sim::Dtype::fp16};
         AttentionRunner runner(p, ++seed, true);
         const auto heads = sample_heads(p.bh(), p.bh());  // every head: the cases are small
-        std::vector<MatD> refs;
-        for (auto h : heads) {
-            const Inputs in = device_inputs(runner, h);
-            refs.push_back(c.causal ? reference_attention_causal(in) : reference_attention(in));
-        }
+        std::vector<HeadReference> refs;
+        for (auto h : heads) refs.push_back(reference_for_head(runner, h, c.causal));
         std::vector<std::pair<std::string, LaunchOptions>> runs{{"standard", {c.causal, c.extra_passes, {}}}};
         for (const auto& b : flash_blocks()) {
             if (b.d == c.d) runs.push_back({block_label(b), {c.causal, 0, b}});
@@ -277,7 +280,7 @@ int run_selftest(const CommandOptions&) {
             runner.synchronize();
             double worst = 0;
             for (std::size_t h = 0; h < heads.size(); ++h) {
-                const double e = check_output(device_output(runner, heads[h]), refs[h]).rel_fro;
+                const double e = check_head(runner, refs[h]).rel_fro;
                 if (!(e <= worst)) worst = e;
             }
             bool ok = worst <= kRelTolerance;
