@@ -1,0 +1,92 @@
+# Screenshot tests: tilesim-gui renders a state under xvfb-run and tilesim_png_check looks for each
+# panel's colours where the layout puts them. Included from viz/CMakeLists.txt when xvfb-run exists.
+#
+# Regions are fractions of the 1600x900 window (viz/layout.h): controls x < 0.18; main view
+# 0.18 < x < 0.71, y < 0.87 (two lanes: upper y < 0.45, lower y > 0.45; HBM x < 0.53, SRAM box
+# x > 0.53); timeline below it; counters x > 0.71, y < 0.60; online softmax below them.
+# Colours are viz/theme.h's: tensors Q 4C8DF6, K F5A623, V 3DBE7A, S E8554E, P B07CE8, O 2EC4C4,
+# l/m/L C8B273; matrix background 1B1E23; compute / play head FFE14D; error box 5A1E1E, text FF6B6B;
+# algorithms standard FF4FA3, flash 6FD3FF, flash2 B4E35A.
+
+set(SHOT_DIR ${CMAKE_CURRENT_BINARY_DIR}/screenshots)
+# Fresh pictures every run: a stale PNG from an earlier build must not pass.
+add_test(NAME "gui screenshots: clean" COMMAND ${CMAKE_COMMAND} -E rm -rf ${SHOT_DIR})
+add_test(NAME "gui screenshots: mkdir" COMMAND ${CMAKE_COMMAND} -E make_directory ${SHOT_DIR})
+set_tests_properties("gui screenshots: clean" PROPERTIES FIXTURES_SETUP gui_clean)
+set_tests_properties("gui screenshots: mkdir" PROPERTIES FIXTURES_SETUP gui_dir FIXTURES_REQUIRED gui_clean)
+
+function(tilesim_screenshot_test name)
+  cmake_parse_arguments(T "" "" "ARGS;CHECKS" ${ARGN})
+  set(png ${SHOT_DIR}/${name}.png)
+  add_test(NAME "gui screenshot: ${name}"
+           COMMAND ${XVFB_RUN} -a -s "-screen 0 1920x1080x24" $<TARGET_FILE:tilesim-gui> ${T_ARGS}
+                   --size 1600x900 --screenshot ${png})
+  # LeakSanitizer (asan preset) reports the X server's and Mesa's allocations, not ours.
+  set_tests_properties("gui screenshot: ${name}" PROPERTIES FIXTURES_SETUP shot_${name} FIXTURES_REQUIRED gui_dir
+                       TIMEOUT 180 ENVIRONMENT "ASAN_OPTIONS=detect_leaks=0")
+  add_test(NAME "gui check: ${name}" COMMAND tilesim_png_check ${png} ${T_CHECKS})
+  set_tests_properties("gui check: ${name}" PROPERTIES FIXTURES_REQUIRED shot_${name})
+endfunction()
+
+# Standard attention half-way: S has filled HBM in its lane, its race bar carries S; FlashAttention's
+# lane below never gets S into HBM.
+tilesim_screenshot_test(standard-mid
+  ARGS classroom --algorithm standard --rival flash --progress 0.5
+  CHECKS --expect "S tiles written to HBM (standard lane):0.18,0.08,0.53,0.44:E8554E/1B1E23:4000"
+         --at-most "S tiles written to HBM (flash lane):0.18,0.50,0.53,0.84:E8554E/1B1E23:2500"
+         --expect "Q, K tiles in HBM:0.18,0.08,0.53,0.44:4C8DF6/1B1E23:1500"
+         --expect "S in standard's race bar:0.71,0.0,1.0,0.2:E8554E:200"
+         --expect "S rows in SRAM (the softmax pass):0.53,0.05,0.71,0.45:E8554E:300"
+         --expect "play head:0.18,0.87,0.71,1.0:FFE14D:40"
+         --expect "algorithm colours:0.18,0.0,1.0,0.87:FF4FA3:100")
+
+# FlashAttention a third of the way: its SRAM holds K_j, V_j, Q_i, O_i, S_ij and l_i, m_i; O has
+# been written; the online softmax strip has K/V blocks folded in.
+tilesim_screenshot_test(flash-mid
+  ARGS classroom --algorithm flash --rival standard --progress 0.3
+  CHECKS --expect "O written to HBM:0.18,0.08,0.53,0.44:2EC4C4/1B1E23:1000"
+         --at-most "S never in HBM (flash lane):0.18,0.08,0.53,0.44:E8554E/1B1E23:2500"
+         --expect "K buffer in SRAM:0.53,0.05,0.71,0.45:F5A623:150"
+         --expect "V buffer in SRAM:0.53,0.05,0.71,0.45:3DBE7A:150"
+         --expect "Q buffer in SRAM:0.53,0.05,0.71,0.45:4C8DF6:150"
+         --expect "l, m buffers in SRAM:0.53,0.05,0.71,0.45:C8B273:20"
+         --expect "online softmax K/V strip:0.71,0.60,1.0,1.0:F5A623:100"
+         --expect "flash colour:0.18,0.0,0.71,0.1:6FD3FF:100")
+
+# The plots: every algorithm's curve, the dashed theory curves and the current-N marker.
+tilesim_screenshot_test(plots
+  ARGS classroom --panel plots
+  CHECKS --expect "standard curve:0.18,0.0,0.71,0.87:FF4FA3:300"
+         --expect "flash curve:0.18,0.0,0.71,0.87:6FD3FF:300"
+         --expect "flash2 curve:0.18,0.0,0.71,0.87:B4E35A:300"
+         --expect "current-N marker:0.18,0.0,0.71,0.87:FFE14D:100"
+         --expect "upper plot has data:0.18,0.05,0.71,0.45:FF4FA3:100"
+         --expect "lower plot has data:0.18,0.48,0.71,0.87:6FD3FF:100")
+
+# An invalid combination: explicit K/V blocks of 64 rows cannot fit a 384-byte SRAM. Each lane shows
+# a red box with the reason and the fix instead of an animation.
+tilesim_screenshot_test(invalid-block
+  ARGS classroom --set block_cols=64 --algorithm flash
+  CHECKS --expect "error box:0.18,0.0,0.71,0.87:5A1E1E:20000"
+         --expect "error text:0.18,0.0,0.71,0.87:FF6B6B:200")
+
+# An invalid value: N = 0 is refused by the key table; the message sits under the N field.
+tilesim_screenshot_test(invalid-value
+  ARGS classroom --set seq_len=0
+  CHECKS --expect "message under the N field:0.0,0.2,0.18,0.5:FF6B6B:40"
+         --expect "views keep the last valid scenario:0.18,0.08,0.53,0.44:4C8DF6/1B1E23:1500")
+
+# A big problem, decimated trace and aggregated tiles: still a readable picture.
+tilesim_screenshot_test(big-n
+  ARGS gpt2-medium --set seq_len=8192 --progress 0.3
+  CHECKS --expect "S filling HBM:0.18,0.08,0.53,0.44:E8554E/1B1E23:2000"
+         --expect "race bars:0.71,0.0,1.0,0.2:E8554E:100")
+
+# Bad flags: one line on stderr, a non-zero exit, and no PNG left behind.
+foreach(bad "--frames;abc" "--frobnicate" "--set;seqlen=4" "--algorithm;fast" "--progress;2")
+  string(REPLACE ";" " " label "${bad}")
+  add_test(NAME "gui bad flag: ${label}"
+           COMMAND ${CMAKE_COMMAND} -DGUI=$<TARGET_FILE:tilesim-gui> "-DARGS=${bad}" -DPNG=${SHOT_DIR}/bad.png
+                   -P ${CMAKE_CURRENT_LIST_DIR}/bad_flag_test.cmake)
+  set_tests_properties("gui bad flag: ${label}" PROPERTIES FIXTURES_REQUIRED gui_dir)
+endforeach()

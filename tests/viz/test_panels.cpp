@@ -1,0 +1,193 @@
+// Panels without a window: an ImGui context with a fixed display size and a few NewFrame/Render
+// cycles, as ImGui's example_null does. Checks that every view draws (and what it draws for bad
+// input), and that the keyboard shortcuts reach the play head.
+#include <catch2/catch.hpp>
+
+#include <imgui.h>
+#include <imgui_internal.h>
+
+#include "viz/app.h"
+#include "viz/plot.h"
+#include "viz/theme.h"
+
+using namespace tilesim;
+
+namespace {
+
+struct Context {
+    Context() {
+        ImGui::CreateContext();
+        ImGuiIO& io = ImGui::GetIO();
+        io.IniFilename = nullptr;
+        io.DisplaySize = ImVec2(1600, 900);
+        io.DeltaTime = 1.0F / 60.0F;
+        // The keys the shortcuts use by name: map them to arbitrary slots, as a backend would.
+        for (int k = 0; k < ImGuiKey_COUNT; ++k) io.KeyMap[k] = 400 + k;
+        viz::load_fonts(1.0F);
+        viz::apply_style(1.0F);
+        unsigned char* px = nullptr;
+        int w = 0, h = 0;
+        io.Fonts->GetTexDataAsRGBA32(&px, &w, &h);
+    }
+    ~Context() { ImGui::DestroyContext(); }
+    Context(const Context&) = delete;
+    Context& operator=(const Context&) = delete;
+};
+
+void frame(viz::App& app) {
+    ImGui::NewFrame();
+    app.frame(1.0F / 60.0F);
+    ImGui::Render();
+}
+
+// Vertices a window drew this frame (0 when it does not exist).
+int vertices(const char* window) {
+    ImGuiWindow* w = ImGui::FindWindowByName(window);
+    return w != nullptr && w->DrawList != nullptr ? w->DrawList->VtxBuffer.Size : 0;
+}
+
+void press(int key) {
+    ImGuiIO& io = ImGui::GetIO();
+    io.KeysDown[key] = true;
+}
+void release_all() {
+    ImGuiIO& io = ImGui::GetIO();
+    for (bool& k : io.KeysDown) k = false;
+}
+
+viz::Options options(std::vector<std::string> args) {
+    const auto p = viz::parse_options(args);
+    REQUIRE(p.error.empty());
+    return p.options;
+}
+
+}  // namespace
+
+TEST_CASE("every panel draws, in every main tab", "[panels]") {
+    Context ctx;
+    viz::App app(options({"classroom", "--progress", "0.4"}));
+    REQUIRE(app.session().wait_idle(60));
+    for (int i = 0; i < 3; ++i) frame(app);
+    CHECK(app.placed());
+    for (const char* w : {"Controls", "Main", "Timeline", "Counters", "Softmax"}) {
+        CAPTURE(w);
+        CHECK(vertices(w) > 200);
+    }
+    const int memory = vertices("Main");
+    for (auto tab : {viz::MainTab::plots, viz::MainTab::softmax, viz::MainTab::memory}) {
+        app.ui().tab = tab;
+        app.ui().select_tab = true;
+        for (int i = 0; i < 3; ++i) frame(app);
+        CHECK(app.ui().tab == tab);
+        CHECK(vertices("Main") > 500);
+    }
+    // The memory view draws every tile of both lanes: far more than an empty frame.
+    CHECK(memory > 3000);
+    CHECK(ImGui::GetDrawData()->TotalVtxCount > 10000);
+}
+
+TEST_CASE("panels cope with no model yet, a failed fit and a bad value", "[panels]") {
+    Context ctx;
+    SECTION("before the model answers") {
+        viz::App app(options({"gpt2-medium", "--set", "seq_len=8192"}));
+        frame(app);  // the run is still going: panels say so instead of drawing stale or null data
+        frame(app);
+        CHECK(vertices("Main") > 0);
+        REQUIRE(app.session().wait_idle(120));
+    }
+    SECTION("flash does not fit") {
+        viz::App app(
+            options({"classroom", "--set", "block_cols=64", "--algorithm", "flash", "--progress", "0.5"}));
+        REQUIRE(app.session().wait_idle(60));
+        for (int i = 0; i < 3; ++i) frame(app);
+        CHECK_FALSE(app.session().run_of(kernels::AlgorithmId::flash)->fit.ok);
+        CHECK(vertices("Main") > 200);
+        app.ui().tab = viz::MainTab::softmax;
+        app.ui().select_tab = true;
+        for (int i = 0; i < 3; ++i) frame(app);
+    }
+    SECTION("a bad value in --set is shown in its field") {
+        viz::App app(options({"classroom", "--set", "seq_len=0"}));
+        REQUIRE(app.session().wait_idle(60));
+        for (int i = 0; i < 3; ++i) frame(app);
+        REQUIRE(app.session().field_error("seq_len") != nullptr);
+        CHECK(app.ui().edit.at("seq_len") == "0");
+        CHECK(app.session().scenario().problem.N == 16);  // the views keep the last valid scenario
+    }
+}
+
+TEST_CASE("keyboard shortcuts drive the play head", "[panels]") {
+    Context ctx;
+    viz::App app(options({"classroom", "--algorithm", "flash"}));
+    REQUIRE(app.session().wait_idle(60));
+    frame(app);
+    auto& pb = app.session().playback();
+    REQUIRE(pb.event(0) == 0);
+    press(ImGui::GetIO().KeyMap[ImGuiKey_RightArrow]);
+    frame(app);
+    release_all();
+    frame(app);
+    CHECK(pb.event(0) == 1);
+    press(ImGui::GetIO().KeyMap[ImGuiKey_Space]);
+    frame(app);
+    release_all();
+    frame(app);  // a key must be seen up before it can be pressed again
+    CHECK(pb.playing());
+    press(ImGui::GetIO().KeyMap[ImGuiKey_Space]);
+    frame(app);
+    release_all();
+    frame(app);
+    CHECK_FALSE(pb.playing());
+    ImGui::GetIO().AddInputCharacter('w');
+    frame(app);
+    CHECK(pb.lane(0) != nullptr);
+    const auto& writes = pb.lane(0)->hbm_writes;
+    CHECK(std::find(writes.begin(), writes.end(), pb.event(0)) != writes.end());
+    ImGui::GetIO().AddInputCharacter('p');
+    frame(app);
+    frame(app);
+    CHECK(app.ui().tab == viz::MainTab::plots);
+    ImGui::GetIO().AddInputCharacter('3');
+    frame(app);
+    CHECK(app.session().focus() == kernels::AlgorithmId::flash2);
+    press(viz::kKeyF1);
+    frame(app);
+    release_all();
+    frame(app);
+    CHECK(app.ui().show_help);
+    CHECK(vertices("Keyboard shortcuts") > 100);
+}
+
+TEST_CASE("the plot widget draws any data, hovers to the nearest point", "[panels][plot]") {
+    Context ctx;
+    viz::PlotSpec spec;
+    spec.x_label = "N";
+    spec.y_label = "bytes";
+    spec.marker = viz::PlotMarker{64, "now", {{0xFF0000FF, 100.0}}};
+    viz::PlotSeries a{"a", 0xFF00FF00, {16, 32, 64, 128}, {10, 40, -1, 640}, false, true};
+    viz::PlotSeries theory{"theory", 0xFFFFFFFF, {16, 32, 64, 128}, {10, 40, 160, 640}, true, false};
+    for (const auto& series : std::vector<std::vector<viz::PlotSeries>>{
+             {}, {a}, {a, theory}, {viz::PlotSeries{"one", 0xFFFFFFFF, {5}, {5}}}}) {
+        ImGui::NewFrame();
+        ImGui::SetNextWindowPos(ImVec2(0, 0));
+        ImGui::SetNextWindowSize(ImVec2(800, 600));
+        ImGui::Begin("plot test");
+        viz::draw_loglog_plot("p", ImVec2(780, 560), spec, series);
+        ImGui::End();
+        ImGui::Render();
+    }
+    // Hover: put the mouse inside the plot area, near x = 32.
+    int hovered = -2;
+    for (int i = 0; i < 3; ++i) {
+        ImGui::GetIO().MousePos = ImVec2(300, 300);
+        ImGui::NewFrame();
+        ImGui::SetNextWindowPos(ImVec2(0, 0));
+        ImGui::SetNextWindowSize(ImVec2(800, 600));
+        ImGui::Begin("plot test");
+        hovered = viz::draw_loglog_plot("p", ImVec2(780, 560), spec, {a, theory});
+        ImGui::End();
+        ImGui::Render();
+    }
+    CHECK(hovered >= 0);
+    CHECK(hovered < 4);
+}

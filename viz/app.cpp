@@ -1,0 +1,259 @@
+#include "viz/app.h"
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+
+#include "kernels/registry.h"
+#include "scenarios/report.h"
+#include "viz/export.h"
+#include "viz/layout.h"
+#include "viz/theme.h"
+
+namespace tilesim::viz {
+
+using kernels::AlgorithmId;
+
+App::App(const Options& o, SessionOptions so)
+    : session_([&] {
+          so.scenario = o.scenario;
+          return so;
+      }()) {
+    // Order matters as in the CLI: hardware first, so a preset never drops an override after it.
+    std::vector<std::string> sets;
+    for (const auto& a : o.sets) {
+        if (a.rfind("hardware=", 0) == 0) sets.push_back(a);
+    }
+    for (const auto& a : o.sets) {
+        if (a.rfind("hardware=", 0) != 0) sets.push_back(a);
+    }
+    for (const auto& a : sets) {
+        const auto eq = a.find('=');
+        const std::string key = a.substr(0, eq), value = a.substr(eq + 1);
+        if (!session_.set_value(key, value).empty()) ui_.edit[key] = value;  // shown in the field, in red
+    }
+    if (o.algorithm) session_.set_focus(*kernels::find_algorithm(*o.algorithm));
+    if (o.rival) {
+        session_.set_rival(*o.rival == "none" ? std::nullopt : kernels::find_algorithm(*o.rival));
+    }
+    if (o.watch_block) session_.set_watch_block(*o.watch_block);
+    if (o.numerics) session_.set_force_numerics(true);
+    session_.set_side_kind(o.side == "block" ? SideSweep::block : SideSweep::sram);
+    ui_.tab = o.panel == "plots" ? MainTab::plots : o.panel == "softmax" ? MainTab::softmax : MainTab::memory;
+    ui_.select_tab = true;
+    if (o.step) pending_step_ = *o.step - 1;
+    if (o.progress) pending_progress_ = *o.progress;
+}
+
+std::string App::screenshot_name() {
+    const std::time_t now = std::time(nullptr);
+    char buf[64];
+    std::strftime(buf, sizeof buf, "tilesim-%Y%m%d-%H%M%S.png", std::localtime(&now));
+    return buf;
+}
+
+void App::apply_pending_seek() {
+    if (placed() || session_.model() == nullptr || session_.model_busy()) return;
+    if (pending_step_) session_.playback().seek_event(*pending_step_);
+    if (pending_progress_) session_.playback().seek_progress(*pending_progress_);
+    pending_step_.reset();
+    pending_progress_.reset();
+    session_.sync_replays();
+}
+
+void App::shortcuts() {
+    const ImGuiIO& io = ImGui::GetIO();
+    if (io.WantTextInput) return;  // typing a value: keys are text
+    Playback& pb = session_.playback();
+    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Space), false)) pb.toggle();
+    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_RightArrow))) pb.step_forward();
+    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_LeftArrow))) pb.step_back();
+    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Home), false)) pb.to_start();
+    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_End), false)) pb.to_end();
+    if (ImGui::IsKeyPressed(kKeyF1, false)) ui_.show_help = !ui_.show_help;
+    if (ImGui::IsKeyPressed(kKeyF12, false)) ui_.want_screenshot = true;
+    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape), false)) ui_.show_help = false;
+    // Printable keys by the character typed, so they work on every keyboard layout.
+    for (ImWchar c : io.InputQueueCharacters) {
+        switch (c) {
+            case 'w':
+            case 'W':
+                pb.jump_to_next_hbm_write();
+                break;
+            case '+':
+            case '=':
+                pb.set_speed(pb.speed() * 2);
+                break;
+            case '-':
+            case '_':
+                pb.set_speed(pb.speed() / 2);
+                break;
+            case 'm':
+            case 'M':
+                ui_.tab = MainTab::memory;
+                ui_.select_tab = true;
+                break;
+            case 'p':
+            case 'P':
+                ui_.tab = MainTab::plots;
+                ui_.select_tab = true;
+                break;
+            case 'o':
+            case 'O':
+                ui_.tab = MainTab::softmax;
+                ui_.select_tab = true;
+                break;
+            case 'e':
+            case 'E':
+                ui_.want_sweep_csv = true;
+                break;
+            case '?':
+                ui_.show_help = !ui_.show_help;
+                break;
+            case 'r':
+            case 'R':
+                session_.set_rival(session_.rival()
+                                       ? std::nullopt
+                                       : std::optional<AlgorithmId>(session_.focus() == AlgorithmId::standard
+                                                                        ? AlgorithmId::flash
+                                                                        : AlgorithmId::standard));
+                break;
+            case '1':
+            case '2':
+            case '3': {
+                const auto k = static_cast<std::size_t>(c - '1');
+                if (k < kernels::algorithms().size()) session_.set_focus(kernels::algorithms()[k].id);
+                break;
+            }
+            default:
+                break;
+        }
+    }
+}
+
+void App::exports() {
+    auto save = [&](const SweepOutput* out, const char* what) {
+        if (out == nullptr || !out->result) {
+            ui_.status = std::string("no ") + what + " sweep to save yet";
+            ui_.status_is_error = true;
+            return;
+        }
+        const std::string name = "tilesim-sweep-" + out->request.key + ".csv";
+        const std::string err = write_file_atomic(name, scenarios::to_csv(*out->result));
+        ui_.status_is_error = !err.empty();
+        std::error_code ec;
+        ui_.status = err.empty() ? "saved " + std::filesystem::absolute(name, ec).string() : err;
+    };
+    if (ui_.want_sweep_csv) save(session_.n_sweep(), "N");
+    if (ui_.want_side_csv) save(session_.side_sweep(), "SRAM / block");
+    ui_.want_sweep_csv = ui_.want_side_csv = false;
+}
+
+void App::help_window() {
+    if (!ui_.show_help) return;
+    const ImVec2 d = ImGui::GetIO().DisplaySize;
+    ImGui::SetNextWindowPos(ImVec2(d.x * 0.5F, d.y * 0.45F), ImGuiCond_Always, ImVec2(0.5F, 0.5F));
+    ImGui::SetNextWindowBgAlpha(0.96F);
+    if (ImGui::Begin("Keyboard shortcuts", &ui_.show_help,
+                     ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoSavedSettings |
+                         ImGuiWindowFlags_NoCollapse)) {
+        static const char* const kRows[][2] = {
+            {"Space", "play / pause"},
+            {"Right, Left", "one step forward / back"},
+            {"Home, End", "start / end"},
+            {"W", "jump to the next tile written to HBM"},
+            {"+, -", "faster / slower"},
+            {"1, 2, 3", "watch standard / FlashAttention / FlashAttention-2"},
+            {"R", "race a second algorithm on / off"},
+            {"M, P, O", "memory view / plots / online softmax"},
+            {"E", "save the N sweep as CSV"},
+            {"F12", "save a screenshot (PNG)"},
+            {"F1, ?", "this help"},
+        };
+        if (ImGui::BeginTable("keys", 2, ImGuiTableFlags_RowBg)) {
+            for (const auto& r : kRows) {
+                ImGui::TableNextRow();
+                ImGui::TableSetColumnIndex(0);
+                ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(rgb(colors::kCompute)), "%s", r[0]);
+                ImGui::TableSetColumnIndex(1);
+                ImGui::TextUnformatted(r[1]);
+            }
+            ImGui::EndTable();
+        }
+        ImGui::TextDisabled("Keys act when no text field is being edited.");
+    }
+    ImGui::End();
+}
+
+void App::frame(float dt) {
+    session_.update();
+    apply_pending_seek();
+    shortcuts();
+    session_.playback().tick(dt);
+
+    const Layout l = compute_layout(ImGui::GetIO().DisplaySize);
+    const ImGuiWindowFlags fixed = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize |
+                                   ImGuiWindowFlags_NoCollapse | ImGuiWindowFlags_NoSavedSettings |
+                                   ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoBringToFrontOnFocus;
+    auto place = [](const PanelRect& r) {
+        ImGui::SetNextWindowPos(r.pos, ImGuiCond_Always);
+        ImGui::SetNextWindowSize(r.size, ImGuiCond_Always);
+    };
+
+    // The timeline first: it may move the play head, and every other panel should show the result.
+    place(l.timeline);
+    if (ImGui::Begin("Timeline", nullptr, fixed | ImGuiWindowFlags_NoScrollbar))
+        draw_timeline_panel(session_, ui_);
+    ImGui::End();
+    session_.sync_replays();
+
+    place(l.controls);
+    if (ImGui::Begin("Controls", nullptr, fixed)) draw_controls_panel(session_, ui_);
+    ImGui::End();
+
+    place(l.main);
+    if (ImGui::Begin("Main", nullptr, fixed | ImGuiWindowFlags_NoScrollbar)) {
+        if (ImGui::BeginTabBar("views")) {
+            auto tab = [&](const char* name, MainTab t) {
+                const ImGuiTabItemFlags f =
+                    ui_.select_tab && ui_.tab == t ? ImGuiTabItemFlags_SetSelected : 0;
+                const bool open = ImGui::BeginTabItem(name, nullptr, f);
+                if (open && !ui_.select_tab) ui_.tab = t;
+                return open;
+            };
+            if (tab("Memory: HBM and SRAM", MainTab::memory)) {
+                draw_memory_panel(session_, ui_);
+                ImGui::EndTabItem();
+            }
+            if (tab("Plots: traffic vs N, M, B_c", MainTab::plots)) {
+                draw_plots_panel(session_, ui_);
+                ImGui::EndTabItem();
+            }
+            if (tab("Online softmax", MainTab::softmax)) {
+                draw_softmax_panel(session_, true);
+                ImGui::EndTabItem();
+            }
+            ImGui::EndTabBar();
+        }
+        ui_.select_tab = false;
+    }
+    ImGui::End();
+
+    // With the online softmax in the main view, the counters take the whole right column.
+    const bool softmax_main = ui_.tab == MainTab::softmax;
+    place(softmax_main
+              ? PanelRect{l.counters.pos, ImVec2(l.counters.size.x, l.counters.size.y + l.softmax.size.y)}
+              : l.counters);
+    if (ImGui::Begin("Counters", nullptr, fixed)) draw_counters_panel(session_);
+    ImGui::End();
+    if (!softmax_main) {
+        place(l.softmax);
+        if (ImGui::Begin("Softmax", nullptr, fixed)) draw_softmax_panel(session_, false);
+        ImGui::End();
+    }
+
+    help_window();
+    exports();
+}
+
+}  // namespace tilesim::viz

@@ -1,0 +1,257 @@
+// The controls: scenario, algorithms, problem size, tiling, hardware. Every field goes through the
+// scenario key table (Session::set_value), so typing "0" for N gets the same message the CLI gives,
+// shown in red under the field, and the views keep the last valid scenario meanwhile.
+#include <algorithm>
+#include <cstdio>
+#include <functional>
+#include <optional>
+
+#include <imgui.h>
+#include <imgui_stdlib.h>
+
+#include "kernels/registry.h"
+#include "viz/format.h"
+#include "viz/panels.h"
+#include "viz/theme.h"
+#include "viz/widgets.h"
+
+namespace tilesim::viz {
+
+using kernels::AlgorithmId;
+
+namespace {
+
+void section(const char* title) {
+    ImGui::Spacing();
+    ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(rgb(colors::kMuted)));
+    ImGui::TextUnformatted(title);
+    ImGui::PopStyleColor();
+    ImGui::Separator();
+}
+
+// A text field bound to a scenario key. What the person types stays in the field (and in
+// ui.edit) while it is being edited or while it is invalid; it is applied on Enter or on leaving.
+void key_field(Session& s, UiState& ui, const char* label, const std::string& key, const std::string& current,
+               const char* help, float width) {
+    const auto it = ui.edit.find(key);
+    std::string buf = it != ui.edit.end() ? it->second : current;
+    ImGui::SetNextItemWidth(width);
+    ImGui::InputText(label, &buf, ImGuiInputTextFlags_AutoSelectAll);
+    if (help != nullptr && ImGui::IsItemHovered()) ImGui::SetTooltip("%s", help);
+    if (ImGui::IsItemDeactivatedAfterEdit()) {
+        const std::string err = s.set_value(key, buf);
+        if (err.empty()) {
+            ui.edit.erase(key);
+        } else {
+            ui.edit[key] = buf;
+        }
+    } else if (ImGui::IsItemActive()) {
+        ui.edit[key] = buf;
+    } else if (s.field_error(key) == nullptr) {
+        ui.edit.erase(key);
+    }
+}
+
+// Labels sit in a fixed column on the left, so the fields line up and nothing is cut off.
+float label_width() {
+    return ImGui::CalcTextSize("preset").x + 14;
+}
+void label(const char* text, const char* help) {
+    ImGui::AlignTextToFramePadding();
+    ImGui::TextUnformatted(text);
+    if (help != nullptr && ImGui::IsItemHovered()) ImGui::SetTooltip("%s", help);
+    ImGui::SameLine(label_width());
+}
+
+// An integer key with halve / double buttons (sizes are explored in powers of two).
+void pow2_field(Session& s, UiState& ui, const char* name, const std::string& key, std::int64_t value,
+                const char* help, std::int64_t min_value) {
+    ImGui::PushID(key.c_str());
+    label(name, help);
+    const float button = ImGui::GetFrameHeight();
+    const float width = std::max(60.0F, ImGui::GetContentRegionAvail().x - 2 * (button + 2));
+    key_field(s, ui, "##v", key, value == 0 ? "auto" : std::to_string(value), help, width);
+    ImGui::SameLine(0, 2);
+    if (ImGui::Button("-", ImVec2(button, 0)) && value / 2 >= min_value) {
+        s.set_value(key, std::to_string(value / 2));
+        ui.edit.erase(key);
+    }
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("halve");
+    ImGui::SameLine(0, 2);
+    if (ImGui::Button("+", ImVec2(button, 0))) {
+        s.set_value(key, std::to_string(std::max<std::int64_t>(1, value * 2)));
+        ui.edit.erase(key);
+    }
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("double");
+    if (const std::string* err = s.field_error(key)) {
+        error_text(*err);
+        ImGui::TextDisabled("(the views keep %s = %s)", name,
+                            value == 0 ? "auto" : std::to_string(value).c_str());
+    }
+    ImGui::PopID();
+}
+
+void algorithm_combo(const char* label, AlgorithmId current, bool allow_none, bool none_selected,
+                     const std::function<void(std::optional<AlgorithmId>)>& pick) {
+    const std::string preview = none_selected ? "none" : std::string(kernels::info(current).display_name);
+    if (ImGui::BeginCombo(label, preview.c_str())) {
+        if (allow_none && ImGui::Selectable("none", none_selected)) pick(std::nullopt);
+        for (const auto& a : kernels::algorithms()) {
+            const bool sel = !none_selected && a.id == current;
+            ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(algorithm_color(a.id)));
+            if (ImGui::Selectable(std::string(a.display_name).c_str(), sel)) pick(a.id);
+            ImGui::PopStyleColor();
+            if (ImGui::IsItemHovered()) {
+                ImGui::SetTooltip("%s\nHBM accesses: %s", std::string(a.description).c_str(),
+                                  std::string(a.theory).c_str());
+            }
+        }
+        ImGui::EndCombo();
+    }
+}
+
+void busy_indicator(const Session& s) {
+    if (!s.model_busy() || s.model_seconds_running() < 0.15) return;
+    const auto& p = s.model_progress();
+    const double total = static_cast<double>(p.total.load());
+    // The runner reports whole algorithms; between reports the bar creeps so it visibly lives.
+    const float frac = total > 0 ? static_cast<float>(static_cast<double>(p.done.load()) / total) : 0.0F;
+    char overlay[96];
+    std::snprintf(overlay, sizeof overlay, "running the model: %.1f s (%lld of %lld)",
+                  s.model_seconds_running(), static_cast<long long>(p.done.load()),
+                  static_cast<long long>(p.total.load()));
+    ImGui::ProgressBar(std::max(frac, 0.02F), ImVec2(-1, 0), overlay);
+}
+
+}  // namespace
+
+void draw_controls_panel(Session& s, UiState& ui) {
+    const auto& sc = s.scenario();
+    ImGui::PushFont(fonts().large);
+    ImGui::TextUnformatted("tilesim");
+    ImGui::PopFont();
+    ImGui::SameLine();
+    ImGui::TextDisabled("why FlashAttention is fast");
+
+    section("Scenario");
+    ImGui::SetNextItemWidth(-1);
+    if (ImGui::BeginCombo("##scenario", s.scenario_id().c_str())) {
+        for (const auto& b : scenarios::builtin_scenarios()) {
+            if (ImGui::Selectable(std::string(b.id).c_str(), s.scenario_id() == b.id)) {
+                s.load_scenario(std::string(b.id));
+                ui.edit.clear();
+            }
+            if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", std::string(b.summary).c_str());
+        }
+        ImGui::EndCombo();
+    }
+    ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x - 60);
+    ImGui::InputTextWithHint("##toml", "or a .toml file path", &ui.toml_path);
+    ImGui::SameLine();
+    if (ImGui::Button("Load") && !ui.toml_path.empty()) {
+        s.load_scenario(ui.toml_path);
+        ui.edit.clear();
+    }
+    if (const std::string* err = s.field_error("scenario")) error_text(*err);
+    if (!sc.description.empty()) {
+        ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(rgb(colors::kMuted)));
+        ImGui::TextWrapped("%s", sc.description.c_str());
+        ImGui::PopStyleColor();
+    }
+
+    section("Algorithms");
+    label("watch", "The algorithm animated in the upper lane (keys 1, 2, 3)");
+    ImGui::SetNextItemWidth(-1);
+    algorithm_combo("##watch", s.focus(), false, false, [&](std::optional<AlgorithmId> a) {
+        if (a) s.set_focus(*a);
+    });
+    label("race", "The algorithm racing it in the lower lane, on the same clock (R: on / off)");
+    ImGui::SetNextItemWidth(-1);
+    algorithm_combo("##race", s.rival().value_or(AlgorithmId::standard), true, !s.rival().has_value(),
+                    [&](std::optional<AlgorithmId> a) { s.set_rival(a); });
+
+    section("Problem (one attention head)");
+    pow2_field(s, ui, "N", "seq_len", sc.problem.N, "Sequence length N (key seq_len)", 1);
+    pow2_field(s, ui, "d", "head_dim", sc.problem.d, "Head dimension d (key head_dim)", 1);
+    label("dtype", "Element type of Q, K, V, S, P, O (l, m, L stay fp32)");
+    ImGui::SetNextItemWidth(-1);
+    if (ImGui::BeginCombo("##dtype", std::string(sim::dtype_name(sc.problem.dtype)).c_str())) {
+        for (auto dt : {sim::Dtype::fp16, sim::Dtype::bf16, sim::Dtype::fp32, sim::Dtype::fp64}) {
+            if (ImGui::Selectable(std::string(sim::dtype_name(dt)).c_str(), dt == sc.problem.dtype)) {
+                s.set_value("dtype", std::string(sim::dtype_name(dt)));
+            }
+        }
+        ImGui::EndCombo();
+    }
+    if (const std::string* err = s.field_error("dtype")) error_text(*err);
+    if (ImGui::TreeNode("batch and heads")) {
+        pow2_field(s, ui, "B", "batch", sc.problem.batch, "Batch size B (totals and times scale by B x H)",
+                   1);
+        pow2_field(s, ui, "H", "heads", sc.problem.heads, "Attention heads H", 1);
+        ImGui::TreePop();
+    }
+
+    section("Tiling (auto = the paper's rule)");
+    pow2_field(s, ui, "B_r", "block_rows", sc.tiling.B_r,
+               "B_r: rows of a Q block (key block_rows); auto or 0 = the paper's rule", 1);
+    pow2_field(s, ui, "B_c", "block_cols", sc.tiling.B_c,
+               "B_c: rows of a K/V block (key block_cols); auto or 0 = the paper's rule", 1);
+    if (s.model() != nullptr && s.model()->result) {
+        for (const auto& r : s.model()->result->runs) {
+            ImGui::PushStyleColor(ImGuiCol_Text,
+                                  ImGui::ColorConvertU32ToFloat4(algorithm_color(r.algorithm)));
+            if (r.fit.ok) {
+                ImGui::Text("%s: %lld x %lld", std::string(kernels::info(r.algorithm).key).c_str(),
+                            static_cast<long long>(r.tiling.B_r), static_cast<long long>(r.tiling.B_c));
+            } else {
+                ImGui::Text("%s: does not fit", std::string(kernels::info(r.algorithm).key).c_str());
+            }
+            ImGui::PopStyleColor();
+            if (ImGui::IsItemHovered()) {
+                ImGui::SetTooltip(
+                    "%s", r.fit.ok ? r.tiling.note.c_str() : (r.fit.reason + "\n" + r.fit.fix).c_str());
+            }
+        }
+    }
+
+    section("Hardware");
+    label("preset", "Hardware preset: datasheet bandwidths, SRAM per block, rates");
+    ImGui::SetNextItemWidth(-1);
+    if (ImGui::BeginCombo("##hardware", sc.hardware_name.c_str())) {
+        for (const auto& h : sim::hardware_presets()) {
+            if (ImGui::Selectable(h.name.c_str(), h.name == sc.hardware_name))
+                s.set_value("hardware", h.name);
+            if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", h.description.c_str());
+        }
+        ImGui::EndCombo();
+    }
+    pow2_field(s, ui, "SRAM", "sram_bytes", sc.hardware.sram_bytes,
+               "SRAM one thread block may use, in bytes: the paper's M times the element size", 1);
+    ImGui::TextDisabled("bytes: M = %lld elements of %s",
+                        static_cast<long long>(sc.hardware.sram_bytes /
+                                               static_cast<std::int64_t>(sim::dtype_bytes(sc.problem.dtype))),
+                        std::string(sim::dtype_name(sc.problem.dtype)).c_str());
+    bool numerics = s.force_numerics();
+    if (ImGui::Checkbox("compute O (numerics) for N > 512", &numerics)) s.set_force_numerics(numerics);
+    if (ImGui::IsItemHovered()) {
+        ImGui::SetTooltip(
+            "The online-softmax numbers and the error against the reference need the arithmetic;\n"
+            "it is skipped above N = 512 so updates stay fast. Counts are identical either way.");
+    }
+
+    section("Export");
+    if (ImGui::Button("Screenshot (F12)")) ui.want_screenshot = true;
+    ImGui::SameLine();
+    if (ImGui::Button("N sweep CSV (E)")) ui.want_sweep_csv = true;
+    if (ImGui::Button("Keyboard shortcuts (F1)")) ui.show_help = !ui.show_help;
+    busy_indicator(s);
+    if (!ui.status.empty()) {
+        if (ui.status_is_error) {
+            error_text(ui.status);
+        } else {
+            ImGui::TextWrapped("%s", ui.status.c_str());
+        }
+    }
+}
+
+}  // namespace tilesim::viz

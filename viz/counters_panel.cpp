@@ -1,0 +1,243 @@
+// The counters race: the animated algorithms side by side, their HBM traffic growing as the play
+// head moves. Bars first (what a class sees from the back row), then the exact figures per tensor
+// (bytes and elements, reads and writes), SRAM occupancy and peak, FLOPs and time.
+//
+// Every figure is a prefix sum of the model's trace (replay.h): at the last step it is the model's
+// own per-head count, which a test checks.
+#include <algorithm>
+#include <cfloat>
+#include <cstdio>
+
+#include "kernels/registry.h"
+#include "viz/format.h"
+#include "viz/panels.h"
+#include "viz/theme.h"
+
+namespace tilesim::viz {
+
+using sim::Level;
+using sim::Tensor;
+
+namespace {
+
+constexpr Tensor kRows[] = {Tensor::Q, Tensor::K, Tensor::V, Tensor::S, Tensor::P,
+                            Tensor::O, Tensor::l, Tensor::m, Tensor::L};
+
+// One stacked bar: HBM bytes so far, one segment per tensor in its colour; a thin outline marks
+// the final total, so the class sees how far each algorithm still has to go.
+void race_bar(ImDrawList* dl, ImVec2 p0, ImVec2 p1, const ReplayTotals& now, double final_bytes,
+              double scale) {
+    dl->AddRectFilled(p0, p1, rgb(colors::kPanelBg));
+    const float w = p1.x - p0.x;
+    float x = p0.x;
+    for (Tensor t : kRows) {
+        const double b = static_cast<double>(now.at(Level::HBM, t).total_bytes());
+        if (b <= 0) continue;
+        const float seg = w * static_cast<float>(b / scale);
+        dl->AddRectFilled(ImVec2(x, p0.y), ImVec2(x + seg, p1.y), tensor_color(t));
+        x += seg;
+    }
+    const float end = p0.x + w * static_cast<float>(final_bytes / scale);
+    dl->AddRect(p0, ImVec2(std::max(end, p0.x + 2), p1.y), rgb(0xFFFFFF, 140), 0, 0, 1.0F);
+}
+
+// One unit at a time keeps the columns legible from the back of a room; the other unit is in the
+// cell's tooltip.
+void traffic_cell(const sim::Traffic& t, bool read, bool elements) {
+    const std::int64_t b = read ? t.read_bytes : t.write_bytes;
+    const std::int64_t e = read ? t.read_elements : t.write_elements;
+    if (b == 0) {
+        ImGui::TextDisabled("-");
+        return;
+    }
+    const std::string bytes = fmt_bytes(static_cast<double>(b));
+    const std::string el = fmt_elements(e);
+    ImGui::TextUnformatted(elements ? el.c_str() : bytes.c_str());
+    if (ImGui::IsItemHovered()) {
+        ImGui::SetTooltip("%lld bytes = %lld elements", static_cast<long long>(b), static_cast<long long>(e));
+    }
+}
+
+}  // namespace
+
+void draw_counters_panel(Session& s) {
+    static bool elements = false;  // the unit shown in the table (view state only)
+    const Fonts& f = fonts();
+    ImGui::PushFont(f.large);
+    ImGui::TextUnformatted("HBM traffic race");
+    ImGui::PopFont();
+    auto& lanes = s.lanes();
+    if (s.model() == nullptr || !s.model()->result) {
+        ImGui::TextDisabled(s.model() == nullptr ? "waiting for the model..."
+                                                 : "no result (see the memory view)");
+        return;
+    }
+    const auto& sc = s.model()->result->scenario;
+    ImGui::TextDisabled("per head, up to the play head (of B%sH = %lld heads)", sym_times(),
+                        static_cast<long long>(sc.problem.bh()));
+
+    // Bars, on a shared scale: the largest final total among the lanes.
+    double scale = 1;
+    for (const auto& l : lanes) {
+        if (l.run != nullptr && l.run->fit.ok) {
+            scale = std::max(scale, static_cast<double>(l.run->per_head.at(Level::HBM).total_bytes()));
+        }
+    }
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    const float w = ImGui::GetContentRegionAvail().x;
+    for (std::size_t i = 0; i < lanes.size(); ++i) {
+        const Lane& l = lanes[i];
+        const auto& info = kernels::info(l.algorithm);
+        ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(algorithm_color(l.algorithm)));
+        ImGui::TextUnformatted(std::string(info.display_name).c_str());
+        ImGui::PopStyleColor();
+        if (l.run == nullptr || !l.run->fit.ok) {
+            ImGui::TextDisabled("does not run with these settings");
+            continue;
+        }
+        const auto& now = l.replay.totals();
+        const double fin = static_cast<double>(l.run->per_head.at(Level::HBM).total_bytes());
+        const double so_far = static_cast<double>(now.at(Level::HBM).total_bytes());
+        ImGui::SameLine();
+        ImGui::TextDisabled("%s of %s%s", fmt_bytes(so_far).c_str(), fmt_bytes(fin).c_str(),
+                            s.playback().finished(i) ? "  (done)" : "");
+        const ImVec2 p0 = ImGui::GetCursorScreenPos();
+        race_bar(dl, p0, ImVec2(p0.x + w, p0.y + 18), now, fin, scale);
+        ImGui::Dummy(ImVec2(w, 20));
+    }
+    // The race in words: at one clock both move bytes at the same bandwidth, so what differs is how
+    // much each still has to move.
+    if (lanes.size() == 2 && lanes[0].run != nullptr && lanes[1].run != nullptr && lanes[0].run->fit.ok &&
+        lanes[1].run->fit.ok) {
+        auto done = [&](std::size_t i) {
+            const double fin = static_cast<double>(lanes[i].run->per_head.at(Level::HBM).total_bytes());
+            return fin > 0 ? static_cast<double>(lanes[i].replay.totals().at(Level::HBM).total_bytes()) / fin
+                           : 1.0;
+        };
+        const std::string a(kernels::info(lanes[0].algorithm).key), b(kernels::info(lanes[1].algorithm).key);
+        const double fa = static_cast<double>(lanes[0].run->per_head.at(Level::HBM).total_bytes());
+        const double fb = static_cast<double>(lanes[1].run->per_head.at(Level::HBM).total_bytes());
+        const bool fin0 = s.playback().finished(0), fin1 = s.playback().finished(1);
+        if (fin0 != fin1 && fa > 0 && fb > 0) {
+            const std::size_t winner = fin0 ? 0 : 1;
+            ImGui::TextWrapped("%s finished first: %.2f%s less HBM traffic than %s",
+                               (winner == 0 ? a : b).c_str(), winner == 0 ? fb / fa : fa / fb, sym_times(),
+                               (winner == 0 ? b : a).c_str());
+        } else if (!fin0) {
+            ImGui::Text("same clock: %s %.0f%% done, %s %.0f%% done", a.c_str(), 100 * done(0), b.c_str(),
+                        100 * done(1));
+        } else {
+            ImGui::Text("both done: %s %s, %s %s", a.c_str(), fmt_bytes(fa).c_str(), b.c_str(),
+                        fmt_bytes(fb).c_str());
+        }
+    }
+    ImGui::TextDisabled("HBM traffic so far, per tensor, in");
+    ImGui::SameLine();
+    if (ImGui::RadioButton("bytes", !elements)) elements = false;
+    ImGui::SameLine();
+    if (ImGui::RadioButton("elements", elements)) elements = true;
+    ImGui::Separator();
+
+    // The figures, per tensor.
+    const int cols = 1 + 2 * static_cast<int>(lanes.size());
+    const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV |
+                                  ImGuiTableFlags_SizingStretchSame | ImGuiTableFlags_ScrollY;
+    if (ImGui::BeginTable("counters", cols, flags, ImVec2(0, ImGui::GetContentRegionAvail().y))) {
+        ImGui::TableSetupScrollFreeze(0, 1);
+        ImGui::TableSetupColumn("HBM", ImGuiTableColumnFlags_WidthFixed, 44);
+        for (std::size_t i = 0; i < lanes.size(); ++i) {
+            ImGui::TableSetupColumn("read");
+            ImGui::TableSetupColumn("write");
+        }
+        ImGui::TableHeadersRow();
+        // The algorithm over each read/write pair, in its colour (the header row says read/write).
+        ImGui::TableNextRow();
+        for (std::size_t i = 0; i < lanes.size(); ++i) {
+            ImGui::TableSetColumnIndex(static_cast<int>(1 + 2 * i));
+            ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(algorithm_color(lanes[i].algorithm)), "%s",
+                               std::string(kernels::info(lanes[i].algorithm).key).c_str());
+        }
+        auto any = [&](Tensor t) {
+            for (const auto& l : lanes) {
+                if (l.run != nullptr && l.run->fit.ok && l.run->per_head.at(Level::HBM, t).total_bytes() > 0)
+                    return true;
+            }
+            return false;
+        };
+        for (Tensor t : kRows) {
+            if (!any(t)) continue;
+            ImGui::TableNextRow();
+            ImGui::TableSetColumnIndex(0);
+            ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(tensor_color(t)));
+            ImGui::Text("%s", std::string(sim::tensor_name(t)).c_str());
+            ImGui::PopStyleColor();
+            for (std::size_t i = 0; i < lanes.size(); ++i) {
+                const bool ok = lanes[i].run != nullptr && lanes[i].run->fit.ok;
+                const sim::Traffic tr = ok ? lanes[i].replay.totals().at(Level::HBM, t) : sim::Traffic{};
+                ImGui::TableSetColumnIndex(static_cast<int>(1 + 2 * i));
+                traffic_cell(tr, true, elements);
+                ImGui::TableSetColumnIndex(static_cast<int>(2 + 2 * i));
+                traffic_cell(tr, false, elements);
+            }
+        }
+        ImGui::TableNextRow();
+        ImGui::TableSetColumnIndex(0);
+        ImGui::TextUnformatted("total");
+        for (std::size_t i = 0; i < lanes.size(); ++i) {
+            const bool ok = lanes[i].run != nullptr && lanes[i].run->fit.ok;
+            const sim::Traffic tr = ok ? lanes[i].replay.totals().at(Level::HBM) : sim::Traffic{};
+            ImGui::TableSetColumnIndex(static_cast<int>(1 + 2 * i));
+            traffic_cell(tr, true, elements);
+            ImGui::TableSetColumnIndex(static_cast<int>(2 + 2 * i));
+            traffic_cell(tr, false, elements);
+        }
+        // One row per figure, each algorithm's value spanning its two columns' first cell.
+        auto figure = [&](const char* name, const char* tip, auto value) {
+            ImGui::TableNextRow();
+            ImGui::TableSetColumnIndex(0);
+            ImGui::TextUnformatted(name);
+            if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", tip);
+            for (std::size_t i = 0; i < lanes.size(); ++i) {
+                ImGui::TableSetColumnIndex(static_cast<int>(1 + 2 * i));
+                if (lanes[i].run == nullptr || !lanes[i].run->fit.ok) {
+                    ImGui::TextDisabled("-");
+                    continue;
+                }
+                const auto [main, sub] = value(lanes[i]);
+                ImGui::TextUnformatted(main.c_str());
+                if (!sub.empty()) {
+                    ImGui::TableSetColumnIndex(static_cast<int>(2 + 2 * i));
+                    ImGui::TextDisabled("%s", sub.c_str());
+                }
+            }
+        };
+        using Pair = std::pair<std::string, std::string>;
+        figure("SRAM", "SRAM in use now, and the peak so far", [](const Lane& l) {
+            return Pair{fmt_binary_bytes(l.replay.totals().sram_used_bytes),
+                        "peak " + fmt_binary_bytes(l.replay.totals().sram_peak_bytes)};
+        });
+        figure("FLOPs", "Floating-point operations so far (matmul + softmax), of the run's total",
+               [](const Lane& l) {
+                   return Pair{fmt_count(static_cast<double>(l.replay.totals().flops)),
+                               "of " + fmt_count(static_cast<double>(l.run->per_head.flops()))};
+               });
+        figure("time", "Model time so far: each event's bytes / bandwidth or flops / rate, one after another",
+               [](const Lane& l) {
+                   return Pair{fmt_seconds(l.replay.totals().model_seconds),
+                               "of " + fmt_seconds(l.index ? l.index->model_start.back() : 0.0)};
+               });
+        figure("pred.",
+               "Predicted time for all B x H heads (roofline per pass: the slowest of HBM, SRAM, compute)",
+               [](const Lane& l) {
+                   std::string bound;
+                   for (const auto& ph : l.run->cost.phases) {
+                       if (bound.find(ph.bound) == std::string::npos)
+                           bound += (bound.empty() ? "" : ", ") + ph.bound;
+                   }
+                   return Pair{fmt_seconds(l.run->cost.total_s), bound + " bound"};
+               });
+        ImGui::EndTable();
+    }
+}
+
+}  // namespace tilesim::viz

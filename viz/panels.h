@@ -1,0 +1,35 @@
+#pragma once
+// The panels. Each draws the body of one dashboard window (the App places the windows; see
+// layout.h) and lives in its own file. They read the Session and change it only through its
+// methods, so everything they do is also reachable from tests without a window.
+#include <map>
+#include <string>
+
+#include "viz/session.h"
+
+namespace tilesim::viz {
+
+enum class MainTab { memory, plots, softmax };
+
+// UI state that is not the model's: which tab is open, text being typed, the status line.
+struct UiState {
+    MainTab tab = MainTab::memory;
+    bool select_tab = true;  // force the tab bar to `tab` on the next frame (keys, --panel)
+    bool show_help = false;
+    std::string status;  // one line at the bottom of the controls ("Saved tilesim.png")
+    bool status_is_error = false;
+    bool want_screenshot = false;             // the main loop saves the next frame
+    bool want_sweep_csv = false;              // export the N sweep (true) ...
+    bool want_side_csv = false;               // ... or the SRAM / block-size sweep
+    std::map<std::string, std::string> edit;  // text being typed per key, until applied
+    std::string toml_path;
+};
+
+void draw_controls_panel(Session& s, UiState& ui);
+void draw_memory_panel(Session& s, UiState& ui);
+void draw_counters_panel(Session& s);
+void draw_softmax_panel(Session& s, bool large);
+void draw_plots_panel(Session& s, UiState& ui);
+void draw_timeline_panel(Session& s, UiState& ui);
+
+}  // namespace tilesim::viz

@@ -1,0 +1,277 @@
+#include "viz/session.h"
+
+#include <algorithm>
+#include <cmath>
+#include <thread>
+
+#include "kernels/registry.h"
+#include "scenarios/report.h"
+
+namespace tilesim::viz {
+
+using kernels::AlgorithmId;
+
+namespace {
+double since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+std::int64_t pow2_floor(std::int64_t v) {
+    std::int64_t p = 1;
+    while (p * 2 <= v) p *= 2;
+    return p;
+}
+}  // namespace
+
+std::vector<std::string> n_sweep_values(std::int64_t N) {
+    // Six octaves below (not under 16) to four above (at least 4096, at most 2^20): both the
+    // small-N regime, where Nd dominates, and the N^2 regime show.
+    const std::int64_t p = pow2_floor(std::max<std::int64_t>(N, 1));
+    const std::int64_t lo = std::max<std::int64_t>(16, p / 64);
+    const std::int64_t hi = std::clamp<std::int64_t>(p * 16, 4096, std::int64_t{1} << 20);
+    std::vector<std::string> v;
+    for (std::int64_t n = lo; n <= hi; n *= 2) v.push_back(std::to_string(n));
+    return v;
+}
+
+std::vector<std::string> sram_sweep_values(std::int64_t sram_bytes) {
+    // M / 16 .. 16 M: wide enough to see FlashAttention's 1/M law.
+    std::vector<std::string> v;
+    for (int k = -4; k <= 4; ++k) {
+        const double m = static_cast<double>(sram_bytes) * std::pow(2.0, k);
+        if (m >= 64) v.push_back(std::to_string(static_cast<std::int64_t>(m)));
+    }
+    return v;
+}
+
+std::vector<std::string> block_sweep_values(std::int64_t N) {
+    std::vector<std::string> v;
+    for (std::int64_t b = 2; b <= std::min<std::int64_t>(N, 4096); b *= 2) v.push_back(std::to_string(b));
+    if (v.empty()) v.push_back("1");
+    return v;
+}
+
+Session::Session(SessionOptions opt)
+    : opt_(std::move(opt)),
+      model_job_(std::make_unique<LatestJob<ModelOutput>>()),
+      n_job_(std::make_unique<LatestJob<SweepOutput>>()),
+      side_job_(std::make_unique<LatestJob<SweepOutput>>()) {
+    const std::string err = load_scenario(opt_.scenario);
+    if (!err.empty()) {
+        // The caller checked the id; fall back to the classroom rather than start empty.
+        load_scenario("classroom");
+        field_errors_["scenario"] = err;
+    }
+}
+
+std::string Session::load_scenario(const std::string& id_or_path) {
+    try {
+        scenarios::Scenario s = scenarios::resolve_scenario(id_or_path);
+        scenarios::validate(s);
+        scenario_ = std::move(s);
+    } catch (const std::exception& e) {
+        field_errors_["scenario"] = e.what();
+        return e.what();
+    }
+    scenario_id_ = id_or_path;
+    field_errors_.clear();
+    // Lead with the scenario's first algorithm; race it against standard (or FlashAttention).
+    focus_ = scenario_.algorithms.empty() ? AlgorithmId::standard : scenario_.algorithms.front();
+    rival_ = focus_ == AlgorithmId::standard ? AlgorithmId::flash : AlgorithmId::standard;
+    watch_block_ = 0;
+    playback_.to_start();
+    request_all();
+    return {};
+}
+
+std::string Session::set_value(const std::string& key, const std::string& value) {
+    scenarios::Scenario s = scenario_;
+    try {
+        scenarios::apply_setting(s, key, value);
+        scenarios::validate(s);
+    } catch (const std::exception& e) {
+        field_errors_[key] = e.what();
+        return e.what();
+    }
+    field_errors_.erase(key);
+    scenario_ = std::move(s);
+    request_all();
+    return {};
+}
+
+const std::string* Session::field_error(const std::string& key) const {
+    const auto it = field_errors_.find(key);
+    return it == field_errors_.end() ? nullptr : &it->second;
+}
+
+void Session::set_focus(AlgorithmId a) {
+    focus_ = a;
+    if (rival_ && *rival_ == a)
+        rival_ = a == AlgorithmId::standard ? AlgorithmId::flash : AlgorithmId::standard;
+    rebuild_lanes();
+}
+
+void Session::set_rival(std::optional<AlgorithmId> a) {
+    rival_ = a && *a == focus_ ? std::nullopt : a;
+    rebuild_lanes();
+}
+
+void Session::set_watch_block(std::int32_t i) {
+    if (i == watch_block_ || i < 0) return;
+    watch_block_ = i;
+    change_time_ = std::chrono::steady_clock::now();
+    change_pending_ = true;
+    request_model();
+}
+
+void Session::set_force_numerics(bool on) {
+    if (on == force_numerics_) return;
+    force_numerics_ = on;
+    change_time_ = std::chrono::steady_clock::now();
+    change_pending_ = true;
+    request_model();
+}
+
+bool Session::numerics_wanted() const {
+    return scenario_.numerics && (force_numerics_ || scenario_.problem.N <= opt_.numerics_max_N);
+}
+
+void Session::set_side_kind(SideSweep k) {
+    if (k == side_kind_) return;
+    side_kind_ = k;
+    side_sweep_.reset();
+    request_sweeps();
+}
+
+void Session::request_all() {
+    change_time_ = std::chrono::steady_clock::now();
+    change_pending_ = true;
+    request_model();
+    request_sweeps();
+}
+
+void Session::request_model() {
+    ModelRequest req;
+    req.scenario = scenario_;
+    // Every algorithm runs, whatever the scenario lists, so any pair can race.
+    req.scenario.algorithms.clear();
+    for (const auto& a : kernels::algorithms()) req.scenario.algorithms.push_back(a.id);
+    req.numerics = numerics_wanted();
+    req.watch_block = watch_block_;
+    req.max_trace_events = opt_.max_trace_events;
+    model_job_->submit(
+        [req](const std::atomic<bool>& cancel, JobProgress& p) { return run_model(req, cancel, p); });
+}
+
+void Session::request_sweeps() {
+    scenarios::Scenario base = scenario_;
+    base.algorithms.clear();
+    for (const auto& a : kernels::algorithms()) base.algorithms.push_back(a.id);
+    base.numerics = false;
+
+    // The N sweep ignores the current N (the marker comes from the main run), so moving N is free.
+    scenarios::Scenario keyed = base;
+    keyed.problem.N = 0;
+    keyed.name.clear();
+    keyed.description.clear();
+    const std::string key = scenarios::scenario_json(keyed).dump();
+    if (key != n_sweep_key_ || !n_sweep_) {
+        n_sweep_key_ = key;
+        SweepRequest r{base, "seq_len", n_sweep_values(scenario_.problem.N)};
+        n_job_->submit([r](const std::atomic<bool>& c, JobProgress& p) { return run_sweep_job(r, c, p); });
+    }
+    SweepRequest side;
+    side.base = base;
+    if (side_kind_ == SideSweep::sram) {
+        // Block sizes follow the paper's rule as M changes; fixed blocks would hide the 1/M law.
+        side.base.tiling = {};
+        side.key = "sram_bytes";
+        side.values = sram_sweep_values(scenario_.hardware.sram_bytes);
+    } else {
+        side.key = "block_cols";
+        side.values = block_sweep_values(scenario_.problem.N);
+    }
+    side_job_->submit(
+        [side](const std::atomic<bool>& c, JobProgress& p) { return run_sweep_job(side, c, p); });
+}
+
+void Session::update() {
+    if (auto out = model_job_->take()) {
+        model_ = std::make_shared<const ModelOutput>(std::move(*out));
+        rebuild_lanes();
+    }
+    if (auto out = n_job_->take()) n_sweep_ = std::make_shared<const SweepOutput>(std::move(*out));
+    if (auto out = side_job_->take()) side_sweep_ = std::make_shared<const SweepOutput>(std::move(*out));
+    if (change_pending_ && !busy()) {
+        change_pending_ = false;
+        last_latency_ = since(change_time_);
+    }
+    // The probe's block must exist in the new tiling (FlashAttention's T_r).
+    if (const auto* r = run_of(AlgorithmId::flash);
+        r != nullptr && r->fit.ok && !model_busy() && watch_block_ >= r->tiling.T_r && r->tiling.T_r > 0) {
+        set_watch_block(static_cast<std::int32_t>(r->tiling.T_r - 1));
+    }
+    sync_replays();
+}
+
+void Session::sync_replays() {
+    for (std::size_t i = 0; i < lanes_.size(); ++i) lanes_[i].replay.seek(playback_.event(i));
+}
+
+bool Session::busy() const {
+    return model_job_->busy() || sweeps_busy();
+}
+
+const scenarios::AlgorithmRun* Session::run_of(AlgorithmId a) const {
+    if (!model_ || !model_->result) return nullptr;
+    for (const auto& r : model_->result->runs) {
+        if (r.algorithm == a) return &r;
+    }
+    return nullptr;
+}
+
+std::shared_ptr<const TraceIndex> Session::index_of(AlgorithmId a) const {
+    if (!model_ || !model_->result) return nullptr;
+    const auto& runs = model_->result->runs;
+    for (std::size_t k = 0; k < runs.size() && k < model_->indices.size(); ++k) {
+        if (runs[k].algorithm == a) return model_->indices[k];
+    }
+    return nullptr;
+}
+
+void Session::rebuild_lanes() {
+    lanes_.clear();
+    std::vector<AlgorithmId> ids{focus_};
+    if (rival_) ids.push_back(*rival_);
+    std::vector<std::shared_ptr<const TraceIndex>> indices;
+    for (AlgorithmId a : ids) {
+        Lane lane;
+        lane.algorithm = a;
+        lane.run = run_of(a);
+        lane.index = index_of(a);
+        if (lane.run != nullptr && lane.run->trace && lane.run->fit.ok && model_) {
+            const auto& s = model_->result->scenario;
+            lane.replay = Replay(lane.run->trace, s.hardware,
+                                 make_heat_map(s.problem, lane.run->tiling, lane.run->trace.get()));
+        }
+        indices.push_back(lane.index);
+        lanes_.push_back(std::move(lane));
+    }
+    playback_.set_lanes(std::move(indices));
+    sync_replays();
+}
+
+bool Session::wait_idle(double timeout_s) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (;;) {
+        update();
+        if (!busy()) {
+            update();  // take results that finished between the two checks
+            return true;
+        }
+        if (since(t0) > timeout_s) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+}
+
+}  // namespace tilesim::viz

@@ -1,0 +1,132 @@
+#pragma once
+// The GUI's state without any drawing: the scenario being explored, the edits a person made, the
+// model runs and sweeps in flight, the lanes being animated and the play head.
+//
+// Every edit goes through scenarios::apply_setting, the key table the CLI and the TOML files use,
+// so a value means the same everywhere and a bad one gets the same one-line message (kept per key
+// for the controls panel to show beside the field). A valid edit re-runs the model off the UI
+// thread; the views keep showing the previous result until the new one arrives.
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "viz/jobs.h"
+#include "viz/playback.h"
+#include "viz/replay.h"
+
+namespace tilesim::viz {
+
+// One animated algorithm: its run, the trace index and a replay cursor at the play head.
+struct Lane {
+    kernels::AlgorithmId algorithm{};
+    const scenarios::AlgorithmRun* run = nullptr;  // null while the model has not answered
+    std::shared_ptr<const TraceIndex> index;       // null when the run did not fit in SRAM
+    Replay replay;
+};
+
+// The right-hand plot: HBM traffic against SRAM size or against the K/V block size.
+enum class SideSweep { sram, block };
+
+struct SessionOptions {
+    std::string scenario = "classroom";
+    // Numerics (the online-softmax numbers, the error against the reference) cost O(N^2 d) and would
+    // break the 100 ms update budget for long sequences; counts are identical without them.
+    std::int64_t numerics_max_N = 512;
+    std::int64_t max_trace_events = 400'000;
+};
+
+class Session {
+  public:
+    explicit Session(SessionOptions opt = {});
+
+    // ---- Scenario and edits ----
+    // Loads a built-in id or a TOML path; "" on success, else the message (the old scenario stays).
+    std::string load_scenario(const std::string& id_or_path);
+    const std::string& scenario_id() const { return scenario_id_; }
+    const scenarios::Scenario& scenario() const { return scenario_; }
+    // Applies key = value to the scenario; "" on success, else the message, also kept for `key`.
+    std::string set_value(const std::string& key, const std::string& value);
+    const std::string* field_error(const std::string& key) const;
+    const std::map<std::string, std::string>& field_errors() const { return field_errors_; }
+
+    // ---- What is shown ----
+    kernels::AlgorithmId focus() const { return focus_; }
+    void set_focus(kernels::AlgorithmId a);
+    std::optional<kernels::AlgorithmId> rival() const { return rival_; }
+    void set_rival(std::optional<kernels::AlgorithmId> a);
+    std::int32_t watch_block() const { return watch_block_; }
+    void set_watch_block(std::int32_t i);
+    bool force_numerics() const { return force_numerics_; }
+    void set_force_numerics(bool on);
+    bool numerics_wanted() const;  // for the current scenario and N
+    SideSweep side_kind() const { return side_kind_; }
+    void set_side_kind(SideSweep k);
+
+    // ---- Model ----
+    // Takes finished jobs and rebuilds the lanes; call once per frame, before drawing.
+    void update();
+    // Moves every lane's replay to the play head; call after input may have moved it.
+    void sync_replays();
+    bool busy() const;
+    bool model_busy() const { return model_job_->busy(); }
+    double model_seconds_running() const { return model_job_->seconds_running(); }
+    const JobProgress& model_progress() const { return model_job_->progress(); }
+    const ModelOutput* model() const { return model_.get(); }
+    const scenarios::AlgorithmRun* run_of(kernels::AlgorithmId a) const;
+    std::shared_ptr<const TraceIndex> index_of(kernels::AlgorithmId a) const;
+    std::vector<Lane>& lanes() { return lanes_; }
+    const std::vector<Lane>& lanes() const { return lanes_; }
+    Playback& playback() { return playback_; }
+    const Playback& playback() const { return playback_; }
+
+    // ---- Sweeps for the plots ----
+    const SweepOutput* n_sweep() const { return n_sweep_.get(); }
+    const SweepOutput* side_sweep() const { return side_sweep_.get(); }
+    bool sweeps_busy() const { return n_job_->busy() || side_job_->busy(); }
+
+    // Seconds from the last edit until every view's data had arrived (model and sweeps); 0 before.
+    double last_update_latency() const { return last_latency_; }
+    // Blocks until no job is in flight (headless use); false on timeout.
+    bool wait_idle(double timeout_s);
+
+  private:
+    void request_all();
+    void request_model();
+    void request_sweeps();
+    void rebuild_lanes();
+
+    SessionOptions opt_;
+    std::string scenario_id_;
+    scenarios::Scenario scenario_;
+    std::map<std::string, std::string> field_errors_;
+    kernels::AlgorithmId focus_ = kernels::AlgorithmId::standard;
+    std::optional<kernels::AlgorithmId> rival_ = kernels::AlgorithmId::flash;
+    std::int32_t watch_block_ = 0;
+    bool force_numerics_ = false;
+    SideSweep side_kind_ = SideSweep::sram;
+
+    std::unique_ptr<LatestJob<ModelOutput>> model_job_;
+    std::unique_ptr<LatestJob<SweepOutput>> n_job_;
+    std::unique_ptr<LatestJob<SweepOutput>> side_job_;
+    std::shared_ptr<const ModelOutput> model_;
+    std::shared_ptr<const SweepOutput> n_sweep_;
+    std::shared_ptr<const SweepOutput> side_sweep_;
+    std::string n_sweep_key_;  // the N sweep does not depend on N: re-run only when this changes
+
+    std::vector<Lane> lanes_;
+    Playback playback_;
+    std::chrono::steady_clock::time_point change_time_{};
+    bool change_pending_ = false;
+    double last_latency_ = 0;
+};
+
+// Sweep values: powers of two of N around the current one; SRAM sizes around the current M;
+// K/V block sizes up to N. Exposed for tests.
+std::vector<std::string> n_sweep_values(std::int64_t N);
+std::vector<std::string> sram_sweep_values(std::int64_t sram_bytes);
+std::vector<std::string> block_sweep_values(std::int64_t N);
+
+}  // namespace tilesim::viz

@@ -1,0 +1,255 @@
+// The online softmax of one Q block (Algorithm 1, lines 10-13): after each K/V block j is folded
+// in, the running row maximum m_i, the running row sum l_i and the output O_i. When a new maximum
+// appears, the old sum and output are rescaled by e^(m_old - m_new): that factor is the whole trick
+// that lets FlashAttention never hold a full row of S. The numbers are the model's own (peeked, not
+// counted: kernels::SoftmaxSnapshot), following the play head.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "kernels/registry.h"
+#include "viz/panels.h"
+#include "viz/theme.h"
+
+namespace tilesim::viz {
+
+using kernels::AlgorithmId;
+
+namespace {
+
+// The algorithm whose probe is shown: the focus if it uses the online softmax, else the rival,
+// else FlashAttention.
+AlgorithmId probe_algorithm(const Session& s) {
+    if (s.focus() != AlgorithmId::standard) return s.focus();
+    if (s.rival() && *s.rival() != AlgorithmId::standard) return *s.rival();
+    return AlgorithmId::flash;
+}
+
+std::string num(double v) {
+    char buf[32];
+    if (std::isinf(v)) return v < 0 ? "-inf" : "inf";
+    std::snprintf(buf, sizeof buf, "%.4f", v);
+    return buf;
+}
+
+// Every update so far, one column per K/V block: m_i and l_i of each row after that block. A yellow
+// m_i is a new maximum: the moment the old sum and output were rescaled.
+void draw_history(const scenarios::AlgorithmRun& run, std::int64_t shown, int rows, std::int64_t r0) {
+    const int steps = static_cast<int>(run.probe.size());
+    const int cols = 1 + std::min(steps, 12);
+    const ImGuiTableFlags flags =
+        ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingStretchSame;
+    ImGui::TextDisabled(
+        "m_i and l_i after each K/V block (yellow: a new row maximum, so the past was rescaled)");
+    if (!ImGui::BeginTable("history", cols, flags)) return;
+    ImGui::TableSetupColumn("row", ImGuiTableColumnFlags_WidthFixed, 30);
+    for (int j = 0; j < cols - 1; ++j) {
+        ImGui::TableSetupColumn(
+            ("after j = " + std::to_string(run.probe[static_cast<std::size_t>(j)].j)).c_str());
+    }
+    ImGui::TableHeadersRow();
+    for (int r = 0; r < rows; ++r) {
+        ImGui::TableNextRow();
+        ImGui::TableSetColumnIndex(0);
+        ImGui::Text("%lld", static_cast<long long>(r0 + r));
+        for (int j = 0; j < cols - 1; ++j) {
+            ImGui::TableSetColumnIndex(1 + j);
+            if (j > shown) {
+                ImGui::TextDisabled(".");
+                continue;
+            }
+            if (j == shown) ImGui::TableSetBgColor(ImGuiTableBgTarget_CellBg, rgb(colors::kCompute, 40));
+            const auto& snap = run.probe[static_cast<std::size_t>(j)];
+            const bool rose = j > 0 && snap.m(r) > run.probe[static_cast<std::size_t>(j - 1)].m(r);
+            if (rose) {
+                ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(rgb(colors::kCompute)), "m %s",
+                                   num(snap.m(r)).c_str());
+            } else {
+                ImGui::Text("m %s", num(snap.m(r)).c_str());
+            }
+            ImGui::SameLine();
+            ImGui::TextDisabled("l %s", num(snap.l(r)).c_str());
+        }
+    }
+    ImGui::EndTable();
+}
+
+// This update's arithmetic with the model's numbers: the factor e^(m_old - m_new) and how the new
+// l_i splits into the old sum, rescaled, plus this block's contribution.
+void draw_arithmetic(const kernels::SoftmaxSnapshot& now, const kernels::SoftmaxSnapshot* prev, int rows,
+                     std::int64_t r0, AlgorithmId alg) {
+    ImGui::Spacing();
+    ImGui::Text("this update, row by row (%s):",
+                alg == AlgorithmId::flash2 ? "FlashAttention-2" : "Algorithm 1, lines 11-12");
+    ImGui::TextDisabled("l_new = e^(m_old - m_new) x l_old + this block's row sum (taken at m_new); %s",
+                        alg == AlgorithmId::flash2 ? "O_i is scaled by the same factor"
+                                                   : "O_i by the same factor, times l_old / l_new");
+    for (int r = 0; r < rows; ++r) {
+        if (prev == nullptr) {
+            ImGui::Text("row %lld: first block, m = %s, l = %s", static_cast<long long>(r0 + r),
+                        num(now.m(r)).c_str(), num(now.l(r)).c_str());
+            continue;
+        }
+        const double a = std::exp(static_cast<double>(prev->m(r)) - now.m(r));
+        const double block = now.l(r) - a * prev->l(r);
+        ImGui::Text("row %lld: e^(%s - %s) = ", static_cast<long long>(r0 + r), num(prev->m(r)).c_str(),
+                    num(now.m(r)).c_str());
+        ImGui::SameLine(0, 0);
+        ImGui::TextColored(
+            ImGui::ColorConvertU32ToFloat4(a < 1.0 ? rgb(colors::kCompute) : rgb(colors::kMuted)), "%.4f", a);
+        ImGui::SameLine(0, 0);
+        ImGui::Text(";  l = %.4f x %s + %s = %s", a, num(prev->l(r)).c_str(), num(block).c_str(),
+                    num(now.l(r)).c_str());
+    }
+}
+
+}  // namespace
+
+void draw_softmax_panel(Session& s, bool large) {
+    const Fonts& f = fonts();
+    ImGui::PushFont(f.large);
+    ImGui::TextUnformatted("Online softmax");
+    ImGui::PopFont();
+    const AlgorithmId alg = probe_algorithm(s);
+    const auto* run = s.run_of(alg);
+    ImGui::SameLine();
+    ImGui::TextDisabled("%s", std::string(kernels::info(alg).display_name).c_str());
+    if (run == nullptr) {
+        ImGui::TextDisabled("waiting for the model...");
+        return;
+    }
+    if (!run->fit.ok) {
+        ImGui::TextWrapped("%s does not run with these settings (see the memory view).",
+                           std::string(kernels::info(alg).display_name).c_str());
+        return;
+    }
+    // Q block chooser: re-runs the model with the probe on that block.
+    int block = s.watch_block();
+    const int last = static_cast<int>(std::max<std::int64_t>(1, run->tiling.T_r)) - 1;
+    ImGui::SetNextItemWidth(std::min(200.0F, ImGui::GetContentRegionAvail().x * 0.5F));
+    if (ImGui::SliderInt("Q block i", &block, 0, last)) s.set_watch_block(std::clamp(block, 0, last));
+    if (run->probe.empty()) {
+        if (s.model() != nullptr && !s.model()->request.numerics) {
+            ImGui::TextWrapped(
+                "Numerics are off for this size (N > 512 keeps every update under 100 ms; the counts are "
+                "identical). "
+                "Tick \"compute O (numerics)\" in the controls to see the numbers.");
+        } else {
+            ImGui::TextDisabled("no values recorded for this block");
+        }
+        return;
+    }
+    const std::int64_t r0 = static_cast<std::int64_t>(s.watch_block()) * run->tiling.B_r;
+    const std::int64_t rows = run->probe.front().m.size();
+
+    // Which update the play head has reached, when this algorithm is animated.
+    std::int64_t shown = static_cast<std::int64_t>(run->probe.size()) - 1;
+    bool animated = false;
+    for (std::size_t i = 0; i < s.lanes().size(); ++i) {
+        if (s.lanes()[i].algorithm != alg) continue;
+        animated = true;
+        const std::int64_t k = s.playback().event(i);
+        shown = -1;
+        for (std::size_t p = 0; p < run->probe.size(); ++p) {
+            if (run->probe[p].step <= k) shown = static_cast<std::int64_t>(p);
+        }
+    }
+    ImGui::TextWrapped(
+        "rows %lld-%lld of Q. %s", static_cast<long long>(r0), static_cast<long long>(r0 + rows - 1),
+        alg == AlgorithmId::flash2
+            ? "FA2 keeps O_i unscaled and divides by l_i once, after the last block."
+            : "Each step: m_new = max(m_i, rowmax S_ij); O_i and l_i rescaled by e^(m_i - m_new).");
+
+    // Step strip: one box per K/V block; filled once folded in.
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    const auto steps = static_cast<int>(run->probe.size());
+    const float avail = ImGui::GetContentRegionAvail().x;
+    const ImVec2 p0 = ImGui::GetCursorScreenPos();
+    const float bw = std::clamp((avail - 70) / static_cast<float>(steps), 3.0F, 36.0F);
+    dl->AddText(p0, ImGui::GetColorU32(ImGuiCol_Text), "K/V j:");
+    for (int j = 0; j < steps; ++j) {
+        const ImVec2 a(p0.x + 60 + bw * static_cast<float>(j), p0.y), b(a.x + bw - 2, a.y + 18);
+        const bool done = j <= shown;
+        dl->AddRectFilled(
+            a, b, done ? tensor_color(sim::Tensor::K, j == shown ? 255 : 120) : rgb(colors::kPanelBg));
+        if (j == shown)
+            dl->AddRect(ImVec2(a.x - 1, a.y - 1), ImVec2(b.x + 1, b.y + 1), rgb(colors::kCompute), 0, 0, 2);
+        if (bw >= 16) {
+            const std::string t = std::to_string(run->probe[static_cast<std::size_t>(j)].j);
+            dl->AddText(f.small, f.small->FontSize, ImVec2(a.x + 3, a.y + 2), rgb(0xFFFFFF), t.c_str());
+        }
+    }
+    ImGui::Dummy(ImVec2(avail, 22));
+    if (shown < 0) {
+        ImGui::TextDisabled(animated ? "The play head has not reached this block's first update yet."
+                                     : "No update yet.");
+        return;
+    }
+    const auto& now = run->probe[static_cast<std::size_t>(shown)];
+    const kernels::SoftmaxSnapshot* prev =
+        shown > 0 ? &run->probe[static_cast<std::size_t>(shown - 1)] : nullptr;
+    ImGui::Text("after folding in K/V block j = %d (%lld of %d)", now.j, static_cast<long long>(shown + 1),
+                steps);
+    const int show_rows = static_cast<int>(std::min<std::int64_t>(rows, large ? 8 : 6));
+    if (large) {
+        draw_history(*run, shown, show_rows, r0);
+        draw_arithmetic(now, prev, show_rows, r0, alg);
+    }
+    const int show_cols = static_cast<int>(std::min<Eigen::Index>(now.O.cols(), large ? 8 : 3));
+    if (large) {
+        ImGui::Spacing();
+        ImGui::Text("O_i now%s:",
+                    now.O_normalised ? " (already divided by l_i)" : " (not yet divided by l_i)");
+    }
+    const int cols = (large ? 1 : 4) + show_cols;
+    const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV |
+                                  ImGuiTableFlags_SizingStretchProp | ImGuiTableFlags_ScrollY;
+    if (ImGui::BeginTable("probe", cols, flags, ImVec2(0, ImGui::GetContentRegionAvail().y))) {
+        ImGui::TableSetupScrollFreeze(0, 1);
+        ImGui::TableSetupColumn("row", ImGuiTableColumnFlags_WidthFixed, 30);
+        if (!large) {
+            ImGui::TableSetupColumn("m_i");
+            ImGui::TableSetupColumn("l_i");
+            ImGui::TableSetupColumn("rescale");
+        }
+        for (int c = 0; c < show_cols; ++c)
+            ImGui::TableSetupColumn(("O_i[" + std::to_string(c) + "]").c_str());
+        ImGui::TableHeadersRow();
+        for (int r = 0; r < static_cast<int>(std::min<std::int64_t>(rows, large ? 16 : 6)); ++r) {
+            ImGui::TableNextRow();
+            ImGui::TableSetColumnIndex(0);
+            ImGui::Text("%lld", static_cast<long long>(r0 + r));
+            int col = 1;
+            if (!large) {
+                const double m_new = now.m(r), l_new = now.l(r);
+                const double m_old = prev != nullptr ? prev->m(r) : -INFINITY;
+                ImGui::TableSetColumnIndex(col++);
+                // A rising maximum is the moment the rescale matters: shown in yellow.
+                if (m_new > m_old && prev != nullptr) {
+                    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(rgb(colors::kCompute)), "%s",
+                                       num(m_new).c_str());
+                } else {
+                    ImGui::TextUnformatted(num(m_new).c_str());
+                }
+                ImGui::TableSetColumnIndex(col++);
+                ImGui::TextUnformatted(num(l_new).c_str());
+                ImGui::TableSetColumnIndex(col++);
+                if (prev == nullptr) {
+                    ImGui::TextDisabled("first");
+                } else if (const double factor = std::exp(m_old - m_new); factor < 1.0) {
+                    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(rgb(colors::kCompute)), "x%.4f",
+                                       factor);
+                } else {
+                    ImGui::TextDisabled("x1");
+                }
+            }
+            for (int c = 0; c < show_cols; ++c) {
+                ImGui::TableSetColumnIndex(col + c);
+                ImGui::TextUnformatted(num(now.O(r, c)).c_str());
+            }
+        }
+        ImGui::EndTable();
+    }
+}
+
+}  // namespace tilesim::viz
