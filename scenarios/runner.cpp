@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string>
 
@@ -38,6 +39,21 @@ std::string gib(std::int64_t bytes) {
     os.precision(1);
     os << static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0) << " GiB";
     return os.str();
+}
+
+// True when every count of `c` times `factor` (and the FLOP sum) fits in an int64. validate() bounds
+// the N^2 byte counts, but FLOPs (4 N^2 d per head) and SRAM traffic also grow with d and with small
+// blocks: B*H = 2^20 heads of N = 65536, d = 1024 wrapped matmul_flops around to exactly 0.
+bool scaled_fits(const sim::Counters& c, std::int64_t factor) {
+    const long double limit = static_cast<long double>(std::numeric_limits<std::int64_t>::max()) / factor;
+    auto ok = [&](long double v) { return v <= limit; };
+    auto traffic_ok = [&](const sim::Traffic& t) {
+        return ok(t.read_bytes) && ok(t.write_bytes) && ok(static_cast<long double>(t.read_bytes) + t.write_bytes);
+    };
+    for (std::size_t lv = 0; lv < sim::kLevelCount; ++lv) {
+        if (!traffic_ok(c.level[lv])) return false;  // bytes >= elements, per level >= per tensor
+    }
+    return ok(static_cast<long double>(c.matmul_flops) + c.other_flops) && ok(c.transfers);
 }
 
 void check_cancel(const RunControls& c) {
@@ -97,6 +113,12 @@ ScenarioResult run_scenario(const Scenario& s, const RunControls& controls) {
             if (head == 0) {
                 run.tiling = r.tiling;
                 run.fit = r.fit;
+                if (r.fit.ok && !scaled_fits(r.counters, p.bh())) {
+                    throw ScenarioError("keys 'batch' x 'heads' = " + std::to_string(p.bh()) + ": the totals of " +
+                                        std::string(kernels::info(run.algorithm).key) +
+                                        " for that many heads overflow 64-bit counters; reduce batch, heads, "
+                                        "seq_len or head_dim");
+                }
                 if (r.fit.ok) {
                     run.per_head = r.counters;
                     run.total = r.counters.scaled(p.bh());
