@@ -167,3 +167,23 @@ TEST_CASE("runner: validates the scenario it is given", "[scenarios][runner]") {
     s.problem.N = 0;
     CHECK_THROWS_AS(scenarios::run_scenario(s), ScenarioError);
 }
+
+TEST_CASE("runner: totals that would overflow 64-bit counters are refused, not wrapped", "[scenarios][runner]") {
+    // B*H = 2^20 heads of N = 65536, d = 1024: validate()'s byte bound passes (2^20 x 2^32 x 128 B =
+    // 5.8e17), but the matmul FLOPs are 4 N^2 d x B*H = 2^2 x 2^32 x 2^10 x 2^20 = 2^64: they used to
+    // wrap around to exactly 0 in the JSON. Count-only, FA2 only, to keep it fast.
+    auto s = scenarios::default_scenario();
+    scenarios::apply_settings(s, {"batch=1024", "heads=1024", "seq_len=65536", "head_dim=1024", "numerics=false",
+                                  "algorithms=flash2"});
+    try {
+        scenarios::run_scenario(s);
+        FAIL("no error");
+    } catch (const ScenarioError& e) {
+        CHECK_THAT(std::string(e.what()), Catch::Contains("'batch' x 'heads'") && Catch::Contains("overflow") &&
+                                              Catch::Contains("reduce"));
+    }
+    // A quarter of the heads fits: 2^62 matmul FLOPs, exactly.
+    scenarios::apply_settings(s, {"batch=256"});
+    const auto r = scenarios::run_scenario(s);
+    CHECK(r.runs[0].total.matmul_flops == std::int64_t{1} << 62);
+}
