@@ -40,6 +40,35 @@ CostBreakdown predict(const HardwareSpec& hw, const std::vector<Phase>& phases, 
     return out;
 }
 
+DramEstimate estimate_dram(const HardwareSpec& hw, const std::vector<Phase>& phases, std::int64_t heads) {
+    DramEstimate out;
+    for (const auto& ph : phases) {
+        const auto hbm = static_cast<std::size_t>(Level::HBM);
+        std::int64_t footprint = 0, unique_r = 0, unique_w = 0;
+        for (std::size_t t = 0; t < kTensorCount; ++t) {
+            const Traffic& all = ph.counters.by_tensor[hbm][t];
+            const Traffic& u = ph.hbm_unique[t];
+            unique_r += u.read_bytes;
+            unique_w += u.write_bytes;
+            if (all.read_bytes > u.read_bytes || all.write_bytes > u.write_bytes) {
+                footprint += std::max(u.read_bytes, u.write_bytes);  // reads and writes of a tensor overlap
+            }
+        }
+        const std::int64_t sms = std::max<std::int64_t>(1, hw.sm_count);
+        const std::int64_t in_flight = std::min(heads, (sms + ph.parallel_units - 1) / ph.parallel_units);
+        PhaseDram pd;
+        pd.reuse_footprint_bytes = footprint * in_flight;
+        pd.reuse_fits_l2 = hw.l2_bytes > 0 && pd.reuse_footprint_bytes <= hw.l2_bytes;
+        const Traffic& all = ph.counters.at(Level::HBM);
+        pd.read_bytes = (pd.reuse_fits_l2 ? unique_r : all.read_bytes) * heads;
+        pd.write_bytes = (pd.reuse_fits_l2 ? unique_w : all.write_bytes) * heads;
+        out.read_bytes += pd.read_bytes;
+        out.write_bytes += pd.write_bytes;
+        out.phases.push_back(pd);
+    }
+    return out;
+}
+
 double event_seconds(const HardwareSpec& hw, const Event& e) {
     switch (e.op) {
         case Op::Load:

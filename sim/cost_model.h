@@ -28,6 +28,25 @@ struct CostBreakdown {
 // `heads` = B*H: the per-head phases are scaled by it.
 CostBreakdown predict(const HardwareSpec& hw, const std::vector<Phase>& phases, std::int64_t heads);
 
+// DRAM traffic on a GPU with an L2, as a profiler's dram__bytes would show it. The paper's model
+// (and the Counters) charge every HBM <-> SRAM move to HBM; a real L2 serves re-reads of a tile, and
+// absorbs re-writes, while the tiles being re-used by the thread blocks running at once fit in it.
+// Per phase: the re-used footprint of one head is the distinct bytes of every tensor moved more
+// than once; the heads in flight at once are ceil(SMs / thread blocks per head), at most B*H. When
+// footprint x heads in flight fits in the L2, DRAM sees each distinct tile once per direction;
+// otherwise it sees the model's HBM traffic. Nothing carries over between phases (launches).
+struct PhaseDram {
+    std::int64_t read_bytes = 0, write_bytes = 0;  // all heads
+    std::int64_t reuse_footprint_bytes = 0;        // heads in flight x re-used bytes per head
+    bool reuse_fits_l2 = false;
+};
+struct DramEstimate {
+    std::vector<PhaseDram> phases;
+    std::int64_t read_bytes = 0, write_bytes = 0;
+    std::int64_t total_bytes() const { return read_bytes + write_bytes; }
+};
+DramEstimate estimate_dram(const HardwareSpec& hw, const std::vector<Phase>& phases, std::int64_t heads);
+
 // Time one event would take alone on a whole device (for the animation's clock).
 double event_seconds(const HardwareSpec& hw, const Event& e);
 

@@ -52,7 +52,8 @@ void Hierarchy::release(BufferId id) {
 }
 
 void Hierarchy::begin_phase(std::string name, std::int64_t parallel_units) {
-    phases_.push_back({std::move(name), std::max<std::int64_t>(1, parallel_units), {}});
+    phases_.push_back({std::move(name), std::max<std::int64_t>(1, parallel_units), {}, {}});
+    phase_tiles_seen_.clear();
     phases_.back().counters.sram_peak_bytes = sram_used_bytes_;
     if (trace_) {
         Event e;
@@ -89,6 +90,21 @@ void Hierarchy::count(Level lv, Tensor t, std::int64_t elements, std::int64_t by
     }
 }
 
+void Hierarchy::count_unique_hbm(Tensor t, const Rect& tile, std::int64_t bytes, bool write) {
+    // row0, col0 < 2^20 (seq_len limit) fit in 28 bits each; tensor in 6 bits; direction in 1.
+    const std::uint64_t key = (static_cast<std::uint64_t>(write) << 62) | (static_cast<std::uint64_t>(t) << 56) |
+                              (static_cast<std::uint64_t>(tile.row0) << 28) | static_cast<std::uint64_t>(tile.col0);
+    if (!phase_tiles_seen_.insert(key)) return;
+    Traffic& u = phase().hbm_unique[static_cast<std::size_t>(t)];
+    if (write) {
+        u.write_bytes += bytes;
+        u.write_elements += tile.elements();
+    } else {
+        u.read_bytes += bytes;
+        u.read_elements += tile.elements();
+    }
+}
+
 void Hierarchy::transfer(Tensor tensor, const Rect& tile, Level from, Level to, std::int32_t i, std::int32_t j,
                          const char* label) {
     if (from == to || (from != Level::SRAM && to != Level::SRAM && !(from == Level::HBM && to == Level::L2))) {
@@ -102,6 +118,8 @@ void Hierarchy::transfer(Tensor tensor, const Rect& tile, Level from, Level to, 
     const std::int64_t bytes = bytes_of(tensor, elements);
     count(from, tensor, elements, bytes, false);
     count(to, tensor, elements, bytes, true);
+    if (from == Level::HBM) count_unique_hbm(tensor, tile, bytes, false);
+    if (to == Level::HBM) count_unique_hbm(tensor, tile, bytes, true);
     ++total_.transfers;
     ++phase().counters.transfers;
     if (trace_) {

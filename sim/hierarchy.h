@@ -14,6 +14,7 @@
 
 #include "sim/counters.h"
 #include "sim/hardware.h"
+#include "sim/tile_set.h"
 #include "sim/trace.h"
 #include "sim/types.h"
 
@@ -37,6 +38,9 @@ struct Phase {
     std::string name;
     std::int64_t parallel_units = 1;  // independent thread blocks per (batch, head) in this pass
     Counters counters;
+    // HBM traffic counting each distinct tile once per direction: what DRAM would see if every
+    // re-read and re-write inside this pass hit the L2 (see estimate_dram in cost_model.h).
+    std::array<Traffic, kTensorCount> hbm_unique{};
 };
 
 using BufferId = std::int32_t;
@@ -93,6 +97,7 @@ private:
         bool live;
     };
     void count(Level lv, Tensor t, std::int64_t elements, std::int64_t bytes, bool write);
+    void count_unique_hbm(Tensor t, const Rect& tile, std::int64_t bytes, bool write);
     Phase& phase();
 
     HardwareSpec spec_;
@@ -104,6 +109,9 @@ private:
     std::array<std::int64_t, kTensorCount> largest_buffer_{};  // per tensor, elements, live buffers only
     std::int64_t sram_used_bytes_ = 0;
     std::int64_t next_step_ = 0;
+    // Tiles of the current phase already moved to/from HBM, keyed by direction, tensor and origin
+    // (kernels use one tile grid per tensor within a pass, so the origin identifies the tile).
+    TileSet phase_tiles_seen_;
 };
 
 }  // namespace tilesim::sim
