@@ -1,5 +1,6 @@
 #include "scenarios/scenario.h"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -75,6 +76,13 @@ Scenario parse_scenario_toml(std::string_view text, const std::string& source_na
 }
 
 Scenario load_scenario_file(const std::string& path) {
+    // An ifstream opens a folder without complaint and reads nothing from it, which used to run the
+    // base scenario as if the "file" were empty.
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+        throw ScenarioError(path + ": is a folder, not a scenario file (give a .toml file; `tilesim list` shows the "
+                                   "built-in scenarios)");
+    }
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         throw ScenarioError(path + ": cannot open the scenario file (check the path; `tilesim list` shows the "
