@@ -272,6 +272,8 @@ TEST_CASE("cli: bad scenario files: missing, malformed, unknown key, -o file unt
     const fs::path sec = s.file("section.toml", "[problem]\nseq_len = 64\n");
     expect_clean_failure(s, "run '" + sec.string() + "'", {"problem", "sections"});
     expect_clean_failure(s, "run no-such-builtin", {"no-such-builtin", "gpt2-medium"});
+    fs::create_directories(s.path("folder.toml"));
+    expect_clean_failure(s, "run '" + s.path("folder.toml").string() + "'", {"folder.toml", "folder"});
 }
 
 TEST_CASE("cli: bad sweeps fail before writing anything", "[cli][errors]") {

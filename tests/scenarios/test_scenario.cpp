@@ -140,6 +140,14 @@ TEST_CASE("resolve_scenario: built-in ids, file paths, and neither", "[scenarios
     } catch (const ScenarioError& e) {
         CHECK_THAT(std::string(e.what()), Catch::Contains(missing) && Catch::Contains("cannot open"));
     }
+    // A folder is not a scenario file (an ifstream opens it and reads nothing: it used to run the
+    // base scenario as if it were an empty file).
+    try {
+        scenarios::resolve_scenario(dir.string() + "/");
+        FAIL("no error");
+    } catch (const ScenarioError& e) {
+        CHECK_THAT(std::string(e.what()), Catch::Contains("folder") && Catch::Contains(".toml"));
+    }
     std::filesystem::remove_all(dir);
 }
 
