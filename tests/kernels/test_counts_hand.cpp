@@ -428,3 +428,34 @@ TEST_CASE("a capped trace is truncated but the counts are not", "[kernels][count
     CHECK_FALSE(plain.trace);
     require_same_counters(capped.counters, plain.counters);
 }
+
+TEST_CASE("distinct-tile HBM traffic per phase: each tensor a pass touches, counted once", "[kernels][counts]") {
+    // Phase::hbm_unique counts every tile once per direction within a pass: what DRAM would see if the
+    // L2 absorbed every re-read and re-write. Whatever the tiling, a pass that reads all of a tensor
+    // reads each element once in this measure: Q, K, V, O are N x d, S and P are N x N, l, m, L are N.
+    for (const auto& c : kConfigs) {
+        for (const auto& a : kernels::algorithms()) {
+            const auto p = problem(c.N, c.d, c.dtype);
+            const auto r = count_only(a.id, p, c.preset, c.req, c.extra);
+            INFO(a.key << " on " << c.preset << " N = " << c.N << " d = " << c.d);
+            REQUIRE(r.fit.ok);
+            const std::int64_t Nd = c.N * c.d, N2 = c.N * c.N, N = c.N;
+            auto size_of = [&](Tensor t) {
+                return (t == Tensor::S || t == Tensor::P) ? N2 : sim::is_statistic(t) ? N : Nd;
+            };
+            for (const auto& ph : r.phases) {
+                INFO("phase " << ph.name);
+                for (std::size_t t = 0; t < sim::kTensorCount; ++t) {
+                    const auto tensor = static_cast<Tensor>(t);
+                    const auto& all = ph.counters.at(Level::HBM, tensor);
+                    const auto& u = ph.hbm_unique[t];
+                    // Touched at all in this direction: exactly the tensor once; else nothing.
+                    CHECK(u.read_elements == (all.read_elements > 0 ? size_of(tensor) : 0));
+                    CHECK(u.write_elements == (all.write_elements > 0 ? size_of(tensor) : 0));
+                    CHECK(u.read_bytes ==
+                          u.read_elements * static_cast<std::int64_t>(sim::element_bytes(tensor, c.dtype)));
+                }
+            }
+        }
+    }
+}
