@@ -124,6 +124,7 @@ ScenarioResult run_scenario(const Scenario& s, const RunControls& controls) {
                     run.total = r.counters.scaled(p.bh());
                     run.phases = r.phases;
                     run.cost = sim::predict(s.hardware, r.phases, p.bh());
+                    run.dram = sim::estimate_dram(s.hardware, r.phases, p.bh());
                     run.closed_form = kernels::closed_form(run.algorithm, p, r.tiling.B_r, r.tiling.B_c,
                                                            s.hardware, s.extra_passes);
                     run.paper_total_elements =

@@ -22,6 +22,7 @@ struct AlgorithmRun {
     sim::Counters total;            // all B*H heads (per_head scaled; SRAM peak stays per block)
     std::vector<sim::Phase> phases; // per head
     sim::CostBreakdown cost;        // predicted time for all heads
+    sim::DramEstimate dram;         // what a DRAM counter would see with the hardware's L2 (all heads)
     kernels::ClosedForm closed_form;  // per head
     std::int64_t paper_total_elements = 0;  // the paper's headline formula, per head
     std::optional<double> max_abs_error;    // over the sampled heads; empty in count-only mode

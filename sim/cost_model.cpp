@@ -11,7 +11,9 @@ double safe_div(double a, double b) { return b > 0 ? a / b : 0.0; }
 
 CostBreakdown predict(const HardwareSpec& hw, const std::vector<Phase>& phases, std::int64_t heads) {
     CostBreakdown out;
-    for (const auto& ph : phases) {
+    const DramEstimate dram = estimate_dram(hw, phases, heads);
+    for (std::size_t k = 0; k < phases.size(); ++k) {
+        const Phase& ph = phases[k];
         const Counters c = ph.counters.scaled(heads);
         PhaseCost pc;
         pc.name = ph.name;
@@ -19,8 +21,15 @@ CostBreakdown predict(const HardwareSpec& hw, const std::vector<Phase>& phases, 
         const double units = static_cast<double>(ph.parallel_units) * static_cast<double>(heads);
         const double sms = static_cast<double>(std::max<std::int64_t>(1, hw.sm_count));
         pc.occupancy = units / (std::ceil(units / sms) * sms);
-        pc.hbm_s = safe_div(static_cast<double>(c.at(Level::HBM).total_bytes()), hw.hbm_bytes_per_s);
-        pc.l2_s = safe_div(static_cast<double>(c.at(Level::L2).total_bytes()), hw.l2_bytes_per_s);
+        // DRAM moves what the L2 does not absorb (estimate_dram; all of the model's HBM traffic when
+        // there is no L2). With an L2, every off-chip request of the SMs passes through it: the
+        // model's HBM <-> SRAM moves and its L2 -> SRAM loads.
+        pc.hbm_s = safe_div(static_cast<double>(dram.phases[k].read_bytes + dram.phases[k].write_bytes),
+                            hw.hbm_bytes_per_s);
+        if (hw.l2_bytes > 0) {
+            pc.l2_s = safe_div(static_cast<double>(c.at(Level::HBM).total_bytes() + c.at(Level::L2).total_bytes()),
+                               hw.l2_bytes_per_s);
+        }
         // On-chip resources scale with the SMs in use; HBM bandwidth is shared by all of them.
         pc.sram_s = safe_div(static_cast<double>(c.at(Level::SRAM).total_bytes()), hw.sram_bytes_per_s) / pc.occupancy;
         pc.compute_s = (safe_div(static_cast<double>(c.matmul_flops), hw.matmul_flops_per_s) +
