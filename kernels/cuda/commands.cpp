@@ -312,12 +312,12 @@ int run_profile(const CommandOptions& o) {
         std::ofstream out(*o.model_csv);
         if (!out) throw std::runtime_error("cannot write --model-csv file '" + *o.model_csv + "'");
         out << "kernel,phase,model_hbm_read_bytes,model_hbm_write_bytes,model_l2_bytes,model_time_s,B_r,B_"
-               "c\n";
+               "c,model_dram_bytes\n";
         for (const auto* m : {&m_std, &m_fl}) {
             for (const auto& ph : m->phases) {
                 out << (m == &m_std ? "standard" : "flash") << ",\"" << ph.name << "\"," << ph.hbm_read_bytes
                     << ',' << ph.hbm_write_bytes << ',' << ph.l2_bytes << ',' << ph.time_s << ','
-                    << m->tiling.B_r << ',' << m->tiling.B_c << '\n';
+                    << m->tiling.B_r << ',' << m->tiling.B_c << ',' << ph.dram_bytes << '\n';
             }
         }
     }

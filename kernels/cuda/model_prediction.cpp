@@ -21,6 +21,8 @@ ModelPrediction predict(AlgorithmId alg, const Problem& p, const TilingRequest& 
     m.hbm_bytes = static_cast<double>(r.counters.at(sim::Level::HBM).total_bytes()) * bh;
     m.l2_bytes = static_cast<double>(r.counters.at(sim::Level::L2).total_bytes()) * bh;
     const sim::CostBreakdown cost = sim::predict(hw, r.phases, p.bh());
+    const sim::DramEstimate dram = sim::estimate_dram(hw, r.phases, p.bh());
+    m.dram_bytes = static_cast<double>(dram.total_bytes());
     m.time_s = cost.total_s;
     for (std::size_t k = 0; k < r.phases.size(); ++k) {
         const sim::Counters& c = r.phases[k].counters;
@@ -30,6 +32,8 @@ ModelPrediction predict(AlgorithmId alg, const Problem& p, const TilingRequest& 
         ph.hbm_write_bytes = static_cast<double>(c.at(sim::Level::HBM).write_bytes) * bh;
         ph.l2_bytes = static_cast<double>(c.at(sim::Level::L2).total_bytes()) * bh;
         ph.time_s = cost.phases[k].time_s;
+        ph.dram_bytes = static_cast<double>(dram.phases[k].read_bytes + dram.phases[k].write_bytes);
+        ph.reuse_fits_l2 = dram.phases[k].reuse_fits_l2;
         ph.bound = cost.phases[k].bound;
         m.phases.push_back(ph);
     }

@@ -93,12 +93,13 @@ def table_for(outdir, extra, n):
             sys.exit(f"ncu_table.py: no model phase '{MODEL_PHASE[stage]}' for {alg} in {outdir}/model_{tag}.csv")
         hbm = float(m["model_hbm_read_bytes"]) + float(m["model_hbm_write_bytes"])
         l2 = float(m["model_l2_bytes"])
+        est = float(m["model_dram_bytes"])  # the model's DRAM estimate (L2 serving re-reads)
         row = dict(alg=alg, stage=stage, kernels=s["kernels"], rd=s["rd"], wr=s["wr"], dram=s["rd"] + s["wr"],
-                   lts=s["lts"], t=s["t"], hbm=hbm, l2=l2, B_r=m["B_r"], B_c=m["B_c"])
+                   lts=s["lts"], t=s["t"], hbm=hbm, l2=l2, est=est, B_r=m["B_r"], B_c=m["B_c"])
         rows.append(row)
         t = totals.setdefault(alg, dict(alg=alg, stage="total", kernels=0, rd=0.0, wr=0.0, dram=0.0, lts=0.0, t=0.0,
-                                        hbm=0.0, l2=0.0, B_r=m["B_r"], B_c=m["B_c"]))
-        for key in ("kernels", "rd", "wr", "dram", "lts", "t", "hbm", "l2"):
+                                        hbm=0.0, l2=0.0, est=0.0, B_r=m["B_r"], B_c=m["B_c"]))
+        for key in ("kernels", "rd", "wr", "dram", "lts", "t", "hbm", "l2", "est"):
             t[key] += row[key]
     return rows, totals
 
@@ -106,9 +107,10 @@ def table_for(outdir, extra, n):
 def fmt_row(n, batch, r):
     ratio = r["dram"] / r["hbm"] if r["hbm"] else float("nan")
     lts_ratio = r["lts"] / (r["hbm"] + r["l2"]) if r["hbm"] + r["l2"] else float("nan")
+    est_ratio = r["dram"] / r["est"] if r["est"] else float("nan")
     return (f"| {n} | {batch} | {r['alg']} | {r['stage']} | {r['kernels']} | {r['rd'] / GB:.3f} | {r['wr'] / GB:.3f} | "
             f"{r['dram'] / GB:.3f} | {r['lts'] / GB:.3f} | {r['hbm'] / GB:.3f} | {(r['hbm'] + r['l2']) / GB:.3f} | "
-            f"{ratio:.2f} | {lts_ratio:.2f} | {r['t'] * 1e3:.3f} |")
+            f"{ratio:.2f} | {lts_ratio:.2f} | {r['est'] / GB:.3f} | {est_ratio:.2f} | {r['t'] * 1e3:.3f} |")
 
 
 def breakdown(path):
@@ -145,8 +147,9 @@ def main():
         sys.exit(__doc__)
     outdir, extra, ns = sys.argv[1], sys.argv[2], [int(x) for x in sys.argv[3:]]
     head = ("| N | batch | kernel | stage | launches | DRAM read GB | DRAM write GB | DRAM GB | L2 (lts) GB | "
-            "model HBM GB | model HBM+L2 GB | DRAM / model HBM | L2 / model HBM+L2 | ncu time ms |\n"
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+            "model HBM GB | model HBM+L2 GB | DRAM / model HBM | L2 / model HBM+L2 | model DRAM est GB | "
+            "DRAM / model DRAM est | ncu time ms |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     summary = []
     print(f"### Per kernel (extra_passes = {extra})\n")
     print(head)
@@ -165,10 +168,10 @@ def main():
     with open(f"{outdir}/ncu_summary_p{extra}.csv", "w") as f:
         w = csv.writer(f)
         w.writerow(["N", "batch", "kernel", "launches", "dram_read_bytes", "dram_write_bytes", "lts_bytes",
-                    "ncu_time_s", "model_hbm_bytes", "model_l2_bytes", "B_r", "B_c"])
+                    "ncu_time_s", "model_hbm_bytes", "model_l2_bytes", "B_r", "B_c", "model_dram_est_bytes"])
         for n, batch, t in summary:
             w.writerow([n, batch, t["alg"], t["kernels"], t["rd"], t["wr"], t["lts"], t["t"], t["hbm"], t["l2"],
-                        t["B_r"], t["B_c"]])
+                        t["B_r"], t["B_c"], t["est"]])
 
 
 if __name__ == "__main__":
