@@ -46,7 +46,7 @@ private:
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int run_cli(int argc, char** argv) {
     CLI::App app{"tilesim: why FlashAttention is fast, counted byte by byte on a model of HBM and SRAM"};
     app.require_subcommand(1);
 
@@ -147,4 +147,17 @@ int main(int argc, char** argv) {
         return 1;
     }
     return 0;
+}
+
+int main(int argc, char** argv) {
+    // Whatever escapes (an allocation failure while building the app, say) is still one line and a
+    // non-zero exit, never an abort with a core dump.
+    try {
+        return run_cli(argc, argv);
+    } catch (const std::exception& e) {
+        std::cerr << "error: " << e.what() << "\n";
+    } catch (...) {
+        std::cerr << "error: unexpected failure\n";
+    }
+    return 1;
 }
