@@ -75,7 +75,15 @@ int run_cli(int argc, char** argv) {
     auto* list = app.add_subcommand("list", "List built-in scenarios, hardware presets and algorithms");
     auto* keys = app.add_subcommand("keys", "List scenario keys (TOML files, --set and --over use the same names)");
 
-    CLI11_PARSE(app, argc, argv);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);  // --help: the usage text, exit 0
+    } catch (const CLI::ParseError& e) {
+        // CLI11's own message, as one line like every other error, with the way to the usage text.
+        std::cerr << "error: " << e.what() << " (run `tilesim --help` or `tilesim SUBCOMMAND --help`)\n";
+        return e.get_exit_code() != 0 ? e.get_exit_code() : 2;
+    }
 
     try {
         if (list->parsed()) {

@@ -206,7 +206,16 @@ Tiling resolve_tiling(AlgorithmId alg, const Problem& p, const TilingRequest& re
             std::ostringstream fix;
             if (c_ok > 0) fix << "set block_cols <= " << c_ok;
             if (r_ok > 0) fix << (c_ok > 0 ? ", or " : "set ") << "block_rows <= " << r_ok;
-            fix << (c_ok > 0 || r_ok > 0 ? ", or " : "") << "raise sram_bytes to at least "
+            if (c_ok == 0 && r_ok == 0) {
+                // Neither alone is enough: suggest shrinking both, to the largest square that fits.
+                const std::int64_t b = largest_fitting(std::max(t.B_r, t.B_c), [&](std::int64_t v) {
+                    return fits(alg, p, std::min(v, t.B_r), std::min(v, t.B_c), hw);
+                });
+                if (b > 0) {
+                    fix << "set block_rows <= " << std::min(b, t.B_r) << " and block_cols <= " << std::min(b, t.B_c);
+                }
+            }
+            fix << (fix.tellp() > 0 ? ", or " : "") << "raise sram_bytes to at least "
                 << working_set_bytes(alg, p, t.B_r, t.B_c, hw);
             st = sim::FitStatus::fails("tiles do not fit in SRAM with B_r = " + std::to_string(t.B_r) +
                                            ", B_c = " + std::to_string(t.B_c) + ", d = " + std::to_string(p.d) +
