@@ -1,6 +1,7 @@
 #include "viz/app.h"
 
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <filesystem>
 
@@ -185,6 +186,29 @@ void App::help_window() {
     ImGui::End();
 }
 
+// While a long run is in flight the views keep the previous result; this says so, with a spinner
+// and the seconds elapsed, in the main view's top-right corner (the window never blocks).
+void App::busy_overlay() {
+    if (!session_.model_busy() || session_.model_seconds_running() < 0.15) return;
+    const auto& p = session_.model_progress();
+    char text[128];
+    std::snprintf(text, sizeof text, "running the model for the new settings: %.1f s (%lld of %lld)",
+                  session_.model_seconds_running(), static_cast<long long>(p.done.load()),
+                  static_cast<long long>(p.total.load()));
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    const ImVec2 size = ImGui::CalcTextSize(text);
+    const ImVec2 wp = ImGui::GetWindowPos(), ws = ImGui::GetWindowSize();
+    const ImVec2 p1(wp.x + ws.x - 10, wp.y + 34 + size.y + 12), p0(p1.x - size.x - 44, wp.y + 34);
+    dl->AddRectFilled(p0, p1, rgb(0x2A2F36, 240), 4.0F);
+    dl->AddRect(p0, p1, rgb(colors::kCompute), 4.0F, 0, 1.5F);
+    // A quarter arc turning once a second.
+    const float t = static_cast<float>(ImGui::GetTime()) * 6.2832F;
+    const ImVec2 c(p0.x + 18, (p0.y + p1.y) * 0.5F);
+    dl->PathArcTo(c, 7.0F, t, t + 4.7F, 16);
+    dl->PathStroke(rgb(colors::kCompute), 0, 2.5F);
+    dl->AddText(ImVec2(p0.x + 34, p0.y + 6), ImGui::GetColorU32(ImGuiCol_Text), text);
+}
+
 void App::frame(float dt) {
     session_.update();
     apply_pending_seek();
@@ -236,6 +260,7 @@ void App::frame(float dt) {
             ImGui::EndTabBar();
         }
         ui_.select_tab = false;
+        busy_overlay();
     }
     ImGui::End();
 

@@ -38,6 +38,7 @@ class App {
     void shortcuts();
     void exports();
     void help_window();
+    void busy_overlay();
     void apply_pending_seek();
 
     Session session_;

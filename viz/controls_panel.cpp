@@ -232,11 +232,12 @@ void draw_controls_panel(Session& s, UiState& ui) {
                                                static_cast<std::int64_t>(sim::dtype_bytes(sc.problem.dtype))),
                         std::string(sim::dtype_name(sc.problem.dtype)).c_str());
     bool numerics = s.force_numerics();
-    if (ImGui::Checkbox("compute O (numerics) for N > 512", &numerics)) s.set_force_numerics(numerics);
+    const std::string numerics_label = "compute O (numerics) for N > " + std::to_string(s.numerics_max_N());
+    if (ImGui::Checkbox(numerics_label.c_str(), &numerics)) s.set_force_numerics(numerics);
     if (ImGui::IsItemHovered()) {
         ImGui::SetTooltip(
             "The online-softmax numbers and the error against the reference need the arithmetic;\n"
-            "it is skipped above N = 512 so updates stay fast. Counts are identical either way.");
+            "it is skipped for longer sequences so updates stay fast. Counts are identical either way.");
     }
 
     section("Export");

@@ -1,5 +1,14 @@
 #include "viz/export.h"
 
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
 // PNG encoding: stb_image_write compiled here, private to this file (STATIC, so it cannot clash with
 // libstb's copy), with zlib's deflate when available: stb's own deflate makes files about 1.5x
 // larger, and the screenshots are committed to the repository.
@@ -24,15 +33,6 @@ unsigned char* zlib_compress(unsigned char* data, int data_len, int* out_len, in
 #define STB_IMAGE_WRITE_STATIC
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #include <stb_image_write.h>
-
-#include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <random>
 
 namespace tilesim::viz {
 
@@ -101,8 +101,9 @@ std::string encode_png(int width, int height, const std::vector<std::uint8_t>& r
 }
 
 std::string write_png_atomic(const std::string& path, int width, int height,
-                             const std::vector<std::uint8_t>& rgba) {
-    const std::string png = encode_png(width, height, rgba);
+                             const std::vector<std::uint8_t>& rgba, bool palette) {
+    std::string png = palette ? encode_png_palette(width, height, rgba) : std::string();
+    if (png.empty()) png = encode_png(width, height, rgba);
     if (png.empty())
         return "cannot encode a " + std::to_string(width) + "x" + std::to_string(height) + " PNG";
     return write_file_atomic(path, png);

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "scenarios/scenario.h"
@@ -47,14 +48,16 @@ struct Window {
 };
 
 // One frame: build the UI, render it. Returns the milliseconds it took, GPU work included
-// (glFinish), so the figure is the real cost of a frame and not just the CPU's share.
-double render_frame(Window& w, App& app, float dt, bool finish) {
+// (glFinish), so the figure is the real cost of a frame and not just the CPU's share; `ui_ms` gets
+// the part spent building the UI (App::frame and ImGui::Render, no OpenGL).
+double render_frame(Window& w, App& app, float dt, bool finish, double* ui_ms = nullptr) {
     const auto t0 = Clock::now();
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
     ImGui::NewFrame();
     app.frame(dt);
     ImGui::Render();
+    if (ui_ms != nullptr) *ui_ms = ms_since(t0);
     int fw = 0, fh = 0;
     glfwGetFramebufferSize(w.handle, &fw, &fh);
     glViewport(0, 0, fw, fh);
@@ -66,7 +69,7 @@ double render_frame(Window& w, App& app, float dt, bool finish) {
 }
 
 // Reads the back buffer (what was just rendered) and writes it as PNG, atomically.
-std::string save_screenshot(Window& w, const std::string& path) {
+std::string save_screenshot(Window& w, const std::string& path, bool palette = false) {
     int fw = 0, fh = 0;
     glfwGetFramebufferSize(w.handle, &fw, &fh);
     std::vector<std::uint8_t> px(static_cast<std::size_t>(fw) * static_cast<std::size_t>(fh) * 4);
@@ -75,7 +78,7 @@ std::string save_screenshot(Window& w, const std::string& path) {
     glReadPixels(0, 0, fw, fh, GL_RGBA, GL_UNSIGNED_BYTE, px.data());
     if (glGetError() != GL_NO_ERROR) return "glReadPixels failed";
     tilesim::viz::flip_rows(px, fw, fh);
-    return tilesim::viz::write_png_atomic(path, fw, fh, px);
+    return tilesim::viz::write_png_atomic(path, fw, fh, px, palette);
 }
 
 // Renders until the model has answered and the requested state is in place, then a few frames
@@ -107,10 +110,11 @@ Stats stats(std::vector<double> v) {
 
 // --bench: frame time while animating, and the latency from a parameter change to the first frame
 // that shows the new result in every view.
-int run_bench(Window& w, App& app) {
-    std::printf("tilesim-gui --bench (window %dx%d; frame = build UI + render + glFinish)\n",
-                static_cast<int>(ImGui::GetIO().DisplaySize.x),
-                static_cast<int>(ImGui::GetIO().DisplaySize.y));
+int run_bench(Window& w, App& app, const tilesim::viz::Options& o) {
+    const auto* renderer = reinterpret_cast<const char*>(glGetString(GL_RENDERER));
+    std::printf("tilesim-gui --bench: window %dx%d, OpenGL renderer %s\n", o.width, o.height,
+                renderer != nullptr ? renderer : "?");
+    std::printf("  frame = build the UI + draw it + glFinish; 'ui' = building the UI alone (CPU)\n");
     auto animate = [&](const char* what, tilesim::viz::MainTab tab) {
         app.ui().tab = tab;
         app.ui().select_tab = true;
@@ -119,33 +123,53 @@ int run_bench(Window& w, App& app) {
         pb.to_start();
         pb.set_speed(30);
         pb.set_playing(true);
-        std::vector<double> ms;
+        std::vector<double> ms, ui;
         for (int i = 0; i < 600; ++i) {
-            ms.push_back(render_frame(w, app, 1.0F / 60.0F, true));
+            double u = 0;
+            ms.push_back(render_frame(w, app, 1.0F / 60.0F, true, &u));
+            ui.push_back(u);
+            glfwSwapBuffers(w.handle);
             if (!pb.playing()) pb.set_playing(true);  // loop the animation
         }
-        const Stats s = stats(ms);
-        std::printf("  frame, %-44s mean %6.2f ms  p50 %6.2f  p95 %6.2f  max %6.2f  (%.0f fps possible)\n",
-                    what, s.mean, s.p50, s.p95, s.max, 1000.0 / s.mean);
+        const Stats s = stats(ms), u = stats(ui);
+        std::printf(
+            "  frame, %-40s mean %6.2f ms  p50 %6.2f  p95 %6.2f  max %6.2f | ui mean %5.2f p95 %5.2f ms\n",
+            what, s.mean, s.p50, s.p95, s.max, u.mean, u.p95);
     };
-    animate("classroom, memory view, two lanes playing", tilesim::viz::MainTab::memory);
+    animate("classroom, memory view, 2 lanes playing", tilesim::viz::MainTab::memory);
     animate("classroom, plots", tilesim::viz::MainTab::plots);
     animate("classroom, online softmax", tilesim::viz::MainTab::softmax);
 
+    // Latency of one edit: 'data' when the model run and both sweeps have answered (off the UI
+    // thread), 'on screen' when the first frame drawing all of them has been rendered.
     auto change = [&](const std::string& key, const std::string& value) {
         const auto t0 = Clock::now();
         app.session().set_value(key, value);
-        double worst_frame = 0;
+        double worst_frame = 0, worst_ui = 0, data_ms = 0;
         int frames = 0;
-        // Render as the main loop would until every view has its new data, then one more frame.
+        // Frames at 60 Hz, as vsync paces them in the window, so the model's threads get the CPU
+        // time between frames that they get in real use.
+        auto frame = [&] {
+            const auto f0 = Clock::now();
+            double ui = 0;
+            worst_frame = std::max(worst_frame, render_frame(w, app, 1.0F / 60.0F, true, &ui));
+            worst_ui = std::max(worst_ui, ui);
+            glfwSwapBuffers(w.handle);
+            const double left = 1000.0 / 60.0 - ms_since(f0);
+            if (left > 0) std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(left));
+        };
         while (app.session().busy() || frames == 0) {
-            worst_frame = std::max(worst_frame, render_frame(w, app, 1.0F / 60.0F, true));
+            frame();
             ++frames;
         }
-        worst_frame = std::max(worst_frame, render_frame(w, app, 1.0F / 60.0F, true));
+        frame();
+        data_ms = app.session().last_update_latency() * 1000.0;  // set by the frame that took the results
         const double latency = ms_since(t0);
-        std::printf("  update, %-18s = %-8s latency %8.1f ms  (%3d frames meanwhile, slowest %5.1f ms)\n",
-                    key.c_str(), value.c_str(), latency, frames + 1, worst_frame);
+        std::printf(
+            "  update, %-10s = %-8s data %7.1f ms, on screen %7.1f ms (%3d frames meanwhile, slowest %5.1f "
+            "ms,"
+            " ui %4.1f ms)\n",
+            key.c_str(), value.c_str(), data_ms, latency, frames + 1, worst_frame, worst_ui);
     };
     app.ui().tab = tilesim::viz::MainTab::memory;
     app.ui().select_tab = true;
@@ -213,7 +237,7 @@ int main(int argc, char** argv) {
     ImGui_ImplOpenGL3_Init("#version 130");
 
     App app(opt);
-    if (opt.bench) return run_bench(w, app);
+    if (opt.bench) return run_bench(w, app, opt);
 
     if (!opt.screenshot.empty()) {
         if (!settle(w, app, opt.frames)) {
@@ -221,7 +245,7 @@ int main(int argc, char** argv) {
                          "tilesim-gui: the model did not finish within 120 s; no screenshot written\n");
             return 1;
         }
-        const std::string err = save_screenshot(w, opt.screenshot);
+        const std::string err = save_screenshot(w, opt.screenshot, opt.palette);
         if (!err.empty()) {
             std::fprintf(stderr, "tilesim-gui: %s\n", err.c_str());
             return 1;

@@ -4,7 +4,21 @@
 #include <cmath>
 #include <limits>
 
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 namespace tilesim::viz {
+
+void lower_thread_priority() {
+#ifdef __linux__
+    // On Linux a nice value applies to one thread when given its thread id.
+    const auto tid = static_cast<id_t>(syscall(SYS_gettid));
+    setpriority(PRIO_PROCESS, tid, 10);
+#endif
+}
 
 namespace {
 double seconds_since(std::chrono::steady_clock::time_point t0) {

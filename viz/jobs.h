@@ -24,6 +24,11 @@
 
 namespace tilesim::viz {
 
+// Asks the OS to favour other threads over the calling one (a worker): on a machine with few cores
+// the UI thread, and a software OpenGL renderer's threads, then win, so frames keep their pace while
+// the model runs. Does nothing where the OS offers no per-thread priority.
+void lower_thread_priority();
+
 // Progress reported by a running job, read by the UI thread.
 struct JobProgress {
     std::atomic<std::int64_t> done{0};
@@ -77,6 +82,7 @@ class LatestJob {
 
   private:
     void loop() {
+        lower_thread_priority();
         for (;;) {
             Work w;
             std::uint64_t ticket = 0;

@@ -52,11 +52,12 @@ std::string usage() {
            "  --panel NAME           main view: memory, plots or softmax\n"
            "  --side sram|block      the second plot: traffic against SRAM size or K/V block size\n"
            "  --watch-block I        Q block shown in the online-softmax panel\n"
-           "  --numerics             compute O (and the online-softmax numbers) even above N = 512\n"
+           "  --numerics             compute O (and the online-softmax numbers) even above N = 256\n"
            "  --step K | --progress F  put the play head on step K of the watched algorithm (1-based),\n"
            "                         or at fraction F (0..1) of the whole animation\n"
            "  --screenshot FILE.png  render without a person, save the window as PNG and exit\n"
            "  --frames N             frames to render before the screenshot (default 3)\n"
+           "  --palette              write the screenshot with a 256-colour palette (half the bytes)\n"
            "  --size WxH             window size (default 1600x900)\n"
            "  --scale S              enlarge text and widgets (projectors; default 1)\n"
            "  --bench                measure frame time and update latency, print them, exit\n"
@@ -85,6 +86,8 @@ ParsedOptions parse_options(const std::vector<std::string>& args) {
             o.bench = true;
         } else if (a == "--numerics") {
             o.numerics = true;
+        } else if (a == "--palette") {
+            o.palette = true;
         } else if (a == "--screenshot" || a == "--frames" || a == "--set" || a == "--algorithm" ||
                    a == "--rival" || a == "--step" || a == "--progress" || a == "--panel" || a == "--size" ||
                    a == "--scale" || a == "--watch-block" || a == "--side") {

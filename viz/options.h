@@ -23,7 +23,8 @@ struct Options {
     int width = 1600;
     int height = 900;
     float scale = 1.0F;     // fonts and widgets, for a projector
-    bool numerics = false;  // compute O even above N = 512
+    bool numerics = false;  // compute O even above N = 256
+    bool palette = false;   // screenshot with a 256-colour palette (the docs' images)
     bool bench = false;     // print frame time and update latency, then exit
     bool help = false;
 };

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "kernels/registry.h"
+#include "kernels/tiling.h"
 #include "scenarios/report.h"
 
 namespace tilesim::viz {
@@ -23,32 +24,76 @@ std::int64_t pow2_floor(std::int64_t v) {
 }
 }  // namespace
 
-std::vector<std::string> n_sweep_values(std::int64_t N) {
-    // Six octaves below (not under 16) to four above (at least 4096, at most 2^20): both the
-    // small-N regime, where Nd dominates, and the N^2 regime show.
-    const std::int64_t p = pow2_floor(std::max<std::int64_t>(N, 1));
-    const std::int64_t lo = std::max<std::int64_t>(16, p / 64);
-    const std::int64_t hi = std::clamp<std::int64_t>(p * 16, 4096, std::int64_t{1} << 20);
-    std::vector<std::string> v;
-    for (std::int64_t n = lo; n <= hi; n *= 2) v.push_back(std::to_string(n));
-    return v;
-}
-
-std::vector<std::string> sram_sweep_values(std::int64_t sram_bytes) {
-    // M / 16 .. 16 M: wide enough to see FlashAttention's 1/M law.
-    std::vector<std::string> v;
-    for (int k = -4; k <= 4; ++k) {
-        const double m = static_cast<double>(sram_bytes) * std::pow(2.0, k);
-        if (m >= 64) v.push_back(std::to_string(static_cast<std::int64_t>(m)));
+std::int64_t tile_pairs(const scenarios::Scenario& s) {
+    std::int64_t worst = 1;
+    for (auto alg : {AlgorithmId::flash, AlgorithmId::flash2}) {
+        sim::FitStatus st;
+        const auto t = kernels::resolve_tiling(alg, s.problem, s.tiling, s.hardware, &st);
+        if (t.B_r > 0 && t.B_c > 0) {
+            worst = std::max(worst,
+                             kernels::ceil_div(s.problem.N, t.B_r) * kernels::ceil_div(s.problem.N, t.B_c));
+        }
     }
-    return v;
+    return worst;
 }
 
-std::vector<std::string> block_sweep_values(std::int64_t N) {
-    std::vector<std::string> v;
-    for (std::int64_t b = 2; b <= std::min<std::int64_t>(N, 4096); b *= 2) v.push_back(std::to_string(b));
-    if (v.empty()) v.push_back("1");
-    return v;
+namespace {
+// Keeps the values whose run stays within the budget, or within a few times the current run's cost.
+std::vector<std::string> affordable(const scenarios::Scenario& base, const std::string& key,
+                                    const std::vector<std::int64_t>& values) {
+    const std::int64_t limit = std::max(kSweepPairBudget, 4 * tile_pairs(base));
+    std::vector<std::string> out;
+    for (std::int64_t v : values) {
+        scenarios::Scenario s = base;
+        try {
+            scenarios::apply_setting(s, key, std::to_string(v));
+        } catch (const std::exception&) {
+            continue;
+        }
+        if (tile_pairs(s) <= limit) out.push_back(std::to_string(v));
+    }
+    return out;
+}
+}  // namespace
+
+std::vector<std::string> n_sweep_values(const scenarios::Scenario& s) {
+    // Six octaves below (not under 16) to four above: both the small-N regime, where Nd dominates,
+    // and the N^2 regime show when the budget allows.
+    const std::int64_t N = std::max<std::int64_t>(s.problem.N, 1);
+    const std::int64_t p = pow2_floor(N);
+    const std::int64_t lo = std::max<std::int64_t>(16, p / 64);
+    const std::int64_t hi = std::min<std::int64_t>(p * 16, std::int64_t{1} << 20);
+    std::vector<std::int64_t> v;
+    for (std::int64_t n = lo; n <= hi; n *= 2) v.push_back(n);
+    auto out = affordable(s, "seq_len", v);
+    // At least three points, the current N's octave among them, whatever the budget says.
+    for (std::int64_t n = lo; n <= std::max(p, lo * 4) && out.size() < 3; n *= 2) {
+        if (std::find(out.begin(), out.end(), std::to_string(n)) == out.end())
+            out.push_back(std::to_string(n));
+    }
+    if (std::find(out.begin(), out.end(), std::to_string(p)) == out.end()) out.push_back(std::to_string(p));
+    std::sort(out.begin(), out.end(),
+              [](const std::string& a, const std::string& b) { return std::stoll(a) < std::stoll(b); });
+    return out;
+}
+
+std::vector<std::string> sram_sweep_values(const scenarios::Scenario& s) {
+    scenarios::Scenario base = s;
+    base.tiling = {};  // the sweep follows the paper's rule (see request_sweeps)
+    std::vector<std::int64_t> v;
+    for (int k = -4; k <= 4; ++k) {
+        const double m = static_cast<double>(s.hardware.sram_bytes) * std::pow(2.0, k);
+        if (m >= 64) v.push_back(static_cast<std::int64_t>(m));
+    }
+    return affordable(base, "sram_bytes", v);
+}
+
+std::vector<std::string> block_sweep_values(const scenarios::Scenario& s) {
+    std::vector<std::int64_t> v;
+    for (std::int64_t b = 2; b <= std::min<std::int64_t>(s.problem.N, 4096); b *= 2) v.push_back(b);
+    auto out = affordable(s, "block_cols", v);
+    if (out.empty()) out.push_back(std::to_string(std::min<std::int64_t>(s.problem.N, 4096)));
+    return out;
 }
 
 Session::Session(SessionOptions opt)
@@ -169,15 +214,18 @@ void Session::request_sweeps() {
     for (const auto& a : kernels::algorithms()) base.algorithms.push_back(a.id);
     base.numerics = false;
 
-    // The N sweep ignores the current N (the marker comes from the main run), so moving N is free.
+    // The N sweep depends on N only through its range (the marker comes from the main run), so
+    // moving N within an octave costs nothing.
     scenarios::Scenario keyed = base;
     keyed.problem.N = 0;
     keyed.name.clear();
     keyed.description.clear();
-    const std::string key = scenarios::scenario_json(keyed).dump();
+    const auto values = n_sweep_values(base);
+    std::string key = scenarios::scenario_json(keyed).dump();
+    for (const auto& v : values) key += "," + v;
     if (key != n_sweep_key_ || !n_sweep_) {
         n_sweep_key_ = key;
-        SweepRequest r{base, "seq_len", n_sweep_values(scenario_.problem.N)};
+        SweepRequest r{base, "seq_len", values};
         n_job_->submit([r](const std::atomic<bool>& c, JobProgress& p) { return run_sweep_job(r, c, p); });
     }
     SweepRequest side;
@@ -186,10 +234,10 @@ void Session::request_sweeps() {
         // Block sizes follow the paper's rule as M changes; fixed blocks would hide the 1/M law.
         side.base.tiling = {};
         side.key = "sram_bytes";
-        side.values = sram_sweep_values(scenario_.hardware.sram_bytes);
+        side.values = sram_sweep_values(base);
     } else {
         side.key = "block_cols";
-        side.values = block_sweep_values(scenario_.problem.N);
+        side.values = block_sweep_values(base);
     }
     side_job_->submit(
         [side](const std::atomic<bool>& c, JobProgress& p) { return run_sweep_job(side, c, p); });

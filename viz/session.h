@@ -34,7 +34,7 @@ struct SessionOptions {
     std::string scenario = "classroom";
     // Numerics (the online-softmax numbers, the error against the reference) cost O(N^2 d) and would
     // break the 100 ms update budget for long sequences; counts are identical without them.
-    std::int64_t numerics_max_N = 512;
+    std::int64_t numerics_max_N = 256;
     std::int64_t max_trace_events = 400'000;
 };
 
@@ -62,6 +62,7 @@ class Session {
     bool force_numerics() const { return force_numerics_; }
     void set_force_numerics(bool on);
     bool numerics_wanted() const;  // for the current scenario and N
+    std::int64_t numerics_max_N() const { return opt_.numerics_max_N; }
     SideSweep side_kind() const { return side_kind_; }
     void set_side_kind(SideSweep k);
 
@@ -123,10 +124,16 @@ class Session {
     double last_latency_ = 0;
 };
 
-// Sweep values: powers of two of N around the current one; SRAM sizes around the current M;
-// K/V block sizes up to N. Exposed for tests.
-std::vector<std::string> n_sweep_values(std::int64_t N);
-std::vector<std::string> sram_sweep_values(std::int64_t sram_bytes);
-std::vector<std::string> block_sweep_values(std::int64_t N);
+// Sweep values, exposed for tests. A count-only run costs about 0.1-0.3 us per (Q block, K/V block)
+// pair and algorithm, so each sweep keeps to points of at most kSweepPairBudget pairs (or, beyond
+// that, no more than the current run's own cost): the plots then update within the 100 ms budget.
+// N: powers of two around the current N (always including a point at or above it); M: the current
+// SRAM size / 16 .. x 16; B_c: powers of two up to N.
+inline constexpr std::int64_t kSweepPairBudget = std::int64_t{1} << 15;
+// Q block x K/V block pairs FlashAttention iterates over for `s` (the paper's rule where 0).
+std::int64_t tile_pairs(const scenarios::Scenario& s);
+std::vector<std::string> n_sweep_values(const scenarios::Scenario& s);
+std::vector<std::string> sram_sweep_values(const scenarios::Scenario& s);
+std::vector<std::string> block_sweep_values(const scenarios::Scenario& s);
 
 }  // namespace tilesim::viz

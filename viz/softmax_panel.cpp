@@ -131,9 +131,10 @@ void draw_softmax_panel(Session& s, bool large) {
     if (run->probe.empty()) {
         if (s.model() != nullptr && !s.model()->request.numerics) {
             ImGui::TextWrapped(
-                "Numerics are off for this size (N > 512 keeps every update under 100 ms; the counts are "
+                "Numerics are off above N = %lld, which keeps every update under 100 ms (the counts are "
                 "identical). "
-                "Tick \"compute O (numerics)\" in the controls to see the numbers.");
+                "Tick \"compute O (numerics)\" in the controls to see the numbers.",
+                static_cast<long long>(s.numerics_max_N()));
         } else {
             ImGui::TextDisabled("no values recorded for this block");
         }

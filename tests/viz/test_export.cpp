@@ -73,3 +73,41 @@ TEST_CASE("PNG encoding round-trips through stb_image, rows in order", "[export]
     CHECK_FALSE(fs::exists(p));
     fs::remove_all(p.parent_path());
 }
+
+TEST_CASE("palette PNGs keep flat colours exact", "[export]") {
+    // A 64 x 64 image: four flat quadrants and a gradient row, more than 256 colours in all.
+    const int w = 64, h = 64;
+    std::vector<std::uint8_t> rgba(static_cast<std::size_t>(w * h * 4), 255);
+    for (int y = 0; y < h; ++y) {
+        for (int x = 0; x < w; ++x) {
+            auto* p = &rgba[static_cast<std::size_t>((y * w + x) * 4)];
+            if (y == 0) {
+                p[0] = static_cast<std::uint8_t>(x * 4);
+                p[1] = static_cast<std::uint8_t>(255 - x * 4);
+                p[2] = static_cast<std::uint8_t>(x);
+            } else {
+                const bool right = x >= w / 2, bottom = y >= h / 2;
+                p[0] = right ? 0xE8 : 0x4C;
+                p[1] = bottom ? 0x55 : 0x8D;
+                p[2] = right && bottom ? 0x4E : 0xF6;
+            }
+        }
+    }
+    const std::string png = viz::encode_png_palette(w, h, rgba);
+    if (png.empty()) {
+        WARN("built without zlib: palette PNGs fall back to true colour");
+        return;
+    }
+    int x = 0, y = 0, n = 0;
+    unsigned char* px = stbi_load_from_memory(reinterpret_cast<const unsigned char*>(png.data()),
+                                              static_cast<int>(png.size()), &x, &y, &n, 4);
+    REQUIRE(px != nullptr);
+    REQUIRE(x == w);
+    REQUIRE(y == h);
+    for (int i = w; i < w * h; ++i) {  // every flat pixel exact
+        REQUIRE(px[i * 4] == rgba[static_cast<std::size_t>(i) * 4]);
+        REQUIRE(px[i * 4 + 1] == rgba[static_cast<std::size_t>(i) * 4 + 1]);
+        REQUIRE(px[i * 4 + 2] == rgba[static_cast<std::size_t>(i) * 4 + 2]);
+    }
+    stbi_image_free(px);
+}

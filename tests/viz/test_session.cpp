@@ -3,6 +3,7 @@
 
 #include <chrono>
 
+#include "scenarios/scenario.h"
 #include "viz/session.h"
 
 using namespace tilesim;
@@ -21,7 +22,7 @@ TEST_CASE("a session runs every algorithm and animates the watched one against i
     CHECK_FALSE(s.run_of(AlgorithmId::flash)->probe.empty());
     REQUIRE(s.n_sweep() != nullptr);
     REQUIRE(s.n_sweep()->result);
-    CHECK(s.n_sweep()->result->points.size() == viz::n_sweep_values(16).size());
+    CHECK(s.n_sweep()->result->points.size() == viz::n_sweep_values(s.scenario()).size());
     REQUIRE(s.side_sweep() != nullptr);
     CHECK(s.side_sweep()->request.key == "sram_bytes");
     CHECK(s.last_update_latency() > 0);
@@ -71,7 +72,7 @@ TEST_CASE("a tile that does not fit is a status with a reason and a fix, not a c
     s.sync_replays();
 }
 
-TEST_CASE("numerics are skipped above N = 512 unless asked for", "[session]") {
+TEST_CASE("numerics are skipped for long sequences unless asked for", "[session]") {
     viz::Session s({"gpt2-medium"});
     REQUIRE(s.set_value("seq_len", "1024").empty());
     REQUIRE(s.wait_idle(60));
@@ -98,18 +99,31 @@ TEST_CASE("a long run stays off the UI thread and a newer edit supersedes it", "
     CHECK(s.model()->result->scenario.problem.N == 512);  // the stale 65536 result never shows up
 }
 
-TEST_CASE("sweep values bracket the current size", "[session]") {
-    const auto v = viz::n_sweep_values(1024);
+TEST_CASE("sweep values bracket the current size and keep within the time budget", "[session]") {
+    auto gpt = scenarios::resolve_scenario("gpt2-medium");
+    scenarios::apply_setting(gpt, "seq_len", "1024");
+    const auto v = viz::n_sweep_values(gpt);
     CHECK(v.front() == "16");
     CHECK(v.back() == "16384");
-    const auto c = viz::n_sweep_values(16);
+    // The classroom's toy SRAM makes tiny tiles: the sweep stops where the runs would get slow.
+    const auto room = scenarios::resolve_scenario("classroom");
+    const auto c = viz::n_sweep_values(room);
     CHECK(c.front() == "16");
-    CHECK(c.back() == "4096");
-    CHECK(viz::n_sweep_values(1 << 20).back() == std::to_string(1 << 20));
-    const auto m = viz::sram_sweep_values(384);
-    CHECK(m.front() == "96");  // 384 / 4 is the first >= 64 bytes
+    CHECK(std::stoll(c.back()) < 4096);
+    CHECK(c.size() >= 3);
+    for (const auto& n : c) {
+        auto s = room;
+        scenarios::apply_setting(s, "seq_len", n);
+        CHECK(viz::tile_pairs(s) <= viz::kSweepPairBudget);
+    }
+    // A long sequence keeps its own N in range, however costly.
+    scenarios::apply_setting(gpt, "seq_len", "1048576");
+    const auto big = viz::n_sweep_values(gpt);
+    CHECK(std::find(big.begin(), big.end(), "1048576") != big.end());
+    const auto m = viz::sram_sweep_values(room);
+    CHECK(m.front() == "96");  // 384 / 4 is the first of at least 64 bytes
     CHECK(m.back() == "6144");
-    const auto b = viz::block_sweep_values(16);
+    const auto b = viz::block_sweep_values(room);
     CHECK(b.front() == "2");
     CHECK(b.back() == "16");
 }

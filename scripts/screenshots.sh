@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Regenerates the GUI screenshots in docs/images/ (used by docs/gui.md and the README), so the
+# pictures in the documentation always show what the current code draws. Builds tilesim-gui when
+# it is missing or out of date, then renders each state headless under xvfb-run.
+#
+#   ./scripts/screenshots.sh            # build dir: build/
+#   BUILD=build-rel ./scripts/screenshots.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+OUT=docs/images
+command -v xvfb-run >/dev/null || { echo "error: xvfb-run not found (apt-get install xvfb xauth)" >&2; exit 1; }
+if [ ! -f "$BUILD/CMakeCache.txt" ]; then
+  cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+fi
+cmake --build "$BUILD" -j"$(nproc)" --target tilesim-gui >/dev/null
+mkdir -p "$OUT"
+
+# name | arguments (one state each; 1600x900, the size a projector shows well)
+shots=(
+  "gui-race|classroom --algorithm standard --rival flash --progress 0.5"
+  "gui-flash|classroom --algorithm flash --rival standard --progress 0.3"
+  "gui-softmax|classroom --algorithm flash --panel softmax --progress 0.6 --watch-block 2"
+  "gui-plots|gpt2-medium --panel plots"
+  "gui-plots-block|block-size --panel plots --side block"
+  "gui-big|gpt2-medium --set seq_len=8192 --progress 0.3"
+  "gui-invalid|classroom --set block_cols=64 --algorithm flash"
+)
+for s in "${shots[@]}"; do
+  name=${s%%|*}
+  args=${s#*|}
+  # shellcheck disable=SC2086  # the arguments are meant to split
+  xvfb-run -a -s "-screen 0 1920x1080x24" "$BUILD/tilesim-gui" $args --size 1600x900 --palette \
+    --screenshot "$OUT/$name.png"
+  printf '%-18s %7s bytes  tilesim-gui %s\n' "$name.png" "$(stat -c %s "$OUT/$name.png")" "$args"
+done
