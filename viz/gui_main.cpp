@@ -179,6 +179,7 @@ int run_bench(Window& w, App& app, const tilesim::viz::Options& o) {
     change("block_cols", "0");
     app.session().load_scenario("gpt2-medium");
     settle(w, app, 3);
+    animate("gpt2-medium N = 1024, memory view", tilesim::viz::MainTab::memory);
     for (const char* n : {"256", "512", "1024", "2048", "4096"}) change("seq_len", n);
     change("sram_bytes", "98304");
     change("hardware", "H100-SXM");
