@@ -172,10 +172,12 @@ std::vector<SlotGeom> draw_sram(ImDrawList* dl, ImVec2 p0, ImVec2 p1, const Sram
     const float bw = b1.x - b0.x;
     const double cap = std::max<double>(1.0, static_cast<double>(snap.capacity_bytes));
     if (snap.consistent) {
+        // At a pass's first event its buffers are about to be reserved: drawn faint until they are.
+        const unsigned alpha = snap.used_bytes == snap.slot_bytes() ? 255 : 90;
         float x = b0.x;
         for (const auto& s : snap.slots) {
             const float w = bw * static_cast<float>(static_cast<double>(s.bytes) / cap);
-            dl->AddRectFilled(ImVec2(x, b0.y), ImVec2(x + w, b1.y), tensor_color(s.tensor));
+            dl->AddRectFilled(ImVec2(x, b0.y), ImVec2(x + w, b1.y), tensor_color(s.tensor, alpha));
             dl->AddLine(ImVec2(x + w, b0.y), ImVec2(x + w, b1.y), rgb(0x14171B), 1.0F);
             x += w;
         }

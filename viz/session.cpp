@@ -254,11 +254,6 @@ void Session::update() {
         change_pending_ = false;
         last_latency_ = since(change_time_);
     }
-    // The probe's block must exist in the new tiling (FlashAttention's T_r).
-    if (const auto* r = run_of(AlgorithmId::flash);
-        r != nullptr && r->fit.ok && !model_busy() && watch_block_ >= r->tiling.T_r && r->tiling.T_r > 0) {
-        set_watch_block(static_cast<std::int32_t>(r->tiling.T_r - 1));
-    }
     sync_replays();
 }
 

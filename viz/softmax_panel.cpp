@@ -126,6 +126,8 @@ void draw_softmax_panel(Session& s, bool large) {
     // Q block chooser: re-runs the model with the probe on that block.
     int block = s.watch_block();
     const int last = static_cast<int>(std::max<std::int64_t>(1, run->tiling.T_r)) - 1;
+    // A new tiling may have fewer Q blocks than the one being watched: watch the last one instead.
+    if (s.watch_block() > last && !s.model_busy()) s.set_watch_block(last);
     ImGui::SetNextItemWidth(std::min(200.0F, ImGui::GetContentRegionAvail().x * 0.5F));
     if (ImGui::SliderInt("Q block i", &block, 0, last)) s.set_watch_block(std::clamp(block, 0, last));
     if (run->probe.empty()) {

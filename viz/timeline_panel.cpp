@@ -137,6 +137,9 @@ void draw_timeline_panel(Session& s, UiState& /*ui*/) {
         ImGui::TextUnformatted(buf);
     } else if (s.model_busy()) {
         ImGui::TextDisabled("running the model...");
+    } else if (s.model() != nullptr) {
+        ImGui::TextDisabled(
+            "nothing to animate: no shown algorithm runs with these settings (see the memory view)");
     }
 }
 

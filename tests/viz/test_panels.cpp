@@ -191,3 +191,17 @@ TEST_CASE("the plot widget draws any data, hovers to the nearest point", "[panel
     CHECK(hovered >= 0);
     CHECK(hovered < 4);
 }
+
+TEST_CASE("the online-softmax panel watches a Q block that exists", "[panels]") {
+    Context ctx;
+    viz::App app(options({"classroom", "--algorithm", "flash", "--watch-block", "99", "--panel", "softmax"}));
+    REQUIRE(app.session().wait_idle(60));
+    for (int round = 0; round < 3; ++round) {
+        for (int i = 0; i < 3; ++i) frame(app);
+        REQUIRE(app.session().wait_idle(60));
+    }
+    const auto* fa = app.session().run_of(kernels::AlgorithmId::flash);
+    REQUIRE(fa != nullptr);
+    CHECK(app.session().watch_block() == fa->tiling.T_r - 1);
+    CHECK(fa->probe.size() == static_cast<std::size_t>(fa->tiling.T_c));  // one snapshot per K/V block
+}
