@@ -90,6 +90,36 @@ std::vector<MatrixBox> layout_matrices(const HeatMap& heat, const kernels::Probl
     return boxes;
 }
 
+// Hovering a tile gives its exact counts: which tile (or group of tiles), and how many bytes of it
+// have crossed the HBM boundary so far.
+void cell_tooltip(Tensor t, const CellTraffic& ct, std::int32_t r, std::int32_t c,
+                  const kernels::Problem& p) {
+    const TileGrid& g = ct.grid;
+    const sim::Rect rect = g.cell_rect(r, c);
+    const std::int32_t cell = r * g.cells_c + c;
+    const auto el_bytes = static_cast<std::int64_t>(sim::element_bytes(t, p.dtype));
+    std::string name = std::string(sim::tensor_name(t));
+    if (!g.aggregated()) {
+        name = (t == Tensor::S || t == Tensor::P)
+                   ? tile_name(t, r, c)
+                   : tile_name(t, t == Tensor::K || t == Tensor::V ? -1 : r, r);
+    }
+    ImGui::BeginTooltip();
+    ImGui::Text("%s: rows %lld-%lld, columns %lld-%lld%s", name.c_str(), static_cast<long long>(rect.row0),
+                static_cast<long long>(rect.row0 + rect.rows - 1), static_cast<long long>(rect.col0),
+                static_cast<long long>(rect.col0 + rect.cols - 1),
+                g.aggregated() ? " (a group of tiles)" : "");
+    const std::int64_t rd = ct.read_elements[static_cast<std::size_t>(cell)];
+    const std::int64_t wr = ct.write_elements[static_cast<std::size_t>(cell)];
+    ImGui::Text("read from HBM: %s (%lld elements, %.4g%s the tile)",
+                fmt_bytes(static_cast<double>(rd * el_bytes)).c_str(), static_cast<long long>(rd),
+                ct.reads(cell), sym_times());
+    ImGui::Text("written to HBM: %s (%lld elements, %.4g%s the tile)",
+                fmt_bytes(static_cast<double>(wr * el_bytes)).c_str(), static_cast<long long>(wr),
+                ct.writes(cell), sym_times());
+    ImGui::EndTooltip();
+}
+
 void draw_matrix(ImDrawList* dl, const MatrixBox& b, const CellTraffic& ct, const kernels::Problem& p) {
     const ImU32 text = ImGui::GetColorU32(ImGuiCol_Text);
     const Fonts& f = fonts();
@@ -135,6 +165,8 @@ void draw_matrix(ImDrawList* dl, const MatrixBox& b, const CellTraffic& ct, cons
             const float cw = q1.x - q0.x, ch = q1.y - q0.y;
             // Tile borders only where they stay apart; a dense grid would hide the fill.
             if (cw >= 8 && ch >= 8) dl->AddRect(q0, q1, rgb(colors::kGrid));
+            if (ImGui::IsWindowHovered() && ImGui::IsMouseHoveringRect(q0, q1))
+                cell_tooltip(b.tensor, ct, r, c, p);
             if (cw >= 22 && ch >= 15 && reads >= 0.95) {
                 const std::string lab = count_label(reads) + sym_times();
                 dl->AddText(f.small, f.small->FontSize, ImVec2(q0.x + 3, q0.y + 1), text, lab.c_str());

@@ -205,3 +205,22 @@ TEST_CASE("the online-softmax panel watches a Q block that exists", "[panels]") 
     CHECK(app.session().watch_block() == fa->tiling.T_r - 1);
     CHECK(fa->probe.size() == static_cast<std::size_t>(fa->tiling.T_c));  // one snapshot per K/V block
 }
+
+TEST_CASE("hovering an HBM tile shows its exact counts", "[panels]") {
+    Context ctx;
+    viz::App app(options({"classroom", "--algorithm", "standard", "--progress", "1"}));
+    REQUIRE(app.session().wait_idle(60));
+    for (int i = 0; i < 3; ++i) frame(app);
+    // Scan the upper lane's left edge (where Q is drawn) until a tile's tooltip opens.
+    bool shown = false;
+    for (float y = 100; y < 260 && !shown; y += 20) {
+        for (float x = 290; x < 340 && !shown; x += 10) {
+            ImGui::GetIO().MousePos = ImVec2(x, y);
+            frame(app);
+            frame(app);
+            ImGuiWindow* tip = ImGui::FindWindowByName("##Tooltip_00");
+            shown = tip != nullptr && tip->Active;
+        }
+    }
+    CHECK(shown);
+}
