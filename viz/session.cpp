@@ -125,6 +125,7 @@ std::string Session::load_scenario(const std::string& id_or_path) {
     rival_ = focus_ == AlgorithmId::standard ? AlgorithmId::flash : AlgorithmId::standard;
     watch_block_ = 0;
     playback_.to_start();
+    pick_speed_ = true;
     request_all();
     return {};
 }
@@ -247,6 +248,12 @@ void Session::update() {
     if (auto out = model_job_->take()) {
         model_ = std::make_shared<const ModelOutput>(std::move(*out));
         rebuild_lanes();
+        // A fresh scenario plays in under a minute at first: 4 steps a second for a classroom
+        // trace, faster for long ones. After that the speed is the person's.
+        if (pick_speed_ && playback_.focus() != nullptr) {
+            playback_.set_speed(std::max(4.0, static_cast<double>(playback_.focus()->size()) / 45.0));
+            pick_speed_ = false;
+        }
     }
     if (auto out = n_job_->take()) n_sweep_ = std::make_shared<const SweepOutput>(std::move(*out));
     if (auto out = side_job_->take()) side_sweep_ = std::make_shared<const SweepOutput>(std::move(*out));

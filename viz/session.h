@@ -121,6 +121,7 @@ class Session {
     Playback playback_;
     std::chrono::steady_clock::time_point change_time_{};
     bool change_pending_ = false;
+    bool pick_speed_ = true;  // a new scenario: choose a speed for its trace when it arrives
     double last_latency_ = 0;
 };
 
