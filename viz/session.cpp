@@ -251,7 +251,8 @@ void Session::update() {
         // A fresh scenario plays in under a minute at first: 4 steps a second for a classroom
         // trace, faster for long ones. After that the speed is the person's.
         if (pick_speed_ && playback_.focus() != nullptr) {
-            playback_.set_speed(std::max(4.0, std::round(static_cast<double>(playback_.focus()->size()) / 45.0)));
+            playback_.set_speed(
+                std::max(4.0, std::round(static_cast<double>(playback_.focus()->size()) / 45.0)));
             pick_speed_ = false;
         }
     }

@@ -21,9 +21,10 @@ function(tilesim_screenshot_test name)
   add_test(NAME "gui screenshot: ${name}"
            COMMAND ${XVFB_RUN} -a -s "-screen 0 1920x1080x24" $<TARGET_FILE:tilesim-gui> ${T_ARGS}
                    --size 1600x900 --screenshot ${png})
-  # LeakSanitizer (asan preset) reports the X server's and Mesa's allocations, not ours.
+  # LeakSanitizer (asan preset) reports the X server's and Mesa's allocations, not ours. One X server
+  # at a time: xvfb-run -a picks a free display number, and two started together can pick the same.
   set_tests_properties("gui screenshot: ${name}" PROPERTIES FIXTURES_SETUP shot_${name} FIXTURES_REQUIRED gui_dir
-                       TIMEOUT 180 ENVIRONMENT "ASAN_OPTIONS=detect_leaks=0")
+                       TIMEOUT 180 ENVIRONMENT "ASAN_OPTIONS=detect_leaks=0" RESOURCE_LOCK xvfb)
   add_test(NAME "gui check: ${name}" COMMAND tilesim_png_check ${png} ${T_CHECKS})
   set_tests_properties("gui check: ${name}" PROPERTIES FIXTURES_REQUIRED shot_${name})
 endfunction()
