@@ -269,7 +269,7 @@ void App::frame(float dt) {
     place(softmax_main
               ? PanelRect{l.counters.pos, ImVec2(l.counters.size.x, l.counters.size.y + l.softmax.size.y)}
               : l.counters);
-    if (ImGui::Begin("Counters", nullptr, fixed)) draw_counters_panel(session_);
+    if (ImGui::Begin("Counters", nullptr, fixed)) draw_counters_panel(session_, ui_);
     ImGui::End();
     if (!softmax_main) {
         place(l.softmax);

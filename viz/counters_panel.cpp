@@ -60,8 +60,8 @@ void traffic_cell(const sim::Traffic& t, bool read, bool elements) {
 
 }  // namespace
 
-void draw_counters_panel(Session& s) {
-    static bool elements = false;  // the unit shown in the table (view state only)
+void draw_counters_panel(Session& s, UiState& ui) {
+    bool& elements = ui.counters_in_elements;
     const Fonts& f = fonts();
     ImGui::PushFont(f.large);
     ImGui::TextUnformatted("HBM traffic race");

@@ -23,11 +23,12 @@ struct UiState {
     bool want_side_csv = false;               // ... or the SRAM / block-size sweep
     std::map<std::string, std::string> edit;  // text being typed per key, until applied
     std::string toml_path;
+    bool counters_in_elements = false;  // the counters table's unit: bytes (false) or elements
 };
 
 void draw_controls_panel(Session& s, UiState& ui);
 void draw_memory_panel(Session& s, UiState& ui);
-void draw_counters_panel(Session& s);
+void draw_counters_panel(Session& s, UiState& ui);
 void draw_softmax_panel(Session& s, bool large);
 void draw_plots_panel(Session& s, UiState& ui);
 void draw_timeline_panel(Session& s, UiState& ui);
