@@ -1,20 +1,28 @@
 #include "kernels/reference.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace tilesim::kernels {
 
-MatD reference_attention(const Inputs& in) {
+MatD reference_attention(const Inputs& in) { return reference_attention(in, ReferenceOptions{}); }
+
+MatD reference_attention(const Inputs& in, const ReferenceOptions& options) {
     const MatD Q = in.Q.cast<double>();
     const MatD K = in.K.cast<double>();
     const MatD V = in.V.cast<double>();
     const double tau = 1.0 / std::sqrt(static_cast<double>(Q.cols()));
     MatD S = tau * (Q * K.transpose());
-    // Row-wise stable softmax: subtract the row max before exp.
+    // Row-wise stable softmax over the visible keys: subtract the row max before exp.
     for (Eigen::Index r = 0; r < S.rows(); ++r) {
-        const double mx = S.row(r).maxCoeff();
-        S.row(r) = (S.row(r).array() - mx).exp();
-        S.row(r) /= S.row(r).sum();
+        const Eigen::Index q =
+            options.query_index.empty() ? r : static_cast<Eigen::Index>(options.query_index[static_cast<std::size_t>(r)]);
+        const Eigen::Index visible = options.causal ? std::min<Eigen::Index>(q + 1, S.cols()) : S.cols();
+        auto row = S.row(r).head(visible);
+        const double mx = row.maxCoeff();
+        row = (row.array() - mx).exp();
+        row /= row.sum();
+        S.row(r).tail(S.cols() - visible).setZero();
     }
     return S * V;
 }

@@ -6,24 +6,6 @@
 
 namespace tilesim::kernels::cuda {
 
-MatD reference_attention_causal(const Inputs& in, const std::vector<std::int64_t>& query_index) {
-    const MatD Q = in.Q.cast<double>();
-    const MatD K = in.K.cast<double>();
-    const MatD V = in.V.cast<double>();
-    const double tau = 1.0 / std::sqrt(static_cast<double>(Q.cols()));
-    MatD S = tau * (Q * K.transpose());
-    for (Eigen::Index r = 0; r < S.rows(); ++r) {
-        const auto q =
-            query_index.empty() ? r : static_cast<Eigen::Index>(query_index[static_cast<std::size_t>(r)]);
-        const Eigen::Index visible = q + 1;  // keys 0..q
-        const double mx = S.row(r).head(visible).maxCoeff();
-        S.row(r).head(visible) = (S.row(r).head(visible).array() - mx).exp();
-        S.row(r).tail(S.cols() - visible).setZero();
-        S.row(r) /= S.row(r).sum();
-    }
-    return S * V;
-}
-
 namespace {
 Mat to_mat(const std::vector<float>& v, std::int64_t N, std::int64_t d) {
     Mat m(N, d);
@@ -69,7 +51,7 @@ HeadReference reference_for_head(const AttentionRunner& r, std::int64_t bh, bool
     Inputs in = device_inputs(r, bh);
     if (N <= kFullCheckMaxN) {
         for (std::int64_t k = 0; k < N; ++k) ref.rows.push_back(k);
-        ref.O = causal ? reference_attention_causal(in) : reference_attention(in);
+        ref.O = reference_attention(in, ReferenceOptions{causal, {}});
         return ref;
     }
     for (std::int64_t k = 0; k < kSampledRows; ++k) ref.rows.push_back(k * (N - 1) / (kSampledRows - 1));
@@ -77,7 +59,7 @@ HeadReference reference_for_head(const AttentionRunner& r, std::int64_t bh, bool
     for (std::int64_t k = 0; k < kSampledRows; ++k)
         Q_rows.row(k) = in.Q.row(ref.rows[static_cast<std::size_t>(k)]);
     in.Q = std::move(Q_rows);
-    ref.O = causal ? reference_attention_causal(in, ref.rows) : reference_attention(in);
+    ref.O = reference_attention(in, ReferenceOptions{causal, ref.rows});
     return ref;
 }
 

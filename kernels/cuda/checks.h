@@ -21,10 +21,6 @@ inline constexpr double kRelTolerance = 2e-3;
 // FlashAttention must be no less accurate than the standard kernel up to this factor.
 inline constexpr double kFlashVsStandard = 2.0;
 
-// fp64 attention with a causal mask: row k of in.Q is query `query_index[k]` (k itself when empty),
-// which sees keys 0..query_index[k] (the oracle has no mask option).
-MatD reference_attention_causal(const Inputs& in, const std::vector<std::int64_t>& query_index = {});
-
 // One head's Q, K, V from the device (fp16 values widened to float), and its O.
 Inputs device_inputs(const AttentionRunner& r, std::int64_t bh);
 Mat device_output(const AttentionRunner& r, std::int64_t bh);
