@@ -3,24 +3,18 @@
 #include <catch2/catch.hpp>
 #include <map>
 
+#include "tests/kernels/problem_util.h"
 #include "kernels/attention.h"
 #include "kernels/closed_form.h"
 #include "kernels/registry.h"
 
 using namespace tilesim;
+using test::problem;
 using kernels::AlgorithmId;
 using sim::Level;
 using sim::Tensor;
 
 namespace {
-
-kernels::Problem problem(std::int64_t N, std::int64_t d, sim::Dtype dt) {
-    kernels::Problem p;
-    p.N = N;
-    p.d = d;
-    p.dtype = dt;
-    return p;
-}
 
 kernels::RunResult count_only(AlgorithmId alg, const kernels::Problem& p, const char* preset,
                               kernels::TilingRequest req = {}, std::int64_t extra = 0, bool trace = false) {

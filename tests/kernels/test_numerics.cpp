@@ -18,25 +18,19 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
+#include "tests/kernels/problem_util.h"
 #include "kernels/attention.h"
 #include "kernels/reference.h"
 #include "kernels/registry.h"
 
 using namespace tilesim;
+using test::problem;
 using kernels::AlgorithmId;
 
 namespace {
 
 constexpr double kTol = 1e-5;
 constexpr double kTolLargeQ = 2e-4;
-
-kernels::Problem problem(std::int64_t N, std::int64_t d, sim::Dtype dt = sim::Dtype::fp16) {
-    kernels::Problem p;
-    p.N = N;
-    p.d = d;
-    p.dtype = dt;
-    return p;
-}
 
 kernels::RunResult run_numerics(AlgorithmId alg, const kernels::Problem& p, const kernels::Inputs& in,
                                 const sim::HardwareSpec& hw, kernels::TilingRequest req = {},

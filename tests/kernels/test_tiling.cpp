@@ -3,21 +3,15 @@
 #include <catch2/catch.hpp>
 #include <regex>
 
+#include "tests/kernels/problem_util.h"
 #include "kernels/attention.h"
 #include "kernels/tiling.h"
 
 using namespace tilesim;
+using test::problem;
 using kernels::AlgorithmId;
 
 namespace {
-
-kernels::Problem problem(std::int64_t N, std::int64_t d, sim::Dtype dt) {
-    kernels::Problem p;
-    p.N = N;
-    p.d = d;
-    p.dtype = dt;
-    return p;
-}
 
 std::int64_t cdiv(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 
