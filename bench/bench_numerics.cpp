@@ -61,7 +61,8 @@ int main(int argc, char** argv) {
         const double t = best_of(repeats, [&] { r = kernels::run(alg, p, {}, hw, &in, opt); });
         err = kernels::compare(*r.O, kernels::reference_attention(in)).max_abs;
         std::printf("%-34s %10.1f ms   model/reference = %.2f   model/plain-fp32 = %.2f   max|err| = %.1e\n",
-                    alg == kernels::AlgorithmId::flash ? "FlashAttention (Alg 1) on model" : "FlashAttention-2 on model",
+                    alg == kernels::AlgorithmId::flash ? "FlashAttention (Alg 1) on model"
+                                                       : "FlashAttention-2 on model",
                     t * 1e3, t / t_ref, t / t_f32, err);
     }
     return 0;

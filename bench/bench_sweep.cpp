@@ -23,12 +23,13 @@ int main() {
     for (const auto& pt : r.points) {
         for (const auto& run : pt.runs) transfers += run.per_head.transfers;
     }
-    std::printf("count-only sweep seq_len = 128..65536 (%zu points x %zu algorithms): %.3f s (best of 3), "
-                "%lld tile moves simulated\n",
-                r.points.size(), s.algorithms.size(), best, static_cast<long long>(transfers));
+    std::printf(
+        "count-only sweep seq_len = 128..65536 (%zu points x %zu algorithms): %.3f s (best of 3), "
+        "%lld tile moves simulated\n",
+        r.points.size(), s.algorithms.size(), best, static_cast<long long>(transfers));
     for (const auto& f : r.fits) {
-        std::printf("  log-log slope of HBM bytes vs N, %-8s %.3f\n", std::string(kernels::info(f.algorithm).key).c_str(),
-                    f.slope);
+        std::printf("  log-log slope of HBM bytes vs N, %-8s %.3f\n",
+                    std::string(kernels::info(f.algorithm).key).c_str(), f.slope);
     }
     return 0;
 }

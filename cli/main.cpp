@@ -2,9 +2,9 @@
 // runs, and prints a table, JSON or CSV. Every error is one line on stderr and a non-zero exit.
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <chrono>
-#include <fmt/format.h>
 #include <iostream>
 
 #include "cli/output.h"
@@ -25,20 +25,21 @@ ts::Scenario load(const std::string& id_or_path, const std::vector<std::string>&
 
 // A progress bar on stderr for long sweeps, only when stderr is a terminal and the work takes a while.
 class Progress {
-public:
+  public:
     void operator()(std::int64_t done, std::int64_t total) {
         if (!tty_) return;
-        const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+        const double elapsed =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
         if (elapsed < 0.3 && done < total) return;
         const int width = 30;
         const int filled = static_cast<int>(width * done / std::max<std::int64_t>(1, total));
-        std::cerr << fmt::format("\r[{}{}] {}/{} points", std::string(filled, '#'), std::string(width - filled, '.'),
-                                 done, total)
+        std::cerr << fmt::format("\r[{}{}] {}/{} points", std::string(filled, '#'),
+                                 std::string(width - filled, '.'), done, total)
                   << (done == total ? "\n" : "") << std::flush;
         shown_ = true;
     }
 
-private:
+  private:
     bool tty_ = isatty(STDERR_FILENO) != 0;
     bool shown_ = false;
     std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
@@ -54,7 +55,8 @@ int run_cli(int argc, char** argv) {
     std::vector<std::string> sets;
     bool numerics = false;
     const std::vector<std::string> formats = {"table", "json", "csv"};
-    const char* scenario_help = "Built-in scenario id (see `tilesim list`) or a .toml file; default: gpt2-medium";
+    const char* scenario_help =
+        "Built-in scenario id (see `tilesim list`) or a .toml file; default: gpt2-medium";
 
     auto* run = app.add_subcommand("run", "Run a scenario: standard vs FlashAttention, counts, time, errors");
     run->add_option("scenario", scenario, scenario_help);
@@ -70,10 +72,12 @@ int run_cli(int argc, char** argv) {
     sweep->add_option("--set", sets, "Override a scenario key (repeatable)");
     sweep->add_option("--format", format, "Output format")->check(CLI::IsMember(formats));
     sweep->add_option("-o,--output", output, "Write to this file instead of stdout (replaced atomically)");
-    sweep->add_flag("--numerics", numerics, "Also compute O and check it at every point (slow); default count-only");
+    sweep->add_flag("--numerics", numerics,
+                    "Also compute O and check it at every point (slow); default count-only");
 
     auto* list = app.add_subcommand("list", "List built-in scenarios, hardware presets and algorithms");
-    auto* keys = app.add_subcommand("keys", "List scenario keys (TOML files, --set and --over use the same names)");
+    auto* keys =
+        app.add_subcommand("keys", "List scenario keys (TOML files, --set and --over use the same names)");
 
     try {
         app.parse(argc, argv);
@@ -88,9 +92,11 @@ int run_cli(int argc, char** argv) {
     try {
         if (list->parsed()) {
             std::string out = "scenarios:\n";
-            for (const auto& b : ts::builtin_scenarios()) out += fmt::format("  {:<18} {}\n", b.id, b.summary);
+            for (const auto& b : ts::builtin_scenarios())
+                out += fmt::format("  {:<18} {}\n", b.id, b.summary);
             out += "hardware presets:\n";
-            for (const auto& h : tilesim::sim::hardware_presets()) out += fmt::format("  {:<18} {}\n", h.name, h.description);
+            for (const auto& h : tilesim::sim::hardware_presets())
+                out += fmt::format("  {:<18} {}\n", h.name, h.description);
             out += "algorithms:\n";
             for (const auto& a : tilesim::kernels::algorithms()) {
                 out += fmt::format("  {:<18} {}: {}\n", a.key, a.display_name, a.description);
@@ -100,7 +106,8 @@ int run_cli(int argc, char** argv) {
         }
         if (keys->parsed()) {
             std::string out;
-            for (const auto& k : ts::key_docs()) out += fmt::format("  {:<15} {:<16} {}\n", k.key, k.type, k.doc);
+            for (const auto& k : ts::key_docs())
+                out += fmt::format("  {:<15} {:<16} {}\n", k.key, k.type, k.doc);
             tilesim::cli::write_output("", out);
             return 0;
         }
@@ -126,7 +133,8 @@ int run_cli(int argc, char** argv) {
             if (!trace_out.empty()) {
                 for (const auto& r : result.runs) {
                     if (!r.trace) continue;
-                    trace_text += "# algorithm " + std::string(tilesim::kernels::info(r.algorithm).key) + "\n";
+                    trace_text +=
+                        "# algorithm " + std::string(tilesim::kernels::info(r.algorithm).key) + "\n";
                     trace_text += ts::trace_csv(*r.trace, r.phases);
                 }
             }

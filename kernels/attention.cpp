@@ -24,9 +24,11 @@ std::int64_t numerics_bytes(AlgorithmId alg, const Problem& p) {
     // The fp64 reference materialises S (N x N doubles) and casts Q, K, V, O to double.
     const std::int64_t reference = p.N * p.N * 8 + 4 * p.N * p.d * 8;
     switch (alg) {
-        case AlgorithmId::standard: return qkvo + 2 * p.N * p.N * f + reference;  // S and P in "HBM"
+        case AlgorithmId::standard:
+            return qkvo + 2 * p.N * p.N * f + reference;  // S and P in "HBM"
         case AlgorithmId::flash:
-        case AlgorithmId::flash2: return qkvo + reference;
+        case AlgorithmId::flash2:
+            return qkvo + reference;
     }
     return qkvo;
 }
@@ -43,9 +45,15 @@ RunResult run(AlgorithmId alg, const Problem& p, const TilingRequest& req, const
     sim::Hierarchy h(hw, p.dtype, options.trace, options.max_trace_events);
     const Inputs* in = options.numerics ? inputs : nullptr;
     switch (alg) {
-        case AlgorithmId::standard: run_standard(p, r.tiling, h, in, options, r); break;
-        case AlgorithmId::flash: run_flash(p, r.tiling, h, in, options, r); break;
-        case AlgorithmId::flash2: run_flash2(p, r.tiling, h, in, options, r); break;
+        case AlgorithmId::standard:
+            run_standard(p, r.tiling, h, in, options, r);
+            break;
+        case AlgorithmId::flash:
+            run_flash(p, r.tiling, h, in, options, r);
+            break;
+        case AlgorithmId::flash2:
+            run_flash2(p, r.tiling, h, in, options, r);
+            break;
     }
     r.counters = h.counters();
     r.phases = h.phases();

@@ -43,22 +43,22 @@ struct RunOptions {
 
 // The running statistics of one Q block after one update (peeked, not counted).
 struct SoftmaxSnapshot {
-    std::int32_t j = 0;           // K/V block just folded in
-    std::int64_t step = 0;        // trace step of the update
-    Vec m;                        // running row max m_i
-    Vec l;                        // running row sum l_i
-    Mat O;                        // O_i as the kernel holds it at this point
-    bool O_normalised = true;     // FA1 keeps O_i divided by l_i; FA2 defers the division
+    std::int32_t j = 0;        // K/V block just folded in
+    std::int64_t step = 0;     // trace step of the update
+    Vec m;                     // running row max m_i
+    Vec l;                     // running row sum l_i
+    Mat O;                     // O_i as the kernel holds it at this point
+    bool O_normalised = true;  // FA1 keeps O_i divided by l_i; FA2 defers the division
 };
 
 struct RunResult {
     AlgorithmId algorithm = AlgorithmId::flash;
     Tiling tiling;
-    sim::FitStatus fit;            // !fit.ok: nothing ran; reason and fix say why
-    sim::Counters counters;        // per (batch, head)
+    sim::FitStatus fit;      // !fit.ok: nothing ran; reason and fix say why
+    sim::Counters counters;  // per (batch, head)
     std::vector<sim::Phase> phases;
     std::unique_ptr<sim::Trace> trace;
-    std::optional<Mat> O;          // numerics only
+    std::optional<Mat> O;  // numerics only
     std::vector<SoftmaxSnapshot> probe;
 };
 

@@ -10,7 +10,9 @@ namespace {
 void set(std::array<std::int64_t, sim::kTensorCount>& a, Tensor t, std::int64_t v) {
     a[static_cast<std::size_t>(t)] = v;
 }
-std::int64_t el(Tensor t, sim::Dtype dt) { return static_cast<std::int64_t>(sim::element_bytes(t, dt)); }
+std::int64_t el(Tensor t, sim::Dtype dt) {
+    return static_cast<std::int64_t>(sim::element_bytes(t, dt));
+}
 }  // namespace
 
 ClosedForm closed_form(AlgorithmId alg, const Problem& p, std::int64_t B_r, std::int64_t B_c,
@@ -92,9 +94,12 @@ ClosedForm closed_form(AlgorithmId alg, const Problem& p, std::int64_t B_r, std:
 std::int64_t paper_total_elements(AlgorithmId alg, const Problem& p, std::int64_t B_r, std::int64_t B_c) {
     const std::int64_t N = p.N, d = p.d;
     switch (alg) {
-        case AlgorithmId::standard: return 4 * N * d + 4 * N * N;
-        case AlgorithmId::flash: return 2 * N * d + ceil_div(N, B_c) * (3 * N * d + 4 * N);
-        case AlgorithmId::flash2: return 2 * N * d + N + 2 * ceil_div(N, B_r) * N * d;
+        case AlgorithmId::standard:
+            return 4 * N * d + 4 * N * N;
+        case AlgorithmId::flash:
+            return 2 * N * d + ceil_div(N, B_c) * (3 * N * d + 4 * N);
+        case AlgorithmId::flash2:
+            return 2 * N * d + N + 2 * ceil_div(N, B_r) * N * d;
     }
     return 0;
 }

@@ -26,6 +26,8 @@ inline void drop(sim::Hierarchy& h, const std::vector<sim::BufferId>& ids) {
 }
 
 // Rows of block `b` of size `B` over `N` rows: B, except for a ragged last block.
-inline std::int64_t block_len(std::int64_t b, std::int64_t B, std::int64_t N) { return std::min(B, N - b * B); }
+inline std::int64_t block_len(std::int64_t b, std::int64_t B, std::int64_t N) {
+    return std::min(B, N - b * B);
+}
 
 }  // namespace tilesim::kernels::detail

@@ -90,10 +90,10 @@ void run_flash(const Problem& p, const Tiling& t, sim::Hierarchy& h, const Input
                 const Vec l_new = a.cwiseProduct(l_i) + b.cwiseProduct(l_tilde);
                 // Line 12: O_i <- diag(l_new)^-1 (diag(l_i) a O_i + b P~_ij V_j)
                 Mat PV = S_ij * V_j;
-                O_i = (O_i.array().colwise() * (l_i.cwiseProduct(a)).array() +
-                       PV.array().colwise() * b.array())
-                          .colwise() /
-                      l_new.array();
+                O_i =
+                    (O_i.array().colwise() * (l_i.cwiseProduct(a)).array() + PV.array().colwise() * b.array())
+                        .colwise() /
+                    l_new.array();
                 O.middleRows(r0, rows) = O_i;
                 l.segment(r0, rows) = l_new;
                 m.segment(r0, rows) = m_new;
@@ -103,7 +103,8 @@ void run_flash(const Problem& p, const Tiling& t, sim::Hierarchy& h, const Input
             h.store(Tensor::l, {r0, 0, rows, 1}, ii, jj, "Alg 1 l.13: write l_i");
             h.store(Tensor::m, {r0, 0, rows, 1}, ii, jj, "Alg 1 l.13: write m_i");
             if (numerics && o.watch_block == ii) {
-                const std::int64_t step = h.trace() != nullptr ? static_cast<std::int64_t>(h.trace()->events().size()) - 1 : -1;
+                const std::int64_t step =
+                    h.trace() != nullptr ? static_cast<std::int64_t>(h.trace()->events().size()) - 1 : -1;
                 r.probe.push_back({jj, step, m.segment(r0, rows), l.segment(r0, rows), O_i, true});
             }
         }

@@ -53,9 +53,10 @@ void run_flash2(const Problem& p, const Tiling& t, sim::Hierarchy& h, const Inpu
             h.load(Tensor::V, {c0, 0, cols, d}, ii, jj, "FA2: load V_j");
             h.compute(Tensor::S, {r0, c0, rows, cols}, 2 * rows * cols * d, rows * cols, rows * d + cols * d,
                       rows * cols, ii, jj, "FA2: S_ij = tau Q_i K_j^T");
-            // m_new = max(m_i, rowmax S_ij); P~_ij = exp(S_ij - m_new); l_i = e^(m_i - m_new) l_i + rowsum P~_ij
-            h.compute(Tensor::P, {r0, c0, rows, cols}, 0, 4 * rows * cols + 5 * rows, rows * cols, rows * cols, ii,
-                      jj, "FA2: m_i, P~_ij, l_i (online softmax)");
+            // m_new = max(m_i, rowmax S_ij); P~_ij = exp(S_ij - m_new); l_i = e^(m_i - m_new) l_i + rowsum
+            // P~_ij
+            h.compute(Tensor::P, {r0, c0, rows, cols}, 0, 4 * rows * cols + 5 * rows, rows * cols,
+                      rows * cols, ii, jj, "FA2: m_i, P~_ij, l_i (online softmax)");
             // O_i = diag(e^(m_i - m_new)) O_i + P~_ij V_j: 2 flops per element, no division yet.
             h.compute(Tensor::O, {r0, 0, rows, d}, 2 * rows * cols * d, 2 * rows * d,
                       rows * cols + cols * d + rows * d, rows * d, ii, jj, "FA2: O_i += P~_ij V_j");
@@ -78,8 +79,8 @@ void run_flash2(const Problem& p, const Tiling& t, sim::Hierarchy& h, const Inpu
             }
         }
         // Deferred rescale: O_i = diag(l_i)^-1 O_i (1 flop per element), L_i = m_i + log l_i (2 per row).
-        h.compute(Tensor::O, {r0, 0, rows, d}, 0, rows * d + 2 * rows, rows * d + 2 * rows, rows * d + rows, ii, -1,
-                  "FA2: O_i /= l_i, L_i = m_i + log l_i");
+        h.compute(Tensor::O, {r0, 0, rows, d}, 0, rows * d + 2 * rows, rows * d + 2 * rows, rows * d + rows,
+                  ii, -1, "FA2: O_i /= l_i, L_i = m_i + log l_i");
         if (numerics) {
             O.middleRows(r0, rows) = O_i.array().colwise() / l_i.array();
             L.segment(r0, rows) = m_i.array() + l_i.array().log();

@@ -38,6 +38,8 @@ struct Tiling {
     std::string note;      // how they were chosen (rule, clamped to N, shrunk to fit)
 };
 
-inline std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+inline std::int64_t ceil_div(std::int64_t a, std::int64_t b) {
+    return (a + b - 1) / b;
+}
 
 }  // namespace tilesim::kernels

@@ -5,7 +5,9 @@
 
 namespace tilesim::kernels {
 
-MatD reference_attention(const Inputs& in) { return reference_attention(in, ReferenceOptions{}); }
+MatD reference_attention(const Inputs& in) {
+    return reference_attention(in, ReferenceOptions{});
+}
 
 MatD reference_attention(const Inputs& in, const ReferenceOptions& options) {
     const MatD Q = in.Q.cast<double>();
@@ -16,7 +18,9 @@ MatD reference_attention(const Inputs& in, const ReferenceOptions& options) {
     // Row-wise stable softmax over the visible keys: subtract the row max before exp.
     for (Eigen::Index r = 0; r < S.rows(); ++r) {
         const Eigen::Index q =
-            options.query_index.empty() ? r : static_cast<Eigen::Index>(options.query_index[static_cast<std::size_t>(r)]);
+            options.query_index.empty()
+                ? r
+                : static_cast<Eigen::Index>(options.query_index[static_cast<std::size_t>(r)]);
         const Eigen::Index visible = options.causal ? std::min<Eigen::Index>(q + 1, S.cols()) : S.cols();
         auto row = S.row(r).head(visible);
         const double mx = row.maxCoeff();

@@ -34,7 +34,8 @@ void for_each_chunk(const Problem& p, const SoftmaxShape& sm, F&& f) {
         for (std::int64_t r0 = 0; r0 < p.N; r0 += sm.rows) f(Chunk{r0, 0, std::min(sm.rows, p.N - r0), p.N});
     } else {
         for (std::int64_t r = 0; r < p.N; ++r) {
-            for (std::int64_t c0 = 0; c0 < p.N; c0 += sm.chunk) f(Chunk{r, c0, 1, std::min(sm.chunk, p.N - c0)});
+            for (std::int64_t c0 = 0; c0 < p.N; c0 += sm.chunk)
+                f(Chunk{r, c0, 1, std::min(sm.chunk, p.N - c0)});
         }
     }
 }
@@ -127,7 +128,8 @@ void run_standard(const Problem& p, const Tiling& t, sim::Hierarchy& h, const In
             for (std::int64_t c0 = 0; c0 < N; c0 += sm.chunk) {
                 const std::int64_t cols = std::min(sm.chunk, N - c0);
                 h.load(Tensor::S, {row, c0, 1, cols}, -1, -1, "Alg 0 l.2: read S chunk (max, sum)");
-                h.compute(Tensor::S, {row, c0, 1, cols}, 0, 4 * cols, cols, 0, -1, -1, "softmax: running max, sum");
+                h.compute(Tensor::S, {row, c0, 1, cols}, 0, 4 * cols, cols, 0, -1, -1,
+                          "softmax: running max, sum");
                 if (numerics) {
                     const float cmx = S.block(row, c0, 1, cols).maxCoeff();
                     const float nmx = std::max(mx, cmx);
@@ -139,7 +141,8 @@ void run_standard(const Problem& p, const Tiling& t, sim::Hierarchy& h, const In
                 const std::int64_t cols = std::min(sm.chunk, N - c0);
                 h.load(Tensor::S, {row, c0, 1, cols}, -1, -1, "Alg 0 l.2: re-read S chunk");
                 h.compute(Tensor::P, {row, c0, 1, cols}, 0, 3 * cols, cols, cols, -1, -1, "softmax: P chunk");
-                if (numerics) P.block(row, c0, 1, cols) = (S.block(row, c0, 1, cols).array() - mx).exp() / sum;
+                if (numerics)
+                    P.block(row, c0, 1, cols) = (S.block(row, c0, 1, cols).array() - mx).exp() / sum;
                 h.store(Tensor::P, {row, c0, 1, cols}, -1, -1, "Alg 0 l.2: write P chunk to HBM");
             }
         }

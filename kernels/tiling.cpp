@@ -73,7 +73,8 @@ std::int64_t working_set_bytes(AlgorithmId alg, const Problem& p, std::int64_t B
 
 namespace {
 
-bool fits(AlgorithmId alg, const Problem& p, std::int64_t B_r, std::int64_t B_c, const sim::HardwareSpec& hw) {
+bool fits(AlgorithmId alg, const Problem& p, std::int64_t B_r, std::int64_t B_c,
+          const sim::HardwareSpec& hw) {
     return working_set_bytes(alg, p, B_r, B_c, hw) <= hw.sram_bytes;
 }
 
@@ -100,7 +101,8 @@ std::string describe(AlgorithmId alg, const Problem& p, std::int64_t B_r, std::i
         std::int64_t bytes = 0;
         std::ostringstream parts;
         for (const auto& b : pass) {
-            const std::int64_t nb = b.rows * b.cols * static_cast<std::int64_t>(sim::element_bytes(b.tensor, p.dtype));
+            const std::int64_t nb =
+                b.rows * b.cols * static_cast<std::int64_t>(sim::element_bytes(b.tensor, p.dtype));
             bytes += nb;
             if (parts.tellp() > 0) parts << " + ";
             parts << b.what << " " << b.rows << "x" << b.cols << " = " << nb << " B";
@@ -116,16 +118,17 @@ std::string describe(AlgorithmId alg, const Problem& p, std::int64_t B_r, std::i
 
 }  // namespace
 
-Tiling resolve_tiling(AlgorithmId alg, const Problem& p, const TilingRequest& req, const sim::HardwareSpec& hw,
-                      sim::FitStatus* status) {
+Tiling resolve_tiling(AlgorithmId alg, const Problem& p, const TilingRequest& req,
+                      const sim::HardwareSpec& hw, sim::FitStatus* status) {
     Tiling t;
     sim::FitStatus st = sim::FitStatus::fits();
     const auto e = static_cast<std::int64_t>(sim::dtype_bytes(p.dtype));
     const std::int64_t M = hw.sram_bytes / e;  // SRAM capacity in elements: the paper's M
     std::ostringstream note;
     if (M < 1 || p.N < 1 || p.d < 1) {
-        st = sim::FitStatus::fails("SRAM holds " + std::to_string(hw.sram_bytes) + " B, less than one element",
-                                   "raise sram_bytes", e, hw.sram_bytes);
+        st =
+            sim::FitStatus::fails("SRAM holds " + std::to_string(hw.sram_bytes) + " B, less than one element",
+                                  "raise sram_bytes", e, hw.sram_bytes);
         if (status != nullptr) *status = st;
         return t;
     }
@@ -154,12 +157,14 @@ Tiling resolve_tiling(AlgorithmId alg, const Problem& p, const TilingRequest& re
         const std::int64_t before_r = t.B_r, before_c = t.B_c;
         auto shrink_c = [&] {
             if (!auto_c) return;
-            const std::int64_t c = largest_fitting(t.B_c, [&](std::int64_t v) { return fits(alg, p, t.B_r, v, hw); });
+            const std::int64_t c =
+                largest_fitting(t.B_c, [&](std::int64_t v) { return fits(alg, p, t.B_r, v, hw); });
             if (c > 0) t.B_c = c;
         };
         auto shrink_r = [&] {
             if (!auto_r) return;
-            const std::int64_t r = largest_fitting(t.B_r, [&](std::int64_t v) { return fits(alg, p, v, t.B_c, hw); });
+            const std::int64_t r =
+                largest_fitting(t.B_r, [&](std::int64_t v) { return fits(alg, p, v, t.B_c, hw); });
             if (r > 0) t.B_r = r;
         };
         if (q_resident) {
@@ -182,10 +187,12 @@ Tiling resolve_tiling(AlgorithmId alg, const Problem& p, const TilingRequest& re
                 t.B_c = std::min(b, t.B_c);
                 // Grow the resident block first, then the other, so that neither can take one more row.
                 auto grow_r = [&] {
-                    t.B_r = largest_fitting(before_r, [&](std::int64_t v) { return fits(alg, p, v, t.B_c, hw); });
+                    t.B_r =
+                        largest_fitting(before_r, [&](std::int64_t v) { return fits(alg, p, v, t.B_c, hw); });
                 };
                 auto grow_c = [&] {
-                    t.B_c = largest_fitting(before_c, [&](std::int64_t v) { return fits(alg, p, t.B_r, v, hw); });
+                    t.B_c =
+                        largest_fitting(before_c, [&](std::int64_t v) { return fits(alg, p, t.B_r, v, hw); });
                 };
                 if (q_resident) {
                     grow_r();
@@ -201,8 +208,10 @@ Tiling resolve_tiling(AlgorithmId alg, const Problem& p, const TilingRequest& re
                  << " > " << hw.sram_bytes << " B), shrunk to fit";
         } else {
             // Suggest the largest explicit size that would fit with the other one fixed.
-            const std::int64_t c_ok = largest_fitting(t.B_c, [&](std::int64_t v) { return fits(alg, p, t.B_r, v, hw); });
-            const std::int64_t r_ok = largest_fitting(t.B_r, [&](std::int64_t v) { return fits(alg, p, v, t.B_c, hw); });
+            const std::int64_t c_ok =
+                largest_fitting(t.B_c, [&](std::int64_t v) { return fits(alg, p, t.B_r, v, hw); });
+            const std::int64_t r_ok =
+                largest_fitting(t.B_r, [&](std::int64_t v) { return fits(alg, p, v, t.B_c, hw); });
             std::ostringstream fix;
             if (c_ok > 0) fix << "set block_cols <= " << c_ok;
             if (r_ok > 0) fix << (c_ok > 0 ? ", or " : "set ") << "block_rows <= " << r_ok;
@@ -212,16 +221,17 @@ Tiling resolve_tiling(AlgorithmId alg, const Problem& p, const TilingRequest& re
                     return fits(alg, p, std::min(v, t.B_r), std::min(v, t.B_c), hw);
                 });
                 if (b > 0) {
-                    fix << "set block_rows <= " << std::min(b, t.B_r) << " and block_cols <= " << std::min(b, t.B_c);
+                    fix << "set block_rows <= " << std::min(b, t.B_r)
+                        << " and block_cols <= " << std::min(b, t.B_c);
                 }
             }
             fix << (fix.tellp() > 0 ? ", or " : "") << "raise sram_bytes to at least "
                 << working_set_bytes(alg, p, t.B_r, t.B_c, hw);
-            st = sim::FitStatus::fails("tiles do not fit in SRAM with B_r = " + std::to_string(t.B_r) +
-                                           ", B_c = " + std::to_string(t.B_c) + ", d = " + std::to_string(p.d) +
-                                           ": " + describe(alg, p, t.B_r, t.B_c, hw) + " > " +
-                                           std::to_string(hw.sram_bytes) + " B of SRAM",
-                                       fix.str(), working_set_bytes(alg, p, t.B_r, t.B_c, hw), hw.sram_bytes);
+            st = sim::FitStatus::fails(
+                "tiles do not fit in SRAM with B_r = " + std::to_string(t.B_r) +
+                    ", B_c = " + std::to_string(t.B_c) + ", d = " + std::to_string(p.d) + ": " +
+                    describe(alg, p, t.B_r, t.B_c, hw) + " > " + std::to_string(hw.sram_bytes) + " B of SRAM",
+                fix.str(), working_set_bytes(alg, p, t.B_r, t.B_c, hw), hw.sram_bytes);
         }
     }
     t.T_r = ceil_div(p.N, std::max<std::int64_t>(1, t.B_r));

@@ -40,7 +40,7 @@ struct SoftmaxShape {
 SoftmaxShape softmax_shape(const Problem& p, const sim::HardwareSpec& hw);
 
 // Resolves block sizes for `alg`. On failure `status` says why and what to change.
-Tiling resolve_tiling(AlgorithmId alg, const Problem& p, const TilingRequest& req, const sim::HardwareSpec& hw,
-                      sim::FitStatus* status);
+Tiling resolve_tiling(AlgorithmId alg, const Problem& p, const TilingRequest& req,
+                      const sim::HardwareSpec& hw, sim::FitStatus* status);
 
 }  // namespace tilesim::kernels

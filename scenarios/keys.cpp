@@ -37,7 +37,9 @@ struct KeyDef {
 }
 
 std::int64_t positive(std::string_view key, std::int64_t v, std::string_view example) {
-    if (v < 1) bad(key, "must be a positive integer, got " + std::to_string(v) + " (e.g. " + std::string(example) + ")");
+    if (v < 1)
+        bad(key,
+            "must be a positive integer, got " + std::to_string(v) + " (e.g. " + std::string(example) + ")");
     return v;
 }
 
@@ -66,7 +68,8 @@ void set_hardware(Scenario& s, const std::string& name) {
 
 const std::vector<KeyDef>& table() {
     static const std::vector<KeyDef> keys = {
-        {"name", KType::String, "Scenario name shown in reports", [](Scenario& s, const Value& v) { s.name = v.s; }},
+        {"name", KType::String, "Scenario name shown in reports",
+         [](Scenario& s, const Value& v) { s.name = v.s; }},
         {"description", KType::String, "One line saying what the scenario shows",
          [](Scenario& s, const Value& v) { s.description = v.s; }},
         {"hardware", KType::String,
@@ -81,7 +84,8 @@ const std::vector<KeyDef>& table() {
          [](Scenario& s, const Value& v) { s.problem.N = positive("seq_len", v.i, "seq_len = 1024"); }},
         {"head_dim", KType::Int, "Head dimension d (1 .. 1024)",
          [](Scenario& s, const Value& v) { s.problem.d = positive("head_dim", v.i, "head_dim = 64"); }},
-        {"dtype", KType::String, "Element type of Q, K, V, S, P, O: fp16, bf16, fp32, fp64 (l, m, L are fp32)",
+        {"dtype", KType::String,
+         "Element type of Q, K, V, S, P, O: fp16, bf16, fp32, fp64 (l, m, L are fp32)",
          [](Scenario& s, const Value& v) {
              auto dt = sim::parse_dtype(v.s);
              if (!dt) bad("dtype", "unknown type '" + v.s + "'; choose fp16, bf16, fp32 or fp64");
@@ -96,47 +100,69 @@ const std::vector<KeyDef>& table() {
              std::vector<kernels::AlgorithmId> ids;
              for (const auto& k : v.list) {
                  auto id = kernels::find_algorithm(k);
-                 if (!id) bad("algorithms", "unknown algorithm '" + k + "'; choose from " + kernels::algorithm_keys());
-                 if (std::find(ids.begin(), ids.end(), *id) != ids.end()) bad("algorithms", "'" + k + "' is listed twice");
+                 if (!id)
+                     bad("algorithms",
+                         "unknown algorithm '" + k + "'; choose from " + kernels::algorithm_keys());
+                 if (std::find(ids.begin(), ids.end(), *id) != ids.end())
+                     bad("algorithms", "'" + k + "' is listed twice");
                  ids.push_back(*id);
              }
              if (ids.empty()) bad("algorithms", "needs at least one of " + kernels::algorithm_keys());
              s.algorithms = ids;
          }},
-        {"numerics", KType::Bool, "Compute O for real and compare with the fp64 reference (false = count-only)",
+        {"numerics", KType::Bool,
+         "Compute O for real and compare with the fp64 reference (false = count-only)",
          [](Scenario& s, const Value& v) { s.numerics = v.b; }},
         {"numerics_heads", KType::Int, "Heads on which numerics run (counts always cover all B*H heads)",
-         [](Scenario& s, const Value& v) { s.numerics_heads = positive("numerics_heads", v.i, "numerics_heads = 1"); }},
+         [](Scenario& s, const Value& v) {
+             s.numerics_heads = positive("numerics_heads", v.i, "numerics_heads = 1");
+         }},
         {"seed", KType::Int, "Seed of the random inputs (>= 0)",
          [](Scenario& s, const Value& v) {
              if (v.i < 0) bad("seed", "must be >= 0, got " + std::to_string(v.i));
              s.seed = static_cast<std::uint64_t>(v.i);
          }},
         {"extra_passes", KType::Int,
-         "Standard attention: element-wise passes over S a framework's eager mode adds (scale, mask, dropout), 0..3",
+         "Standard attention: element-wise passes over S a framework's eager mode adds (scale, mask, "
+         "dropout), 0..3",
          [](Scenario& s, const Value& v) {
              if (v.i < 0 || v.i > 3) bad("extra_passes", "must be 0..3, got " + std::to_string(v.i));
              s.extra_passes = v.i;
          }},
-        {"sram_bytes", KType::Int, "Override: SRAM per thread block in bytes (the paper's M times the element size)",
-         [](Scenario& s, const Value& v) { s.hardware.sram_bytes = positive("sram_bytes", v.i, "sram_bytes = 196608"); }},
+        {"sram_bytes", KType::Int,
+         "Override: SRAM per thread block in bytes (the paper's M times the element size)",
+         [](Scenario& s, const Value& v) {
+             s.hardware.sram_bytes = positive("sram_bytes", v.i, "sram_bytes = 196608");
+         }},
         {"l2_bytes", KType::Int, "Override: L2 size in bytes (0 = no L2)",
          [](Scenario& s, const Value& v) {
              if (v.i < 0) bad("l2_bytes", "must be >= 0, got " + std::to_string(v.i));
              s.hardware.l2_bytes = v.i;
          }},
         {"sm_count", KType::Int, "Override: number of SMs",
-         [](Scenario& s, const Value& v) { s.hardware.sm_count = positive("sm_count", v.i, "sm_count = 108"); }},
+         [](Scenario& s, const Value& v) {
+             s.hardware.sm_count = positive("sm_count", v.i, "sm_count = 108");
+         }},
         {"hbm_gbps", KType::Float, "Override: HBM bandwidth in GB/s",
-         [](Scenario& s, const Value& v) { s.hardware.hbm_bytes_per_s = positive_rate("hbm_gbps", v.f) * 1e9; }},
+         [](Scenario& s, const Value& v) {
+             s.hardware.hbm_bytes_per_s = positive_rate("hbm_gbps", v.f) * 1e9;
+         }},
         {"sram_gbps", KType::Float, "Override: aggregate SRAM bandwidth in GB/s",
-         [](Scenario& s, const Value& v) { s.hardware.sram_bytes_per_s = positive_rate("sram_gbps", v.f) * 1e9; }},
+         [](Scenario& s, const Value& v) {
+             s.hardware.sram_bytes_per_s = positive_rate("sram_gbps", v.f) * 1e9;
+         }},
         {"l2_gbps", KType::Float, "Override: aggregate L2 bandwidth in GB/s",
-         [](Scenario& s, const Value& v) { s.hardware.l2_bytes_per_s = positive_rate("l2_gbps", v.f) * 1e9; }},
+         [](Scenario& s, const Value& v) {
+             s.hardware.l2_bytes_per_s = positive_rate("l2_gbps", v.f) * 1e9;
+         }},
         {"matmul_tflops", KType::Float, "Override: tensor-core matmul rate in TFLOP/s",
-         [](Scenario& s, const Value& v) { s.hardware.matmul_flops_per_s = positive_rate("matmul_tflops", v.f) * 1e12; }},
+         [](Scenario& s, const Value& v) {
+             s.hardware.matmul_flops_per_s = positive_rate("matmul_tflops", v.f) * 1e12;
+         }},
         {"vector_tflops", KType::Float, "Override: fp32 non-matmul rate in TFLOP/s",
-         [](Scenario& s, const Value& v) { s.hardware.vector_flops_per_s = positive_rate("vector_tflops", v.f) * 1e12; }},
+         [](Scenario& s, const Value& v) {
+             s.hardware.vector_flops_per_s = positive_rate("vector_tflops", v.f) * 1e12;
+         }},
     };
     return keys;
 }
@@ -183,11 +209,16 @@ std::string_view trim(std::string_view s) {
 
 std::string_view type_name(KType t) {
     switch (t) {
-        case KType::Int: return "integer";
-        case KType::Float: return "number";
-        case KType::String: return "string";
-        case KType::Bool: return "true/false";
-        case KType::StringList: return "list of strings";
+        case KType::Int:
+            return "integer";
+        case KType::Float:
+            return "number";
+        case KType::String:
+            return "string";
+        case KType::Bool:
+            return "true/false";
+        case KType::StringList:
+            return "list of strings";
     }
     return "?";
 }
@@ -218,7 +249,9 @@ Value from_text(const KeyDef& k, std::string_view text) {
             if (t.empty() || end != t.c_str() + t.size()) bad(k.key, "expected a number, got " + shown);
             break;
         }
-        case KType::String: v.s = std::string(text); break;
+        case KType::String:
+            v.s = std::string(text);
+            break;
         case KType::Bool:
             if (text == "true" || text == "1" || text == "yes" || text == "on") {
                 v.b = true;
@@ -246,13 +279,27 @@ Value from_text(const KeyDef& k, std::string_view text) {
 std::string describe_node(const toml::node& node) {
     std::ostringstream os;
     switch (node.type()) {
-        case toml::node_type::string: os << "the string \"" << *node.value<std::string>() << "\""; break;
-        case toml::node_type::integer: os << "the integer " << *node.value<std::int64_t>(); break;
-        case toml::node_type::floating_point: os << "the number " << *node.value<double>(); break;
-        case toml::node_type::boolean: os << (*node.value<bool>() ? "true" : "false"); break;
-        case toml::node_type::array: os << "an array"; break;
-        case toml::node_type::table: os << "a table"; break;
-        default: os << "a date/time"; break;
+        case toml::node_type::string:
+            os << "the string \"" << *node.value<std::string>() << "\"";
+            break;
+        case toml::node_type::integer:
+            os << "the integer " << *node.value<std::int64_t>();
+            break;
+        case toml::node_type::floating_point:
+            os << "the number " << *node.value<double>();
+            break;
+        case toml::node_type::boolean:
+            os << (*node.value<bool>() ? "true" : "false");
+            break;
+        case toml::node_type::array:
+            os << "an array";
+            break;
+        case toml::node_type::table:
+            os << "a table";
+            break;
+        default:
+            os << "a date/time";
+            break;
     }
     return os.str();
 }
@@ -276,7 +323,8 @@ void apply_setting(Scenario& s, std::string_view key, std::string_view value) {
 void apply_assignment(Scenario& s, std::string_view assignment) {
     const auto eq = assignment.find('=');
     if (eq == std::string_view::npos || eq == 0) {
-        throw ScenarioError("--set '" + std::string(assignment) + "': expected key=value, e.g. --set seq_len=4096");
+        throw ScenarioError("--set '" + std::string(assignment) +
+                            "': expected key=value, e.g. --set seq_len=4096");
     }
     apply_setting(s, assignment.substr(0, eq), assignment.substr(eq + 1));
 }
@@ -320,8 +368,10 @@ void apply_toml(Scenario& s, std::string_view key, const toml::node& node) {
                 ok = true;
                 for (const auto& item : *arr) {
                     auto str = item.value_exact<std::string>();
-                    if (!str) ok = false;
-                    else v.list.push_back(*str);
+                    if (!str)
+                        ok = false;
+                    else
+                        v.list.push_back(*str);
                 }
             } else if (auto str = node.value_exact<std::string>()) {  // one name = a one-item list
                 v.list = {*str};

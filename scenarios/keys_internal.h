@@ -1,7 +1,7 @@
 #pragma once
 // Internal to the scenarios library: the TOML side of the key table (keys.cpp).
-#include <string_view>
 #include <toml++/toml.h>
+#include <string_view>
 
 #include "scenarios/scenario.h"
 

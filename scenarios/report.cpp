@@ -25,8 +25,10 @@ std::string human_bytes(double bytes) {
 namespace {
 // Capacities in binary units (192 KiB, 40 MiB), as datasheets give them.
 std::string binary_bytes(std::int64_t bytes) {
-    if (bytes >= (std::int64_t{1} << 20) && bytes % 1024 == 0) return fmt::format("{:.4g} MiB", static_cast<double>(bytes) / (1 << 20));
-    if (bytes >= 1024 && bytes % 256 == 0) return fmt::format("{:.4g} KiB", static_cast<double>(bytes) / 1024);
+    if (bytes >= (std::int64_t{1} << 20) && bytes % 1024 == 0)
+        return fmt::format("{:.4g} MiB", static_cast<double>(bytes) / (1 << 20));
+    if (bytes >= 1024 && bytes % 256 == 0)
+        return fmt::format("{:.4g} KiB", static_cast<double>(bytes) / 1024);
     return fmt::format("{} B", bytes);
 }
 }  // namespace
@@ -61,10 +63,14 @@ json run_json(const AlgorithmRun& r, const Scenario& s) {
     if (!r.fit.ok) {
         j["error"] = r.fit.reason;
         j["fix"] = r.fit.fix;
-        for (const char* k : {"hbm", "sram", "flops", "predicted_ms", "max_abs_error", "closed_form"}) j[k] = nullptr;
+        for (const char* k : {"hbm", "sram", "flops", "predicted_ms", "max_abs_error", "closed_form"})
+            j[k] = nullptr;
         return j;
     }
-    j["tiling"] = {{"B_r", r.tiling.B_r}, {"B_c", r.tiling.B_c}, {"T_r", r.tiling.T_r}, {"T_c", r.tiling.T_c},
+    j["tiling"] = {{"B_r", r.tiling.B_r},
+                   {"B_c", r.tiling.B_c},
+                   {"T_r", r.tiling.T_r},
+                   {"T_c", r.tiling.T_c},
                    {"note", r.tiling.note}};
     const auto& hbm = r.total.at(Level::HBM);
     json by_tensor = json::object();
@@ -72,21 +78,27 @@ json run_json(const AlgorithmRun& r, const Scenario& s) {
         const auto& tt = r.total.by_tensor[static_cast<std::size_t>(Level::HBM)][t];
         if (tt.read_elements == 0 && tt.write_elements == 0) continue;
         by_tensor[std::string(sim::tensor_name(static_cast<sim::Tensor>(t)))] = {
-            {"read_elements", tt.read_elements}, {"write_elements", tt.write_elements},
-            {"read_bytes", tt.read_bytes}, {"write_bytes", tt.write_bytes}};
+            {"read_elements", tt.read_elements},
+            {"write_elements", tt.write_elements},
+            {"read_bytes", tt.read_bytes},
+            {"write_bytes", tt.write_bytes}};
     }
-    j["hbm"] = {{"read_bytes", hbm.read_bytes},         {"write_bytes", hbm.write_bytes},
-                {"read_elements", hbm.read_elements},   {"write_elements", hbm.write_elements},
+    j["hbm"] = {{"read_bytes", hbm.read_bytes},
+                {"write_bytes", hbm.write_bytes},
+                {"read_elements", hbm.read_elements},
+                {"write_elements", hbm.write_elements},
                 {"by_tensor", by_tensor}};
     const auto& l2 = r.total.at(Level::L2);
     j["l2"] = {{"read_bytes", l2.read_bytes}, {"read_elements", l2.read_elements}};
-    j["sram"] = {{"capacity_bytes", s.hardware.sram_bytes}, {"peak_bytes", r.per_head.sram_peak_bytes},
+    j["sram"] = {{"capacity_bytes", s.hardware.sram_bytes},
+                 {"peak_bytes", r.per_head.sram_peak_bytes},
                  {"read_bytes", r.total.at(Level::SRAM).read_bytes},
                  {"write_bytes", r.total.at(Level::SRAM).write_bytes}};
-    j["dram_estimate"] = {{"read_bytes", r.dram.read_bytes},
-                          {"write_bytes", r.dram.write_bytes},
-                          {"l2_absorbs_rereads", std::all_of(r.dram.phases.begin(), r.dram.phases.end(),
-                                                             [](const sim::PhaseDram& p) { return p.reuse_fits_l2; })}};
+    j["dram_estimate"] = {
+        {"read_bytes", r.dram.read_bytes},
+        {"write_bytes", r.dram.write_bytes},
+        {"l2_absorbs_rereads", std::all_of(r.dram.phases.begin(), r.dram.phases.end(),
+                                           [](const sim::PhaseDram& p) { return p.reuse_fits_l2; })}};
     j["flops"] = r.total.flops();
     j["matmul_flops"] = r.total.matmul_flops;
     j["other_flops"] = r.total.other_flops;
@@ -95,8 +107,11 @@ json run_json(const AlgorithmRun& r, const Scenario& s) {
     for (std::size_t k = 0; k < r.cost.phases.size(); ++k) {
         const auto& ph = r.cost.phases[k];
         const auto& dr = r.dram.phases.at(k);
-        phases.push_back({{"name", ph.name}, {"predicted_ms", ph.time_s * 1e3}, {"bound", ph.bound},
-                          {"hbm_ms", ph.hbm_s * 1e3}, {"compute_ms", ph.compute_s * 1e3},
+        phases.push_back({{"name", ph.name},
+                          {"predicted_ms", ph.time_s * 1e3},
+                          {"bound", ph.bound},
+                          {"hbm_ms", ph.hbm_s * 1e3},
+                          {"compute_ms", ph.compute_s * 1e3},
                           {"occupancy", ph.occupancy},
                           {"hbm_bytes", r.phases.at(k).counters.at(Level::HBM).total_bytes() * bh},
                           {"dram_estimate_bytes", dr.read_bytes + dr.write_bytes},
@@ -145,22 +160,22 @@ std::string to_table(const ScenarioResult& r) {
     out += fmt::format("tilesim  {}: {}\n", s.name, s.description);
     out += fmt::format("hardware {}: HBM {}/s, SRAM {} per block (M = {} {} elements), L2 {}, {} SM(s)\n",
                        s.hardware_name, human_bytes(hw.hbm_bytes_per_s), binary_bytes(hw.sram_bytes),
-                       hw.sram_bytes / static_cast<std::int64_t>(sim::dtype_bytes(p.dtype)), sim::dtype_name(p.dtype),
-                       hw.l2_bytes > 0 ? binary_bytes(hw.l2_bytes) : std::string("none"),
-                       hw.sm_count);
-    out += fmt::format("problem  B = {}, H = {}, N = {}, d = {}, {}: {} head(s){}\n\n", p.batch, p.heads, p.N, p.d,
-                       sim::dtype_name(p.dtype), p.bh(),
+                       hw.sram_bytes / static_cast<std::int64_t>(sim::dtype_bytes(p.dtype)),
+                       sim::dtype_name(p.dtype),
+                       hw.l2_bytes > 0 ? binary_bytes(hw.l2_bytes) : std::string("none"), hw.sm_count);
+    out += fmt::format("problem  B = {}, H = {}, N = {}, d = {}, {}: {} head(s){}\n\n", p.batch, p.heads, p.N,
+                       p.d, sim::dtype_name(p.dtype), p.bh(),
                        s.extra_passes > 0 ? fmt::format(", {} eager passes over S", s.extra_passes) : "");
-    out += fmt::format("{:<34} {:>11} {:>10} {:>10} {:>10} {:>9} {:>10} {:>10} {:>11} {:>8} {:>10}\n", "algorithm",
-                       "B_r x B_c", "HBM read", "HBM write", "HBM total", "vs std", "DRAM est", "predicted", "bound",
-                       "exact?", "max |err|");
+    out += fmt::format("{:<34} {:>11} {:>10} {:>10} {:>10} {:>9} {:>10} {:>10} {:>11} {:>8} {:>10}\n",
+                       "algorithm", "B_r x B_c", "HBM read", "HBM write", "HBM total", "vs std", "DRAM est",
+                       "predicted", "bound", "exact?", "max |err|");
     const AlgorithmRun* std_run = find_run(r.runs, kernels::AlgorithmId::standard);
     std::string notes;
     for (const auto& run : r.runs) {
         const auto& info = kernels::info(run.algorithm);
         if (!run.fit.ok) {
-            out += fmt::format("{:<34} does not fit: {}\n{:<34} fix: {}\n", info.display_name, run.fit.reason, "",
-                               run.fit.fix);
+            out += fmt::format("{:<34} does not fit: {}\n{:<34} fix: {}\n", info.display_name, run.fit.reason,
+                               "", run.fit.fix);
             continue;
         }
         const auto& hbm = run.total.at(Level::HBM);
@@ -169,18 +184,20 @@ std::string to_table(const ScenarioResult& r) {
             if (bound.find(ph.bound) == std::string::npos) bound += (bound.empty() ? "" : "+") + ph.bound;
         }
         const std::string ratio =
-            std_run != nullptr ? fmt::format("{:.2f}x", static_cast<double>(hbm.total_bytes()) /
-                                                            static_cast<double>(std_run->total.at(Level::HBM).total_bytes()))
-                               : std::string("-");
+            std_run != nullptr
+                ? fmt::format("{:.2f}x", static_cast<double>(hbm.total_bytes()) /
+                                             static_cast<double>(std_run->total.at(Level::HBM).total_bytes()))
+                : std::string("-");
         out += fmt::format("{:<34} {:>11} {:>10} {:>10} {:>10} {:>9} {:>10} {:>10} {:>11} {:>8} {:>10}\n",
                            info.display_name, fmt::format("{} x {}", run.tiling.B_r, run.tiling.B_c),
                            human_bytes(static_cast<double>(hbm.read_bytes)),
                            human_bytes(static_cast<double>(hbm.write_bytes)),
                            human_bytes(static_cast<double>(hbm.total_bytes())), ratio,
-                           human_bytes(static_cast<double>(run.dram.total_bytes())), fmt_time(run.cost.total_s), bound,
-                           run.counts_match_closed_form() ? "yes" : "NO",
+                           human_bytes(static_cast<double>(run.dram.total_bytes())),
+                           fmt_time(run.cost.total_s), bound, run.counts_match_closed_form() ? "yes" : "NO",
                            run.max_abs_error ? fmt::format("{:.1e}", *run.max_abs_error) : std::string("-"));
-        if (run.tiling.note.find("shrunk") != std::string::npos || run.tiling.note.find("clamped") != std::string::npos) {
+        if (run.tiling.note.find("shrunk") != std::string::npos ||
+            run.tiling.note.find("clamped") != std::string::npos) {
             notes += fmt::format("  {}: {}\n", info.key, run.tiling.note);
         }
         if (run.total.at(Level::L2).read_bytes > 0) {
@@ -206,20 +223,25 @@ std::string to_table(const ScenarioResult& r) {
         out += fmt::format("{:<34}", kernels::info(run.algorithm).display_name);
         for (auto t : shown) {
             const auto& tt = run.total.by_tensor[0][static_cast<std::size_t>(t)];
-            out += fmt::format(" {:>9}", tt.total_bytes() > 0 ? human_bytes(static_cast<double>(tt.total_bytes())) : "-");
+            out += fmt::format(
+                " {:>9}", tt.total_bytes() > 0 ? human_bytes(static_cast<double>(tt.total_bytes())) : "-");
         }
         out += "\n";
     }
     out += "\n";
-    out += fmt::format("exact?: simulated HBM and L2 element counts and FLOPs equal the closed forms "
-                       "(docs/io-derivations.md).\n");
-    out += "HBM: the paper's model, every HBM <-> SRAM tile move. DRAM est: what a DRAM counter would see when the "
-           "L2 serves re-reads\n  (while the tiles re-used by the thread blocks in flight fit in it; "
-           "docs/io-derivations.md).\n";
+    out += fmt::format(
+        "exact?: simulated HBM and L2 element counts and FLOPs equal the closed forms "
+        "(docs/io-derivations.md).\n");
+    out +=
+        "HBM: the paper's model, every HBM <-> SRAM tile move. DRAM est: what a DRAM counter would see when "
+        "the "
+        "L2 serves re-reads\n  (while the tiles re-used by the thread blocks in flight fit in it; "
+        "docs/io-derivations.md).\n";
     if (s.numerics) {
-        out += fmt::format("max |err|: O against the fp64 reference on {} of {} heads; counts cover all {} heads "
-                           "(every head has the same schedule).\n",
-                           s.numerics_heads, p.bh(), p.bh());
+        out += fmt::format(
+            "max |err|: O against the fp64 reference on {} of {} heads; counts cover all {} heads "
+            "(every head has the same schedule).\n",
+            s.numerics_heads, p.bh(), p.bh());
     } else {
         out += "count-only run: no arithmetic, identical counts.\n";
     }
@@ -229,8 +251,10 @@ std::string to_table(const ScenarioResult& r) {
 
 std::string to_csv(const ScenarioResult& r) {
     std::string out =
-        "algorithm,fits,B_r,B_c,hbm_read_bytes,hbm_write_bytes,hbm_read_elements,hbm_write_elements,l2_read_bytes,"
-        "sram_peak_bytes,flops,predicted_ms,max_abs_error,closed_form_read_elements,closed_form_write_elements\n";
+        "algorithm,fits,B_r,B_c,hbm_read_bytes,hbm_write_bytes,hbm_read_elements,hbm_write_elements,l2_read_"
+        "bytes,"
+        "sram_peak_bytes,flops,predicted_ms,max_abs_error,closed_form_read_elements,closed_form_write_"
+        "elements\n";
     const std::int64_t bh = r.scenario.problem.bh();
     for (const auto& run : r.runs) {
         const auto& key = kernels::info(run.algorithm).key;
@@ -239,10 +263,11 @@ std::string to_csv(const ScenarioResult& r) {
             continue;
         }
         const auto& h = run.total.at(Level::HBM);
-        out += fmt::format("{},true,{},{},{},{},{},{},{},{},{},{:.6g},{},{},{}\n", key, run.tiling.B_r, run.tiling.B_c,
-                           h.read_bytes, h.write_bytes, h.read_elements, h.write_elements,
-                           run.total.at(Level::L2).read_bytes, run.per_head.sram_peak_bytes, run.total.flops(),
-                           run.cost.total_s * 1e3, run.max_abs_error ? fmt::format("{:.3e}", *run.max_abs_error) : "",
+        out += fmt::format("{},true,{},{},{},{},{},{},{},{},{},{:.6g},{},{},{}\n", key, run.tiling.B_r,
+                           run.tiling.B_c, h.read_bytes, h.write_bytes, h.read_elements, h.write_elements,
+                           run.total.at(Level::L2).read_bytes, run.per_head.sram_peak_bytes,
+                           run.total.flops(), run.cost.total_s * 1e3,
+                           run.max_abs_error ? fmt::format("{:.3e}", *run.max_abs_error) : "",
                            run.closed_form.hbm_read_elements * bh, run.closed_form.hbm_write_elements * bh);
     }
     return out;
@@ -263,41 +288,47 @@ json to_json(const SweepResult& r) {
                         {"loglog_slope", f.slope},
                         {"points", f.points}});
     }
-    return json{{"tool", "tilesim"}, {"scenario", scenario_json(r.base)}, {"over", r.key}, {"points", points},
+    return json{{"tool", "tilesim"},
+                {"scenario", scenario_json(r.base)},
+                {"over", r.key},
+                {"points", points},
                 {"fits", fits}};
 }
 
 std::string to_table(const SweepResult& r) {
-    std::string out = fmt::format("tilesim sweep over {} ({}; {} head(s), HBM traffic for all heads)\n\n", r.key,
-                                  r.base.name, r.base.problem.bh());
+    std::string out = fmt::format("tilesim sweep over {} ({}; {} head(s), HBM traffic for all heads)\n\n",
+                                  r.key, r.base.name, r.base.problem.bh());
     out += fmt::format("{:>10}", r.key);
     for (auto a : r.base.algorithms) out += fmt::format(" {:>14}", kernels::info(a).key);
     const bool have_ratio = find_run(r.points.empty() ? std::vector<AlgorithmRun>{} : r.points[0].runs,
                                      kernels::AlgorithmId::standard) != nullptr &&
-                            std::find(r.base.algorithms.begin(), r.base.algorithms.end(), kernels::AlgorithmId::flash) !=
-                                r.base.algorithms.end();
+                            std::find(r.base.algorithms.begin(), r.base.algorithms.end(),
+                                      kernels::AlgorithmId::flash) != r.base.algorithms.end();
     if (have_ratio) out += fmt::format(" {:>15}", "standard/flash");
     out += "\n";
     for (const auto& pt : r.points) {
         out += fmt::format("{:>10}", pt.value_text);
         for (const auto& run : pt.runs) {
-            out += fmt::format(" {:>14}", run.fit.ok ? human_bytes(static_cast<double>(run.total.at(Level::HBM).total_bytes()))
-                                                     : std::string("does not fit"));
+            out += fmt::format(" {:>14}",
+                               run.fit.ok
+                                   ? human_bytes(static_cast<double>(run.total.at(Level::HBM).total_bytes()))
+                                   : std::string("does not fit"));
         }
         if (have_ratio) {
             const auto* st = find_run(pt.runs, kernels::AlgorithmId::standard);
             const auto* fl = find_run(pt.runs, kernels::AlgorithmId::flash);
             out += st != nullptr && fl != nullptr
-                       ? fmt::format(" {:>14.2f}x", static_cast<double>(st->total.at(Level::HBM).total_bytes()) /
-                                                        static_cast<double>(fl->total.at(Level::HBM).total_bytes()))
+                       ? fmt::format(" {:>14.2f}x",
+                                     static_cast<double>(st->total.at(Level::HBM).total_bytes()) /
+                                         static_cast<double>(fl->total.at(Level::HBM).total_bytes()))
                        : fmt::format(" {:>15}", "-");
         }
         out += "\n";
     }
     out += fmt::format("\nlog-log slope of HBM traffic against {}:\n", r.key);
     for (const auto& f : r.fits) {
-        out += fmt::format("  {:<8} {:>6.3f}  ({} points; theory {})\n", kernels::info(f.algorithm).key, f.slope,
-                           f.points, kernels::info(f.algorithm).theory);
+        out += fmt::format("  {:<8} {:>6.3f}  ({} points; theory {})\n", kernels::info(f.algorithm).key,
+                           f.slope, f.points, kernels::info(f.algorithm).theory);
     }
     return out;
 }
@@ -315,9 +346,9 @@ std::string to_csv(const SweepResult& r) {
                 continue;
             }
             const auto& h = run.total.at(Level::HBM);
-            out += fmt::format("{},{},true,{},{},{},{},{},{},{},{},{:.6g}\n", key, pt.value_text, run.tiling.B_r,
-                               run.tiling.B_c, h.read_bytes, h.write_bytes, h.total_bytes(), h.read_elements,
-                               h.write_elements, run.total.flops(), run.cost.total_s * 1e3);
+            out += fmt::format("{},{},true,{},{},{},{},{},{},{},{},{:.6g}\n", key, pt.value_text,
+                               run.tiling.B_r, run.tiling.B_c, h.read_bytes, h.write_bytes, h.total_bytes(),
+                               h.read_elements, h.write_elements, run.total.flops(), run.cost.total_s * 1e3);
         }
     }
     return out;
@@ -326,13 +357,14 @@ std::string to_csv(const SweepResult& r) {
 std::string trace_csv(const sim::Trace& t, const std::vector<sim::Phase>& phases) {
     std::string out = "step,op,tensor,row0,col0,rows,cols,from,to,bytes,flops,sram_used_bytes,i,j,label\n";
     for (const auto& e : t.events()) {
-        std::string label = e.op == sim::Op::Phase && e.i >= 0 && static_cast<std::size_t>(e.i) < phases.size()
-                                ? phases[static_cast<std::size_t>(e.i)].name
-                                : std::string(e.label);
+        std::string label =
+            e.op == sim::Op::Phase && e.i >= 0 && static_cast<std::size_t>(e.i) < phases.size()
+                ? phases[static_cast<std::size_t>(e.i)].name
+                : std::string(e.label);
         out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},\"{}\"\n", e.step, sim::op_name(e.op),
                            e.op == sim::Op::Phase ? "" : sim::tensor_name(e.tensor), e.tile.row0, e.tile.col0,
-                           e.tile.rows, e.tile.cols, sim::level_name(e.from), sim::level_name(e.to), e.bytes, e.flops,
-                           e.sram_used_bytes, e.i, e.j, label);
+                           e.tile.rows, e.tile.cols, sim::level_name(e.from), sim::level_name(e.to), e.bytes,
+                           e.flops, e.sram_used_bytes, e.i, e.j, label);
     }
     return out;
 }

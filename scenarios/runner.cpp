@@ -17,7 +17,8 @@ bool AlgorithmRun::counts_match_closed_form() const {
     return hbm.read_elements == closed_form.hbm_read_elements &&
            hbm.write_elements == closed_form.hbm_write_elements &&
            per_head.at(sim::Level::L2).read_elements == closed_form.l2_read_elements &&
-           per_head.matmul_flops == closed_form.matmul_flops && per_head.other_flops == closed_form.other_flops;
+           per_head.matmul_flops == closed_form.matmul_flops &&
+           per_head.other_flops == closed_form.other_flops;
 }
 
 std::int64_t host_memory_available() {
@@ -48,7 +49,8 @@ bool scaled_fits(const sim::Counters& c, std::int64_t factor) {
     const long double limit = static_cast<long double>(std::numeric_limits<std::int64_t>::max()) / factor;
     auto ok = [&](long double v) { return v <= limit; };
     auto traffic_ok = [&](const sim::Traffic& t) {
-        return ok(t.read_bytes) && ok(t.write_bytes) && ok(static_cast<long double>(t.read_bytes) + t.write_bytes);
+        return ok(t.read_bytes) && ok(t.write_bytes) &&
+               ok(static_cast<long double>(t.read_bytes) + t.write_bytes);
     };
     for (std::size_t lv = 0; lv < sim::kLevelCount; ++lv) {
         if (!traffic_ok(c.level[lv])) return false;  // bytes >= elements, per level >= per tensor
@@ -74,14 +76,16 @@ ScenarioResult run_scenario(const Scenario& s, const RunControls& controls) {
         for (auto alg : s.algorithms) need = std::max(need, kernels::numerics_bytes(alg, p));
         const std::int64_t avail = host_memory_available();
         if (avail >= 0 && need > avail * 8 / 10) {
-            throw ScenarioError("numerics for seq_len = " + std::to_string(p.N) + " need about " + gib(need) +
-                                " of host memory but " + gib(avail) +
-                                " is available; set numerics=false (count-only: identical counts) or a smaller "
-                                "seq_len");
+            throw ScenarioError(
+                "numerics for seq_len = " + std::to_string(p.N) + " need about " + gib(need) +
+                " of host memory but " + gib(avail) +
+                " is available; set numerics=false (count-only: identical counts) or a smaller "
+                "seq_len");
         }
     }
 
-    const std::int64_t total_units = static_cast<std::int64_t>(s.algorithms.size()) * std::max<std::int64_t>(1, heads_numerics);
+    const std::int64_t total_units =
+        static_cast<std::int64_t>(s.algorithms.size()) * std::max<std::int64_t>(1, heads_numerics);
     std::int64_t done = 0;
     for (auto alg : s.algorithms) {
         AlgorithmRun run;
@@ -114,8 +118,8 @@ ScenarioResult run_scenario(const Scenario& s, const RunControls& controls) {
                 run.tiling = r.tiling;
                 run.fit = r.fit;
                 if (r.fit.ok && !scaled_fits(r.counters, p.bh())) {
-                    throw ScenarioError("keys 'batch' x 'heads' = " + std::to_string(p.bh()) + ": the totals of " +
-                                        std::string(kernels::info(run.algorithm).key) +
+                    throw ScenarioError("keys 'batch' x 'heads' = " + std::to_string(p.bh()) +
+                                        ": the totals of " + std::string(kernels::info(run.algorithm).key) +
                                         " for that many heads overflow 64-bit counters; reduce batch, heads, "
                                         "seq_len or head_dim");
                 }

@@ -17,19 +17,19 @@ namespace tilesim::scenarios {
 struct AlgorithmRun {
     kernels::AlgorithmId algorithm{};
     kernels::Tiling tiling;
-    sim::FitStatus fit;             // !fit.ok: the algorithm did not run; reason and fix say why
-    sim::Counters per_head;         // one (batch, head)
-    sim::Counters total;            // all B*H heads (per_head scaled; SRAM peak stays per block)
-    std::vector<sim::Phase> phases; // per head
-    sim::CostBreakdown cost;        // predicted time for all heads
-    sim::DramEstimate dram;         // what a DRAM counter would see with the hardware's L2 (all heads)
+    sim::FitStatus fit;               // !fit.ok: the algorithm did not run; reason and fix say why
+    sim::Counters per_head;           // one (batch, head)
+    sim::Counters total;              // all B*H heads (per_head scaled; SRAM peak stays per block)
+    std::vector<sim::Phase> phases;   // per head
+    sim::CostBreakdown cost;          // predicted time for all heads
+    sim::DramEstimate dram;           // what a DRAM counter would see with the hardware's L2 (all heads)
     kernels::ClosedForm closed_form;  // per head
     std::int64_t paper_total_elements = 0;  // the paper's headline formula, per head
     std::optional<double> max_abs_error;    // over the sampled heads; empty in count-only mode
     std::optional<double> rel_error;        // ||O - ref||_F / ||ref||_F, worst sampled head
     std::int64_t heads_checked = 0;
-    std::shared_ptr<const sim::Trace> trace;           // when requested (head 0)
-    std::vector<kernels::SoftmaxSnapshot> probe;        // when requested (head 0)
+    std::shared_ptr<const sim::Trace> trace;      // when requested (head 0)
+    std::vector<kernels::SoftmaxSnapshot> probe;  // when requested (head 0)
     bool counts_match_closed_form() const;
 };
 

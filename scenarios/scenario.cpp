@@ -80,13 +80,15 @@ Scenario load_scenario_file(const std::string& path) {
     // base scenario as if the "file" were empty.
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec)) {
-        throw ScenarioError(path + ": is a folder, not a scenario file (give a .toml file; `tilesim list` shows the "
-                                   "built-in scenarios)");
+        throw ScenarioError(path +
+                            ": is a folder, not a scenario file (give a .toml file; `tilesim list` shows the "
+                            "built-in scenarios)");
     }
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-        throw ScenarioError(path + ": cannot open the scenario file (check the path; `tilesim list` shows the "
-                                   "built-in scenarios)");
+        throw ScenarioError(path +
+                            ": cannot open the scenario file (check the path; `tilesim list` shows the "
+                            "built-in scenarios)");
     }
     std::ostringstream ss;
     ss << in.rdbuf();
@@ -96,10 +98,12 @@ Scenario load_scenario_file(const std::string& path) {
 void validate(const Scenario& s) {
     const auto& p = s.problem;
     auto fail = [](const std::string& msg) { throw ScenarioError(msg); };
-    if (p.N < 1 || p.d < 1 || p.batch < 1 || p.heads < 1) fail("batch, heads, seq_len and head_dim must be >= 1");
+    if (p.N < 1 || p.d < 1 || p.batch < 1 || p.heads < 1)
+        fail("batch, heads, seq_len and head_dim must be >= 1");
     if (p.N > (1 << 20)) {
         fail("key 'seq_len': " + std::to_string(p.N) +
-             " is above the simulator's limit of 1048576 (it walks the full tile schedule); use a smaller seq_len");
+             " is above the simulator's limit of 1048576 (it walks the full tile schedule); use a smaller "
+             "seq_len");
     }
     if (p.d > 1024) fail("key 'head_dim': " + std::to_string(p.d) + " is above the limit of 1024");
     if (p.bh() > (1 << 20)) {
@@ -111,8 +115,8 @@ void validate(const Scenario& s) {
         fail("batch x heads x seq_len^2 is too large to count in 64 bits; reduce batch, heads or seq_len");
     }
     if (s.numerics_heads > p.bh()) {
-        fail("key 'numerics_heads': " + std::to_string(s.numerics_heads) + " exceeds batch x heads = " +
-             std::to_string(p.bh()));
+        fail("key 'numerics_heads': " + std::to_string(s.numerics_heads) +
+             " exceeds batch x heads = " + std::to_string(p.bh()));
     }
     if (s.hardware.sram_bytes < 1) fail("key 'sram_bytes': must be positive");
     if (s.hardware.sram_bytes > (std::int64_t{1} << 30)) fail("key 'sram_bytes': above the limit of 1 GiB");
@@ -142,8 +146,10 @@ const std::vector<BuiltinScenario>& builtin_scenarios() {
         std::vector<BuiltinScenario> out;
         // The default first, then the rest in file order.
         for (const auto& [id, text] : generated::files()) {
-            if (id == "gpt2-medium") out.insert(out.begin(), {id, "", text});
-            else out.push_back({id, "", text});
+            if (id == "gpt2-medium")
+                out.insert(out.begin(), {id, "", text});
+            else
+                out.push_back({id, "", text});
         }
         for (auto& b : out) {
             // Summary: the description line of the file.
@@ -158,7 +164,9 @@ const std::vector<BuiltinScenario>& builtin_scenarios() {
     return list;
 }
 
-Scenario default_scenario() { return resolve_scenario("gpt2-medium"); }
+Scenario default_scenario() {
+    return resolve_scenario("gpt2-medium");
+}
 
 Scenario resolve_scenario(const std::string& id_or_path) {
     for (const auto& b : builtin_scenarios()) {

@@ -16,7 +16,7 @@ namespace tilesim::scenarios {
 
 // One clear line: what is wrong (naming the key) and how to fix it.
 class ScenarioError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
@@ -24,15 +24,15 @@ struct Scenario {
     std::string name = "custom";
     std::string description;
     kernels::Problem problem;
-    std::string hardware_name;  // the preset the hardware started from
-    sim::HardwareSpec hardware;   // preset plus any overrides
+    std::string hardware_name;      // the preset the hardware started from
+    sim::HardwareSpec hardware;     // preset plus any overrides
     kernels::TilingRequest tiling;  // 0 = the paper's rule
-    std::vector<kernels::AlgorithmId> algorithms = {kernels::AlgorithmId::standard, kernels::AlgorithmId::flash,
-                                                    kernels::AlgorithmId::flash2};
-    bool numerics = true;               // compute O and compare with the fp64 reference
-    std::int64_t numerics_heads = 1;    // heads on which numerics run (counts always cover all B*H)
+    std::vector<kernels::AlgorithmId> algorithms = {
+        kernels::AlgorithmId::standard, kernels::AlgorithmId::flash, kernels::AlgorithmId::flash2};
+    bool numerics = true;             // compute O and compare with the fp64 reference
+    std::int64_t numerics_heads = 1;  // heads on which numerics run (counts always cover all B*H)
     std::uint64_t seed = 1;
-    std::int64_t extra_passes = 0;      // standard attention: eager-mode passes over S (0..3)
+    std::int64_t extra_passes = 0;  // standard attention: eager-mode passes over S (0..3)
 };
 
 // Key documentation, for `tilesim keys` and docs/scenarios.md.

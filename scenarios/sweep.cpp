@@ -23,7 +23,8 @@ std::pair<std::string, std::vector<std::string>> parse_over(std::string_view spe
         const long long lo = std::strtoll(lo_s.c_str(), &e1, 10);
         const long long hi = std::strtoll(hi_s.c_str(), &e2, 10);
         if (lo_s.empty() || hi_s.empty() || *e1 != '\0' || *e2 != '\0' || lo < 1 || hi < lo) {
-            throw ScenarioError("--over '" + std::string(spec) + "': a range needs 1 <= lo <= hi, e.g. seq_len=128..65536");
+            throw ScenarioError("--over '" + std::string(spec) +
+                                "': a range needs 1 <= lo <= hi, e.g. seq_len=128..65536");
         }
         // Stop before doubling past hi: `v *= 2` on v > hi / 2 could overflow (hi near LLONG_MAX).
         for (long long v = lo;; v *= 2) {
@@ -75,7 +76,8 @@ SweepResult run_sweep(const Scenario& base, const std::string& key, const std::v
         char* end = nullptr;
         const double x = std::strtod(v.c_str(), &end);
         if (end == v.c_str() || *end != '\0') {
-            throw ScenarioError("--over " + key + ": value '" + v + "' is not a number; sweeps need numeric keys");
+            throw ScenarioError("--over " + key + ": value '" + v +
+                                "' is not a number; sweeps need numeric keys");
         }
         SweepPoint pt;
         pt.value_text = v;
@@ -111,7 +113,8 @@ SweepResult run_sweep(const Scenario& base, const std::string& key, const std::v
             }
         }
     };
-    const std::size_t threads = std::max<std::size_t>(1, std::min<std::size_t>(n, std::thread::hardware_concurrency()));
+    const std::size_t threads =
+        std::max<std::size_t>(1, std::min<std::size_t>(n, std::thread::hardware_concurrency()));
     std::vector<std::thread> pool;
     for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
     worker();

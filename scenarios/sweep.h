@@ -16,7 +16,7 @@ struct SweepPoint {
 
 struct SweepFit {
     kernels::AlgorithmId algorithm{};
-    double slope = 0;       // d log(HBM bytes) / d log(value), least squares over fitting points
+    double slope = 0;         // d log(HBM bytes) / d log(value), least squares over fitting points
     std::int64_t points = 0;  // points used (those where the algorithm fits in SRAM)
 };
 

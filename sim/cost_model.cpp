@@ -6,7 +6,9 @@
 namespace tilesim::sim {
 
 namespace {
-double safe_div(double a, double b) { return b > 0 ? a / b : 0.0; }
+double safe_div(double a, double b) {
+    return b > 0 ? a / b : 0.0;
+}
 }  // namespace
 
 CostBreakdown predict(const HardwareSpec& hw, const std::vector<Phase>& phases, std::int64_t heads) {
@@ -27,11 +29,13 @@ CostBreakdown predict(const HardwareSpec& hw, const std::vector<Phase>& phases, 
         pc.hbm_s = safe_div(static_cast<double>(dram.phases[k].read_bytes + dram.phases[k].write_bytes),
                             hw.hbm_bytes_per_s);
         if (hw.l2_bytes > 0) {
-            pc.l2_s = safe_div(static_cast<double>(c.at(Level::HBM).total_bytes() + c.at(Level::L2).total_bytes()),
-                               hw.l2_bytes_per_s);
+            pc.l2_s =
+                safe_div(static_cast<double>(c.at(Level::HBM).total_bytes() + c.at(Level::L2).total_bytes()),
+                         hw.l2_bytes_per_s);
         }
         // On-chip resources scale with the SMs in use; HBM bandwidth is shared by all of them.
-        pc.sram_s = safe_div(static_cast<double>(c.at(Level::SRAM).total_bytes()), hw.sram_bytes_per_s) / pc.occupancy;
+        pc.sram_s = safe_div(static_cast<double>(c.at(Level::SRAM).total_bytes()), hw.sram_bytes_per_s) /
+                    pc.occupancy;
         pc.compute_s = (safe_div(static_cast<double>(c.matmul_flops), hw.matmul_flops_per_s) +
                         safe_div(static_cast<double>(c.other_flops), hw.vector_flops_per_s)) /
                        pc.occupancy;
@@ -86,8 +90,10 @@ double event_seconds(const HardwareSpec& hw, const Event& e) {
             const double bw = off_chip == Level::L2 ? hw.l2_bytes_per_s : hw.hbm_bytes_per_s;
             return safe_div(static_cast<double>(e.bytes), bw);
         }
-        case Op::Compute: return safe_div(static_cast<double>(e.flops), hw.matmul_flops_per_s);
-        case Op::Phase: return 0.0;
+        case Op::Compute:
+            return safe_div(static_cast<double>(e.flops), hw.matmul_flops_per_s);
+        case Op::Phase:
+            return 0.0;
     }
     return 0.0;
 }

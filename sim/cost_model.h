@@ -2,9 +2,9 @@
 // Roofline cost model. Each kernel pass (Phase) takes as long as its slowest resource: DRAM traffic
 // (the DRAM estimate below: the model's HBM traffic less what the L2 absorbs), L2 traffic (all of the
 // SMs' off-chip requests, when there is an L2), SRAM traffic, or arithmetic (tensor-core matmul plus
-// fp32 non-matmul work, which share the SMs and so add). Passes run one after another, so their times add. Counts are per (batch, head)
-// and scaled by B*H; the SMs are filled in waves, so a pass with few thread blocks runs at a fraction
-// of the device's rates.
+// fp32 non-matmul work, which share the SMs and so add). Passes run one after another, so their times add.
+// Counts are per (batch, head) and scaled by B*H; the SMs are filled in waves, so a pass with few thread
+// blocks runs at a fraction of the device's rates.
 #include <string>
 #include <vector>
 

@@ -21,8 +21,9 @@ std::optional<BufferId> Hierarchy::allocate(Tensor tensor, std::int64_t rows, st
             reason << "SRAM overflow: " << what << " (" << rows << " x " << cols << " = " << bytes
                    << " B) on top of " << sram_used_bytes_ << " B already resident needs "
                    << sram_used_bytes_ + bytes << " B, but SRAM holds " << spec_.sram_bytes << " B";
-            *status = FitStatus::fails(reason.str(), "use smaller blocks (block_rows, block_cols) or more SRAM",
-                                       sram_used_bytes_ + bytes, spec_.sram_bytes);
+            *status =
+                FitStatus::fails(reason.str(), "use smaller blocks (block_rows, block_cols) or more SRAM",
+                                 sram_used_bytes_ + bytes, spec_.sram_bytes);
         }
         return std::nullopt;
     }
@@ -92,8 +93,9 @@ void Hierarchy::count(Level lv, Tensor t, std::int64_t elements, std::int64_t by
 
 void Hierarchy::count_unique_hbm(Tensor t, const Rect& tile, std::int64_t bytes, bool write) {
     // row0, col0 < 2^20 (seq_len limit) fit in 28 bits each; tensor in 6 bits; direction in 1.
-    const std::uint64_t key = (static_cast<std::uint64_t>(write) << 62) | (static_cast<std::uint64_t>(t) << 56) |
-                              (static_cast<std::uint64_t>(tile.row0) << 28) | static_cast<std::uint64_t>(tile.col0);
+    const std::uint64_t key =
+        (static_cast<std::uint64_t>(write) << 62) | (static_cast<std::uint64_t>(t) << 56) |
+        (static_cast<std::uint64_t>(tile.row0) << 28) | static_cast<std::uint64_t>(tile.col0);
     if (!phase_tiles_seen_.insert(key)) return;
     Traffic& u = phase().hbm_unique[static_cast<std::size_t>(t)];
     if (write) {
@@ -105,9 +107,10 @@ void Hierarchy::count_unique_hbm(Tensor t, const Rect& tile, std::int64_t bytes,
     }
 }
 
-void Hierarchy::transfer(Tensor tensor, const Rect& tile, Level from, Level to, std::int32_t i, std::int32_t j,
-                         const char* label) {
-    if (from == to || (from != Level::SRAM && to != Level::SRAM && !(from == Level::HBM && to == Level::L2))) {
+void Hierarchy::transfer(Tensor tensor, const Rect& tile, Level from, Level to, std::int32_t i,
+                         std::int32_t j, const char* label) {
+    if (from == to ||
+        (from != Level::SRAM && to != Level::SRAM && !(from == Level::HBM && to == Level::L2))) {
         throw std::logic_error("transfer: unsupported level pair");
     }
     const std::int64_t elements = tile.elements();
@@ -139,9 +142,9 @@ void Hierarchy::transfer(Tensor tensor, const Rect& tile, Level from, Level to, 
     }
 }
 
-void Hierarchy::compute(Tensor produced, const Rect& tile, std::int64_t matmul_flops, std::int64_t other_flops,
-                        std::int64_t sram_read_elements, std::int64_t sram_write_elements, std::int32_t i,
-                        std::int32_t j, const char* label) {
+void Hierarchy::compute(Tensor produced, const Rect& tile, std::int64_t matmul_flops,
+                        std::int64_t other_flops, std::int64_t sram_read_elements,
+                        std::int64_t sram_write_elements, std::int32_t i, std::int32_t j, const char* label) {
     const auto el = static_cast<std::int64_t>(dtype_bytes(dtype_));
     const auto s = static_cast<std::size_t>(Level::SRAM);
     for (Counters* c : {&total_, &phase().counters}) {
@@ -171,10 +174,14 @@ void Hierarchy::compute(Tensor produced, const Rect& tile, std::int64_t matmul_f
 
 std::string_view op_name(Op op) {
     switch (op) {
-        case Op::Load: return "load";
-        case Op::Store: return "store";
-        case Op::Compute: return "compute";
-        case Op::Phase: return "phase";
+        case Op::Load:
+            return "load";
+        case Op::Store:
+            return "store";
+        case Op::Compute:
+            return "compute";
+        case Op::Phase:
+            return "phase";
     }
     return "?";
 }

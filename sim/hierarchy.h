@@ -46,7 +46,7 @@ struct Phase {
 using BufferId = std::int32_t;
 
 class Hierarchy {
-public:
+  public:
     // `dtype` sets element sizes of the data tensors; statistics (l, m, L) are always fp32.
     Hierarchy(HardwareSpec spec, Dtype dtype, bool record_trace, std::int64_t max_trace_events = 1'000'000);
 
@@ -58,8 +58,8 @@ public:
 
     // Reserve SRAM for a rows x cols tile of `tensor`. Fails (no change) when it would exceed capacity.
     // `what` names the buffer in the failure message (e.g. "K_j (B_c x d)").
-    std::optional<BufferId> allocate(Tensor tensor, std::int64_t rows, std::int64_t cols, const std::string& what,
-                                     FitStatus* status);
+    std::optional<BufferId> allocate(Tensor tensor, std::int64_t rows, std::int64_t cols,
+                                     const std::string& what, FitStatus* status);
     void release(BufferId id);
     std::int64_t sram_used_bytes() const { return sram_used_bytes_; }
 
@@ -81,15 +81,15 @@ public:
     // Arithmetic on SRAM-resident data producing `tile` of `produced`: counts flops and the SRAM
     // traffic of reading operands and writing results (in elements of the input dtype).
     void compute(Tensor produced, const Rect& tile, std::int64_t matmul_flops, std::int64_t other_flops,
-                 std::int64_t sram_read_elements, std::int64_t sram_write_elements, std::int32_t i, std::int32_t j,
-                 const char* label);
+                 std::int64_t sram_read_elements, std::int64_t sram_write_elements, std::int32_t i,
+                 std::int32_t j, const char* label);
 
     const Counters& counters() const { return total_; }
     const std::vector<Phase>& phases() const { return phases_; }
     const Trace* trace() const { return trace_.get(); }
     std::unique_ptr<Trace> take_trace() { return std::move(trace_); }
 
-private:
+  private:
     struct Buffer {
         Tensor tensor;
         std::int64_t elements;

@@ -7,7 +7,7 @@
 namespace tilesim::sim {
 
 class TileSet {
-public:
+  public:
     // True when `key` was not in the set (it is now).
     bool insert(std::uint64_t key) {
         const std::uint64_t stored = key + 1;  // 0 marks an empty slot
@@ -27,7 +27,7 @@ public:
     }
     std::size_t size() const { return size_; }
 
-private:
+  private:
     static constexpr std::size_t kInitial = 64;
     static std::size_t hash(std::uint64_t x) {  // splitmix64 finaliser: spreads the packed fields
         x ^= x >> 30;

@@ -27,13 +27,13 @@ struct Event {
     std::int64_t bytes = 0;
     std::int64_t flops = 0;
     std::int64_t sram_used_bytes = 0;  // SRAM occupancy after this event
-    std::int32_t i = -1;  // Q (row) block index in the paper's loops, -1 if not applicable
-    std::int32_t j = -1;  // K/V (column) block index, -1 if not applicable
-    const char* label = "";  // static text: which line of which algorithm ("Alg 1 l.9: load Q_i")
+    std::int32_t i = -1;               // Q (row) block index in the paper's loops, -1 if not applicable
+    std::int32_t j = -1;               // K/V (column) block index, -1 if not applicable
+    const char* label = "";            // static text: which line of which algorithm ("Alg 1 l.9: load Q_i")
 };
 
 class Trace {
-public:
+  public:
     explicit Trace(std::int64_t max_events = 1'000'000) : max_events_(max_events) {}
     void add(const Event& e) {
         if (static_cast<std::int64_t>(events_.size()) < max_events_) {
@@ -46,7 +46,7 @@ public:
     bool truncated() const { return truncated_; }
     std::int64_t max_events() const { return max_events_; }
 
-private:
+  private:
     std::int64_t max_events_;
     bool truncated_ = false;
     std::vector<Event> events_;

@@ -9,14 +9,19 @@ constexpr std::array<std::string_view, kTensorCount> kTensorNames = {
 
 std::string_view level_name(Level level) {
     switch (level) {
-        case Level::HBM: return "HBM";
-        case Level::L2: return "L2";
-        case Level::SRAM: return "SRAM";
+        case Level::HBM:
+            return "HBM";
+        case Level::L2:
+            return "L2";
+        case Level::SRAM:
+            return "SRAM";
     }
     return "?";
 }
 
-std::string_view tensor_name(Tensor tensor) { return kTensorNames.at(static_cast<std::size_t>(tensor)); }
+std::string_view tensor_name(Tensor tensor) {
+    return kTensorNames.at(static_cast<std::size_t>(tensor));
+}
 
 std::optional<Tensor> parse_tensor(std::string_view text) {
     for (std::size_t i = 0; i < kTensorCount; ++i) {
@@ -27,10 +32,14 @@ std::optional<Tensor> parse_tensor(std::string_view text) {
 
 std::string_view dtype_name(Dtype dtype) {
     switch (dtype) {
-        case Dtype::fp16: return "fp16";
-        case Dtype::bf16: return "bf16";
-        case Dtype::fp32: return "fp32";
-        case Dtype::fp64: return "fp64";
+        case Dtype::fp16:
+            return "fp16";
+        case Dtype::bf16:
+            return "bf16";
+        case Dtype::fp32:
+            return "fp32";
+        case Dtype::fp64:
+            return "fp64";
     }
     return "?";
 }
@@ -45,9 +54,12 @@ std::optional<Dtype> parse_dtype(std::string_view text) {
 std::size_t dtype_bytes(Dtype dtype) {
     switch (dtype) {
         case Dtype::fp16:
-        case Dtype::bf16: return 2;
-        case Dtype::fp32: return 4;
-        case Dtype::fp64: return 8;
+        case Dtype::bf16:
+            return 2;
+        case Dtype::fp32:
+            return 4;
+        case Dtype::fp64:
+            return 8;
     }
     return 0;
 }

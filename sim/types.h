@@ -29,7 +29,9 @@ std::optional<Tensor> parse_tensor(std::string_view text);
 std::size_t dtype_bytes(Dtype dtype);
 
 // True for the per-row softmax statistics, which are stored in fp32.
-constexpr bool is_statistic(Tensor t) { return t == Tensor::l || t == Tensor::m || t == Tensor::L; }
+constexpr bool is_statistic(Tensor t) {
+    return t == Tensor::l || t == Tensor::m || t == Tensor::L;
+}
 
 // Bytes of one element of `tensor` when the problem's inputs are `dtype`.
 inline std::size_t element_bytes(Tensor tensor, Dtype dtype) {

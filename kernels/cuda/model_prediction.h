@@ -13,7 +13,7 @@ namespace tilesim::kernels::cuda {
 struct PhasePrediction {
     std::string name;  // the model's phase name, e.g. "standard: P = softmax(S)"
     double hbm_read_bytes = 0, hbm_write_bytes = 0;
-    double l2_bytes = 0;  // L2 <-> SRAM traffic the model counts (GEMM operand re-reads)
+    double l2_bytes = 0;    // L2 <-> SRAM traffic the model counts (GEMM operand re-reads)
     double dram_bytes = 0;  // sim::estimate_dram: what DRAM sees when the L2 serves re-reads
     bool reuse_fits_l2 = false;
     double time_s = 0;
@@ -23,10 +23,10 @@ struct PhasePrediction {
 struct ModelPrediction {
     AlgorithmId algorithm = AlgorithmId::flash2;
     Tiling tiling;
-    double hbm_bytes = 0;  // r.counters.at(HBM).total_bytes() * B*H
-    double l2_bytes = 0;   // L2 -> SRAM loads (standard's GEMM re-reads); hbm + l2 = all off-chip traffic
-    double dram_bytes = 0; // sim::estimate_dram(hw, phases, B*H).total_bytes()
-    double time_s = 0;     // sim::predict(hw, phases, B*H).total_s
+    double hbm_bytes = 0;   // r.counters.at(HBM).total_bytes() * B*H
+    double l2_bytes = 0;    // L2 -> SRAM loads (standard's GEMM re-reads); hbm + l2 = all off-chip traffic
+    double dram_bytes = 0;  // sim::estimate_dram(hw, phases, B*H).total_bytes()
+    double time_s = 0;      // sim::predict(hw, phases, B*H).total_s
     std::vector<PhasePrediction> phases;
 };
 

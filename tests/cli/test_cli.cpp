@@ -41,10 +41,11 @@ std::string slurp(const fs::path& p) {
 
 // A scratch folder per test process (ctest runs tests in parallel).
 class Scratch {
-public:
+  public:
     Scratch() {
         static int n = 0;
-        dir_ = fs::temp_directory_path() / ("tilesim_cli_test_" + std::to_string(::getpid()) + "_" + std::to_string(n++));
+        dir_ = fs::temp_directory_path() /
+               ("tilesim_cli_test_" + std::to_string(::getpid()) + "_" + std::to_string(n++));
         fs::create_directories(dir_);
     }
     ~Scratch() {
@@ -63,8 +64,8 @@ public:
     // Runs `tilesim ARGS` with stdout and stderr captured in files.
     Result run(const std::string& args) const {
         const fs::path out = dir_ / "stdout.txt", err = dir_ / "stderr.txt";
-        const std::string cmd = std::string("'") + TILESIM_CLI_PATH + "' " + args + " > '" + out.string() + "' 2> '" +
-                                err.string() + "' < /dev/null";
+        const std::string cmd = std::string("'") + TILESIM_CLI_PATH + "' " + args + " > '" + out.string() +
+                                "' 2> '" + err.string() + "' < /dev/null";
         const int status = std::system(cmd.c_str());
         Result r;
         r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -73,7 +74,7 @@ public:
         return r;
     }
 
-private:
+  private:
     fs::path dir_;
 };
 
@@ -86,7 +87,8 @@ std::vector<std::string> lines_of(const std::string& text) {
 
 // A failing command must leave an existing -o file exactly as it was, create no new one and leave no
 // temporary behind; stdout stays empty.
-void expect_clean_failure(const Scratch& s, const std::string& args, std::initializer_list<std::string> words) {
+void expect_clean_failure(const Scratch& s, const std::string& args,
+                          std::initializer_list<std::string> words) {
     const std::string original = "precious content\nline 2\n";
     const fs::path keep = s.file("keep.json", original);
     const fs::path fresh = s.path("fresh.json");
@@ -118,8 +120,8 @@ TEST_CASE("cli: `tilesim run` prints the standard-vs-FlashAttention comparison o
     INFO(r.err);
     CHECK(r.rc == 0);
     CHECK(r.err.empty());
-    for (const char* w : {"Standard attention", "FlashAttention (Algorithm 1)", "FlashAttention-2", "gpt2-medium",
-                          "A100-40GB", "N = 1024", "d = 64", "9.13 GB"}) {
+    for (const char* w : {"Standard attention", "FlashAttention (Algorithm 1)", "FlashAttention-2",
+                          "gpt2-medium", "A100-40GB", "N = 1024", "d = 64", "9.13 GB"}) {
         CHECK_THAT(r.out, Catch::Contains(w));
     }
     CHECK(r.out.find(" NO ") == std::string::npos);  // every count equals its closed form
@@ -133,8 +135,8 @@ TEST_CASE("cli: --format json parses and follows the contract", "[cli][json]") {
     REQUIRE(r.rc == 0);
     const json j = json::parse(r.out);
     const auto& sc = j.at("scenario");
-    for (const char* k : {"batch", "heads", "seq_len", "head_dim", "dtype", "hardware", "sram_bytes", "block_rows",
-                          "block_cols"}) {
+    for (const char* k : {"batch", "heads", "seq_len", "head_dim", "dtype", "hardware", "sram_bytes",
+                          "block_rows", "block_cols"}) {
         CHECK(sc.contains(k));
     }
     CHECK(sc["batch"] == 64);
@@ -208,7 +210,8 @@ TEST_CASE("cli: --format csv, --set narrows algorithms, -o writes the same text 
     CHECK_FALSE(fs::exists(out.string() + ".tmp-tilesim"));
 }
 
-TEST_CASE("cli: sweep --over seq_len=256,512,1024 --format csv has a row per (algorithm, value)", "[cli][sweep]") {
+TEST_CASE("cli: sweep --over seq_len=256,512,1024 --format csv has a row per (algorithm, value)",
+          "[cli][sweep]") {
     Scratch s;
     const Result r = s.run("sweep --over seq_len=256,512,1024 --format csv");
     INFO(r.err);
@@ -221,8 +224,9 @@ TEST_CASE("cli: sweep --over seq_len=256,512,1024 --format csv has a row per (al
         const auto comma = lines[k].find(',', lines[k].find(',') + 1);
         seen.insert(lines[k].substr(0, comma));
     }
-    CHECK(seen == std::set<std::string>{"standard,256", "standard,512", "standard,1024", "flash,256", "flash,512",
-                                        "flash,1024", "flash2,256", "flash2,512", "flash2,1024"});
+    CHECK(seen == std::set<std::string>{"standard,256", "standard,512", "standard,1024", "flash,256",
+                                        "flash,512", "flash,1024", "flash2,256", "flash2,512",
+                                        "flash2,1024"});
     // The table names the slopes; JSON parses.
     const Result t = s.run("sweep --over seq_len=1024..4096");
     REQUIRE(t.rc == 0);
@@ -236,16 +240,20 @@ TEST_CASE("cli: list and keys", "[cli]") {
     Scratch s;
     const Result l = s.run("list");
     REQUIRE(l.rc == 0);
-    for (const auto& b : tilesim::scenarios::builtin_scenarios()) CHECK_THAT(l.out, Catch::Contains(std::string(b.id)));
+    for (const auto& b : tilesim::scenarios::builtin_scenarios())
+        CHECK_THAT(l.out, Catch::Contains(std::string(b.id)));
     for (const auto& h : tilesim::sim::hardware_presets()) CHECK_THAT(l.out, Catch::Contains(h.name));
-    for (const auto& a : tilesim::kernels::algorithms()) CHECK_THAT(l.out, Catch::Contains(std::string(a.key)));
+    for (const auto& a : tilesim::kernels::algorithms())
+        CHECK_THAT(l.out, Catch::Contains(std::string(a.key)));
     const Result k = s.run("keys");
     REQUIRE(k.rc == 0);
-    for (const auto& d : tilesim::scenarios::key_docs()) CHECK_THAT(k.out, Catch::Contains(std::string(d.key)));
+    for (const auto& d : tilesim::scenarios::key_docs())
+        CHECK_THAT(k.out, Catch::Contains(std::string(d.key)));
     CHECK(lines_of(k.out).size() == tilesim::scenarios::key_docs().size());
 }
 
-TEST_CASE("cli: bad --set values: one error line naming the key and the fix, -o file untouched", "[cli][errors]") {
+TEST_CASE("cli: bad --set values: one error line naming the key and the fix, -o file untouched",
+          "[cli][errors]") {
     Scratch s;
     expect_clean_failure(s, "run --set seq_len=12x", {"seq_len", "expected an integer", "'12x'"});
     expect_clean_failure(s, "run --set seqlen=5", {"unknown key 'seqlen'", "did you mean 'seq_len'"});
@@ -256,8 +264,9 @@ TEST_CASE("cli: bad --set values: one error line naming the key and the fix, -o 
     expect_clean_failure(s, "run --set numerics_heads=5000", {"numerics_heads", "5000"});
     expect_clean_failure(s, "run --set extra_passes=9", {"extra_passes", "0..3"});
     expect_clean_failure(s, "run --set seq_len", {"expected key=value"});
-    expect_clean_failure(s, "run --format json --set seq_len=1048576 --set batch=1 --set heads=1 --set numerics=true",
-                         {"numerics=false"});
+    expect_clean_failure(
+        s, "run --format json --set seq_len=1048576 --set batch=1 --set heads=1 --set numerics=true",
+        {"numerics=false"});
 }
 
 TEST_CASE("cli: bad scenario files: missing, malformed, unknown key, -o file untouched", "[cli][errors]") {
@@ -266,7 +275,8 @@ TEST_CASE("cli: bad scenario files: missing, malformed, unknown key, -o file unt
     const fs::path bad = s.file("broken.toml", "seq_len = 64\nhead_dim = = 4\n");
     expect_clean_failure(s, "run '" + bad.string() + "'", {"broken.toml:2", "malformed TOML"});
     const fs::path unk = s.file("typo.toml", "seq_len = 64\nhed_dim = 4\n");
-    expect_clean_failure(s, "run '" + unk.string() + "'", {"typo.toml:2", "unknown key 'hed_dim'", "head_dim"});
+    expect_clean_failure(s, "run '" + unk.string() + "'",
+                         {"typo.toml:2", "unknown key 'hed_dim'", "head_dim"});
     const fs::path typ = s.file("type.toml", "seq_len = \"64\"\n");
     expect_clean_failure(s, "run '" + typ.string() + "'", {"type.toml:1", "seq_len", "expected integer"});
     const fs::path sec = s.file("section.toml", "[problem]\nseq_len = 64\n");

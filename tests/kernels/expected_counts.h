@@ -28,7 +28,9 @@ struct Expected {
     std::int64_t& w(sim::Tensor t) { return write[static_cast<std::size_t>(t)]; }
 };
 
-inline std::int64_t cdiv(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+inline std::int64_t cdiv(std::int64_t a, std::int64_t b) {
+    return (a + b - 1) / b;
+}
 
 inline Expected expected_counts(kernels::AlgorithmId alg, std::int64_t N, std::int64_t d, std::int64_t B_r,
                                 std::int64_t B_c, sim::Dtype dtype, const sim::HardwareSpec& hw,
@@ -119,7 +121,11 @@ inline std::int64_t fa1_paper_reads(std::int64_t N, std::int64_t d, std::int64_t
 inline std::int64_t fa1_paper_writes_with_init(std::int64_t N, std::int64_t d, std::int64_t T_c) {
     return T_c * (N * d + 2 * N) + (N * d + 2 * N);
 }
-inline std::int64_t fa2_paper_reads(std::int64_t N, std::int64_t d, std::int64_t T_r) { return N * d + 2 * T_r * N * d; }
-inline std::int64_t fa2_paper_writes(std::int64_t N, std::int64_t d) { return N * d + N; }
+inline std::int64_t fa2_paper_reads(std::int64_t N, std::int64_t d, std::int64_t T_r) {
+    return N * d + 2 * T_r * N * d;
+}
+inline std::int64_t fa2_paper_writes(std::int64_t N, std::int64_t d) {
+    return N * d + N;
+}
 
 }  // namespace tilesim::test

@@ -22,8 +22,8 @@ const std::int64_t kNs[] = {1, 2, 3, 7, 16, 17, 18, 63, 64, 65, 100, 127, 128, 1
 const std::int64_t kDs[] = {1, 4, 16, 64, 128};
 // Block requests (B_r, B_c); 0 = the paper's rule. B_r != B_c both ways, blocks not dividing N,
 // blocks larger than N (clamped), one side explicit and the other by the rule.
-const std::pair<std::int64_t, std::int64_t> kBlocks[] = {{0, 0},   {3, 5},   {16, 16}, {8, 32},   {32, 8},
-                                                         {64, 64}, {128, 64}, {0, 16},  {16, 0}, {4096, 4096}};
+const std::pair<std::int64_t, std::int64_t> kBlocks[] = {
+    {0, 0}, {3, 5}, {16, 16}, {8, 32}, {32, 8}, {64, 64}, {128, 64}, {0, 16}, {16, 0}, {4096, 4096}};
 
 struct Machine {
     const char* preset;
@@ -61,8 +61,8 @@ bool check_one(AlgorithmId alg, const sim::HardwareSpec& hw, sim::Dtype dt, std:
     const kernels::RunResult r = kernels::run(alg, p, {req_r, req_c}, hw, nullptr, opt);
     std::ostringstream where;
     where << kernels::info(alg).key << " on " << hw.name << " " << sim::dtype_name(dt) << ", N = " << N
-          << ", d = " << d << ", requested B_r = " << req_r << ", B_c = " << req_c << " -> B_r = " << r.tiling.B_r
-          << ", B_c = " << r.tiling.B_c;
+          << ", d = " << d << ", requested B_r = " << req_r << ", B_c = " << req_c
+          << " -> B_r = " << r.tiling.B_r << ", B_c = " << r.tiling.B_c;
     INFO(where.str());
     const bool explicit_r = req_r > 0, explicit_c = req_c > 0;
     if (!r.fit.ok) {
@@ -132,7 +132,8 @@ bool check_one(AlgorithmId alg, const sim::HardwareSpec& hw, sim::Dtype dt, std:
         case AlgorithmId::flash2:
             CHECK(c.at(Level::HBM).read_elements == test::fa2_paper_reads(N, d, r.tiling.T_r));
             CHECK(c.at(Level::HBM).write_elements == test::fa2_paper_writes(N, d));
-            CHECK(kernels::paper_total_elements(alg, p, r.tiling.B_r, r.tiling.B_c) == c.at(Level::HBM).total_elements());
+            CHECK(kernels::paper_total_elements(alg, p, r.tiling.B_r, r.tiling.B_c) ==
+                  c.at(Level::HBM).total_elements());
             break;
         case AlgorithmId::standard: {
             const bool l2_holds_K = hw.l2_bytes >= Nd * static_cast<std::int64_t>(sim::dtype_bytes(dt));
@@ -191,7 +192,8 @@ TEST_CASE("grid: standard attention counts equal both closed forms exactly", "[k
     grid_for(AlgorithmId::standard);
 }
 
-TEST_CASE("grid: FlashAttention (Algorithm 1) counts equal both closed forms exactly", "[kernels][counts][grid]") {
+TEST_CASE("grid: FlashAttention (Algorithm 1) counts equal both closed forms exactly",
+          "[kernels][counts][grid]") {
     grid_for(AlgorithmId::flash);
 }
 
@@ -199,7 +201,8 @@ TEST_CASE("grid: FlashAttention-2 counts equal both closed forms exactly", "[ker
     grid_for(AlgorithmId::flash2);
 }
 
-TEST_CASE("grid: standard attention with eager passes adds k N^2 reads and writes of S", "[kernels][counts][grid]") {
+TEST_CASE("grid: standard attention with eager passes adds k N^2 reads and writes of S",
+          "[kernels][counts][grid]") {
     // Also through both derivations; k = 1..3 on a few machines and ragged sizes.
     for (const auto& m : kMachines) {
         const auto hw = sim::find_preset(m.preset);
@@ -216,18 +219,22 @@ TEST_CASE("grid: standard attention with eager passes adds k N^2 reads and write
                 const auto r = kernels::run(AlgorithmId::standard, p, {}, *hw, nullptr, opt);
                 INFO(m.preset << " N = " << N << " k = " << k);
                 REQUIRE(r.fit.ok);
-                const auto x = test::expected_counts(AlgorithmId::standard, N, 4, r.tiling.B_r, r.tiling.B_c, m.dtype,
-                                                     *hw, k);
-                const auto cf = kernels::closed_form(AlgorithmId::standard, p, r.tiling.B_r, r.tiling.B_c, *hw, k);
-                CHECK(r.counters.at(Level::HBM, Tensor::S).read_elements == x.read[static_cast<std::size_t>(Tensor::S)]);
-                CHECK(r.counters.at(Level::HBM, Tensor::S).write_elements == x.write[static_cast<std::size_t>(Tensor::S)]);
+                const auto x = test::expected_counts(AlgorithmId::standard, N, 4, r.tiling.B_r, r.tiling.B_c,
+                                                     m.dtype, *hw, k);
+                const auto cf =
+                    kernels::closed_form(AlgorithmId::standard, p, r.tiling.B_r, r.tiling.B_c, *hw, k);
+                CHECK(r.counters.at(Level::HBM, Tensor::S).read_elements ==
+                      x.read[static_cast<std::size_t>(Tensor::S)]);
+                CHECK(r.counters.at(Level::HBM, Tensor::S).write_elements ==
+                      x.write[static_cast<std::size_t>(Tensor::S)]);
                 CHECK(r.counters.at(Level::HBM).read_elements == x.read_total);
                 CHECK(r.counters.at(Level::HBM).write_elements == x.write_total);
                 CHECK(cf.hbm_read_elements == x.read_total);
                 CHECK(cf.hbm_write_elements == x.write_total);
                 CHECK(r.counters.other_flops == x.other_flops);
                 CHECK(cf.other_flops == x.other_flops);
-                CHECK(r.phases.size() == static_cast<std::size_t>(3 + k));  // QK^T, k eager passes, softmax, PV
+                CHECK(r.phases.size() ==
+                      static_cast<std::size_t>(3 + k));  // QK^T, k eager passes, softmax, PV
             }
         }
     }

@@ -3,16 +3,16 @@
 #include <catch2/catch.hpp>
 #include <map>
 
-#include "tests/kernels/problem_util.h"
 #include "kernels/attention.h"
 #include "kernels/closed_form.h"
 #include "kernels/registry.h"
+#include "tests/kernels/problem_util.h"
 
 using namespace tilesim;
-using test::problem;
 using kernels::AlgorithmId;
 using sim::Level;
 using sim::Tensor;
+using test::problem;
 
 namespace {
 
@@ -25,8 +25,12 @@ kernels::RunResult count_only(AlgorithmId alg, const kernels::Problem& p, const 
     return kernels::run(alg, p, req, *sim::find_preset(preset), nullptr, o);
 }
 
-std::int64_t hbm_r(const kernels::RunResult& r, Tensor t) { return r.counters.at(Level::HBM, t).read_elements; }
-std::int64_t hbm_w(const kernels::RunResult& r, Tensor t) { return r.counters.at(Level::HBM, t).write_elements; }
+std::int64_t hbm_r(const kernels::RunResult& r, Tensor t) {
+    return r.counters.at(Level::HBM, t).read_elements;
+}
+std::int64_t hbm_w(const kernels::RunResult& r, Tensor t) {
+    return r.counters.at(Level::HBM, t).write_elements;
+}
 
 }  // namespace
 
@@ -139,7 +143,8 @@ TEST_CASE("hand count: classroom-ragged N = 18, d = 4 (last blocks have 2 rows)"
     CHECK(st.counters.at(Level::HBM).write_elements == 720);
 }
 
-TEST_CASE("hand count: a row of S that does not fit is streamed twice (two-pass softmax)", "[kernels][counts][hand]") {
+TEST_CASE("hand count: a row of S that does not fit is streamed twice (two-pass softmax)",
+          "[kernels][counts][hand]") {
     // Classroom, fp32, N = 100, d = 1: a row of S is 400 B > 384 B of SRAM.
     // Rule: ceil(96 / 4) = 24, so B_c = 24, B_r = min(24, 1) = 1; GEMM tiles (1 + 24 + 24) x 4 = 196 B.
     // T_r = 100. Reads: Q 100; K, V 100 + 99 x 100 = 10000 each (no L2); S twice 2 x 10000; P 10000:
@@ -183,15 +188,18 @@ TEST_CASE("hand count: with an L2 that holds K, standard attention is exactly th
     no_l2.l2_bytes_per_s = 0;
     kernels::RunOptions o;
     o.numerics = false;
-    const auto r2 = kernels::run(AlgorithmId::standard, problem(1024, 64, sim::Dtype::fp16), {}, no_l2, nullptr, o);
+    const auto r2 =
+        kernels::run(AlgorithmId::standard, problem(1024, 64, sim::Dtype::fp16), {}, no_l2, nullptr, o);
     CHECK(r2.counters.at(Level::HBM).read_elements == 2293760 + 1966080);
     CHECK(r2.counters.at(Level::L2).read_elements == 0);
     // An L2 one byte too small for K (131072 B) counts as no L2 for it.
     no_l2.l2_bytes = 131071;
-    const auto r3 = kernels::run(AlgorithmId::standard, problem(1024, 64, sim::Dtype::fp16), {}, no_l2, nullptr, o);
+    const auto r3 =
+        kernels::run(AlgorithmId::standard, problem(1024, 64, sim::Dtype::fp16), {}, no_l2, nullptr, o);
     CHECK(r3.counters.at(Level::HBM).read_elements == 2293760 + 1966080);
     no_l2.l2_bytes = 131072;
-    const auto r4 = kernels::run(AlgorithmId::standard, problem(1024, 64, sim::Dtype::fp16), {}, no_l2, nullptr, o);
+    const auto r4 =
+        kernels::run(AlgorithmId::standard, problem(1024, 64, sim::Dtype::fp16), {}, no_l2, nullptr, o);
     CHECK(r4.counters.at(Level::HBM).read_elements == 2293760);
 }
 
@@ -228,8 +236,10 @@ TEST_CASE("standard_extra_passes adds k N^2 reads and k N^2 writes of S, and one
         INFO("k = " << k);
         CHECK(hbm_r(r, Tensor::S) == 256 + k * 256);
         CHECK(hbm_w(r, Tensor::S) == 256 + k * 256);
-        CHECK(r.counters.at(Level::HBM).read_elements - base.counters.at(Level::HBM).read_elements == k * 256);
-        CHECK(r.counters.at(Level::HBM).write_elements - base.counters.at(Level::HBM).write_elements == k * 256);
+        CHECK(r.counters.at(Level::HBM).read_elements - base.counters.at(Level::HBM).read_elements ==
+              k * 256);
+        CHECK(r.counters.at(Level::HBM).write_elements - base.counters.at(Level::HBM).write_elements ==
+              k * 256);
         // Every other tensor is unchanged.
         for (Tensor t : {Tensor::Q, Tensor::K, Tensor::V, Tensor::P, Tensor::O}) {
             CHECK(hbm_r(r, t) == hbm_r(base, t));
@@ -266,8 +276,8 @@ struct Config {
     std::int64_t extra;
 };
 const Config kConfigs[] = {
-    {"classroom", 16, 4, sim::Dtype::fp32, {}, 0},     {"classroom", 18, 4, sim::Dtype::fp32, {}, 0},
-    {"classroom", 100, 1, sim::Dtype::fp32, {}, 1},    // two-pass softmax and an eager pass
+    {"classroom", 16, 4, sim::Dtype::fp32, {}, 0},        {"classroom", 18, 4, sim::Dtype::fp32, {}, 0},
+    {"classroom", 100, 1, sim::Dtype::fp32, {}, 1},  // two-pass softmax and an eager pass
     {"A100-40GB", 129, 16, sim::Dtype::fp16, {7, 13}, 2}, {"T4", 65, 64, sim::Dtype::fp16, {}, 0},
     {"H100-SXM", 1, 1, sim::Dtype::fp32, {}, 3},
 };
@@ -376,8 +386,10 @@ TEST_CASE("trace replay reproduces the counters, per tensor and per phase, tiles
                 const std::int64_t el = e.tile.elements();
                 CHECK(e.bytes == el * static_cast<std::int64_t>(sim::element_bytes(e.tensor, c.dtype)));
                 for (sim::Counters* t : {&all, &pc}) {
-                    auto& from = t->by_tensor[static_cast<std::size_t>(e.from)][static_cast<std::size_t>(e.tensor)];
-                    auto& to = t->by_tensor[static_cast<std::size_t>(e.to)][static_cast<std::size_t>(e.tensor)];
+                    auto& from =
+                        t->by_tensor[static_cast<std::size_t>(e.from)][static_cast<std::size_t>(e.tensor)];
+                    auto& to =
+                        t->by_tensor[static_cast<std::size_t>(e.to)][static_cast<std::size_t>(e.tensor)];
                     from.read_elements += el;
                     from.read_bytes += e.bytes;
                     to.write_elements += el;
@@ -394,7 +406,8 @@ TEST_CASE("trace replay reproduces the counters, per tensor and per phase, tiles
             CHECK(all.matmul_flops == r.counters.flops());
             for (Level lv : {Level::HBM, Level::L2}) {
                 sim::Traffic sum;
-                for (std::size_t t = 0; t < sim::kTensorCount; ++t) sum += all.by_tensor[static_cast<std::size_t>(lv)][t];
+                for (std::size_t t = 0; t < sim::kTensorCount; ++t)
+                    sum += all.by_tensor[static_cast<std::size_t>(lv)][t];
                 CHECK(sum == r.counters.at(lv));
             }
             for (std::size_t k = 0; k < r.phases.size(); ++k) {
@@ -423,7 +436,8 @@ TEST_CASE("a capped trace is truncated but the counts are not", "[kernels][count
     require_same_counters(capped.counters, plain.counters);
 }
 
-TEST_CASE("distinct-tile HBM traffic per phase: each tensor a pass touches, counted once", "[kernels][counts]") {
+TEST_CASE("distinct-tile HBM traffic per phase: each tensor a pass touches, counted once",
+          "[kernels][counts]") {
     // Phase::hbm_unique counts every tile once per direction within a pass: what DRAM would see if the
     // L2 absorbed every re-read and re-write. Whatever the tiling, a pass that reads all of a tensor
     // reads each element once in this measure: Q, K, V, O are N x d, S and P are N x N, l, m, L are N.

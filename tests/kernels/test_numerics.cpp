@@ -18,14 +18,14 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
-#include "tests/kernels/problem_util.h"
 #include "kernels/attention.h"
 #include "kernels/reference.h"
 #include "kernels/registry.h"
+#include "tests/kernels/problem_util.h"
 
 using namespace tilesim;
-using test::problem;
 using kernels::AlgorithmId;
+using test::problem;
 
 namespace {
 
@@ -89,7 +89,8 @@ TEST_CASE("numerics: every algorithm matches the fp64 reference on ragged sizes"
             const auto in = kernels::random_inputs(N, d, static_cast<std::uint64_t>(N * 1000 + d));
             for (const auto& req : reqs) {
                 for (const auto& a : kernels::algorithms()) {
-                    INFO(a.key << " N = " << N << " d = " << d << " B_r = " << req.B_r << " B_c = " << req.B_c);
+                    INFO(a.key << " N = " << N << " d = " << d << " B_r = " << req.B_r
+                               << " B_c = " << req.B_c);
                     const auto r = run_numerics(a.id, problem(N, d), in, a100, req);
                     check_against_reference(r, in, kTol);
                     ++checked;
@@ -118,7 +119,8 @@ TEST_CASE("numerics: the classroom machine (tiny blocks, no L2) and eager passes
         for (const auto& a : kernels::algorithms()) {
             for (std::int64_t extra : {0, 2}) {
                 INFO(a.key << " N = " << N << " extra passes " << extra);
-                const auto r = run_numerics(a.id, problem(N, 4, sim::Dtype::fp32), in, toy, {}, -1, false, extra);
+                const auto r =
+                    run_numerics(a.id, problem(N, 4, sim::Dtype::fp32), in, toy, {}, -1, false, extra);
                 check_against_reference(r, in, kTol);
             }
         }
@@ -136,7 +138,8 @@ TEST_CASE("numerics: large-magnitude scores (Q x 30) stay finite and accurate", 
             const auto ref = kernels::reference_attention(in);
             REQUIRE(ref.allFinite());
             for (const auto& a : kernels::algorithms()) {
-                for (const kernels::TilingRequest& req : {kernels::TilingRequest{}, kernels::TilingRequest{8, 8}}) {
+                for (const kernels::TilingRequest& req :
+                     {kernels::TilingRequest{}, kernels::TilingRequest{8, 8}}) {
                     INFO(a.key << " N = " << N << " d = " << d << " B = " << req.B_r);
                     const auto r = run_numerics(a.id, problem(N, d), in, a100, req);
                     check_against_reference(r, in, kTolLargeQ);
@@ -146,7 +149,8 @@ TEST_CASE("numerics: large-magnitude scores (Q x 30) stay finite and accurate", 
     }
 }
 
-TEST_CASE("numerics: standard attention's two-pass softmax (a row of S does not fit)", "[kernels][numerics]") {
+TEST_CASE("numerics: standard attention's two-pass softmax (a row of S does not fit)",
+          "[kernels][numerics]") {
     // fp32 with 2 KiB of SRAM: a row of S at N = 1031 is 4124 B, so the softmax streams each row twice
     // in chunks of 512 elements (the last one ragged). The GEMM tiles by the rule: M = 512,
     // ceil(512 / 64) = 8, tiles (8 x 16 + 8 x 16 + 64) x 4 = 1280 B fit.

@@ -3,19 +3,22 @@
 #include <catch2/catch.hpp>
 #include <regex>
 
-#include "tests/kernels/problem_util.h"
 #include "kernels/attention.h"
 #include "kernels/tiling.h"
+#include "tests/kernels/problem_util.h"
 
 using namespace tilesim;
-using test::problem;
 using kernels::AlgorithmId;
+using test::problem;
 
 namespace {
 
-std::int64_t cdiv(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+std::int64_t cdiv(std::int64_t a, std::int64_t b) {
+    return (a + b - 1) / b;
+}
 
-bool fits(AlgorithmId alg, const kernels::Problem& p, std::int64_t B_r, std::int64_t B_c, const sim::HardwareSpec& hw) {
+bool fits(AlgorithmId alg, const kernels::Problem& p, std::int64_t B_r, std::int64_t B_c,
+          const sim::HardwareSpec& hw) {
     return kernels::working_set_bytes(alg, p, B_r, B_c, hw) <= hw.sram_bytes;
 }
 
@@ -122,8 +125,8 @@ TEST_CASE("tiling: a rule that overflows SRAM is shrunk to the largest block tha
                     sim::FitStatus st;
                     const auto t = kernels::resolve_tiling(alg, p, {}, hw, &st);
                     if (!st.ok || t.note.find("shrunk") == std::string::npos) continue;
-                    INFO(hw.name << " " << sim::dtype_name(dt) << " d = " << d << " alg " << static_cast<int>(alg)
-                                 << ": " << t.note);
+                    INFO(hw.name << " " << sim::dtype_name(dt) << " d = " << d << " alg "
+                                 << static_cast<int>(alg) << ": " << t.note);
                     ++shrunk_cases;
                     // The result fits, and the note names the overflow in bytes.
                     CHECK(fits(alg, p, t.B_r, t.B_c, hw));
@@ -134,8 +137,10 @@ TEST_CASE("tiling: a rule that overflows SRAM is shrunk to the largest block tha
                     // unless that block is back at the rule's value.
                     const std::int64_t M = hw.sram_bytes / static_cast<std::int64_t>(sim::dtype_bytes(dt));
                     const std::int64_t big = cdiv(M, 4 * d), small = std::min(big, d);
-                    const std::int64_t rule_r = std::min<std::int64_t>(alg == AlgorithmId::flash2 ? big : small, 4096);
-                    const std::int64_t rule_c = std::min<std::int64_t>(alg == AlgorithmId::flash2 ? small : big, 4096);
+                    const std::int64_t rule_r =
+                        std::min<std::int64_t>(alg == AlgorithmId::flash2 ? big : small, 4096);
+                    const std::int64_t rule_c =
+                        std::min<std::int64_t>(alg == AlgorithmId::flash2 ? small : big, 4096);
                     CHECK((t.B_r == rule_r || !fits(alg, p, t.B_r + 1, t.B_c, hw)));
                     CHECK((t.B_c == rule_c || !fits(alg, p, t.B_r, t.B_c + 1, hw)));
                     CHECK((t.B_r < rule_r || t.B_c < rule_c));
@@ -145,7 +150,8 @@ TEST_CASE("tiling: a rule that overflows SRAM is shrunk to the largest block tha
     }
     CHECK(shrunk_cases >= 5);
     sim::FitStatus st;
-    const auto t = kernels::resolve_tiling(AlgorithmId::flash, problem(16, 4, sim::Dtype::fp32), {}, toy, &st);
+    const auto t =
+        kernels::resolve_tiling(AlgorithmId::flash, problem(16, 4, sim::Dtype::fp32), {}, toy, &st);
     CHECK(st.ok);
     CHECK(t.B_r == 4);
     CHECK(t.B_c == 4);
@@ -197,7 +203,8 @@ TEST_CASE("tiling: explicit blocks that do not fit give a status naming the byte
         INFO(c.preset << " alg " << static_cast<int>(c.alg) << " " << c.B_r << " x " << c.B_c);
         sim::FitStatus st;
         const auto t = kernels::resolve_tiling(c.alg, p, {c.B_r, c.B_c}, hw, &st);
-        const std::int64_t need = kernels::working_set_bytes(c.alg, p, std::min(c.B_r, c.N), std::min(c.B_c, c.N), hw);
+        const std::int64_t need =
+            kernels::working_set_bytes(c.alg, p, std::min(c.B_r, c.N), std::min(c.B_c, c.N), hw);
         REQUIRE(need > hw.sram_bytes);  // the case really overflows
         REQUIRE_FALSE(st.ok);
         CHECK(st.needed_bytes == need);

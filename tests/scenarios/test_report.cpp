@@ -54,8 +54,10 @@ void check_run_json(const json& j, const scenarios::AlgorithmRun& run, const sce
         CHECK(j.at("max_abs_error").is_null());
     }
     // The closed form is reported for all heads: exactly the simulated totals.
-    CHECK(j.at("closed_form").at("read_elements").get<std::int64_t>() == run.closed_form.hbm_read_elements * bh);
-    CHECK(j.at("closed_form").at("write_elements").get<std::int64_t>() == run.closed_form.hbm_write_elements * bh);
+    CHECK(j.at("closed_form").at("read_elements").get<std::int64_t>() ==
+          run.closed_form.hbm_read_elements * bh);
+    CHECK(j.at("closed_form").at("write_elements").get<std::int64_t>() ==
+          run.closed_form.hbm_write_elements * bh);
     CHECK(j["closed_form"]["read_elements"].get<std::int64_t>() == t.read_elements);
     CHECK(j["closed_form"]["write_elements"].get<std::int64_t>() == t.write_elements);
 }
@@ -93,10 +95,12 @@ TEST_CASE("JSON contract of run on the default scenario", "[scenarios][report][j
     }
     CHECK(algs == std::set<std::string>{"standard", "flash", "flash2"});
     // Standard attention, one head of Figure 2: 4Nd + 4N^2 = 4456448 elements, x 1024 heads x 2 B.
-    CHECK(runs[0]["hbm"]["read_bytes"].get<std::int64_t>() + runs[0]["hbm"]["write_bytes"].get<std::int64_t>() ==
+    CHECK(runs[0]["hbm"]["read_bytes"].get<std::int64_t>() +
+              runs[0]["hbm"]["write_bytes"].get<std::int64_t>() ==
           std::int64_t{4456448} * 1024 * 2);
     // FlashAttention moves far less.
-    CHECK(runs[1]["hbm"]["read_bytes"].get<std::int64_t>() < runs[0]["hbm"]["read_bytes"].get<std::int64_t>() / 4);
+    CHECK(runs[1]["hbm"]["read_bytes"].get<std::int64_t>() <
+          runs[0]["hbm"]["read_bytes"].get<std::int64_t>() / 4);
 }
 
 TEST_CASE("JSON: count-only runs report max_abs_error null, misfits report fits false with reason and fix",
@@ -137,25 +141,29 @@ TEST_CASE("CSV of a run: header and one row per algorithm with the totals", "[sc
         lines.push_back(csv.substr(pos, nl - pos));
     }
     REQUIRE(lines.size() == 4);
-    CHECK(lines[0].rfind("algorithm,fits,B_r,B_c,hbm_read_bytes,hbm_write_bytes,hbm_read_elements,hbm_write_elements", 0) == 0);
+    CHECK(lines[0].rfind(
+              "algorithm,fits,B_r,B_c,hbm_read_bytes,hbm_write_bytes,hbm_read_elements,hbm_write_elements",
+              0) == 0);
     const std::size_t columns = static_cast<std::size_t>(std::count(lines[0].begin(), lines[0].end(), ','));
     for (std::size_t k = 0; k < 3; ++k) {
         const auto& run = r.runs[k];
         const auto& h = run.total.at(sim::Level::HBM);
         CHECK(static_cast<std::size_t>(std::count(lines[k + 1].begin(), lines[k + 1].end(), ',')) == columns);
         CHECK(lines[k + 1].rfind(std::string(kernels::info(run.algorithm).key) + ",true," +
-                                     std::to_string(run.tiling.B_r) + "," + std::to_string(run.tiling.B_c) + "," +
-                                     std::to_string(h.read_bytes) + "," + std::to_string(h.write_bytes) + "," +
-                                     std::to_string(h.read_elements) + "," + std::to_string(h.write_elements) + ",",
+                                     std::to_string(run.tiling.B_r) + "," + std::to_string(run.tiling.B_c) +
+                                     "," + std::to_string(h.read_bytes) + "," +
+                                     std::to_string(h.write_bytes) + "," + std::to_string(h.read_elements) +
+                                     "," + std::to_string(h.write_elements) + ",",
                                  0) == 0);
     }
 }
 
-TEST_CASE("table: names the algorithms, the hardware and says whether counts are exact", "[scenarios][report]") {
+TEST_CASE("table: names the algorithms, the hardware and says whether counts are exact",
+          "[scenarios][report]") {
     const auto r = scenarios::run_scenario(scenarios::resolve_scenario("classroom"));
     const std::string t = scenarios::to_table(r);
-    for (const char* s : {"Standard attention", "FlashAttention (Algorithm 1)", "FlashAttention-2", "classroom",
-                          "N = 16", "d = 4", "exact?"}) {
+    for (const char* s : {"Standard attention", "FlashAttention (Algorithm 1)", "FlashAttention-2",
+                          "classroom", "N = 16", "d = 4", "exact?"}) {
         CHECK_THAT(t, Catch::Contains(s));
     }
     CHECK(t.find(" NO ") == std::string::npos);  // every count matches its closed form

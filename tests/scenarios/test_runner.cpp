@@ -12,10 +12,13 @@ using scenarios::Scenario;
 using scenarios::ScenarioError;
 
 namespace {
-Scenario classroom() { return scenarios::resolve_scenario("classroom"); }
+Scenario classroom() {
+    return scenarios::resolve_scenario("classroom");
+}
 }  // namespace
 
-TEST_CASE("runner: totals are exactly B*H times one head, the SRAM peak stays per block", "[scenarios][runner]") {
+TEST_CASE("runner: totals are exactly B*H times one head, the SRAM peak stays per block",
+          "[scenarios][runner]") {
     Scenario s = classroom();
     scenarios::apply_settings(s, {"batch=3", "heads=5", "numerics_heads=2"});
     const auto r = scenarios::run_scenario(s);
@@ -36,16 +39,18 @@ TEST_CASE("runner: totals are exactly B*H times one head, the SRAM peak stays pe
             CHECK(run.total.level[lv].read_bytes == 15 * run.per_head.level[lv].read_bytes);
             CHECK(run.total.level[lv].write_bytes == 15 * run.per_head.level[lv].write_bytes);
             for (std::size_t t = 0; t < sim::kTensorCount; ++t) {
-                CHECK(run.total.by_tensor[lv][t].read_elements == 15 * run.per_head.by_tensor[lv][t].read_elements);
-                CHECK(run.total.by_tensor[lv][t].write_bytes == 15 * run.per_head.by_tensor[lv][t].write_bytes);
+                CHECK(run.total.by_tensor[lv][t].read_elements ==
+                      15 * run.per_head.by_tensor[lv][t].read_elements);
+                CHECK(run.total.by_tensor[lv][t].write_bytes ==
+                      15 * run.per_head.by_tensor[lv][t].write_bytes);
             }
         }
         CHECK(run.total.matmul_flops == 15 * run.per_head.matmul_flops);
         CHECK(run.total.other_flops == 15 * run.per_head.other_flops);
         CHECK(run.total.sram_peak_bytes == run.per_head.sram_peak_bytes);
         // Closed form, per head; the paper's formula; the cost model over all heads.
-        const auto cf = kernels::closed_form(run.algorithm, s.problem, run.tiling.B_r, run.tiling.B_c, s.hardware,
-                                             s.extra_passes);
+        const auto cf = kernels::closed_form(run.algorithm, s.problem, run.tiling.B_r, run.tiling.B_c,
+                                             s.hardware, s.extra_passes);
         CHECK(run.closed_form.hbm_read_elements == cf.hbm_read_elements);
         CHECK(run.closed_form.hbm_write_elements == cf.hbm_write_elements);
         CHECK(run.counts_match_closed_form());
@@ -111,7 +116,8 @@ TEST_CASE("runner: refuses numerics that need more host memory than is free, nam
     }
 }
 
-TEST_CASE("runner: an algorithm whose tiles do not fit reports why, the others still run", "[scenarios][runner]") {
+TEST_CASE("runner: an algorithm whose tiles do not fit reports why, the others still run",
+          "[scenarios][runner]") {
     Scenario s = classroom();
     // B_r = 4, B_c = 8 (fp32, d = 4): standard's GEMM tiles (16 + 32 + 32) x 4 = 320 B fit; FA1 and FA2
     // need (2 x 32 + 2 x 16 + 32) x 4 + 2 x 4 x 4 = 544 B > 384 B.
@@ -168,19 +174,20 @@ TEST_CASE("runner: validates the scenario it is given", "[scenarios][runner]") {
     CHECK_THROWS_AS(scenarios::run_scenario(s), ScenarioError);
 }
 
-TEST_CASE("runner: totals that would overflow 64-bit counters are refused, not wrapped", "[scenarios][runner]") {
+TEST_CASE("runner: totals that would overflow 64-bit counters are refused, not wrapped",
+          "[scenarios][runner]") {
     // B*H = 2^20 heads of N = 65536, d = 1024: validate()'s byte bound passes (2^20 x 2^32 x 128 B =
     // 5.8e17), but the matmul FLOPs are 4 N^2 d x B*H = 2^2 x 2^32 x 2^10 x 2^20 = 2^64: they used to
     // wrap around to exactly 0 in the JSON. Count-only, FA2 only, to keep it fast.
     auto s = scenarios::default_scenario();
-    scenarios::apply_settings(s, {"batch=1024", "heads=1024", "seq_len=65536", "head_dim=1024", "numerics=false",
-                                  "algorithms=flash2"});
+    scenarios::apply_settings(s, {"batch=1024", "heads=1024", "seq_len=65536", "head_dim=1024",
+                                  "numerics=false", "algorithms=flash2"});
     try {
         scenarios::run_scenario(s);
         FAIL("no error");
     } catch (const ScenarioError& e) {
-        CHECK_THAT(std::string(e.what()), Catch::Contains("'batch' x 'heads'") && Catch::Contains("overflow") &&
-                                              Catch::Contains("reduce"));
+        CHECK_THAT(std::string(e.what()), Catch::Contains("'batch' x 'heads'") &&
+                                              Catch::Contains("overflow") && Catch::Contains("reduce"));
     }
     // A quarter of the heads fits: 2^62 matmul FLOPs, exactly.
     scenarios::apply_settings(s, {"batch=256"});

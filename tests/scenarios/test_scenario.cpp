@@ -32,7 +32,8 @@ void expect_error(const std::string& toml, std::initializer_list<std::string> pa
     }
 }
 
-void expect_setting_error(std::string_view key, std::string_view value, std::initializer_list<std::string> parts) {
+void expect_setting_error(std::string_view key, std::string_view value,
+                          std::initializer_list<std::string> parts) {
     Scenario s = scenarios::default_scenario();
     INFO(key << " = " << value);
     try {
@@ -63,7 +64,8 @@ TEST_CASE("default scenario is the paper's Figure 2 workload", "[scenarios]") {
     CHECK(s.hardware.l2_bytes == a100.l2_bytes);
     CHECK(s.tiling.B_r == 0);  // the paper's rule
     CHECK(s.tiling.B_c == 0);
-    CHECK(s.algorithms == std::vector<kernels::AlgorithmId>{kernels::AlgorithmId::standard, kernels::AlgorithmId::flash,
+    CHECK(s.algorithms == std::vector<kernels::AlgorithmId>{kernels::AlgorithmId::standard,
+                                                            kernels::AlgorithmId::flash,
                                                             kernels::AlgorithmId::flash2});
     CHECK(s.numerics);
     CHECK(s.numerics_heads == 1);
@@ -71,7 +73,8 @@ TEST_CASE("default scenario is the paper's Figure 2 workload", "[scenarios]") {
     CHECK_NOTHROW(scenarios::validate(s));
 }
 
-TEST_CASE("every built-in scenario parses, validates, matches its file, and runs with exact counts", "[scenarios]") {
+TEST_CASE("every built-in scenario parses, validates, matches its file, and runs with exact counts",
+          "[scenarios]") {
     const auto& all = scenarios::builtin_scenarios();
     REQUIRE(all.size() >= 6);
     CHECK(all.front().id == "gpt2-medium");  // the default first
@@ -85,7 +88,8 @@ TEST_CASE("every built-in scenario parses, validates, matches its file, and runs
         CHECK(s.name == b.id);
         CHECK_NOTHROW(scenarios::validate(s));
         // The embedded text is the file in scenarios/.
-        const std::string path = std::string(TILESIM_SOURCE_DIR) + "/scenarios/" + std::string(b.id) + ".toml";
+        const std::string path =
+            std::string(TILESIM_SOURCE_DIR) + "/scenarios/" + std::string(b.id) + ".toml";
         REQUIRE(std::filesystem::exists(path));
         const Scenario f = scenarios::load_scenario_file(path);
         CHECK(f.problem.N == s.problem.N);
@@ -103,17 +107,20 @@ TEST_CASE("every built-in scenario parses, validates, matches its file, and runs
             CHECK(run.counts_match_closed_form());
         }
     }
-    for (const char* id : {"gpt2-medium", "classroom", "classroom-ragged", "block-size", "eager-pytorch", "long-context"}) {
+    for (const char* id :
+         {"gpt2-medium", "classroom", "classroom-ragged", "block-size", "eager-pytorch", "long-context"}) {
         CHECK(ids.count(id) == 1);
     }
     // Every file in scenarios/ is embedded.
-    for (const auto& entry : std::filesystem::directory_iterator(std::string(TILESIM_SOURCE_DIR) + "/scenarios")) {
+    for (const auto& entry :
+         std::filesystem::directory_iterator(std::string(TILESIM_SOURCE_DIR) + "/scenarios")) {
         if (entry.path().extension() == ".toml") CHECK(ids.count(entry.path().stem().string()) == 1);
     }
 }
 
 TEST_CASE("resolve_scenario: built-in ids, file paths, and neither", "[scenarios]") {
-    const auto dir = std::filesystem::temp_directory_path() / ("tilesim_test_resolve_" + std::to_string(::getpid()));
+    const auto dir =
+        std::filesystem::temp_directory_path() / ("tilesim_test_resolve_" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     const auto path = (dir / "mine.toml").string();
     {
@@ -130,8 +137,8 @@ TEST_CASE("resolve_scenario: built-in ids, file paths, and neither", "[scenarios
         scenarios::resolve_scenario("gpt3");
         FAIL("no error");
     } catch (const ScenarioError& e) {
-        CHECK_THAT(std::string(e.what()), Catch::Contains("'gpt3'") && Catch::Contains("gpt2-medium") &&
-                                              Catch::Contains(".toml"));
+        CHECK_THAT(std::string(e.what()),
+                   Catch::Contains("'gpt3'") && Catch::Contains("gpt2-medium") && Catch::Contains(".toml"));
     }
     const auto missing = (dir / "missing.toml").string();
     try {
@@ -188,7 +195,8 @@ vector_tflops = 10
     CHECK(s.problem.dtype == sim::Dtype::bf16);
     CHECK(s.tiling.B_r == 16);
     CHECK(s.tiling.B_c == 0);
-    CHECK(s.algorithms == std::vector<kernels::AlgorithmId>{kernels::AlgorithmId::flash2, kernels::AlgorithmId::standard});
+    CHECK(s.algorithms ==
+          std::vector<kernels::AlgorithmId>{kernels::AlgorithmId::flash2, kernels::AlgorithmId::standard});
     CHECK_FALSE(s.numerics);
     CHECK(s.numerics_heads == 4);
     CHECK(s.seed == 9);
@@ -208,10 +216,11 @@ vector_tflops = 10
         CHECK_FALSE(k.doc.empty());
         CHECK_FALSE(k.type.empty());
     }
-    for (const char* k : {"name", "description", "hardware", "batch", "heads", "seq_len", "head_dim", "dtype",
-                          "block_rows", "block_cols", "algorithms", "numerics", "numerics_heads", "seed",
-                          "extra_passes", "sram_bytes", "l2_bytes", "sm_count", "hbm_gbps", "sram_gbps", "l2_gbps",
-                          "matmul_tflops", "vector_tflops"}) {
+    for (const char* k :
+         {"name",           "description", "hardware",     "batch",         "heads",        "seq_len",
+          "head_dim",       "dtype",       "block_rows",   "block_cols",    "algorithms",   "numerics",
+          "numerics_heads", "seed",        "extra_passes", "sram_bytes",    "l2_bytes",     "sm_count",
+          "hbm_gbps",       "sram_gbps",   "l2_gbps",      "matmul_tflops", "vector_tflops"}) {
         CHECK(documented.count(k) == 1);
     }
 }
@@ -228,7 +237,8 @@ TEST_CASE("TOML: hardware applies first whatever its position, so overrides surv
     CHECK(t.hardware.sram_bytes == 2048);
 }
 
-TEST_CASE("TOML: a single algorithm name is a one-item list, an empty file is the base scenario", "[scenarios]") {
+TEST_CASE("TOML: a single algorithm name is a one-item list, an empty file is the base scenario",
+          "[scenarios]") {
     const Scenario s = scenarios::parse_scenario_toml("algorithms = \"flash\"\n", "one.toml");
     CHECK(s.algorithms == std::vector<kernels::AlgorithmId>{kernels::AlgorithmId::flash});
     const Scenario e = scenarios::parse_scenario_toml("", "empty.toml");
@@ -244,7 +254,8 @@ TEST_CASE("bad TOML: malformed syntax names the file, line and the fix", "[scena
 }
 
 TEST_CASE("bad TOML: unknown keys say did-you-mean and point to `tilesim keys`", "[scenarios][errors]") {
-    expect_error("seq_len = 128\nseqlen = 5\n", {"bad.toml:2", "unknown key 'seqlen'", "did you mean 'seq_len'", "tilesim keys"});
+    expect_error("seq_len = 128\nseqlen = 5\n",
+                 {"bad.toml:2", "unknown key 'seqlen'", "did you mean 'seq_len'", "tilesim keys"});
     expect_error("hed_dim = 5\n", {"unknown key 'hed_dim'", "did you mean 'head_dim'"});
     expect_error("block_row = 5\n", {"did you mean 'block_rows'"});
     // Far from every key: no guess, still the pointer to the list.
@@ -252,7 +263,8 @@ TEST_CASE("bad TOML: unknown keys say did-you-mean and point to `tilesim keys`",
 }
 
 TEST_CASE("bad TOML: wrong types name the key, the expected type and what was given", "[scenarios][errors]") {
-    expect_error("seq_len = \"1024\"\n", {"bad.toml:1", "key 'seq_len'", "expected integer", "string \"1024\""});
+    expect_error("seq_len = \"1024\"\n",
+                 {"bad.toml:1", "key 'seq_len'", "expected integer", "string \"1024\""});
     expect_error("seq_len = 1024.0\n", {"key 'seq_len'", "expected integer", "number 1024"});
     expect_error("batch = true\n", {"key 'batch'", "expected integer"});
     expect_error("numerics = \"yes\"\n", {"key 'numerics'", "expected true/false"});
@@ -263,7 +275,8 @@ TEST_CASE("bad TOML: wrong types name the key, the expected type and what was gi
     expect_error("dtype = [\"fp16\"]\n", {"key 'dtype'", "expected string", "an array"});
 }
 
-TEST_CASE("bad TOML: zero, negative and out-of-range values name the key and a valid example", "[scenarios][errors]") {
+TEST_CASE("bad TOML: zero, negative and out-of-range values name the key and a valid example",
+          "[scenarios][errors]") {
     expect_error("seq_len = 0\n", {"key 'seq_len'", "positive integer", "got 0", "seq_len = 1024"});
     expect_error("head_dim = -4\n", {"key 'head_dim'", "positive", "got -4"});
     expect_error("batch = 0\n", {"key 'batch'", "positive"});
@@ -283,20 +296,24 @@ TEST_CASE("bad TOML: zero, negative and out-of-range values name the key and a v
     expect_error("batch = 2048\nheads = 1024\n", {"'batch' x 'heads'", "limit"});
     expect_error("batch = 1000\nheads = 1000\nseq_len = 1048576\n", {"64 bits", "reduce"});
     expect_error("sram_bytes = 2000000000\n", {"key 'sram_bytes'", "limit"});
-    expect_error("batch = 1\nheads = 2\nnumerics_heads = 3\n", {"key 'numerics_heads'", "3", "batch x heads = 2"});
+    expect_error("batch = 1\nheads = 2\nnumerics_heads = 3\n",
+                 {"key 'numerics_heads'", "3", "batch x heads = 2"});
 }
 
 TEST_CASE("bad TOML: unknown names list the valid ones, duplicates and empty lists", "[scenarios][errors]") {
     expect_error("dtype = \"fp8\"\n", {"key 'dtype'", "'fp8'", "fp16, bf16, fp32 or fp64"});
-    expect_error("hardware = \"V100\"\n", {"bad.toml:1", "key 'hardware'", "'V100'", "A100-40GB", "classroom"});
+    expect_error("hardware = \"V100\"\n",
+                 {"bad.toml:1", "key 'hardware'", "'V100'", "A100-40GB", "classroom"});
     expect_error("algorithms = [\"flash3\"]\n", {"key 'algorithms'", "'flash3'", "standard, flash, flash2"});
-    expect_error("algorithms = [\"flash\", \"standard\", \"flash\"]\n", {"key 'algorithms'", "'flash'", "twice"});
+    expect_error("algorithms = [\"flash\", \"standard\", \"flash\"]\n",
+                 {"key 'algorithms'", "'flash'", "twice"});
     expect_error("algorithms = []\n", {"key 'algorithms'", "at least one"});
 }
 
 TEST_CASE("bad TOML: sections are refused with the fix", "[scenarios][errors]") {
     expect_error("[hardware]\nsram_bytes = 1024\n", {"bad.toml:1", "key 'hardware'"});
-    expect_error("seq_len = 64\n[problem]\nhead_dim = 8\n", {"key 'problem'", "sections are not used", "top level"});
+    expect_error("seq_len = 64\n[problem]\nhead_dim = 8\n",
+                 {"key 'problem'", "sections are not used", "top level"});
 }
 
 TEST_CASE("apply_setting from text: integers, auto, bools, lists, numbers and their errors", "[scenarios]") {
@@ -322,7 +339,8 @@ TEST_CASE("apply_setting from text: integers, auto, bools, lists, numbers and th
         CHECK_FALSE(s.numerics);
     }
     scenarios::apply_setting(s, "algorithms", "standard, flash");
-    CHECK(s.algorithms == std::vector<kernels::AlgorithmId>{kernels::AlgorithmId::standard, kernels::AlgorithmId::flash});
+    CHECK(s.algorithms ==
+          std::vector<kernels::AlgorithmId>{kernels::AlgorithmId::standard, kernels::AlgorithmId::flash});
     scenarios::apply_setting(s, "algorithms", "flash2");
     CHECK(s.algorithms == std::vector<kernels::AlgorithmId>{kernels::AlgorithmId::flash2});
     scenarios::apply_setting(s, "hbm_gbps", "1.5e3");
@@ -356,7 +374,8 @@ TEST_CASE("apply_setting from text: integers, auto, bools, lists, numbers and th
             scenarios::apply_assignment(t, bad);
             FAIL("no error");
         } catch (const ScenarioError& e) {
-            CHECK_THAT(std::string(e.what()), Catch::Contains("expected key=value") && Catch::Contains("--set"));
+            CHECK_THAT(std::string(e.what()),
+                       Catch::Contains("expected key=value") && Catch::Contains("--set"));
         }
     }
 }

@@ -149,7 +149,8 @@ TEST_CASE("sweep: values are checked before any work, non-numeric values are ref
     CHECK_THROWS_AS(scenarios::run_sweep(s, "seqlen", {"16"}, false), ScenarioError);
 }
 
-TEST_CASE("sweep: numerics on request, CSV has a header and one row per (algorithm, value)", "[scenarios][sweep]") {
+TEST_CASE("sweep: numerics on request, CSV has a header and one row per (algorithm, value)",
+          "[scenarios][sweep]") {
     const auto s = scenarios::resolve_scenario("classroom");
     const auto r = scenarios::run_sweep(s, "seq_len", {"8", "16", "33"}, true);
     for (const auto& pt : r.points) {

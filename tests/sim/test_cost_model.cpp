@@ -23,8 +23,8 @@ HardwareSpec round_machine() {
     return hw;
 }
 
-Phase make_phase(const char* name, std::int64_t units, std::int64_t hbm_r, std::int64_t hbm_w, std::int64_t l2_r,
-                 std::int64_t sram_rw, std::int64_t matmul, std::int64_t other) {
+Phase make_phase(const char* name, std::int64_t units, std::int64_t hbm_r, std::int64_t hbm_w,
+                 std::int64_t l2_r, std::int64_t sram_rw, std::int64_t matmul, std::int64_t other) {
     Phase p;
     p.name = name;
     p.parallel_units = units;
@@ -98,10 +98,11 @@ TEST_CASE("predict: each phase takes its slowest resource and the phases add", "
     //     = 10 us: compute 30 us -> compute-bound.
     // p3: HBM (4000 + 1000) x 4 = 20000 B -> 20 us; L2 10 us -> HBM-bound.
     // Total: 24 + 30 + 20 = 74 us.
-    const auto cb = predict(hw,
-                            {make_phase("p1", 1, 2000, 0, 10000, 0, 0, 0), make_phase("p2", 1, 500, 0, 0, 0, 5'000'000, 25000),
-                             make_phase("p3", 1, 4000, 1000, 0, 0, 0, 0)},
-                            4);
+    const auto cb = predict(
+        hw,
+        {make_phase("p1", 1, 2000, 0, 10000, 0, 0, 0), make_phase("p2", 1, 500, 0, 0, 0, 5'000'000, 25000),
+         make_phase("p3", 1, 4000, 1000, 0, 0, 0, 0)},
+        4);
     REQUIRE(cb.phases.size() == 3);
     CHECK(cb.phases[0].l2_s == Approx(24e-6));
     CHECK(cb.phases[0].bound == "L2");
@@ -128,7 +129,8 @@ TEST_CASE("predict: a missing rate (0) costs nothing rather than dividing by zer
     CHECK(cb.phases[0].hbm_s == Approx(1e-6));
 }
 
-TEST_CASE("event_seconds: a move at its off-chip level's bandwidth, compute at the matmul rate", "[sim][cost]") {
+TEST_CASE("event_seconds: a move at its off-chip level's bandwidth, compute at the matmul rate",
+          "[sim][cost]") {
     const auto hw = round_machine();
     Event e;
     e.op = Op::Load;

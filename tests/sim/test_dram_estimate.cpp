@@ -55,7 +55,7 @@ TEST_CASE("estimate_dram: re-reads hit the L2 only while the in-flight footprint
     ph.parallel_units = 2;  // two thread blocks per head
     const auto hbm = static_cast<std::size_t>(Level::HBM);
     auto& k = ph.counters.by_tensor[hbm][static_cast<std::size_t>(Tensor::K)];
-    k.read_bytes = 4000;  // K read four times over...
+    k.read_bytes = 4000;                                                   // K read four times over...
     ph.hbm_unique[static_cast<std::size_t>(Tensor::K)].read_bytes = 1000;  // ...1000 distinct bytes
     auto& o = ph.counters.by_tensor[hbm][static_cast<std::size_t>(Tensor::O)];
     o.write_bytes = 500;  // O written once

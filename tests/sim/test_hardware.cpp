@@ -17,11 +17,13 @@ HardwareSpec preset(const char* name) {
 }
 }  // namespace
 
-TEST_CASE("presets: all of the issue's machines exist, in display order, with unique names", "[sim][hardware]") {
+TEST_CASE("presets: all of the issue's machines exist, in display order, with unique names",
+          "[sim][hardware]") {
     const auto& all = hardware_presets();
     std::vector<std::string> names;
     for (const auto& hw : all) names.push_back(hw.name);
-    CHECK(names == std::vector<std::string>{"A100-40GB", "A100-80GB", "H100-SXM", "H200", "RTX-4090", "T4", "classroom"});
+    CHECK(names == std::vector<std::string>{"A100-40GB", "A100-80GB", "H100-SXM", "H200", "RTX-4090", "T4",
+                                            "classroom"});
     CHECK(std::set<std::string>(names.begin(), names.end()).size() == names.size());
     CHECK(preset_names() == "A100-40GB, A100-80GB, H100-SXM, H200, RTX-4090, T4, classroom");
     for (const auto& hw : all) {

@@ -61,8 +61,8 @@ TEST_CASE("element sizes: fp32 doubles the bytes of fp16, statistics are 4 bytes
         REQUIRE(h.allocate(Tensor::l, 8, 1, "l_i", &st));
         REQUIRE(h.allocate(Tensor::m, 8, 1, "m_i", &st));
         REQUIRE(h.allocate(Tensor::L, 8, 1, "L_i", &st));
-        h.load(Tensor::O, {0, 0, 2, 4}, -1, -1, "");  // 8 elements of the dtype
-        h.load(Tensor::l, {0, 0, 8, 1}, -1, -1, "");  // 8 fp32 elements = 32 B
+        h.load(Tensor::O, {0, 0, 2, 4}, -1, -1, "");   // 8 elements of the dtype
+        h.load(Tensor::l, {0, 0, 8, 1}, -1, -1, "");   // 8 fp32 elements = 32 B
         h.store(Tensor::m, {0, 0, 5, 1}, -1, -1, "");  // 5 fp32 elements = 20 B
         h.store(Tensor::L, {0, 0, 3, 1}, -1, -1, "");  // 3 fp32 elements = 12 B
         const auto e = static_cast<std::int64_t>(dtype_bytes(dt));
@@ -92,7 +92,7 @@ TEST_CASE("SRAM allocation tracks occupancy and peak, release frees, double rele
     CHECK(h.counters().sram_peak_bytes == 192);
     h.release(*a);
     CHECK(h.sram_used_bytes() == 128);
-    CHECK(h.counters().sram_peak_bytes == 192);  // the peak remembers
+    CHECK(h.counters().sram_peak_bytes == 192);         // the peak remembers
     auto c = h.allocate(Tensor::l, 16, 1, "l_i", &st);  // 64 B (fp32 statistics)
     REQUIRE(c);
     CHECK(h.sram_used_bytes() == 192);
@@ -119,8 +119,9 @@ TEST_CASE("an allocation that overflows SRAM fails with a status naming the size
     CHECK_FALSE(st.ok);
     CHECK(st.needed_bytes == 288);
     CHECK(st.capacity_bytes == 256);
-    CHECK_THAT(st.reason, Catch::Contains("K_j (B_c x d)") && Catch::Contains("10 x 8") && Catch::Contains("160 B") &&
-                              Catch::Contains("128 B") && Catch::Contains("288 B") && Catch::Contains("256 B"));
+    CHECK_THAT(st.reason, Catch::Contains("K_j (B_c x d)") && Catch::Contains("10 x 8") &&
+                              Catch::Contains("160 B") && Catch::Contains("128 B") &&
+                              Catch::Contains("288 B") && Catch::Contains("256 B"));
     CHECK_THAT(st.fix, Catch::Contains("block") && Catch::Contains("SRAM"));
     CHECK(h.sram_used_bytes() == 128);
     CHECK(h.counters().sram_peak_bytes == 128);
@@ -138,14 +139,15 @@ TEST_CASE("a tile moved into SRAM larger than every live buffer of its tensor is
     CHECK_THROWS_AS(h.load(Tensor::K, {0, 0, 1, 1}, -1, -1, ""), std::logic_error);
     auto q = h.allocate(Tensor::Q, 4, 4, "Q_i", &st);
     REQUIRE(q);
-    CHECK_NOTHROW(h.load(Tensor::Q, {0, 0, 4, 4}, -1, -1, ""));   // 16 elements: fits the 16-element buffer
-    CHECK_NOTHROW(h.load(Tensor::Q, {0, 0, 2, 8}, -1, -1, ""));   // 16 elements, another shape
+    CHECK_NOTHROW(h.load(Tensor::Q, {0, 0, 4, 4}, -1, -1, ""));  // 16 elements: fits the 16-element buffer
+    CHECK_NOTHROW(h.load(Tensor::Q, {0, 0, 2, 8}, -1, -1, ""));  // 16 elements, another shape
     CHECK_THROWS_AS(h.load(Tensor::Q, {0, 0, 3, 6}, -1, -1, ""), std::logic_error);  // 18 > 16
     // A buffer of another tensor does not help.
     REQUIRE(h.allocate(Tensor::K, 8, 8, "K_j", &st));
     CHECK_THROWS_AS(h.load(Tensor::Q, {0, 0, 5, 4}, -1, -1, ""), std::logic_error);
     // L2 -> SRAM is checked the same way.
-    CHECK_THROWS_AS(h.transfer(Tensor::Q, {0, 0, 5, 4}, Level::L2, Level::SRAM, -1, -1, ""), std::logic_error);
+    CHECK_THROWS_AS(h.transfer(Tensor::Q, {0, 0, 5, 4}, Level::L2, Level::SRAM, -1, -1, ""),
+                    std::logic_error);
     // After release, no Q buffer is live: even one element throws. The failed moves counted nothing.
     h.release(*q);
     CHECK_THROWS_AS(h.load(Tensor::Q, {0, 0, 1, 1}, -1, -1, ""), std::logic_error);
@@ -157,9 +159,11 @@ TEST_CASE("a tile moved into SRAM larger than every live buffer of its tensor is
 
 TEST_CASE("unsupported level pairs are rejected", "[sim][hierarchy]") {
     Hierarchy h(small_machine(), Dtype::fp16, false);
-    CHECK_THROWS_AS(h.transfer(Tensor::Q, {0, 0, 1, 1}, Level::HBM, Level::HBM, -1, -1, ""), std::logic_error);
+    CHECK_THROWS_AS(h.transfer(Tensor::Q, {0, 0, 1, 1}, Level::HBM, Level::HBM, -1, -1, ""),
+                    std::logic_error);
     CHECK_THROWS_AS(h.transfer(Tensor::Q, {0, 0, 1, 1}, Level::L2, Level::HBM, -1, -1, ""), std::logic_error);
-    CHECK_THROWS_AS(h.transfer(Tensor::Q, {0, 0, 1, 1}, Level::SRAM, Level::SRAM, -1, -1, ""), std::logic_error);
+    CHECK_THROWS_AS(h.transfer(Tensor::Q, {0, 0, 1, 1}, Level::SRAM, Level::SRAM, -1, -1, ""),
+                    std::logic_error);
     CHECK(h.counters().transfers == 0);
 }
 
@@ -205,13 +209,13 @@ TEST_CASE("phases: each pass has its own counters and peak, their sum is the tot
     FitStatus st;
     h.begin_phase("one", 3);
     auto q = h.allocate(Tensor::Q, 4, 8, "Q_i", &st);  // 64 B
-    h.load(Tensor::Q, {0, 0, 4, 8}, 0, -1, "");         // 32 elements
+    h.load(Tensor::Q, {0, 0, 4, 8}, 0, -1, "");        // 32 elements
     h.compute(Tensor::S, {0, 0, 4, 4}, 100, 10, 0, 0, 0, 0, "");
     h.release(*q);
-    h.begin_phase("two", 0);  // parallel units are at least 1
+    h.begin_phase("two", 0);                              // parallel units are at least 1
     auto s = h.allocate(Tensor::S, 8, 8, "S rows", &st);  // 128 B
-    h.load(Tensor::S, {0, 0, 8, 8}, -1, -1, "");         // 64 elements
-    h.store(Tensor::P, {0, 0, 8, 8}, -1, -1, "");        // 64 elements
+    h.load(Tensor::S, {0, 0, 8, 8}, -1, -1, "");          // 64 elements
+    h.store(Tensor::P, {0, 0, 8, 8}, -1, -1, "");         // 64 elements
     h.release(*s);
     const auto& ph = h.phases();
     REQUIRE(ph.size() == 2);
@@ -300,7 +304,7 @@ TEST_CASE("no trace unless asked, a capped trace keeps the first events and says
         CHECK(h.trace() == nullptr);
     }
     Hierarchy h(small_machine(), Dtype::fp16, true, 3);
-    h.begin_phase("only", 1);  // event 0
+    h.begin_phase("only", 1);                                                 // event 0
     for (int k = 0; k < 5; ++k) h.store(Tensor::O, {k, 0, 1, 1}, k, -1, "");  // events 1..5
     REQUIRE(h.trace() != nullptr);
     CHECK(h.trace()->max_events() == 3);

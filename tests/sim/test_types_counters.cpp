@@ -27,7 +27,8 @@ TEST_CASE("names round-trip through the parsers, unknown names give nullopt", "[
         const auto t = static_cast<Tensor>(i);
         REQUIRE(parse_tensor(tensor_name(t)) == t);
     }
-    for (Dtype dt : {Dtype::fp16, Dtype::bf16, Dtype::fp32, Dtype::fp64}) REQUIRE(parse_dtype(dtype_name(dt)) == dt);
+    for (Dtype dt : {Dtype::fp16, Dtype::bf16, Dtype::fp32, Dtype::fp64})
+        REQUIRE(parse_dtype(dtype_name(dt)) == dt);
     CHECK_FALSE(parse_dtype("fp8").has_value());
     CHECK_FALSE(parse_dtype("FP16").has_value());  // case-sensitive, as scenario files are
     CHECK_FALSE(parse_tensor("X").has_value());
@@ -55,7 +56,8 @@ Counters sample_counters(std::int64_t base) {
 }
 }  // namespace
 
-TEST_CASE("Counters::scaled multiplies traffic, flops and transfers but not the SRAM peak", "[sim][counters]") {
+TEST_CASE("Counters::scaled multiplies traffic, flops and transfers but not the SRAM peak",
+          "[sim][counters]") {
     const Counters c = sample_counters(3);
     const Counters s = c.scaled(7);
     for (std::size_t lv = 0; lv < kLevelCount; ++lv) {
@@ -91,8 +93,10 @@ TEST_CASE("Counters += adds traffic and flops, and keeps the larger peak", "[sim
         CHECK(a.level[lv].read_bytes == a0.level[lv].read_bytes + b.level[lv].read_bytes);
         CHECK(a.level[lv].write_elements == a0.level[lv].write_elements + b.level[lv].write_elements);
         for (std::size_t t = 0; t < kTensorCount; ++t) {
-            CHECK(a.by_tensor[lv][t].read_elements == a0.by_tensor[lv][t].read_elements + b.by_tensor[lv][t].read_elements);
-            CHECK(a.by_tensor[lv][t].write_bytes == a0.by_tensor[lv][t].write_bytes + b.by_tensor[lv][t].write_bytes);
+            CHECK(a.by_tensor[lv][t].read_elements ==
+                  a0.by_tensor[lv][t].read_elements + b.by_tensor[lv][t].read_elements);
+            CHECK(a.by_tensor[lv][t].write_bytes ==
+                  a0.by_tensor[lv][t].write_bytes + b.by_tensor[lv][t].write_bytes);
         }
     }
     CHECK(a.matmul_flops == 200 + 500);
