@@ -227,9 +227,7 @@ std::string_view type_name(KType t) {
 Value from_text(const KeyDef& k, std::string_view text) {
     Value v;
     text = trim(text);
-    // Built by append: GCC 12's -Wrestrict misfires on "'" + std::string(...) at -O3.
-    std::string shown(1, '\'');
-    shown.append(text).push_back('\'');
+    const std::string shown = "'" + std::string(text) + "'";
     switch (k.type) {
         case KType::Int: {
             if ((k.key == "block_rows" || k.key == "block_cols") && text == "auto") {
