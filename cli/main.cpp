@@ -97,9 +97,10 @@ int run_cli(int argc, char** argv) {
             out += "hardware presets:\n";
             for (const auto& h : tilesim::sim::hardware_presets())
                 out += fmt::format("  {:<18} {}\n", h.name, h.description);
-            out += "algorithms:\n";
-            for (const auto& a : tilesim::kernels::algorithms()) {
-                out += fmt::format("  {:<18} {}: {}\n", a.key, a.display_name, a.description);
+            out += "algorithms (key, pass: name: what it does):\n";
+            for (const auto* a : tilesim::kernels::definitions()) {
+                out += fmt::format("  {:<9} {:<9} {}: {}\n", a->key, tilesim::kernels::pass_name(a->pass), a->name,
+                                   a->description);
             }
             tilesim::cli::write_output("", out);
             return 0;
@@ -121,8 +122,8 @@ int run_cli(int argc, char** argv) {
             int misfits = 0;
             for (const auto& r : result.runs) {
                 if (r.fit.ok) continue;
-                std::cerr << "error: " << tilesim::kernels::info(r.algorithm).key << ": " << r.fit.reason
-                          << "; fix: " << r.fit.fix << "\n";
+                std::cerr << "error: " << r.key() << " " << tilesim::kernels::pass_name(r.pass()) << ": "
+                          << r.fit.reason << "; fix: " << r.fit.fix << "\n";
                 ++misfits;
             }
             if (misfits > 0) return 2;
@@ -133,9 +134,9 @@ int run_cli(int argc, char** argv) {
             if (!trace_out.empty()) {
                 for (const auto& r : result.runs) {
                     if (!r.trace) continue;
-                    trace_text +=
-                        "# algorithm " + std::string(tilesim::kernels::info(r.algorithm).key) + "\n";
-                    trace_text += ts::trace_csv(*r.trace, r.phases);
+                    trace_text += "# algorithm " + std::string(r.key()) + " " +
+                                  std::string(tilesim::kernels::pass_name(r.pass())) + "\n";
+                    trace_text += ts::trace_csv(*r.trace);
                 }
             }
             tilesim::cli::write_output(output, text);

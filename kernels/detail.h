@@ -1,9 +1,10 @@
 #pragma once
-// Helpers shared by the kernel implementations (not part of the public API).
+// Helpers shared by the algorithm definitions (not part of the public API).
+#include <algorithm>
 #include <stdexcept>
 #include <vector>
 
-#include "kernels/tiling.h"
+#include "kernels/algorithm.h"
 #include "sim/hierarchy.h"
 
 namespace tilesim::kernels::detail {
@@ -14,7 +15,7 @@ inline std::vector<sim::BufferId> hold(sim::Hierarchy& h, const std::vector<Buff
     std::vector<sim::BufferId> ids;
     for (const auto& b : set) {
         sim::FitStatus st;
-        auto id = h.allocate(b.tensor, b.rows, b.cols, b.what, &st);
+        auto id = h.allocate(b.tensor, b.rows, b.cols, b.what, &st, b.alias);
         if (!id) throw std::logic_error("working set checked but allocation failed: " + st.reason);
         ids.push_back(*id);
     }
@@ -28,6 +29,49 @@ inline void drop(sim::Hierarchy& h, const std::vector<sim::BufferId>& ids) {
 // Rows of block `b` of size `B` over `N` rows: B, except for a ragged last block.
 inline std::int64_t block_len(std::int64_t b, std::int64_t B, std::int64_t N) {
     return std::min(B, N - b * B);
+}
+
+// The trace step of the event just recorded (for the softmax probe), -1 without a trace.
+inline std::int64_t last_step(const sim::Hierarchy& h) {
+    return h.trace() != nullptr ? static_cast<std::int64_t>(h.trace()->events().size()) - 1 : -1;
+}
+
+// A tensor declaration: `rows` x `cols` cut in `block_rows` x `block_cols` tiles.
+inline sim::TensorDecl decl(sim::Tensor t, std::int64_t rows, std::int64_t cols, std::int64_t block_rows,
+                            std::int64_t block_cols, bool input, bool in_hbm = true) {
+    sim::TensorDecl d;
+    d.tensor = t;
+    d.rows = rows;
+    d.cols = cols;
+    d.block_rows = std::max<std::int64_t>(1, block_rows);
+    d.block_cols = std::max<std::int64_t>(1, block_cols);
+    d.input = input;
+    d.in_hbm = in_hbm;
+    return d;
+}
+
+inline std::int64_t el_bytes(sim::Tensor t, sim::Dtype dt) {
+    return static_cast<std::int64_t>(sim::element_bytes(t, dt));
+}
+
+}  // namespace tilesim::kernels::detail
+
+namespace tilesim::kernels::detail {
+
+// The paper's block rule (Algorithm 1, line 1): B_c = ceil(M / 4d), B_r = min(ceil(M / 4d), d).
+inline TilingRule::Blocks paper_rule(const Problem& p, std::int64_t M) {
+    const std::int64_t rule = ceil_div(M, 4 * p.d);
+    return {std::min(rule, p.d), rule};
+}
+inline constexpr const char* kPaperRuleText = "B_c = ceil(M/4d), B_r = min(ceil(M/4d), d)";
+
+// Theta(N^2 d^2 / M) (Theorem 2 for the forward, Theorem 5 for the backward).
+inline double theta_flash(double N, double d, double M) {
+    return N * N * d * d / M;
+}
+// Theta(N d + N^2) (Theorem 2, standard attention).
+inline double theta_standard(double N, double d, double /*M*/) {
+    return N * d + N * N;
 }
 
 }  // namespace tilesim::kernels::detail

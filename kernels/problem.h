@@ -2,28 +2,51 @@
 // Shared problem and tiling types. Used by the CPU model and by kernels/cuda; no Eigen, no CUDA here.
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "sim/types.h"
 
 namespace tilesim::kernels {
 
-enum class AlgorithmId : std::uint8_t {
-    standard,  // Algorithm 0: S and P materialised in HBM
-    flash,     // Algorithm 1 (FA1 loop order): K/V blocks outer, Q blocks inner
-    flash2,    // FlashAttention-2 loop order: Q blocks outer, K/V blocks inner
-};
+// One pass of training attention: the forward, or the backward that turns dO into dQ, dK, dV.
+enum class Pass : std::uint8_t { forward, backward };
+// Which passes a run asks for.
+enum class Passes : std::uint8_t { forward, backward, forward_backward };
+std::string_view pass_name(Pass p);      // "forward", "backward"
+std::string_view passes_name(Passes p);  // "forward", "backward", "forward+backward"
+inline bool includes(Passes ps, Pass p) {
+    return ps == Passes::forward_backward || (p == Pass::forward ? ps == Passes::forward : ps == Passes::backward);
+}
+
+// The attention mask. Only `none` exists so far; causal and block-sparse masks come with their
+// algorithms (each reads the mask from here).
+enum class MaskKind : std::uint8_t { none };
+std::string_view mask_name(MaskKind m);
 
 // One attention problem. Counts are per (batch, head); B*H heads are identical in shape.
 struct Problem {
     std::int64_t batch = 1;
-    std::int64_t heads = 1;
-    std::int64_t N = 0;  // sequence length
-    std::int64_t d = 0;  // head dimension
+    std::int64_t heads = 1;     // H: query heads
+    std::int64_t kv_heads = 1;  // H_kv: key/value heads (divides H; H_kv = H without grouping)
+    std::int64_t N_q = 0;       // query length: rows of Q, O, dO, dQ, l, m, L
+    std::int64_t N_kv = 0;      // key/value length: rows of K, V, dK, dV (columns of S and P)
+    std::int64_t d = 0;         // head dimension
     sim::Dtype dtype = sim::Dtype::fp16;
+    MaskKind mask = MaskKind::none;
+    Passes passes = Passes::forward;
     std::int64_t bh() const { return batch * heads; }
+    // A square problem of length N (N_q = N_kv = N), the FlashAttention papers' setting.
+    static Problem square(std::int64_t N, std::int64_t d, sim::Dtype dtype = sim::Dtype::fp16) {
+        Problem p;
+        p.N_q = N;
+        p.N_kv = N;
+        p.d = d;
+        p.dtype = dtype;
+        return p;
+    }
 };
 
-// Requested block sizes; 0 means "the paper's rule" (see tiling.h).
+// Requested block sizes; 0 means "the algorithm's rule" (see tiling.h).
 struct TilingRequest {
     std::int64_t B_r = 0;
     std::int64_t B_c = 0;
@@ -33,8 +56,8 @@ struct TilingRequest {
 struct Tiling {
     std::int64_t B_r = 0;
     std::int64_t B_c = 0;
-    std::int64_t T_r = 0;  // ceil(N / B_r)
-    std::int64_t T_c = 0;  // ceil(N / B_c)
+    std::int64_t T_r = 0;  // ceil(N_q / B_r)
+    std::int64_t T_c = 0;  // ceil(N_kv / B_c)
     std::string note;      // how they were chosen (rule, clamped to N, shrunk to fit)
 };
 

@@ -5,17 +5,12 @@
 
 namespace tilesim::kernels {
 
-MatD reference_attention(const Inputs& in) {
-    return reference_attention(in, ReferenceOptions{});
-}
+namespace {
 
-MatD reference_attention(const Inputs& in, const ReferenceOptions& options) {
-    const MatD Q = in.Q.cast<double>();
-    const MatD K = in.K.cast<double>();
-    const MatD V = in.V.cast<double>();
+// P = softmax(tau Q K^T) row by row over the visible keys (stable: subtract the row max before exp).
+MatD reference_probabilities(const MatD& Q, const MatD& K, const ReferenceOptions& options) {
     const double tau = 1.0 / std::sqrt(static_cast<double>(Q.cols()));
     MatD S = tau * (Q * K.transpose());
-    // Row-wise stable softmax over the visible keys: subtract the row max before exp.
     for (Eigen::Index r = 0; r < S.rows(); ++r) {
         const Eigen::Index q =
             options.query_index.empty()
@@ -28,13 +23,36 @@ MatD reference_attention(const Inputs& in, const ReferenceOptions& options) {
         row /= row.sum();
         S.row(r).tail(S.cols() - visible).setZero();
     }
-    return S * V;
+    return S;
+}
+
+}  // namespace
+
+MatD reference_attention(const Inputs& in, const ReferenceOptions& options) {
+    const MatD P = reference_probabilities(in.Q.cast<double>(), in.K.cast<double>(), options);
+    return P * in.V.cast<double>();
+}
+
+ReferenceGradients reference_gradients(const Inputs& in, const Mat& dO, const ReferenceOptions& options) {
+    const MatD Q = in.Q.cast<double>(), K = in.K.cast<double>(), V = in.V.cast<double>();
+    const MatD G = dO.cast<double>();
+    const double tau = 1.0 / std::sqrt(static_cast<double>(Q.cols()));
+    const MatD P = reference_probabilities(Q, K, options);
+    ReferenceGradients g;
+    g.dV = P.transpose() * G;
+    const MatD dP = G * V.transpose();
+    // Softmax backward: dS_ij = P_ij (dP_ij - sum_k P_ik dP_ik).
+    const Eigen::VectorXd D = (P.array() * dP.array()).rowwise().sum();
+    const MatD dS = P.array() * (dP.colwise() - D).array();
+    g.dQ = tau * (dS * K);
+    g.dK = tau * (dS.transpose() * Q);
+    return g;
 }
 
 ErrorStats compare(const Mat& O, const MatD& ref) {
     const MatD diff = O.cast<double>() - ref;
     ErrorStats e;
-    e.max_abs = diff.cwiseAbs().maxCoeff();
+    e.max_abs = diff.size() > 0 ? diff.cwiseAbs().maxCoeff() : 0.0;
     const double denom = ref.norm();
     e.rel_fro = denom > 0 ? diff.norm() / denom : diff.norm();
     return e;

@@ -1,21 +1,34 @@
 #pragma once
-// The oracle: softmax(Q K^T / sqrt(d)) V in plain Eigen, fp64, no machine model.
+// The oracle: softmax(Q K^T / sqrt(d)) V and its gradients in plain Eigen, fp64, no machine model.
 #include <vector>
 
-#include "kernels/attention.h"
+#include "kernels/algorithm.h"
 
 namespace tilesim::kernels {
 
-MatD reference_attention(const Inputs& in);
+// One head's inputs: Q (N_q x d), K and V (N_kv x d).
+struct Inputs {
+    Mat Q, K, V;
+};
+inline Inputs inputs_of(const HbmState& hbm) {
+    return {hbm[sim::Tensor::Q], hbm[sim::Tensor::K], hbm[sim::Tensor::V]};
+}
 
-// The same oracle with a causal mask and/or a sample of query rows (used by the GPU checks):
-// row k of in.Q is query position query_index[k] (k itself when the list is empty); with `causal`
+// Row k of in.Q is query position query_index[k] (k itself when the list is empty); with `causal`
 // it sees keys 0..query_index[k] only.
 struct ReferenceOptions {
     bool causal = false;
     std::vector<std::int64_t> query_index;
 };
-MatD reference_attention(const Inputs& in, const ReferenceOptions& options);
+MatD reference_attention(const Inputs& in, const ReferenceOptions& options = {});
+
+// The exact gradients of O = softmax(tau Q K^T) V for an output gradient dO (N_q x d), from the
+// definition (the paper's Algorithm 3 in fp64): dV = P^T dO, dP = dO V^T, dS = P o (dP - rowsum(P o dP)),
+// dQ = tau dS K, dK = tau dS^T Q.
+struct ReferenceGradients {
+    MatD dQ, dK, dV;
+};
+ReferenceGradients reference_gradients(const Inputs& in, const Mat& dO, const ReferenceOptions& options = {});
 
 // max |O - ref| and ||O - ref||_F / ||ref||_F.
 struct ErrorStats {

@@ -7,61 +7,25 @@ namespace tilesim::kernels {
 
 using sim::Tensor;
 
-SoftmaxShape softmax_shape(const Problem& p, const sim::HardwareSpec& hw) {
+RowPass row_pass_shape(const Problem& p, const sim::HardwareSpec& hw, std::int64_t rows_held) {
     const auto e = static_cast<std::int64_t>(sim::dtype_bytes(p.dtype));
-    SoftmaxShape s;
-    const std::int64_t rows = hw.sram_bytes / (p.N * e);
+    RowPass s;
+    const std::int64_t rows = hw.sram_bytes / (rows_held * p.N_kv * e);
     if (rows >= 1) {
         s.one_pass = true;
-        s.rows = std::min(rows, p.N);
+        s.rows = std::min(rows, p.N_q);
     } else {
-        // A row of S does not fit: stream it in chunks, once for (m, l), once more to write P.
+        // A row does not fit: stream it in chunks, once for the statistics, once more to write.
         s.one_pass = false;
-        s.chunk = std::max<std::int64_t>(1, hw.sram_bytes / e);
+        s.chunk = std::max<std::int64_t>(1, hw.sram_bytes / (rows_held * e));
     }
     return s;
 }
 
-std::vector<std::vector<BufferSpec>> working_sets(AlgorithmId alg, const Problem& p, std::int64_t B_r,
-                                                  std::int64_t B_c, const sim::HardwareSpec& hw) {
-    // A ragged problem (N < block) never holds more rows than exist.
-    const std::int64_t br = std::min(B_r, p.N);
-    const std::int64_t bc = std::min(B_c, p.N);
-    const std::int64_t d = p.d;
-    switch (alg) {
-        case AlgorithmId::standard: {
-            const SoftmaxShape sm = softmax_shape(p, hw);
-            std::vector<BufferSpec> softmax;
-            if (sm.one_pass) {
-                softmax.push_back({Tensor::S, sm.rows, p.N, "S rows (softmax)"});
-            } else {
-                softmax.push_back({Tensor::S, 1, sm.chunk, "S row chunk (softmax)"});
-            }
-            return {{{Tensor::Q, br, d, "Q_i (B_r x d)"},
-                     {Tensor::K, bc, d, "K_j (B_c x d)"},
-                     {Tensor::S, br, bc, "S_ij (B_r x B_c)"}},
-                    softmax,
-                    {{Tensor::P, br, bc, "P_ij (B_r x B_c)"},
-                     {Tensor::V, bc, d, "V_j (B_c x d)"},
-                     {Tensor::O, br, d, "O_i (B_r x d)"}}};
-        }
-        case AlgorithmId::flash:
-        case AlgorithmId::flash2:
-            return {{{Tensor::K, bc, d, "K_j (B_c x d)"},
-                     {Tensor::V, bc, d, "V_j (B_c x d)"},
-                     {Tensor::Q, br, d, "Q_i (B_r x d)"},
-                     {Tensor::O, br, d, "O_i (B_r x d)"},
-                     {Tensor::S, br, bc, "S_ij/P_ij (B_r x B_c)"},
-                     {Tensor::l, br, 1, "l_i (B_r, fp32)"},
-                     {Tensor::m, br, 1, "m_i (B_r, fp32)"}}};
-    }
-    return {};
-}
-
-std::int64_t working_set_bytes(AlgorithmId alg, const Problem& p, std::int64_t B_r, std::int64_t B_c,
+std::int64_t working_set_bytes(const AlgorithmDef& def, const Problem& p, std::int64_t B_r, std::int64_t B_c,
                                const sim::HardwareSpec& hw) {
     std::int64_t worst = 0;
-    for (const auto& pass : working_sets(alg, p, B_r, B_c, hw)) {
+    for (const auto& pass : def.working_sets(p, B_r, B_c, hw)) {
         std::int64_t bytes = 0;
         for (const auto& b : pass) {
             bytes += b.rows * b.cols * static_cast<std::int64_t>(sim::element_bytes(b.tensor, p.dtype));
@@ -73,7 +37,7 @@ std::int64_t working_set_bytes(AlgorithmId alg, const Problem& p, std::int64_t B
 
 namespace {
 
-bool fits(AlgorithmId alg, const Problem& p, std::int64_t B_r, std::int64_t B_c,
+bool fits(const AlgorithmDef& alg, const Problem& p, std::int64_t B_r, std::int64_t B_c,
           const sim::HardwareSpec& hw) {
     return working_set_bytes(alg, p, B_r, B_c, hw) <= hw.sram_bytes;
 }
@@ -93,11 +57,11 @@ std::int64_t largest_fitting(std::int64_t hi, F ok) {
     return lo;
 }
 
-std::string describe(AlgorithmId alg, const Problem& p, std::int64_t B_r, std::int64_t B_c,
+std::string describe(const AlgorithmDef& alg, const Problem& p, std::int64_t B_r, std::int64_t B_c,
                      const sim::HardwareSpec& hw) {
     std::ostringstream os;
     std::int64_t worst = -1;
-    for (const auto& pass : working_sets(alg, p, B_r, B_c, hw)) {
+    for (const auto& pass : alg.working_sets(p, B_r, B_c, hw)) {
         std::int64_t bytes = 0;
         std::ostringstream parts;
         for (const auto& b : pass) {
@@ -118,38 +82,40 @@ std::string describe(AlgorithmId alg, const Problem& p, std::int64_t B_r, std::i
 
 }  // namespace
 
-Tiling resolve_tiling(AlgorithmId alg, const Problem& p, const TilingRequest& req,
+Tiling resolve_tiling(const AlgorithmDef& alg, const Problem& p, const TilingRequest& req,
                       const sim::HardwareSpec& hw, sim::FitStatus* status) {
     Tiling t;
     sim::FitStatus st = sim::FitStatus::fits();
     const auto e = static_cast<std::int64_t>(sim::dtype_bytes(p.dtype));
     const std::int64_t M = hw.sram_bytes / e;  // SRAM capacity in elements: the paper's M
     std::ostringstream note;
-    if (M < 1 || p.N < 1 || p.d < 1) {
+    if (M < 1 || p.N_q < 1 || p.N_kv < 1 || p.d < 1) {
         st =
             sim::FitStatus::fails("SRAM holds " + std::to_string(hw.sram_bytes) + " B, less than one element",
                                   "raise sram_bytes", e, hw.sram_bytes);
         if (status != nullptr) *status = st;
         return t;
     }
-    const std::int64_t rule = ceil_div(M, 4 * p.d);
-    const std::int64_t small = std::min(rule, p.d);
-    const bool q_resident = alg == AlgorithmId::flash2;
-    const std::int64_t rule_r = q_resident ? rule : small;
-    const std::int64_t rule_c = q_resident ? small : rule;
+    const TilingRule::Blocks rule = alg.rule.blocks(p, M);
+    const bool q_resident = alg.rule.q_resident;
     const bool auto_r = req.B_r <= 0;
     const bool auto_c = req.B_c <= 0;
-    t.B_r = auto_r ? rule_r : req.B_r;
-    t.B_c = auto_c ? rule_c : req.B_c;
+    t.B_r = auto_r ? rule.B_r : req.B_r;
+    t.B_c = auto_c ? rule.B_c : req.B_c;
     if (auto_r || auto_c) {
-        note << "paper's rule with M = " << M << " elements: ceil(M/4d) = " << rule;
+        note << alg.rule.name << " (" << alg.rule.text << ") with M = " << M << " elements: B_r = " << rule.B_r
+             << ", B_c = " << rule.B_c;
     } else {
         note << "explicit";
     }
-    if (t.B_r > p.N || t.B_c > p.N) {
-        note << "; clamped to N = " << p.N;
-        t.B_r = std::min(t.B_r, p.N);
-        t.B_c = std::min(t.B_c, p.N);
+    if (t.B_r > p.N_q || t.B_c > p.N_kv) {
+        if (p.N_q == p.N_kv) {
+            note << "; clamped to N = " << p.N_q;
+        } else {
+            note << "; clamped to N_q = " << p.N_q << ", N_kv = " << p.N_kv;
+        }
+        t.B_r = std::min(t.B_r, p.N_q);
+        t.B_c = std::min(t.B_c, p.N_kv);
     }
     if (!fits(alg, p, t.B_r, t.B_c, hw)) {
         const std::string over = describe(alg, p, t.B_r, t.B_c, hw);
@@ -234,8 +200,8 @@ Tiling resolve_tiling(AlgorithmId alg, const Problem& p, const TilingRequest& re
                 fix.str(), working_set_bytes(alg, p, t.B_r, t.B_c, hw), hw.sram_bytes);
         }
     }
-    t.T_r = ceil_div(p.N, std::max<std::int64_t>(1, t.B_r));
-    t.T_c = ceil_div(p.N, std::max<std::int64_t>(1, t.B_c));
+    t.T_r = ceil_div(p.N_q, std::max<std::int64_t>(1, t.B_r));
+    t.T_c = ceil_div(p.N_kv, std::max<std::int64_t>(1, t.B_c));
     t.note = note.str();
     if (status != nullptr) *status = st;
     return t;

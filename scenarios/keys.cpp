@@ -59,6 +59,40 @@ std::int64_t block(std::string_view key, std::int64_t v) {
     return v;
 }
 
+std::vector<PublishedFigure> parse_published(const std::vector<std::string>& items) {
+    std::vector<PublishedFigure> out;
+    for (const auto& item : items) {
+        const auto colon = item.find(':');
+        const std::string example = " (e.g. \"standard: hbm_gb=40.3 runtime_ms=41.7\")";
+        if (colon == std::string::npos || colon == 0) bad("published", "'" + item + "' needs KEY: metric=value" + example);
+        PublishedFigure f;
+        f.algorithm = item.substr(0, colon);
+        if (!kernels::is_algorithm_key(f.algorithm)) {
+            bad("published", "unknown algorithm '" + f.algorithm + "'; choose from " + kernels::algorithm_keys());
+        }
+        std::istringstream rest(item.substr(colon + 1));
+        std::string kv;
+        while (rest >> kv) {
+            const auto eq = kv.find('=');
+            const std::string metric = kv.substr(0, eq);
+            if (eq == std::string::npos || (metric != "hbm_gb" && metric != "runtime_ms" && metric != "gflops")) {
+                bad("published", "'" + kv + "': expected hbm_gb=, runtime_ms= or gflops= followed by a number" +
+                                     example);
+            }
+            char* end = nullptr;
+            const std::string num = kv.substr(eq + 1);
+            const double x = std::strtod(num.c_str(), &end);
+            if (num.empty() || *end != '\0' || !(x > 0) || !std::isfinite(x)) {
+                bad("published", "'" + kv + "': the value must be a positive number");
+            }
+            f.metrics.emplace_back(metric, x);
+        }
+        if (f.metrics.empty()) bad("published", "'" + item + "' gives no metric" + example);
+        out.push_back(std::move(f));
+    }
+    return out;
+}
+
 void set_hardware(Scenario& s, const std::string& name) {
     auto hw = sim::find_preset(name);
     if (!hw) bad("hardware", "unknown preset '" + name + "'; choose one of: " + sim::preset_names());
@@ -78,10 +112,43 @@ const std::vector<KeyDef>& table() {
          [](Scenario& s, const Value& v) { set_hardware(s, v.s); }},
         {"batch", KType::Int, "Batch size B (>= 1)",
          [](Scenario& s, const Value& v) { s.problem.batch = positive("batch", v.i, "batch = 64"); }},
-        {"heads", KType::Int, "Attention heads H (>= 1)",
-         [](Scenario& s, const Value& v) { s.problem.heads = positive("heads", v.i, "heads = 16"); }},
-        {"seq_len", KType::Int, "Sequence length N (1 .. 1048576)",
-         [](Scenario& s, const Value& v) { s.problem.N = positive("seq_len", v.i, "seq_len = 1024"); }},
+        {"heads", KType::Int, "Attention (query) heads H (>= 1)",
+         [](Scenario& s, const Value& v) {
+             s.problem.heads = positive("heads", v.i, "heads = 16");
+             if (!s.kv_heads_set) s.problem.kv_heads = s.problem.heads;
+         }},
+        {"kv_heads", KType::Int,
+         "Key/value heads H_kv (divides heads; default = heads; fewer = grouped-query attention)",
+         [](Scenario& s, const Value& v) {
+             s.problem.kv_heads = positive("kv_heads", v.i, "kv_heads = 4");
+             s.kv_heads_set = true;
+         }},
+        {"seq_len", KType::Int, "Sequence length N: keys and values N_kv, and queries unless seq_len_q is set (1 .. 1048576)",
+         [](Scenario& s, const Value& v) {
+             s.problem.N_kv = positive("seq_len", v.i, "seq_len = 1024");
+             if (!s.seq_len_q_set) s.problem.N_q = s.problem.N_kv;
+         }},
+        {"seq_len_q", KType::Int, "Query length N_q (default = seq_len; 1 for decoding)",
+         [](Scenario& s, const Value& v) {
+             s.problem.N_q = positive("seq_len_q", v.i, "seq_len_q = 1");
+             s.seq_len_q_set = true;
+         }},
+        {"pass", KType::String, "Which passes run: \"forward\", \"backward\" or \"forward+backward\"",
+         [](Scenario& s, const Value& v) {
+             for (auto ps : {kernels::Passes::forward, kernels::Passes::backward,
+                             kernels::Passes::forward_backward}) {
+                 if (kernels::passes_name(ps) == v.s) {
+                     s.problem.passes = ps;
+                     return;
+                 }
+             }
+             bad("pass", "unknown pass '" + v.s + "'; choose forward, backward or forward+backward");
+         }},
+        {"mask", KType::String, "Attention mask: \"none\"",
+         [](Scenario& s, const Value& v) {
+             if (v.s != "none") bad("mask", "unknown mask '" + v.s + "'; choose none");
+             s.problem.mask = kernels::MaskKind::none;
+         }},
         {"head_dim", KType::Int, "Head dimension d (1 .. 1024)",
          [](Scenario& s, const Value& v) { s.problem.d = positive("head_dim", v.i, "head_dim = 64"); }},
         {"dtype", KType::String,
@@ -95,20 +162,19 @@ const std::vector<KeyDef>& table() {
          [](Scenario& s, const Value& v) { s.tiling.B_r = block("block_rows", v.i); }},
         {"block_cols", KType::Int, "B_c, rows of a K/V block; 0 or \"auto\" = the paper's rule",
          [](Scenario& s, const Value& v) { s.tiling.B_c = block("block_cols", v.i); }},
-        {"algorithms", KType::StringList, "Algorithms to run, from: standard, flash, flash2",
+        {"algorithms", KType::StringList, "Algorithms to run (keys of `tilesim list`)",
          [](Scenario& s, const Value& v) {
-             std::vector<kernels::AlgorithmId> ids;
+             std::vector<std::string> chosen;
              for (const auto& k : v.list) {
-                 auto id = kernels::find_algorithm(k);
-                 if (!id)
+                 if (!kernels::is_algorithm_key(k))
                      bad("algorithms",
                          "unknown algorithm '" + k + "'; choose from " + kernels::algorithm_keys());
-                 if (std::find(ids.begin(), ids.end(), *id) != ids.end())
+                 if (std::find(chosen.begin(), chosen.end(), k) != chosen.end())
                      bad("algorithms", "'" + k + "' is listed twice");
-                 ids.push_back(*id);
+                 chosen.push_back(k);
              }
-             if (ids.empty()) bad("algorithms", "needs at least one of " + kernels::algorithm_keys());
-             s.algorithms = ids;
+             if (chosen.empty()) bad("algorithms", "needs at least one of " + kernels::algorithm_keys());
+             s.algorithms = chosen;
          }},
         {"numerics", KType::Bool,
          "Compute O for real and compare with the fp64 reference (false = count-only)",
@@ -129,6 +195,14 @@ const std::vector<KeyDef>& table() {
              if (v.i < 0 || v.i > 3) bad("extra_passes", "must be 0..3, got " + std::to_string(v.i));
              s.extra_passes = v.i;
          }},
+        {"published", KType::StringList,
+         "Published figures to compare with, one per algorithm: \"KEY: hbm_gb=40.3 runtime_ms=41.7 "
+         "gflops=66.6\" (for the sum of the passes run)",
+         [](Scenario& s, const Value& v) { s.published = parse_published(v.list); }},
+        {"published_source", KType::String, "Where the published figures come from",
+         [](Scenario& s, const Value& v) { s.published_source = v.s; }},
+        {"published_note", KType::String, "Why the model and the published figures may differ",
+         [](Scenario& s, const Value& v) { s.published_note = v.s; }},
         {"sram_bytes", KType::Int,
          "Override: SRAM per thread block in bytes (the paper's M times the element size)",
          [](Scenario& s, const Value& v) {

@@ -20,9 +20,22 @@ std::string to_table(const SweepResult& r);
 std::string to_csv(const SweepResult& r);
 
 // Trace events as CSV (one row per event), for export and inspection.
-std::string trace_csv(const sim::Trace& t, const std::vector<sim::Phase>& phases);
+std::string trace_csv(const sim::Trace& t);
+
+// One algorithm's passes added up (forward + backward), for the totals of a training step.
+struct PassTotals {
+    std::string key;
+    bool complete = false;  // every pass fitted
+    std::int64_t hbm_bytes = 0, dram_bytes = 0, flops = 0;
+    double predicted_s = 0;
+};
+std::vector<PassTotals> pass_totals(const ScenarioResult& r);
 
 // "1.23 GB", "456 KB": decimal units, as the paper reports traffic.
 std::string human_bytes(double bytes);
+// Capacities in binary units (192 KiB, 40 MiB), as datasheets give them.
+std::string binary_bytes(std::int64_t bytes);
+// "1.25 ms", "830 us".
+std::string human_seconds(double s);
 
 }  // namespace tilesim::scenarios

@@ -13,12 +13,29 @@ namespace tilesim::scenarios {
 
 bool AlgorithmRun::counts_match_closed_form() const {
     if (!fit.ok) return false;
-    const auto& hbm = per_head.at(sim::Level::HBM);
-    return hbm.read_elements == closed_form.hbm_read_elements &&
-           hbm.write_elements == closed_form.hbm_write_elements &&
-           per_head.at(sim::Level::L2).read_elements == closed_form.l2_read_elements &&
-           per_head.matmul_flops == closed_form.matmul_flops &&
-           per_head.other_flops == closed_form.other_flops;
+    for (std::size_t t = 0; t < sim::kTensorCount; ++t) {
+        const auto& hbm = per_head.by_tensor[static_cast<std::size_t>(sim::Level::HBM)][t];
+        if (hbm.read_elements != closed_form.hbm_read_by_tensor[t] ||
+            hbm.write_elements != closed_form.hbm_write_by_tensor[t]) {
+            return false;
+        }
+    }
+    return per_head.at(sim::Level::L2).read_elements == closed_form.l2_read_elements &&
+           per_head.matmul_flops == closed_form.matmul_flops && per_head.other_flops == closed_form.other_flops;
+}
+
+const AlgorithmRun* ScenarioResult::find(std::string_view key, kernels::Pass pass) const {
+    for (const auto& r : runs) {
+        if (r.key() == key && r.pass() == pass) return &r;
+    }
+    return nullptr;
+}
+
+const AlgorithmRun* baseline_run(const std::vector<AlgorithmRun>& runs, kernels::Pass pass) {
+    for (const auto& r : runs) {
+        if (r.def->baseline && r.pass() == pass && r.fit.ok) return &r;
+    }
+    return nullptr;
 }
 
 std::int64_t host_memory_available() {
@@ -62,92 +79,183 @@ void check_cancel(const RunControls& c) {
     if (c.cancel != nullptr && c.cancel->load()) throw ScenarioError("cancelled");
 }
 
+// Host bytes the numerics need at once: the largest algorithm's HBM state (its forward and backward
+// tensors live together when the backward runs) and the fp64 reference (P, and dP, dS for gradients).
+std::int64_t numerics_need(const Scenario& s) {
+    const auto& p = s.problem;
+    const bool backward = kernels::includes(p.passes, kernels::Pass::backward);
+    std::int64_t need = 0;
+    for (const auto& key : s.algorithms) {
+        std::int64_t k = 0;
+        for (auto pass : {kernels::Pass::forward, kernels::Pass::backward}) {
+            if (pass == kernels::Pass::backward && !backward) continue;
+            if (const auto* def = kernels::find_definition(key, pass)) k += def->numerics_bytes(p);
+        }
+        need = std::max(need, k);
+    }
+    const std::int64_t inputs = (2 * p.N_q + 2 * p.N_kv) * p.d * static_cast<std::int64_t>(sizeof(float));
+    const std::int64_t reference =
+        (backward ? 4 : 1) * p.N_q * p.N_kv * 8 + 6 * (p.N_q + p.N_kv) * p.d * 8;
+    return need + 2 * inputs + reference;
+}
+
+// Folds one head's error on `out` (against `ref`) into the run's worst.
+void record_error(AlgorithmRun& run, const kernels::Mat& out, const kernels::MatD& ref, double* slot) {
+    const auto err = kernels::compare(out, ref);
+    run.max_abs_error = std::max(run.max_abs_error.value_or(0.0), err.max_abs);
+    run.rel_error = std::max(run.rel_error.value_or(0.0), err.rel_fro);
+    if (slot != nullptr) *slot = std::max(*slot, err.max_abs);
+}
+
+// The fp64 reference of one head: O, and the gradients when a backward runs.
+struct Reference {
+    kernels::MatD O;
+    std::optional<kernels::ReferenceGradients> grads;
+};
+
+class Runner {
+  public:
+    Runner(const Scenario& s, const RunControls& c) : s_(s), c_(c), passes_(passes_of(s)) {}
+
+    ScenarioResult run() {
+        ScenarioResult result;
+        result.scenario = s_;
+        for (const auto& key : s_.algorithms) {
+            for (auto pass : passes_) {
+                AlgorithmRun r;
+                r.def = kernels::find_definition(key, pass);
+                result.runs.push_back(std::move(r));
+            }
+        }
+        const std::int64_t heads = s_.numerics ? s_.numerics_heads : 1;
+        total_ = static_cast<std::int64_t>(result.runs.size()) * heads;
+        // Head 0 gives the counts (every head has the same schedule); further heads only check numerics.
+        for (std::int64_t head = 0; head < heads; ++head) {
+            check_cancel(c_);
+            std::optional<kernels::HbmState> inputs;
+            std::optional<Reference> ref;
+            if (s_.numerics) {
+                inputs = kernels::random_inputs(s_.problem, s_.seed + static_cast<std::uint64_t>(head));
+                ref.emplace();
+                const kernels::Inputs in = kernels::inputs_of(*inputs);
+                ref->O = kernels::reference_attention(in);
+                if (kernels::includes(s_.problem.passes, kernels::Pass::backward))
+                    ref->grads = kernels::reference_gradients(in, (*inputs)[sim::Tensor::dO]);
+            }
+            for (std::size_t k = 0; k < s_.algorithms.size(); ++k) {
+                run_algorithm(result, k * passes_.size(), head, inputs ? &*inputs : nullptr, ref ? &*ref : nullptr);
+            }
+        }
+        return result;
+    }
+
+  private:
+    // The passes of one algorithm on one head; `first` is its first run's index in result.runs.
+    void run_algorithm(ScenarioResult& result, std::size_t first, std::int64_t head,
+                       const kernels::HbmState* inputs, const Reference* ref) {
+        std::optional<kernels::HbmState> hbm;
+        if (inputs != nullptr) hbm = *inputs;
+        const bool backward = kernels::includes(s_.problem.passes, kernels::Pass::backward);
+        const std::string& key = s_.algorithms[first / passes_.size()];
+        bool forward_ok = true;
+        std::size_t slot = first;
+        if (kernels::includes(s_.problem.passes, kernels::Pass::forward)) {
+            check_cancel(c_);
+            AlgorithmRun& run = result.runs[slot++];
+            forward_ok = execute(run, head, hbm ? &*hbm : nullptr);
+            if (forward_ok && hbm && ref) {
+                record_error(run, (*hbm)[sim::Tensor::O], ref->O, nullptr);
+                ++run.heads_checked;
+            }
+        } else if (backward && hbm) {
+            // A backward alone still needs the forward's outputs (O and its statistics): run the
+            // algorithm's forward for its numbers only, uncounted.
+            const kernels::RunOptions o = options(true);
+            const auto* fwd = kernels::find_definition(key, kernels::Pass::forward);
+            forward_ok = fwd != nullptr &&
+                         kernels::run(*fwd, s_.problem, s_.tiling, s_.hardware, &*hbm, o).fit.ok;
+        }
+        if (!backward) return;
+        check_cancel(c_);
+        AlgorithmRun& run = result.runs[slot];
+        if (!forward_ok && hbm) {
+            run.numerics_note = "the forward pass does not fit in SRAM, so the backward has no O to start from";
+            hbm.reset();
+        }
+        if (execute(run, head, hbm ? &*hbm : nullptr) && hbm && ref && ref->grads) {
+            GradientErrors g = run.gradient_errors.value_or(GradientErrors{});
+            record_error(run, (*hbm)[sim::Tensor::dQ], ref->grads->dQ, &g.dQ);
+            record_error(run, (*hbm)[sim::Tensor::dK], ref->grads->dK, &g.dK);
+            record_error(run, (*hbm)[sim::Tensor::dV], ref->grads->dV, &g.dV);
+            run.gradient_errors = g;
+            ++run.heads_checked;
+        }
+    }
+
+    kernels::RunOptions options(bool numerics) const {
+        kernels::RunOptions o;
+        o.numerics = numerics;
+        o.max_trace_events = c_.max_trace_events;
+        o.extra_passes = s_.extra_passes;
+        return o;
+    }
+
+    // Runs `run.def` on one head; head 0 fills in the counts. Returns whether it fit.
+    bool execute(AlgorithmRun& run, std::int64_t head, kernels::HbmState* hbm) {
+        if (head > 0 && !run.fit.ok) return false;
+        kernels::RunOptions o = options(hbm != nullptr);
+        o.trace = c_.trace && head == 0;
+        o.watch_block = head == 0 ? c_.watch_block : -1;
+        kernels::RunResult r = kernels::run(*run.def, s_.problem, s_.tiling, s_.hardware, hbm, o);
+        if (head == 0) fill_counts(run, r);
+        ++done_;
+        if (c_.progress) c_.progress(done_, total_);
+        return r.fit.ok;
+    }
+
+    void fill_counts(AlgorithmRun& run, kernels::RunResult& r) const {
+        const auto& p = s_.problem;
+        run.tiling = r.tiling;
+        run.fit = r.fit;
+        if (!r.fit.ok) return;
+        if (!scaled_fits(r.counters, p.bh())) {
+            throw ScenarioError("keys 'batch' x 'heads' = " + std::to_string(p.bh()) + ": the totals of " +
+                                std::string(run.key()) +
+                                " for that many heads overflow 64-bit counters; reduce batch, heads, "
+                                "seq_len or head_dim");
+        }
+        run.per_head = r.counters;
+        run.total = r.counters.scaled(p.bh());
+        run.phases = r.phases;
+        run.cost = sim::predict(s_.hardware, r.phases, p.bh());
+        run.dram = sim::estimate_dram(s_.hardware, r.phases, p.bh());
+        run.closed_form = run.def->closed_form(p, r.tiling, s_.hardware, options(false));
+        run.paper_total_elements = run.def->paper_elements(p, r.tiling);
+        run.trace = std::shared_ptr<const sim::Trace>(std::move(r.trace));
+        run.probe = std::move(r.probe);
+    }
+
+    const Scenario& s_;
+    const RunControls& c_;
+    std::vector<kernels::Pass> passes_;
+    std::int64_t done_ = 0, total_ = 0;
+};
+
 }  // namespace
 
 ScenarioResult run_scenario(const Scenario& s, const RunControls& controls) {
     validate(s);
-    ScenarioResult result;
-    result.scenario = s;
-    const auto& p = s.problem;
-    const std::int64_t heads_numerics = s.numerics ? s.numerics_heads : 0;
-
     if (s.numerics) {
-        std::int64_t need = 0;
-        for (auto alg : s.algorithms) need = std::max(need, kernels::numerics_bytes(alg, p));
+        const std::int64_t need = numerics_need(s);
         const std::int64_t avail = host_memory_available();
         if (avail >= 0 && need > avail * 8 / 10) {
-            throw ScenarioError(
-                "numerics for seq_len = " + std::to_string(p.N) + " need about " + gib(need) +
-                " of host memory but " + gib(avail) +
-                " is available; set numerics=false (count-only: identical counts) or a smaller "
-                "seq_len");
+            throw ScenarioError("numerics for seq_len = " + std::to_string(s.problem.N_kv) + " need about " +
+                                gib(need) + " of host memory but " + gib(avail) +
+                                " is available; set numerics=false (count-only: identical counts) or a "
+                                "smaller seq_len");
         }
     }
-
-    const std::int64_t total_units =
-        static_cast<std::int64_t>(s.algorithms.size()) * std::max<std::int64_t>(1, heads_numerics);
-    std::int64_t done = 0;
-    for (auto alg : s.algorithms) {
-        AlgorithmRun run;
-        run.algorithm = alg;
-        result.runs.push_back(std::move(run));
-    }
-
-    // Head 0 gives the counts (every head has the same schedule); further heads only check numerics.
-    for (std::int64_t head = 0; head < std::max<std::int64_t>(1, heads_numerics); ++head) {
-        check_cancel(controls);
-        std::optional<kernels::Inputs> inputs;
-        std::optional<kernels::MatD> ref;
-        if (s.numerics) {
-            inputs = kernels::random_inputs(p.N, p.d, s.seed + static_cast<std::uint64_t>(head));
-            ref = kernels::reference_attention(*inputs);
-        }
-        for (std::size_t a = 0; a < s.algorithms.size(); ++a) {
-            check_cancel(controls);
-            AlgorithmRun& run = result.runs[a];
-            if (head > 0 && !run.fit.ok) continue;
-            kernels::RunOptions opt;
-            opt.numerics = s.numerics;
-            opt.trace = controls.trace && head == 0;
-            opt.max_trace_events = controls.max_trace_events;
-            opt.standard_extra_passes = s.extra_passes;
-            opt.watch_block = head == 0 ? controls.watch_block : -1;
-            kernels::RunResult r =
-                kernels::run(run.algorithm, p, s.tiling, s.hardware, inputs ? &*inputs : nullptr, opt);
-            if (head == 0) {
-                run.tiling = r.tiling;
-                run.fit = r.fit;
-                if (r.fit.ok && !scaled_fits(r.counters, p.bh())) {
-                    throw ScenarioError("keys 'batch' x 'heads' = " + std::to_string(p.bh()) +
-                                        ": the totals of " + std::string(kernels::info(run.algorithm).key) +
-                                        " for that many heads overflow 64-bit counters; reduce batch, heads, "
-                                        "seq_len or head_dim");
-                }
-                if (r.fit.ok) {
-                    run.per_head = r.counters;
-                    run.total = r.counters.scaled(p.bh());
-                    run.phases = r.phases;
-                    run.cost = sim::predict(s.hardware, r.phases, p.bh());
-                    run.dram = sim::estimate_dram(s.hardware, r.phases, p.bh());
-                    run.closed_form = kernels::closed_form(run.algorithm, p, r.tiling.B_r, r.tiling.B_c,
-                                                           s.hardware, s.extra_passes);
-                    run.paper_total_elements =
-                        kernels::paper_total_elements(run.algorithm, p, r.tiling.B_r, r.tiling.B_c);
-                    run.trace = std::shared_ptr<const sim::Trace>(std::move(r.trace));
-                    run.probe = std::move(r.probe);
-                }
-            }
-            if (r.fit.ok && r.O && ref) {
-                const auto err = kernels::compare(*r.O, *ref);
-                run.max_abs_error = std::max(run.max_abs_error.value_or(0.0), err.max_abs);
-                run.rel_error = std::max(run.rel_error.value_or(0.0), err.rel_fro);
-                ++run.heads_checked;
-            }
-            ++done;
-            if (controls.progress) controls.progress(done, total_units);
-        }
-    }
-    return result;
+    return Runner(s, controls).run();
 }
 
 }  // namespace tilesim::scenarios

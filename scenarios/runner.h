@@ -1,23 +1,28 @@
 #pragma once
-// Runs a scenario: each algorithm on the machine model, counts for all B*H heads, numerics on a
-// sample of heads checked against the fp64 reference, closed forms and predicted time beside them.
+// Runs a scenario: each algorithm's passes on the machine model, counts for all B*H heads, numerics
+// on a sample of heads checked against the fp64 reference, closed forms and predicted time beside them.
 #include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
 
-#include "kernels/attention.h"
-#include "kernels/closed_form.h"
+#include "kernels/algorithm.h"
 #include "scenarios/scenario.h"
 #include "sim/cost_model.h"
 
 namespace tilesim::scenarios {
 
+// A backward run's error on each gradient (max |x - ref| over the sampled heads).
+struct GradientErrors {
+    double dQ = 0, dK = 0, dV = 0;
+};
+
+// One definition run: an algorithm's forward or its backward.
 struct AlgorithmRun {
-    kernels::AlgorithmId algorithm{};
+    const kernels::AlgorithmDef* def = nullptr;
     kernels::Tiling tiling;
-    sim::FitStatus fit;               // !fit.ok: the algorithm did not run; reason and fix say why
+    sim::FitStatus fit;               // !fit.ok: the pass did not run; reason and fix say why
     sim::Counters per_head;           // one (batch, head)
     sim::Counters total;              // all B*H heads (per_head scaled; SRAM peak stays per block)
     std::vector<sim::Phase> phases;   // per head
@@ -25,17 +30,24 @@ struct AlgorithmRun {
     sim::DramEstimate dram;           // what a DRAM counter would see with the hardware's L2 (all heads)
     kernels::ClosedForm closed_form;  // per head
     std::int64_t paper_total_elements = 0;  // the paper's headline formula, per head
-    std::optional<double> max_abs_error;    // over the sampled heads; empty in count-only mode
-    std::optional<double> rel_error;        // ||O - ref||_F / ||ref||_F, worst sampled head
+    std::optional<double> max_abs_error;    // over the sampled heads and outputs; empty in count-only mode
+    std::optional<double> rel_error;        // ||x - ref||_F / ||ref||_F, worst sampled head and output
+    std::optional<GradientErrors> gradient_errors;  // backward runs with numerics
+    std::string numerics_note;                      // why numerics did not run when asked for
     std::int64_t heads_checked = 0;
     std::shared_ptr<const sim::Trace> trace;      // when requested (head 0)
     std::vector<kernels::SoftmaxSnapshot> probe;  // when requested (head 0)
+
+    std::string_view key() const { return def->key; }
+    kernels::Pass pass() const { return def->pass; }
     bool counts_match_closed_form() const;
 };
 
 struct ScenarioResult {
     Scenario scenario;
-    std::vector<AlgorithmRun> runs;
+    std::vector<AlgorithmRun> runs;  // per algorithm (scenario order), its passes in order
+    // The run of `key` for `pass`, or null.
+    const AlgorithmRun* find(std::string_view key, kernels::Pass pass) const;
 };
 
 struct RunControls {
@@ -52,5 +64,9 @@ std::int64_t host_memory_available();
 
 // Throws ScenarioError when numerics would need more host memory than is free, or when cancelled.
 ScenarioResult run_scenario(const Scenario& s, const RunControls& controls = {});
+
+// The definition that the scenario's baseline comparisons use for `pass` (the table's baseline
+// algorithm, when the scenario runs it), or null.
+const AlgorithmRun* baseline_run(const std::vector<AlgorithmRun>& runs, kernels::Pass pass);
 
 }  // namespace tilesim::scenarios

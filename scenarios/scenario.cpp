@@ -1,9 +1,11 @@
 #include "scenarios/scenario.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "kernels/registry.h"
 #include "scenarios/keys_internal.h"
 
 namespace tilesim::scenarios {
@@ -21,9 +23,12 @@ Scenario base_scenario() {
     s.hardware = *sim::find_preset("A100-40GB");
     s.problem.batch = 1;
     s.problem.heads = 1;
-    s.problem.N = 1024;
+    s.problem.kv_heads = 1;
+    s.problem.N_q = 1024;
+    s.problem.N_kv = 1024;
     s.problem.d = 64;
     s.problem.dtype = sim::Dtype::fp16;
+    for (auto k : kernels::algorithm_key_list()) s.algorithms.emplace_back(k);
     return s;
 }
 
@@ -95,22 +100,37 @@ Scenario load_scenario_file(const std::string& path) {
     return parse_scenario_toml(ss.str(), path);
 }
 
+std::vector<kernels::Pass> passes_of(const Scenario& s) {
+    std::vector<kernels::Pass> out;
+    for (auto pass : {kernels::Pass::forward, kernels::Pass::backward}) {
+        if (kernels::includes(s.problem.passes, pass)) out.push_back(pass);
+    }
+    return out;
+}
+
 void validate(const Scenario& s) {
     const auto& p = s.problem;
     auto fail = [](const std::string& msg) { throw ScenarioError(msg); };
-    if (p.N < 1 || p.d < 1 || p.batch < 1 || p.heads < 1)
-        fail("batch, heads, seq_len and head_dim must be >= 1");
-    if (p.N > (1 << 20)) {
-        fail("key 'seq_len': " + std::to_string(p.N) +
-             " is above the simulator's limit of 1048576 (it walks the full tile schedule); use a smaller "
-             "seq_len");
+    if (p.N_q < 1 || p.N_kv < 1 || p.d < 1 || p.batch < 1 || p.heads < 1 || p.kv_heads < 1)
+        fail("batch, heads, kv_heads, seq_len, seq_len_q and head_dim must be >= 1");
+    for (auto [key, n] : {std::pair{"seq_len", p.N_kv}, std::pair{"seq_len_q", p.N_q}}) {
+        if (n > (1 << 20)) {
+            fail("key '" + std::string(key) + "': " + std::to_string(n) +
+                 " is above the simulator's limit of 1048576 (it walks the full tile schedule); use a "
+                 "smaller " +
+                 key);
+        }
+    }
+    if (p.heads % p.kv_heads != 0) {
+        fail("keys 'heads' = " + std::to_string(p.heads) + " and 'kv_heads' = " + std::to_string(p.kv_heads) +
+             ": H must be a multiple of H_kv (each group of H / H_kv query heads shares one K/V head)");
     }
     if (p.d > 1024) fail("key 'head_dim': " + std::to_string(p.d) + " is above the limit of 1024");
     if (p.bh() > (1 << 20)) {
         fail("keys 'batch' x 'heads' = " + std::to_string(p.bh()) + " is above the limit of 1048576 heads");
     }
-    // Byte counts must stay inside int64: B*H * N^2 * (bytes) * (passes) with a wide margin.
-    const long double total = static_cast<long double>(p.bh()) * p.N * p.N * 8.0L * 16.0L;
+    // Byte counts must stay inside int64: B*H * N_q N_kv * (bytes) * (passes) with a wide margin.
+    const long double total = static_cast<long double>(p.bh()) * p.N_q * p.N_kv * 8.0L * 16.0L;
     if (total > 9.0e18L) {
         fail("batch x heads x seq_len^2 is too large to count in 64 bits; reduce batch, heads or seq_len");
     }
@@ -121,6 +141,22 @@ void validate(const Scenario& s) {
     if (s.hardware.sram_bytes < 1) fail("key 'sram_bytes': must be positive");
     if (s.hardware.sram_bytes > (std::int64_t{1} << 30)) fail("key 'sram_bytes': above the limit of 1 GiB");
     if (s.algorithms.empty()) fail("key 'algorithms': needs at least one algorithm");
+    for (const auto& key : s.algorithms) {
+        if (!kernels::is_algorithm_key(key)) {
+            fail("key 'algorithms': unknown algorithm '" + key + "'; choose from " + kernels::algorithm_keys());
+        }
+        for (auto pass : passes_of(s)) {
+            if (kernels::find_definition(key, pass) == nullptr) {
+                fail("key 'algorithms': '" + key + "' has no " + std::string(kernels::pass_name(pass)) +
+                     " pass; remove it or set pass = \"forward\"");
+            }
+        }
+    }
+    for (const auto& f : s.published) {
+        if (std::find(s.algorithms.begin(), s.algorithms.end(), f.algorithm) == s.algorithms.end()) {
+            fail("key 'published': '" + f.algorithm + "' is not among the scenario's algorithms");
+        }
+    }
 }
 
 void apply_settings(Scenario& s, const std::vector<std::string>& assignments) {

@@ -20,19 +20,31 @@ class ScenarioError : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// A published figure to set beside the model's: "KEY: metric=value ..." in a scenario file (the
+// paper's Figure 2, say). Metrics: hbm_gb (HBM reads + writes, GB), runtime_ms, gflops; for the sum of
+// the passes the scenario runs.
+struct PublishedFigure {
+    std::string algorithm;  // an algorithm key
+    std::vector<std::pair<std::string, double>> metrics;
+};
+
 struct Scenario {
     std::string name = "custom";
     std::string description;
     kernels::Problem problem;
+    bool seq_len_q_set = false;     // N_q given by `seq_len_q`; otherwise it follows `seq_len`
+    bool kv_heads_set = false;      // H_kv given by `kv_heads`; otherwise it follows `heads`
     std::string hardware_name;      // the preset the hardware started from
     sim::HardwareSpec hardware;     // preset plus any overrides
-    kernels::TilingRequest tiling;  // 0 = the paper's rule
-    std::vector<kernels::AlgorithmId> algorithms = {
-        kernels::AlgorithmId::standard, kernels::AlgorithmId::flash, kernels::AlgorithmId::flash2};
-    bool numerics = true;             // compute O and compare with the fp64 reference
+    kernels::TilingRequest tiling;  // 0 = the algorithm's rule
+    std::vector<std::string> algorithms;  // keys of the definition table (kernels/registry.h)
+    bool numerics = true;             // compute the outputs and compare with the fp64 reference
     std::int64_t numerics_heads = 1;  // heads on which numerics run (counts always cover all B*H)
     std::uint64_t seed = 1;
     std::int64_t extra_passes = 0;  // standard attention: eager-mode passes over S (0..3)
+    std::vector<PublishedFigure> published;
+    std::string published_source;  // where the published figures come from
+    std::string published_note;    // why the model and the publication may differ
 };
 
 // Key documentation, for `tilesim keys` and docs/scenarios.md.
@@ -57,8 +69,12 @@ void apply_settings(Scenario& s, const std::vector<std::string>& assignments);
 Scenario load_scenario_file(const std::string& path);
 Scenario parse_scenario_toml(std::string_view text, const std::string& source_name);
 
-// Checks the whole scenario (sizes positive, ranges, overflow limits). Throws ScenarioError.
+// Checks the whole scenario (sizes positive, ranges, overflow limits, every algorithm defined for
+// every pass asked for). Throws ScenarioError.
 void validate(const Scenario& s);
+
+// The passes a scenario runs, in order.
+std::vector<kernels::Pass> passes_of(const Scenario& s);
 
 // The paper's Figure 2 workload: GPT-2 medium attention, batch 64, 16 heads, N = 1024, d = 64,
 // fp16, A100-40GB.

@@ -44,7 +44,7 @@ std::pair<std::string, std::vector<std::string>> parse_over(std::string_view spe
     return {key, values};
 }
 
-double loglog_slope(const std::vector<double>& x, const std::vector<double>& y) {
+std::optional<double> loglog_slope(const std::vector<double>& x, const std::vector<double>& y) {
     double sx = 0, sy = 0, sxx = 0, sxy = 0;
     std::size_t n = 0;
     for (std::size_t k = 0; k < x.size() && k < y.size(); ++k) {
@@ -56,9 +56,10 @@ double loglog_slope(const std::vector<double>& x, const std::vector<double>& y) 
         sxy += lx * ly;
         ++n;
     }
-    if (n < 2) return 0.0;
+    if (n < 2) return std::nullopt;
     const double denom = static_cast<double>(n) * sxx - sx * sx;
-    return denom != 0 ? (static_cast<double>(n) * sxy - sx * sy) / denom : 0.0;
+    if (!(std::abs(denom) > 1e-12 * static_cast<double>(n) * sxx)) return std::nullopt;  // all x equal
+    return (static_cast<double>(n) * sxy - sx * sy) / denom;
 }
 
 SweepResult run_sweep(const Scenario& base, const std::string& key, const std::vector<std::string>& values,
@@ -121,7 +122,8 @@ SweepResult run_sweep(const Scenario& base, const std::string& key, const std::v
     for (auto& t : pool) t.join();
     if (error) std::rethrow_exception(error);
 
-    for (std::size_t a = 0; a < base.algorithms.size(); ++a) {
+    const std::size_t runs = out.points.empty() ? 0 : out.points.front().runs.size();
+    for (std::size_t a = 0; a < runs; ++a) {
         std::vector<double> xs, ys;
         for (const auto& pt : out.points) {
             const auto& r = pt.runs.at(a);
@@ -129,7 +131,8 @@ SweepResult run_sweep(const Scenario& base, const std::string& key, const std::v
             xs.push_back(pt.value);
             ys.push_back(static_cast<double>(r.total.at(sim::Level::HBM).total_bytes()));
         }
-        out.fits.push_back({base.algorithms[a], loglog_slope(xs, ys), static_cast<std::int64_t>(xs.size())});
+        out.fits.push_back(
+            {out.points.front().runs[a].def, loglog_slope(xs, ys), static_cast<std::int64_t>(xs.size())});
     }
     return out;
 }

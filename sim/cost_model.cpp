@@ -93,6 +93,8 @@ double event_seconds(const HardwareSpec& hw, const Event& e) {
         case Op::Compute:
             return safe_div(static_cast<double>(e.flops), hw.matmul_flops_per_s);
         case Op::Phase:
+        case Op::Allocate:
+        case Op::Release:
             return 0.0;
     }
     return 0.0;

@@ -12,7 +12,8 @@ Hierarchy::Hierarchy(HardwareSpec spec, Dtype dtype, bool record_trace, std::int
 }
 
 std::optional<BufferId> Hierarchy::allocate(Tensor tensor, std::int64_t rows, std::int64_t cols,
-                                            const std::string& what, FitStatus* status) {
+                                            const std::string& what, FitStatus* status,
+                                            std::optional<Tensor> alias) {
     const std::int64_t elements = rows * cols;
     const std::int64_t bytes = bytes_of(tensor, elements);
     if (sram_used_bytes_ + bytes > spec_.sram_bytes) {
@@ -27,16 +28,30 @@ std::optional<BufferId> Hierarchy::allocate(Tensor tensor, std::int64_t rows, st
         }
         return std::nullopt;
     }
-    buffers_.push_back({tensor, elements, bytes, true});
+    const Tensor other = alias.value_or(tensor);
+    buffers_.push_back({tensor, other, elements, bytes, true});
     sram_used_bytes_ += bytes;
-    auto& largest = largest_buffer_[static_cast<std::size_t>(tensor)];
-    largest = std::max(largest, elements);
+    for (Tensor t : {tensor, other}) {
+        auto& largest = largest_buffer_[static_cast<std::size_t>(t)];
+        largest = std::max(largest, elements);
+    }
     total_.sram_peak_bytes = std::max(total_.sram_peak_bytes, sram_used_bytes_);
     if (!phases_.empty()) {
         auto& peak = phases_.back().counters.sram_peak_bytes;
         peak = std::max(peak, sram_used_bytes_);
     }
-    return static_cast<BufferId>(buffers_.size() - 1);
+    const auto id = static_cast<BufferId>(buffers_.size() - 1);
+    if (trace_) {
+        const std::int32_t decl = trace_->add_buffer({tensor, other, rows, cols, bytes, what});
+        Event e;
+        e.op = Op::Allocate;
+        e.tensor = tensor;
+        e.buffer = decl;
+        e.tile = {0, 0, rows, cols};
+        e.bytes = bytes;
+        record(e);
+    }
+    return id;
 }
 
 void Hierarchy::release(BufferId id) {
@@ -44,25 +59,53 @@ void Hierarchy::release(BufferId id) {
     if (!b.live) throw std::logic_error("SRAM buffer released twice");
     b.live = false;
     sram_used_bytes_ -= b.bytes;
-    // Recompute the largest live buffer of this tensor (few buffers are live at once).
-    std::int64_t largest = 0;
-    for (const auto& o : buffers_) {
-        if (o.live && o.tensor == b.tensor) largest = std::max(largest, o.elements);
+    // Recompute the largest live buffer of the tensors it held (few buffers are live at once).
+    for (Tensor t : {b.tensor, b.alias}) {
+        std::int64_t largest = 0;
+        for (const auto& o : buffers_) {
+            if (o.live && (o.tensor == t || o.alias == t)) largest = std::max(largest, o.elements);
+        }
+        largest_buffer_[static_cast<std::size_t>(t)] = largest;
     }
-    largest_buffer_[static_cast<std::size_t>(b.tensor)] = largest;
+    if (trace_) {
+        Event e;
+        e.op = Op::Release;
+        e.tensor = b.tensor;
+        // Buffers are declared in the trace in allocation order, so the ids agree.
+        e.buffer = id;
+        e.bytes = b.bytes;
+        record(e);
+    }
+}
+
+BufferId Hierarchy::buffer_of(Tensor t) const {
+    BufferId alias = -1;
+    for (std::size_t k = buffers_.size(); k-- > 0;) {
+        const Buffer& b = buffers_[k];
+        if (!b.live) continue;
+        if (b.tensor == t) return static_cast<BufferId>(k);
+        if (b.alias == t && alias < 0) alias = static_cast<BufferId>(k);
+    }
+    return alias;
+}
+
+void Hierarchy::record(Event e) {
+    e.step = next_step_++;
+    e.phase = trace_phase_;
+    e.sram_used_bytes = sram_used_bytes_;
+    trace_->add(e);
 }
 
 void Hierarchy::begin_phase(std::string name, std::int64_t parallel_units) {
-    phases_.push_back({std::move(name), std::max<std::int64_t>(1, parallel_units), {}, {}});
+    const std::int64_t units = std::max<std::int64_t>(1, parallel_units);
+    phases_.push_back({name, units, {}, {}});
     phase_tiles_seen_.clear();
     phases_.back().counters.sram_peak_bytes = sram_used_bytes_;
     if (trace_) {
+        trace_phase_ = trace_->add_phase({std::move(name), units});
         Event e;
-        e.step = next_step_++;
         e.op = Op::Phase;
-        e.sram_used_bytes = sram_used_bytes_;
-        e.i = static_cast<std::int32_t>(phases_.size() - 1);  // the phase's index: its name is in phases()
-        trace_->add(e);
+        record(e);
     }
 }
 
@@ -108,7 +151,7 @@ void Hierarchy::count_unique_hbm(Tensor t, const Rect& tile, std::int64_t bytes,
 }
 
 void Hierarchy::transfer(Tensor tensor, const Rect& tile, Level from, Level to, std::int32_t i,
-                         std::int32_t j, const char* label) {
+                         std::int32_t j, const char* label, std::uint8_t flags) {
     if (from == to ||
         (from != Level::SRAM && to != Level::SRAM && !(from == Level::HBM && to == Level::L2))) {
         throw std::logic_error("transfer: unsupported level pair");
@@ -127,24 +170,36 @@ void Hierarchy::transfer(Tensor tensor, const Rect& tile, Level from, Level to, 
     ++phase().counters.transfers;
     if (trace_) {
         Event e;
-        e.step = next_step_++;
         e.op = to == Level::SRAM ? Op::Load : Op::Store;
         e.tensor = tensor;
+        e.flags = flags;
+        e.buffer = buffer_of(tensor);
         e.tile = tile;
         e.from = from;
         e.to = to;
         e.bytes = bytes;
-        e.sram_used_bytes = sram_used_bytes_;
         e.i = i;
         e.j = j;
         e.label = label;
-        trace_->add(e);
+        record(e);
     }
+}
+
+void Hierarchy::atomic_add(Tensor tensor, const Rect& tile, std::int32_t i, std::int32_t j,
+                           const char* label) {
+    // The read half of the read-modify-write happens at the memory side; the distinct-tile count
+    // sees it as a read of the tile, like any other.
+    const std::int64_t elements = tile.elements();
+    const std::int64_t bytes = bytes_of(tensor, elements);
+    count(Level::HBM, tensor, elements, bytes, false);
+    count_unique_hbm(tensor, tile, bytes, false);
+    transfer(tensor, tile, Level::SRAM, Level::HBM, i, j, label, flags::kAtomic);
 }
 
 void Hierarchy::compute(Tensor produced, const Rect& tile, std::int64_t matmul_flops,
                         std::int64_t other_flops, std::int64_t sram_read_elements,
-                        std::int64_t sram_write_elements, std::int32_t i, std::int32_t j, const char* label) {
+                        std::int64_t sram_write_elements, std::int32_t i, std::int32_t j, const char* label,
+                        std::uint8_t flags) {
     const auto el = static_cast<std::int64_t>(dtype_bytes(dtype_));
     const auto s = static_cast<std::size_t>(Level::SRAM);
     for (Counters* c : {&total_, &phase().counters}) {
@@ -157,18 +212,18 @@ void Hierarchy::compute(Tensor produced, const Rect& tile, std::int64_t matmul_f
     }
     if (trace_) {
         Event e;
-        e.step = next_step_++;
         e.op = Op::Compute;
         e.tensor = produced;
+        e.flags = flags;
+        e.buffer = buffer_of(produced);
         e.tile = tile;
         e.from = Level::SRAM;
         e.to = Level::SRAM;
         e.flops = matmul_flops + other_flops;
-        e.sram_used_bytes = sram_used_bytes_;
         e.i = i;
         e.j = j;
         e.label = label;
-        trace_->add(e);
+        record(e);
     }
 }
 
@@ -182,8 +237,31 @@ std::string_view op_name(Op op) {
             return "compute";
         case Op::Phase:
             return "phase";
+        case Op::Allocate:
+            return "allocate";
+        case Op::Release:
+            return "release";
     }
     return "?";
+}
+
+void Trace::append(const Trace& later) {
+    const auto step0 = events_.empty() ? std::int64_t{0} : events_.back().step + 1;
+    const auto phase0 = static_cast<std::int32_t>(phases_.size());
+    const auto buffer0 = static_cast<std::int32_t>(buffers_.size());
+    for (const auto& p : later.phases_) phases_.push_back(p);
+    for (const auto& b : later.buffers_) buffers_.push_back(b);
+    for (const auto& t : later.tensors_) {
+        if (tensor(t.tensor) == nullptr) tensors_.push_back(t);
+    }
+    for (Event e : later.events_) {
+        e.step += step0;
+        if (e.phase >= 0) e.phase += phase0;
+        if (e.buffer >= 0) e.buffer += buffer0;
+        add(e);
+    }
+    truncated_ = truncated_ || later.truncated_;
+    dropped_ += later.dropped_;
 }
 
 }  // namespace tilesim::sim

@@ -56,11 +56,18 @@ class Hierarchy {
         return elements * static_cast<std::int64_t>(element_bytes(t, dtype_));
     }
 
-    // Reserve SRAM for a rows x cols tile of `tensor`. Fails (no change) when it would exceed capacity.
-    // `what` names the buffer in the failure message (e.g. "K_j (B_c x d)").
+    // Reserve SRAM for a rows x cols tile of `tensor` (and of `alias`, a tensor the buffer may hold in
+    // its place: P_ij overwriting S_ij). Fails (no change) when it would exceed capacity. `what` names
+    // the buffer in the failure message and the trace (e.g. "K_j (B_c x d)").
     std::optional<BufferId> allocate(Tensor tensor, std::int64_t rows, std::int64_t cols,
-                                     const std::string& what, FitStatus* status);
+                                     const std::string& what, FitStatus* status,
+                                     std::optional<Tensor> alias = std::nullopt);
     void release(BufferId id);
+
+    // Declares a tensor of the run (its shape and tile grid) in the trace, for consumers that draw it.
+    void declare(const TensorDecl& t) {
+        if (trace_) trace_->declare(t);
+    }
     std::int64_t sram_used_bytes() const { return sram_used_bytes_; }
 
     // Starts a new kernel pass; later moves count towards it.
@@ -69,20 +76,26 @@ class Hierarchy {
     // Moves `tile` of `tensor` between two levels, counting a read at `from` and a write at `to`.
     // One of the two must be SRAM, or HBM -> L2. Tiles moved into SRAM must fit in an allocated buffer
     // of that tensor (a kernel bug otherwise: std::logic_error).
+    // `flags` (sim::flags) mark what kind of move it is in the trace; they change no count.
     void transfer(Tensor tensor, const Rect& tile, Level from, Level to, std::int32_t i, std::int32_t j,
-                  const char* label);
-    void load(Tensor tensor, const Rect& tile, std::int32_t i, std::int32_t j, const char* label) {
-        transfer(tensor, tile, Level::HBM, Level::SRAM, i, j, label);
+                  const char* label, std::uint8_t flags = 0);
+    void load(Tensor tensor, const Rect& tile, std::int32_t i, std::int32_t j, const char* label,
+              std::uint8_t flags = 0) {
+        transfer(tensor, tile, Level::HBM, Level::SRAM, i, j, label, flags);
     }
-    void store(Tensor tensor, const Rect& tile, std::int32_t i, std::int32_t j, const char* label) {
-        transfer(tensor, tile, Level::SRAM, Level::HBM, i, j, label);
+    void store(Tensor tensor, const Rect& tile, std::int32_t i, std::int32_t j, const char* label,
+               std::uint8_t flags = 0) {
+        transfer(tensor, tile, Level::SRAM, Level::HBM, i, j, label, flags);
     }
+    // An atomic add of an SRAM tile into HBM (FlashAttention-2's dQ accumulation): the memory side
+    // reads the old value and writes the sum, so it counts as a store plus an HBM read of the tile.
+    void atomic_add(Tensor tensor, const Rect& tile, std::int32_t i, std::int32_t j, const char* label);
 
     // Arithmetic on SRAM-resident data producing `tile` of `produced`: counts flops and the SRAM
     // traffic of reading operands and writing results (in elements of the input dtype).
     void compute(Tensor produced, const Rect& tile, std::int64_t matmul_flops, std::int64_t other_flops,
                  std::int64_t sram_read_elements, std::int64_t sram_write_elements, std::int32_t i,
-                 std::int32_t j, const char* label);
+                 std::int32_t j, const char* label, std::uint8_t flags = 0);
 
     const Counters& counters() const { return total_; }
     const std::vector<Phase>& phases() const { return phases_; }
@@ -92,11 +105,15 @@ class Hierarchy {
   private:
     struct Buffer {
         Tensor tensor;
+        Tensor alias;
         std::int64_t elements;
         std::int64_t bytes;
         bool live;
     };
     void count(Level lv, Tensor t, std::int64_t elements, std::int64_t bytes, bool write);
+    // The live buffer holding `t` (its own first, else one that takes it in place), or -1.
+    BufferId buffer_of(Tensor t) const;
+    void record(Event e);
     void count_unique_hbm(Tensor t, const Rect& tile, std::int64_t bytes, bool write);
     Phase& phase();
 
@@ -107,6 +124,7 @@ class Hierarchy {
     std::unique_ptr<Trace> trace_;
     std::vector<Buffer> buffers_;
     std::array<std::int64_t, kTensorCount> largest_buffer_{};  // per tensor, elements, live buffers only
+    std::int32_t trace_phase_ = -1;                            // the current phase's id in the trace
     std::int64_t sram_used_bytes_ = 0;
     std::int64_t next_step_ = 0;
     // Tiles of the current phase already moved to/from HBM, keyed by direction, tensor and origin

@@ -1,0 +1,182 @@
+// FlashAttention-2 forward loop order (Dao 2023). Notation as in Algorithm 1 of the first paper:
+// N, d, M, B_r, B_c, T_r, T_c, Q_i, K_j, V_j, S_ij, P~_ij, m_i, l_i; L_i = m_i + log l_i.
+//
+// Q blocks are outer and resident: Q_i and the O_i accumulator stay in SRAM for the whole inner loop
+// over K/V blocks. O_i is kept unnormalised and divided by l_i once at the end (the deferred
+// rescale), and only L_i (one value per row) is written, not m and l separately.
+#include <cmath>
+#include <limits>
+
+#include "kernels/detail.h"
+
+namespace tilesim::kernels::algorithms {
+
+using sim::Tensor;
+
+namespace {
+
+// FA2's Q block is the resident one, so the paper's rule is mirrored: B_r = ceil(M/4d), B_c = min(., d).
+TilingRule::Blocks rule(const Problem& p, std::int64_t M) {
+    const auto b = detail::paper_rule(p, M);
+    return {b.B_c, b.B_r};
+}
+
+WorkingSets working_sets(const Problem& p, std::int64_t B_r, std::int64_t B_c, const sim::HardwareSpec&) {
+    const std::int64_t br = std::min(B_r, p.N_q), bc = std::min(B_c, p.N_kv), d = p.d;
+    return {{{Tensor::K, bc, d, "K_j (B_c x d)"},
+             {Tensor::V, bc, d, "V_j (B_c x d)"},
+             {Tensor::Q, br, d, "Q_i (B_r x d)"},
+             {Tensor::O, br, d, "O_i (B_r x d)"},
+             {Tensor::S, br, bc, "S_ij/P_ij (B_r x B_c)", Tensor::P},
+             {Tensor::l, br, 1, "l_i (B_r, fp32)"},
+             {Tensor::m, br, 1, "m_i (B_r, fp32)"}}};
+}
+
+void run(RunContext& c) {
+    const Problem& p = c.p;
+    sim::Hierarchy& h = c.h;
+    const std::int64_t N_q = p.N_q, N_kv = p.N_kv, d = p.d;
+    const std::int64_t B_r = c.t.B_r, B_c = c.t.B_c, T_r = c.t.T_r, T_c = c.t.T_c;
+    const bool numerics = c.numerics();
+    const float tau = 1.0F / std::sqrt(static_cast<float>(d));
+    const float neg_inf = -std::numeric_limits<float>::infinity();
+
+    // FA2 parallelises over (batch, head, Q block): T_r thread blocks per head.
+    h.begin_phase("flash2 forward", T_r);
+    const auto buffers = detail::hold(h, working_sets(p, B_r, B_c, h.spec())[0]);
+
+    if (numerics) {
+        (*c.hbm)[Tensor::O].resize(N_q, d);
+        (*c.hbm)[Tensor::L].resize(N_q, 1);
+    }
+    Mat Q_i, K_j, V_j, S_ij, O_i;
+    Vec m_i, l_i;
+    for (std::int64_t i = 0; i < T_r; ++i) {
+        const std::int64_t r0 = i * B_r;
+        const std::int64_t rows = detail::block_len(i, B_r, N_q);  // ragged last Q block
+        const auto ii = static_cast<std::int32_t>(i);
+        h.load(Tensor::Q, {r0, 0, rows, d}, ii, -1, "FA2: load Q_i (stays resident)");
+        // O_i = 0, l_i = 0, m_i = -inf live in SRAM only: no HBM traffic.
+        h.compute(Tensor::m, {r0, 0, rows, 1}, 0, 0, 0, 2 * rows, ii, -1, "FA2: m_i = -inf, l_i = 0 on chip",
+                  sim::flags::kInit);
+        if (numerics) {
+            Q_i = (*c.hbm)[Tensor::Q].middleRows(r0, rows);
+            O_i = Mat::Zero(rows, d);
+            l_i = Vec::Zero(rows);
+            m_i = Vec::Constant(rows, neg_inf);
+        }
+        for (std::int64_t j = 0; j < T_c; ++j) {
+            const std::int64_t c0 = j * B_c;
+            const std::int64_t cols = detail::block_len(j, B_c, N_kv);
+            const auto jj = static_cast<std::int32_t>(j);
+            h.load(Tensor::K, {c0, 0, cols, d}, ii, jj, "FA2: load K_j");
+            h.load(Tensor::V, {c0, 0, cols, d}, ii, jj, "FA2: load V_j");
+            h.compute(Tensor::S, {r0, c0, rows, cols}, 2 * rows * cols * d, rows * cols, rows * d + cols * d,
+                      rows * cols, ii, jj, "FA2: S_ij = tau Q_i K_j^T");
+            // m_new = max(m_i, rowmax S_ij): a max per element and one per row.
+            h.compute(Tensor::m, {r0, 0, rows, 1}, 0, rows * cols + rows, rows * cols, rows, ii, jj,
+                      "FA2: m_i = max(m_i, rowmax S_ij)");
+            // P~_ij = exp(S_ij - m_new): subtract and exp per element.
+            h.compute(Tensor::P, {r0, c0, rows, cols}, 0, 2 * rows * cols, rows * cols, rows * cols, ii, jj,
+                      "FA2: P~_ij = exp(S_ij - m_i)");
+            // l_i = e^(m_old - m_new) l_i + rowsum P~_ij: a sum per element; subtract, exp, multiply,
+            // add per row.
+            h.compute(Tensor::l, {r0, 0, rows, 1}, 0, rows * cols + 4 * rows, rows * cols, rows, ii, jj,
+                      "FA2: l_i = e^(m_old - m_i) l_i + rowsum P~_ij");
+            // O_i = diag(e^(m_i - m_new)) O_i + P~_ij V_j: 2 flops per element, no division yet.
+            h.compute(Tensor::O, {r0, 0, rows, d}, 2 * rows * cols * d, 2 * rows * d,
+                      rows * cols + cols * d + rows * d, rows * d, ii, jj, "FA2: O_i += P~_ij V_j");
+            if (numerics) {
+                K_j = (*c.hbm)[Tensor::K].middleRows(c0, cols);
+                V_j = (*c.hbm)[Tensor::V].middleRows(c0, cols);
+                S_ij.noalias() = tau * (Q_i * K_j.transpose());
+                const Vec m_new = m_i.cwiseMax(S_ij.rowwise().maxCoeff());
+                S_ij = (S_ij.colwise() - m_new).array().exp();
+                const Vec a = (m_i - m_new).array().exp();  // 0 on the first block (m_i = -inf)
+                l_i = a.cwiseProduct(l_i) + S_ij.rowwise().sum();
+                O_i = O_i.array().colwise() * a.array();
+                O_i.noalias() += S_ij * V_j;
+                m_i = m_new;
+                if (c.o.watch_block == ii) c.probe.push_back({jj, detail::last_step(h), m_i, l_i, O_i, false});
+            }
+        }
+        // Deferred rescale: O_i = diag(l_i)^-1 O_i (1 flop per element), L_i = m_i + log l_i (2 per row).
+        h.compute(Tensor::O, {r0, 0, rows, d}, 0, rows * d, rows * d + rows, rows * d, ii, -1,
+                  "FA2: O_i /= l_i");
+        h.compute(Tensor::L, {r0, 0, rows, 1}, 0, 2 * rows, 2 * rows, rows, ii, -1, "FA2: L_i = m_i + log l_i");
+        if (numerics) {
+            (*c.hbm)[Tensor::O].middleRows(r0, rows) = O_i.array().colwise() / l_i.array();
+            (*c.hbm)[Tensor::L].middleRows(r0, rows) = m_i.array() + l_i.array().log();
+        }
+        h.store(Tensor::O, {r0, 0, rows, d}, ii, -1, "FA2: write O_i");
+        h.store(Tensor::L, {r0, 0, rows, 1}, ii, -1, "FA2: write L_i");
+    }
+    detail::drop(h, buffers);
+}
+
+ClosedForm closed_form(const Problem& p, const Tiling& t, const sim::HardwareSpec&, const RunOptions&) {
+    ClosedForm f;
+    const std::int64_t N_q = p.N_q, N_kv = p.N_kv, d = p.d, T_r = t.T_r, T_c = t.T_c;
+    const std::int64_t br = std::min(t.B_r, N_q), bc = std::min(t.B_c, N_kv);
+    const std::int64_t e = detail::el_bytes(Tensor::Q, p.dtype), e32 = 4;
+    // FA2: Q_i read once, K_j and V_j once per Q block; O_i and L_i written once.
+    f.read(Tensor::Q) = N_q * d;
+    f.read(Tensor::K) = T_r * N_kv * d;
+    f.read(Tensor::V) = T_r * N_kv * d;
+    f.write(Tensor::O) = N_q * d;
+    f.write(Tensor::L) = N_q;
+    f.matmul_flops = 4 * N_q * N_kv * d;
+    // As FA1 for S; per row per block 5; per element of O_i per block 2 (scale, add);
+    // at the end, divide by l_i (1 per element) and L_i = m_i + log l_i (2 per row).
+    f.other_flops = 5 * N_q * N_kv + T_c * (5 * N_q + 2 * N_q * d) + N_q * d + 2 * N_q;
+    f.sram_peak_bytes = (2 * bc * d + 2 * br * d + br * bc) * e + 2 * br * e32;
+    return f;
+}
+
+// The paper's count: Nd + N (writes) + Nd + 2 T_r Nd (reads).
+std::int64_t paper_elements(const Problem& p, const Tiling& t) {
+    return 2 * p.N_q * p.d + p.N_q + 2 * t.T_r * p.N_kv * p.d;
+}
+
+std::int64_t numerics_bytes(const Problem& p) {
+    return (2 * p.N_q * p.d + 2 * p.N_kv * p.d + p.N_q) * static_cast<std::int64_t>(sizeof(float));
+}
+
+std::vector<sim::TensorDecl> tensors(const Problem& p, const Tiling& t) {
+    using detail::decl;
+    return {decl(Tensor::Q, p.N_q, p.d, t.B_r, p.d, true),
+            decl(Tensor::K, p.N_kv, p.d, t.B_c, p.d, true),
+            decl(Tensor::V, p.N_kv, p.d, t.B_c, p.d, true),
+            decl(Tensor::S, p.N_q, p.N_kv, t.B_r, t.B_c, false, false),
+            decl(Tensor::P, p.N_q, p.N_kv, t.B_r, t.B_c, false, false),
+            decl(Tensor::O, p.N_q, p.d, t.B_r, p.d, false),
+            decl(Tensor::l, p.N_q, 1, t.B_r, 1, false, false),
+            decl(Tensor::m, p.N_q, 1, t.B_r, 1, false, false),
+            decl(Tensor::L, p.N_q, 1, t.B_r, 1, false)};
+}
+
+}  // namespace
+
+const AlgorithmDef& flash2_forward() {
+    static const AlgorithmDef def{
+        .key = "flash2",
+        .pass = Pass::forward,
+        .name = "FlashAttention-2 loop order",
+        .description = "Q blocks outer and resident, K/V blocks inner, deferred rescale; writes O and L once",
+        .paper = "Dao 2023, Algorithm 1",
+        .baseline = false,
+        .rule = {rule, true, "paper's rule, mirrored", "B_r = ceil(M/4d), B_c = min(ceil(M/4d), d)"},
+        .working_sets = working_sets,
+        .run = run,
+        .closed_form = closed_form,
+        .paper_elements = paper_elements,
+        .theta = {"Theta(N^2 d^2 / M)", detail::theta_flash},
+        .numerics_bytes = numerics_bytes,
+        .tensors = tensors,
+        .outputs = {Tensor::O, Tensor::L},
+        .softmax = OnlineSoftmax::deferred,
+    };
+    return def;
+}
+
+}  // namespace tilesim::kernels::algorithms

@@ -1,0 +1,212 @@
+// FlashAttention forward, Algorithm 1 of Dao et al. 2022 (the "FA1" loop order).
+// Notation follows the paper: N, d, M, B_r, B_c, T_r, T_c, Q_i, K_j, V_j, S_ij, P~_ij, m_i, l_i
+// (N_q rows of Q and O, N_kv rows of K and V; the paper's N when they are equal).
+//
+// K_j, V_j are the resident blocks (outer loop); every inner step reads Q_i, O_i, l_i, m_i from HBM,
+// folds block j into the online softmax, and writes O_i, l_i, m_i back. That round trip of O_i per
+// K/V block is what FA2's loop order removes.
+#include <cmath>
+#include <limits>
+
+#include "kernels/detail.h"
+
+namespace tilesim::kernels::algorithms {
+
+using sim::Tensor;
+
+namespace {
+
+WorkingSets working_sets(const Problem& p, std::int64_t B_r, std::int64_t B_c, const sim::HardwareSpec&) {
+    // A ragged problem (N < block) never holds more rows than exist.
+    const std::int64_t br = std::min(B_r, p.N_q), bc = std::min(B_c, p.N_kv), d = p.d;
+    return {{{Tensor::K, bc, d, "K_j (B_c x d)"},
+             {Tensor::V, bc, d, "V_j (B_c x d)"},
+             {Tensor::Q, br, d, "Q_i (B_r x d)"},
+             {Tensor::O, br, d, "O_i (B_r x d)"},
+             {Tensor::S, br, bc, "S_ij/P_ij (B_r x B_c)", Tensor::P},
+             {Tensor::l, br, 1, "l_i (B_r, fp32)"},
+             {Tensor::m, br, 1, "m_i (B_r, fp32)"}}};
+}
+
+void run(RunContext& c) {
+    const Problem& p = c.p;
+    sim::Hierarchy& h = c.h;
+    const std::int64_t N_q = p.N_q, N_kv = p.N_kv, d = p.d;
+    const std::int64_t B_r = c.t.B_r, B_c = c.t.B_c, T_r = c.t.T_r, T_c = c.t.T_c;
+    const bool numerics = c.numerics();
+    const float tau = 1.0F / std::sqrt(static_cast<float>(d));
+    const float neg_inf = -std::numeric_limits<float>::infinity();
+
+    // FA1 parallelises over batch and heads: one thread block per (b, h).
+    h.begin_phase("flash forward (Algorithm 1)", 1);
+    const auto buffers = detail::hold(h, working_sets(p, B_r, B_c, h.spec())[0]);
+
+    // HBM-resident output and statistics (only stored when numerics are on).
+    Mat* O = nullptr;
+    Mat* l = nullptr;
+    Mat* m = nullptr;
+    const Mat* Q = nullptr;
+    const Mat* K = nullptr;
+    const Mat* V = nullptr;
+    if (numerics) {
+        HbmState& hbm = *c.hbm;
+        hbm[Tensor::O] = Mat::Zero(N_q, d);
+        hbm[Tensor::l] = Mat::Zero(N_q, 1);
+        hbm[Tensor::m] = Mat::Constant(N_q, 1, neg_inf);
+        O = &hbm[Tensor::O];
+        l = &hbm[Tensor::l];
+        m = &hbm[Tensor::m];
+        Q = &hbm[Tensor::Q];
+        K = &hbm[Tensor::K];
+        V = &hbm[Tensor::V];
+    }
+    // Line 2: initialise O = 0, l = 0, m = -inf in HBM. Counted: these are real writes.
+    for (std::int64_t i = 0; i < T_r; ++i) {
+        const std::int64_t rows = detail::block_len(i, B_r, N_q);
+        const auto ii = static_cast<std::int32_t>(i);
+        h.store(Tensor::O, {i * B_r, 0, rows, d}, ii, -1, "Alg 1 l.2: O = 0 in HBM", sim::flags::kInit);
+        h.store(Tensor::l, {i * B_r, 0, rows, 1}, ii, -1, "Alg 1 l.2: l = 0 in HBM", sim::flags::kInit);
+        h.store(Tensor::m, {i * B_r, 0, rows, 1}, ii, -1, "Alg 1 l.2: m = -inf in HBM", sim::flags::kInit);
+    }
+
+    Mat K_j, V_j, Q_i, O_i, S_ij;
+    Vec l_i, m_i;
+    for (std::int64_t j = 0; j < T_c; ++j) {
+        const std::int64_t c0 = j * B_c;
+        const std::int64_t cols = detail::block_len(j, B_c, N_kv);  // ragged last K/V block
+        const auto jj = static_cast<std::int32_t>(j);
+        // Line 6: load K_j, V_j from HBM to SRAM; they stay for the whole inner loop.
+        h.load(Tensor::K, {c0, 0, cols, d}, -1, jj, "Alg 1 l.6: load K_j");
+        h.load(Tensor::V, {c0, 0, cols, d}, -1, jj, "Alg 1 l.6: load V_j");
+        if (numerics) {
+            K_j = K->middleRows(c0, cols);
+            V_j = V->middleRows(c0, cols);
+        }
+        for (std::int64_t i = 0; i < T_r; ++i) {
+            const std::int64_t r0 = i * B_r;
+            const std::int64_t rows = detail::block_len(i, B_r, N_q);
+            const auto ii = static_cast<std::int32_t>(i);
+            // Line 8: load Q_i, O_i, l_i, m_i.
+            h.load(Tensor::Q, {r0, 0, rows, d}, ii, jj, "Alg 1 l.8: load Q_i");
+            h.load(Tensor::O, {r0, 0, rows, d}, ii, jj, "Alg 1 l.8: load O_i");
+            h.load(Tensor::l, {r0, 0, rows, 1}, ii, jj, "Alg 1 l.8: load l_i");
+            h.load(Tensor::m, {r0, 0, rows, 1}, ii, jj, "Alg 1 l.8: load m_i");
+            // Line 9: S_ij = tau Q_i K_j^T (matmul, plus one multiply per element for tau).
+            h.compute(Tensor::S, {r0, c0, rows, cols}, 2 * rows * cols * d, rows * cols, rows * d + cols * d,
+                      rows * cols, ii, jj, "Alg 1 l.9: S_ij = tau Q_i K_j^T");
+            // Line 10: m~_ij = rowmax(S_ij), P~_ij = exp(S_ij - m~_ij), l~_ij = rowsum(P~_ij):
+            // max, subtract, exp, add = 4 flops per element.
+            h.compute(Tensor::P, {r0, c0, rows, cols}, 0, 4 * rows * cols, rows * cols, rows * cols, ii, jj,
+                      "Alg 1 l.10: m~_ij, P~_ij, l~_ij");
+            // Lines 11-12: m_new, l_new (5 flops per row), then O_i rescaled and P~_ij V_j added
+            // (3 flops per element of O_i: scale old, add, divide by l_new).
+            h.compute(Tensor::O, {r0, 0, rows, d}, 2 * rows * cols * d, 3 * rows * d + 5 * rows,
+                      rows * cols + cols * d + rows * d, rows * d, ii, jj, "Alg 1 l.11-12: rescale O_i");
+            if (numerics) {
+                Q_i = Q->middleRows(r0, rows);
+                O_i = O->middleRows(r0, rows);
+                l_i = l->middleRows(r0, rows);
+                m_i = m->middleRows(r0, rows);
+                S_ij.noalias() = tau * (Q_i * K_j.transpose());
+                const Vec m_tilde = S_ij.rowwise().maxCoeff();
+                S_ij = (S_ij.colwise() - m_tilde).array().exp();  // S_ij now holds P~_ij
+                const Vec l_tilde = S_ij.rowwise().sum();
+                const Vec m_new = m_i.cwiseMax(m_tilde);
+                const Vec a = (m_i - m_new).array().exp();      // e^(m_i - m_new); 0 while m_i = -inf
+                const Vec b = (m_tilde - m_new).array().exp();  // e^(m~_ij - m_new)
+                const Vec l_new = a.cwiseProduct(l_i) + b.cwiseProduct(l_tilde);
+                // Line 12: O_i <- diag(l_new)^-1 (diag(l_i) a O_i + b P~_ij V_j)
+                Mat PV = S_ij * V_j;
+                O_i =
+                    (O_i.array().colwise() * (l_i.cwiseProduct(a)).array() + PV.array().colwise() * b.array())
+                        .colwise() /
+                    l_new.array();
+                O->middleRows(r0, rows) = O_i;
+                l->middleRows(r0, rows) = l_new;
+                m->middleRows(r0, rows) = m_new;
+            }
+            // Lines 12-13: write O_i, l_i, m_i back to HBM.
+            h.store(Tensor::O, {r0, 0, rows, d}, ii, jj, "Alg 1 l.12: write O_i");
+            h.store(Tensor::l, {r0, 0, rows, 1}, ii, jj, "Alg 1 l.13: write l_i");
+            h.store(Tensor::m, {r0, 0, rows, 1}, ii, jj, "Alg 1 l.13: write m_i");
+            if (numerics && c.o.watch_block == ii) {
+                c.probe.push_back({jj, detail::last_step(h), m->middleRows(r0, rows), l->middleRows(r0, rows),
+                                   O_i, true});
+            }
+        }
+    }
+    detail::drop(h, buffers);
+}
+
+ClosedForm closed_form(const Problem& p, const Tiling& t, const sim::HardwareSpec&, const RunOptions&) {
+    ClosedForm f;
+    const std::int64_t N_q = p.N_q, N_kv = p.N_kv, d = p.d, T_c = t.T_c;
+    const std::int64_t br = std::min(t.B_r, N_q), bc = std::min(t.B_c, N_kv);
+    const std::int64_t e = detail::el_bytes(Tensor::Q, p.dtype), e32 = 4;
+    // Algorithm 1: K, V read once (line 6); Q_i, O_i, l_i, m_i read T_c times (line 8);
+    // O_i, l_i, m_i written T_c times (lines 12-13) plus once at initialisation (line 2).
+    f.read(Tensor::K) = N_kv * d;
+    f.read(Tensor::V) = N_kv * d;
+    f.read(Tensor::Q) = T_c * N_q * d;
+    f.read(Tensor::O) = T_c * N_q * d;
+    f.read(Tensor::l) = T_c * N_q;
+    f.read(Tensor::m) = T_c * N_q;
+    f.write(Tensor::O) = (T_c + 1) * N_q * d;
+    f.write(Tensor::l) = (T_c + 1) * N_q;
+    f.write(Tensor::m) = (T_c + 1) * N_q;
+    f.matmul_flops = 4 * N_q * N_kv * d;  // QK^T and PV, 2 N_q N_kv d each
+    // Per element of S: tau, max, subtract, exp, sum (5). Per row per K/V block: m_new, l_new (5).
+    // Per element of O_i per K/V block: scale, add, divide (3).
+    f.other_flops = 5 * N_q * N_kv + T_c * (5 * N_q + 3 * N_q * d);
+    f.sram_peak_bytes = (2 * bc * d + 2 * br * d + br * bc) * e + 2 * br * e32;
+    return f;
+}
+
+// The paper's count without the initialisation: 2Nd + T_c (3Nd + 4N) (square problems).
+std::int64_t paper_elements(const Problem& p, const Tiling& t) {
+    return 2 * p.N_kv * p.d + t.T_c * (3 * p.N_q * p.d + 4 * p.N_q);
+}
+
+std::int64_t numerics_bytes(const Problem& p) {
+    // Q, O and K, V (floats), l and m; the run's own tiles are small.
+    return (2 * p.N_q * p.d + 2 * p.N_kv * p.d + 2 * p.N_q) * static_cast<std::int64_t>(sizeof(float));
+}
+
+std::vector<sim::TensorDecl> tensors(const Problem& p, const Tiling& t) {
+    using detail::decl;
+    return {decl(Tensor::Q, p.N_q, p.d, t.B_r, p.d, true),
+            decl(Tensor::K, p.N_kv, p.d, t.B_c, p.d, true),
+            decl(Tensor::V, p.N_kv, p.d, t.B_c, p.d, true),
+            decl(Tensor::S, p.N_q, p.N_kv, t.B_r, t.B_c, false, false),
+            decl(Tensor::P, p.N_q, p.N_kv, t.B_r, t.B_c, false, false),
+            decl(Tensor::O, p.N_q, p.d, t.B_r, p.d, false),
+            decl(Tensor::l, p.N_q, 1, t.B_r, 1, false),
+            decl(Tensor::m, p.N_q, 1, t.B_r, 1, false)};
+}
+
+}  // namespace
+
+const AlgorithmDef& flash_forward() {
+    static const AlgorithmDef def{
+        .key = "flash",
+        .pass = Pass::forward,
+        .name = "FlashAttention (Algorithm 1)",
+        .description =
+            "K/V blocks outer, Q blocks inner, online softmax; O_i, l_i, m_i round-trip HBM per K/V block",
+        .paper = "Dao et al. 2022, Algorithm 1",
+        .baseline = false,
+        .rule = {detail::paper_rule, false, "paper's rule", detail::kPaperRuleText},
+        .working_sets = working_sets,
+        .run = run,
+        .closed_form = closed_form,
+        .paper_elements = paper_elements,
+        .theta = {"Theta(N^2 d^2 / M)", detail::theta_flash},
+        .numerics_bytes = numerics_bytes,
+        .tensors = tensors,
+        .outputs = {Tensor::O},
+        .softmax = OnlineSoftmax::normalised,
+    };
+    return def;
+}
+
+}  // namespace tilesim::kernels::algorithms
