@@ -15,7 +15,7 @@ namespace {
 void check_run_json(const json& j, const scenarios::AlgorithmRun& run, const scenarios::Scenario& s) {
     const std::int64_t bh = s.problem.bh();
     CHECK(j.at("algorithm") == std::string(run.key()));
-    CHECK(j.at("pass") == "forward");
+    CHECK(j.at("pass") == std::string(kernels::pass_name(run.pass())));
     const auto& hbm = j.at("hbm");
     const auto& t = run.total.at(sim::Level::HBM);
     CHECK(hbm.at("read_bytes").get<std::int64_t>() == t.read_bytes);

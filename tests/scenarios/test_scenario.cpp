@@ -100,7 +100,7 @@ TEST_CASE("every built-in scenario parses, validates, matches its file, and runs
         // Runs: every algorithm fits and its counts equal the closed form (count-only for speed).
         s.numerics = false;
         const auto r = scenarios::run_scenario(s);
-        REQUIRE(r.runs.size() == s.algorithms.size());
+        REQUIRE(r.runs.size() == s.algorithms.size() * scenarios::passes_of(s).size());
         for (const auto& run : r.runs) {
             INFO(run.key() << ": " << run.fit.reason);
             CHECK(run.fit.ok);
@@ -108,7 +108,8 @@ TEST_CASE("every built-in scenario parses, validates, matches its file, and runs
         }
     }
     for (const char* id :
-         {"gpt2-medium", "classroom", "classroom-ragged", "block-size", "eager-pytorch", "long-context"}) {
+         {"gpt2-medium", "gpt2-medium-train", "classroom", "classroom-ragged", "block-size", "eager-pytorch",
+          "long-context"}) {
         CHECK(ids.count(id) == 1);
     }
     // Every file in scenarios/ is embedded.
