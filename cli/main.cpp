@@ -108,7 +108,7 @@ int run_cli(int argc, char** argv) {
         if (keys->parsed()) {
             std::string out;
             for (const auto& k : ts::key_docs())
-                out += fmt::format("  {:<15} {:<16} {}\n", k.key, k.type, k.doc);
+                out += fmt::format("  {:<17} {:<16} {}\n", k.key, k.type, k.doc);
             tilesim::cli::write_output("", out);
             return 0;
         }

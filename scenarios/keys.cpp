@@ -152,15 +152,15 @@ const std::vector<KeyDef>& table() {
         {"head_dim", KType::Int, "Head dimension d (1 .. 1024)",
          [](Scenario& s, const Value& v) { s.problem.d = positive("head_dim", v.i, "head_dim = 64"); }},
         {"dtype", KType::String,
-         "Element type of Q, K, V, S, P, O: fp16, bf16, fp32, fp64 (l, m, L are fp32)",
+         "Element type of Q, K, V, S, P, O and the gradients: fp16, bf16, fp32, fp64 (statistics and accumulators are fp32)",
          [](Scenario& s, const Value& v) {
              auto dt = sim::parse_dtype(v.s);
              if (!dt) bad("dtype", "unknown type '" + v.s + "'; choose fp16, bf16, fp32 or fp64");
              s.problem.dtype = *dt;
          }},
-        {"block_rows", KType::Int, "B_r, rows of a Q block; 0 or \"auto\" = the paper's rule",
+        {"block_rows", KType::Int, "B_r, rows of a Q block; 0 or \"auto\" = each algorithm's rule",
          [](Scenario& s, const Value& v) { s.tiling.B_r = block("block_rows", v.i); }},
-        {"block_cols", KType::Int, "B_c, rows of a K/V block; 0 or \"auto\" = the paper's rule",
+        {"block_cols", KType::Int, "B_c, rows of a K/V block; 0 or \"auto\" = each algorithm's rule",
          [](Scenario& s, const Value& v) { s.tiling.B_c = block("block_cols", v.i); }},
         {"algorithms", KType::StringList, "Algorithms to run (keys of `tilesim list`)",
          [](Scenario& s, const Value& v) {
@@ -177,7 +177,7 @@ const std::vector<KeyDef>& table() {
              s.algorithms = chosen;
          }},
         {"numerics", KType::Bool,
-         "Compute O for real and compare with the fp64 reference (false = count-only)",
+         "Compute the outputs for real (O; dQ, dK, dV) and compare with the fp64 reference (false = count-only)",
          [](Scenario& s, const Value& v) { s.numerics = v.b; }},
         {"numerics_heads", KType::Int, "Heads on which numerics run (counts always cover all B*H heads)",
          [](Scenario& s, const Value& v) {
@@ -190,7 +190,7 @@ const std::vector<KeyDef>& table() {
          }},
         {"extra_passes", KType::Int,
          "Standard attention: element-wise passes over S a framework's eager mode adds (scale, mask, "
-         "dropout), 0..3",
+         "dropout), 0..3, and their backward over dS",
          [](Scenario& s, const Value& v) {
              if (v.i < 0 || v.i > 3) bad("extra_passes", "must be 0..3, got " + std::to_string(v.i));
              s.extra_passes = v.i;

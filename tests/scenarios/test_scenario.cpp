@@ -7,6 +7,7 @@
 #include <fstream>
 #include <initializer_list>
 #include <set>
+#include <sstream>
 
 #include "kernels/registry.h"
 #include "scenarios/runner.h"
@@ -387,4 +388,21 @@ TEST_CASE("apply_settings validates after applying all, so a bad combination is 
     Scenario t = scenarios::default_scenario();
     // In order: numerics_heads = 2 is fine once heads = 2 also applies.
     CHECK_NOTHROW(scenarios::apply_settings(t, {"batch=1", "numerics_heads=2", "heads=2"}));
+}
+
+TEST_CASE("docs/scenarios.md lists every key with its documentation and every built-in scenario", "[scenarios][docs]") {
+    std::ifstream in(std::string(TILESIM_SOURCE_DIR) + "/docs/scenarios.md");
+    REQUIRE(in);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string doc = ss.str();
+    for (const auto& k : scenarios::key_docs()) {
+        INFO("key " << k.key);
+        CHECK_THAT(doc, Catch::Contains("| `" + std::string(k.key) + "` | " + std::string(k.type) + " | " +
+                                        std::string(k.doc) + " |"));
+    }
+    for (const auto& b : scenarios::builtin_scenarios()) {
+        INFO("built-in " << b.id);
+        CHECK_THAT(doc, Catch::Contains("| `" + std::string(b.id) + "` |"));
+    }
 }
