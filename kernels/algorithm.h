@@ -84,6 +84,7 @@ struct ClosedForm {
     std::int64_t l2_read_elements = 0;  // GEMM operand re-reads served by the L2
     std::int64_t matmul_flops = 0;
     std::int64_t other_flops = 0;
+    std::int64_t exp_flops = 0;        // of other_flops, exponentials and logarithms
     std::int64_t sram_peak_bytes = 0;  // largest working set, bytes
 
     std::int64_t hbm_read(sim::Tensor t) const { return hbm_read_by_tensor[static_cast<std::size_t>(t)]; }

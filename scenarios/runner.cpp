@@ -21,7 +21,8 @@ bool AlgorithmRun::counts_match_closed_form() const {
         }
     }
     return per_head.at(sim::Level::L2).read_elements == closed_form.l2_read_elements &&
-           per_head.matmul_flops == closed_form.matmul_flops && per_head.other_flops == closed_form.other_flops;
+           per_head.matmul_flops == closed_form.matmul_flops && per_head.other_flops == closed_form.other_flops &&
+           per_head.exp_flops == closed_form.exp_flops;
 }
 
 const AlgorithmRun* ScenarioResult::find(std::string_view key, kernels::Pass pass) const {

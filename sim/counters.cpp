@@ -27,6 +27,7 @@ Counters& Counters::operator+=(const Counters& o) {
     }
     matmul_flops += o.matmul_flops;
     other_flops += o.other_flops;
+    exp_flops += o.exp_flops;
     sram_peak_bytes = std::max(sram_peak_bytes, o.sram_peak_bytes);
     transfers += o.transfers;
     return *this;
@@ -40,6 +41,7 @@ Counters Counters::scaled(std::int64_t factor) const {
     }
     c.matmul_flops *= factor;
     c.other_flops *= factor;
+    c.exp_flops *= factor;
     c.transfers *= factor;
     return c;
 }

@@ -28,6 +28,7 @@ struct Counters {
     std::array<std::array<Traffic, kTensorCount>, kLevelCount> by_tensor{};
     std::int64_t matmul_flops = 0;
     std::int64_t other_flops = 0;  // exp, max, sum, rescale: the non-tensor-core work
+    std::int64_t exp_flops = 0;    // of other_flops, the exponentials and logarithms (the special-function unit)
     std::int64_t sram_peak_bytes = 0;
     std::int64_t transfers = 0;  // number of tile moves between levels
 

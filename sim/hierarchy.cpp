@@ -92,6 +92,7 @@ BufferId Hierarchy::buffer_of(Tensor t) const {
 void Hierarchy::record(Event e) {
     e.step = next_step_++;
     e.phase = trace_phase_;
+    e.block = block_;
     e.sram_used_bytes = sram_used_bytes_;
     trace_->add(e);
 }
@@ -100,6 +101,7 @@ void Hierarchy::begin_phase(std::string name, std::int64_t parallel_units) {
     const std::int64_t units = std::max<std::int64_t>(1, parallel_units);
     phases_.push_back({name, units, {}, {}});
     phase_tiles_seen_.clear();
+    block_ = 0;
     phases_.back().counters.sram_peak_bytes = sram_used_bytes_;
     if (trace_) {
         trace_phase_ = trace_->add_phase({std::move(name), units});
@@ -199,12 +201,13 @@ void Hierarchy::atomic_add(Tensor tensor, const Rect& tile, std::int32_t i, std:
 void Hierarchy::compute(Tensor produced, const Rect& tile, std::int64_t matmul_flops,
                         std::int64_t other_flops, std::int64_t sram_read_elements,
                         std::int64_t sram_write_elements, std::int32_t i, std::int32_t j, const char* label,
-                        std::uint8_t flags) {
+                        std::uint8_t flags, std::int64_t exp_flops) {
     const auto el = static_cast<std::int64_t>(dtype_bytes(dtype_));
     const auto s = static_cast<std::size_t>(Level::SRAM);
     for (Counters* c : {&total_, &phase().counters}) {
         c->matmul_flops += matmul_flops;
         c->other_flops += other_flops;
+        c->exp_flops += exp_flops;
         c->level[s].read_elements += sram_read_elements;
         c->level[s].read_bytes += sram_read_elements * el;
         c->level[s].write_elements += sram_write_elements;
@@ -220,6 +223,8 @@ void Hierarchy::compute(Tensor produced, const Rect& tile, std::int64_t matmul_f
         e.from = Level::SRAM;
         e.to = Level::SRAM;
         e.flops = matmul_flops + other_flops;
+        e.mma_flops = matmul_flops;
+        e.exp_flops = exp_flops;
         e.i = i;
         e.j = j;
         e.label = label;

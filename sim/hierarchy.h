@@ -72,6 +72,9 @@ class Hierarchy {
 
     // Starts a new kernel pass; later moves count towards it.
     void begin_phase(std::string name, std::int64_t parallel_units);
+    // The thread block (0 .. parallel_units - 1 of the pass) whose work the next events are; it
+    // changes no count, it tells the timeline which events one block runs in order.
+    void begin_block(std::int64_t block) { block_ = block; }
 
     // Moves `tile` of `tensor` between two levels, counting a read at `from` and a write at `to`.
     // One of the two must be SRAM, or HBM -> L2. Tiles moved into SRAM must fit in an allocated buffer
@@ -92,10 +95,12 @@ class Hierarchy {
     void atomic_add(Tensor tensor, const Rect& tile, std::int32_t i, std::int32_t j, const char* label);
 
     // Arithmetic on SRAM-resident data producing `tile` of `produced`: counts flops and the SRAM
-    // traffic of reading operands and writing results (in elements of the input dtype).
+    // traffic of reading operands and writing results (in elements of the input dtype). `exp_flops`
+    // says how many of the other flops are exponentials or logarithms (they run on the GPU's
+    // special-function unit, far slower than its FMA units).
     void compute(Tensor produced, const Rect& tile, std::int64_t matmul_flops, std::int64_t other_flops,
                  std::int64_t sram_read_elements, std::int64_t sram_write_elements, std::int32_t i,
-                 std::int32_t j, const char* label, std::uint8_t flags = 0);
+                 std::int32_t j, const char* label, std::uint8_t flags = 0, std::int64_t exp_flops = 0);
 
     const Counters& counters() const { return total_; }
     const std::vector<Phase>& phases() const { return phases_; }
@@ -125,6 +130,7 @@ class Hierarchy {
     std::vector<Buffer> buffers_;
     std::array<std::int64_t, kTensorCount> largest_buffer_{};  // per tensor, elements, live buffers only
     std::int32_t trace_phase_ = -1;                            // the current phase's id in the trace
+    std::int64_t block_ = 0;                                   // the current thread block
     std::int64_t sram_used_bytes_ = 0;
     std::int64_t next_step_ = 0;
     // Tiles of the current phase already moved to/from HBM, keyed by direction, tensor and origin

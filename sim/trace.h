@@ -39,9 +39,12 @@ struct Event {
     Level to = Level::SRAM;
     std::int32_t phase = -1;   // the pass this event belongs to (Trace::phases()), -1 before the first
     std::int32_t buffer = -1;  // the SRAM buffer loaded into, stored from, computed in, allocated or freed
+    std::int64_t block = 0;    // the thread block (within its pass, per head) that does this work
     Rect tile{};               // Allocate: {0, 0, rows, cols} of the buffer
     std::int64_t bytes = 0;
-    std::int64_t flops = 0;
+    std::int64_t flops = 0;      // all of a compute step's FLOPs: matmul + other
+    std::int64_t mma_flops = 0;  // of flops, the matmul (tensor-core) part
+    std::int64_t exp_flops = 0;  // of flops, the exponentials and logarithms (special-function unit)
     std::int64_t sram_used_bytes = 0;  // SRAM occupancy after this event
     std::int32_t i = -1;               // Q (row) block index in the paper's loops, -1 if not applicable
     std::int32_t j = -1;               // K/V (column) block index, -1 if not applicable

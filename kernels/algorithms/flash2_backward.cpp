@@ -55,6 +55,7 @@ void preprocess(RunContext& c, const std::vector<BufferSpec>& set) {
     for (std::int64_t i = 0; i < c.t.T_r; ++i) {
         const std::int64_t r0 = i * B_r, rows = detail::block_len(i, B_r, p.N_q);
         const auto ii = static_cast<std::int32_t>(i);
+        h.begin_block(i);
         h.load(Tensor::dO, {r0, 0, rows, d}, ii, -1, "FA2 bwd: load dO_i");
         h.load(Tensor::O, {r0, 0, rows, d}, ii, -1, "FA2 bwd: load O_i");
         h.compute(Tensor::D, {r0, 0, rows, 1}, 0, 2 * rows * d, 2 * rows * d, rows, ii, -1,
@@ -85,6 +86,7 @@ void main_loop(RunContext& c, const std::vector<BufferSpec>& set) {
     for (std::int64_t j = 0; j < T_c; ++j) {
         const std::int64_t c0 = j * B_c, cols = detail::block_len(j, B_c, N_kv);
         const auto jj = static_cast<std::int32_t>(j);
+        h.begin_block(j);  // one thread block per K/V block
         h.load(Tensor::K, {c0, 0, cols, d}, -1, jj, "FA2 bwd: load K_j");
         h.load(Tensor::V, {c0, 0, cols, d}, -1, jj, "FA2 bwd: load V_j");
         if (numerics) {
@@ -104,7 +106,7 @@ void main_loop(RunContext& c, const std::vector<BufferSpec>& set) {
             h.compute(Tensor::S, {r0, c0, rows, cols}, 2 * rc * d, rc, rd + cd, rc, ii, jj,
                       "FA2 bwd: S_ij = tau Q_i K_j^T (recomputed)", kRe);
             h.compute(Tensor::P, {r0, c0, rows, cols}, 0, 2 * rc, rc + rows, rc, ii, jj,
-                      "FA2 bwd: P_ij = exp(S_ij - L_i) (recomputed)", kRe);
+                      "FA2 bwd: P_ij = exp(S_ij - L_i) (recomputed)", kRe, rc);
             h.compute(Tensor::dV, {c0, 0, cols, d}, 2 * rc * d, 0, rc + rd + cd, cd, ii, jj,
                       "FA2 bwd: dV_j += P_ij^T dO_i");
             h.compute(Tensor::dP, {r0, c0, rows, cols}, 2 * rc * d, 0, rd + cd, rc, ii, jj,
@@ -154,6 +156,7 @@ void convert(RunContext& c, const std::vector<BufferSpec>& set) {
     for (std::int64_t i = 0; i < c.t.T_r; ++i) {
         const std::int64_t r0 = i * B_r, rows = detail::block_len(i, B_r, p.N_q);
         const auto ii = static_cast<std::int32_t>(i);
+        h.begin_block(i);
         h.load(Tensor::dQacc, {r0, 0, rows, d}, ii, -1, "FA2 bwd: load dQacc_i");
         h.compute(Tensor::dQ, {r0, 0, rows, d}, 0, rows * d, rows * d, rows * d, ii, -1,
                   "FA2 bwd: dQ_i = tau dQacc_i");
@@ -193,6 +196,7 @@ ClosedForm closed_form(const Problem& p, const Tiling& t, const sim::HardwareSpe
     f.matmul_flops = 10 * NN * d;  // S recomputed, dV, dP, dQacc, dK: 2 N_q N_kv d each
     // D: 2 per element of dO; per element of S: tau (1), exp(S - L) (2), dS (2); tau on dK and on dQ.
     f.other_flops = 2 * N_q * d + 5 * NN + N_kv * d + N_q * d;
+    f.exp_flops = NN;  // the recomputed exp(S_ij - L_i)
     const std::int64_t br = std::min(t.B_r, N_q), bc = std::min(t.B_c, N_kv);
     const std::int64_t e = detail::el_bytes(Tensor::Q, p.dtype), e32 = 4;
     const std::int64_t pre = 2 * br * d * e + br * e32;

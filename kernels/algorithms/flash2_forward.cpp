@@ -55,6 +55,7 @@ void run(RunContext& c) {
         const std::int64_t r0 = i * B_r;
         const std::int64_t rows = detail::block_len(i, B_r, N_q);  // ragged last Q block
         const auto ii = static_cast<std::int32_t>(i);
+        h.begin_block(i);  // one thread block per Q block
         h.load(Tensor::Q, {r0, 0, rows, d}, ii, -1, "FA2: load Q_i (stays resident)");
         // O_i = 0, l_i = 0, m_i = -inf live in SRAM only: no HBM traffic.
         h.compute(Tensor::m, {r0, 0, rows, 1}, 0, 0, 0, 2 * rows, ii, -1, "FA2: m_i = -inf, l_i = 0 on chip",
@@ -78,11 +79,11 @@ void run(RunContext& c) {
                       "FA2: m_i = max(m_i, rowmax S_ij)");
             // P~_ij = exp(S_ij - m_new): subtract and exp per element.
             h.compute(Tensor::P, {r0, c0, rows, cols}, 0, 2 * rows * cols, rows * cols, rows * cols, ii, jj,
-                      "FA2: P~_ij = exp(S_ij - m_i)");
+                      "FA2: P~_ij = exp(S_ij - m_i)", 0, rows * cols);
             // l_i = e^(m_old - m_new) l_i + rowsum P~_ij: a sum per element; subtract, exp, multiply,
             // add per row.
             h.compute(Tensor::l, {r0, 0, rows, 1}, 0, rows * cols + 4 * rows, rows * cols, rows, ii, jj,
-                      "FA2: l_i = e^(m_old - m_i) l_i + rowsum P~_ij");
+                      "FA2: l_i = e^(m_old - m_i) l_i + rowsum P~_ij", 0, rows);
             // O_i = diag(e^(m_i - m_new)) O_i + P~_ij V_j: 2 flops per element, no division yet.
             h.compute(Tensor::O, {r0, 0, rows, d}, 2 * rows * cols * d, 2 * rows * d,
                       rows * cols + cols * d + rows * d, rows * d, ii, jj, "FA2: O_i += P~_ij V_j");
@@ -103,7 +104,8 @@ void run(RunContext& c) {
         // Deferred rescale: O_i = diag(l_i)^-1 O_i (1 flop per element), L_i = m_i + log l_i (2 per row).
         h.compute(Tensor::O, {r0, 0, rows, d}, 0, rows * d, rows * d + rows, rows * d, ii, -1,
                   "FA2: O_i /= l_i");
-        h.compute(Tensor::L, {r0, 0, rows, 1}, 0, 2 * rows, 2 * rows, rows, ii, -1, "FA2: L_i = m_i + log l_i");
+        h.compute(Tensor::L, {r0, 0, rows, 1}, 0, 2 * rows, 2 * rows, rows, ii, -1, "FA2: L_i = m_i + log l_i", 0,
+                  rows);
         if (numerics) {
             (*c.hbm)[Tensor::O].middleRows(r0, rows) = O_i.array().colwise() / l_i.array();
             (*c.hbm)[Tensor::L].middleRows(r0, rows) = m_i.array() + l_i.array().log();
@@ -129,6 +131,9 @@ ClosedForm closed_form(const Problem& p, const Tiling& t, const sim::HardwareSpe
     // As FA1 for S; per row per block 5; per element of O_i per block 2 (scale, add);
     // at the end, divide by l_i (1 per element) and L_i = m_i + log l_i (2 per row).
     f.other_flops = 5 * N_q * N_kv + T_c * (5 * N_q + 2 * N_q * d) + N_q * d + 2 * N_q;
+    // Of those, on the special-function unit: exp per element, e^(m_old - m_new) per row per block,
+    // log l_i per row.
+    f.exp_flops = N_q * N_kv + T_c * N_q + N_q;
     f.sram_peak_bytes = (2 * bc * d + 2 * br * d + br * bc) * e + 2 * br * e32;
     return f;
 }

@@ -84,7 +84,7 @@ void run(RunContext& c) {
             h.compute(Tensor::S, {r0, c0, rows, cols}, 2 * rc * d, rc, rd + cd, rc, ii, jj,
                       "Alg 4 l.11: S_ij = tau Q_i K_j^T (recomputed)", kRe);
             h.compute(Tensor::P, {r0, c0, rows, cols}, 0, 3 * rc, rc + 2 * rows, rc, ii, jj,
-                      "Alg 4 l.13: P_ij = diag(l_i)^-1 exp(S_ij - m_i) (recomputed)", kRe);
+                      "Alg 4 l.13: P_ij = diag(l_i)^-1 exp(S_ij - m_i) (recomputed)", kRe, rc);
             // Line 16: dV~_j += P_ij^T dO_i.
             h.compute(Tensor::dV, {c0, 0, cols, d}, 2 * rc * d, 0, rc + rd + cd, cd, ii, jj,
                       "Alg 4 l.16: dV~_j += P_ij^T dO_i");
@@ -149,6 +149,7 @@ ClosedForm closed_form(const Problem& p, const Tiling& t, const sim::HardwareSpe
     // Per element of S: tau (1), P from l, m (3), dS (2), tau on dS (1); D_i (2 per element of dO_i)
     // once per K/V block.
     f.other_flops = 7 * NN + T_c * 2 * N_q * d;
+    f.exp_flops = NN;  // the recomputed exp(S_ij - m_i)
     const std::int64_t br = std::min(t.B_r, N_q), bc = std::min(t.B_c, N_kv);
     const std::int64_t e = detail::el_bytes(Tensor::Q, p.dtype);
     f.sram_peak_bytes = (4 * bc * d + 4 * br * d + 2 * br * bc) * e + 3 * br * 4;

@@ -97,11 +97,12 @@ void run(RunContext& c) {
             // Line 10: m~_ij = rowmax(S_ij), P~_ij = exp(S_ij - m~_ij), l~_ij = rowsum(P~_ij):
             // max, subtract, exp, add = 4 flops per element.
             h.compute(Tensor::P, {r0, c0, rows, cols}, 0, 4 * rows * cols, rows * cols, rows * cols, ii, jj,
-                      "Alg 1 l.10: m~_ij, P~_ij, l~_ij");
+                      "Alg 1 l.10: m~_ij, P~_ij, l~_ij", 0, rows * cols);
             // Lines 11-12: m_new, l_new (5 flops per row), then O_i rescaled and P~_ij V_j added
             // (3 flops per element of O_i: scale old, add, divide by l_new).
+            // The two exponentials per row, e^(m_i - m_new) and e^(m~_ij - m_new), are of the 5.
             h.compute(Tensor::O, {r0, 0, rows, d}, 2 * rows * cols * d, 3 * rows * d + 5 * rows,
-                      rows * cols + cols * d + rows * d, rows * d, ii, jj, "Alg 1 l.11-12: rescale O_i");
+                      rows * cols + cols * d + rows * d, rows * d, ii, jj, "Alg 1 l.11-12: rescale O_i", 0, 2 * rows);
             if (numerics) {
                 Q_i = Q->middleRows(r0, rows);
                 O_i = O->middleRows(r0, rows);
@@ -158,6 +159,8 @@ ClosedForm closed_form(const Problem& p, const Tiling& t, const sim::HardwareSpe
     // Per element of S: tau, max, subtract, exp, sum (5). Per row per K/V block: m_new, l_new (5).
     // Per element of O_i per K/V block: scale, add, divide (3).
     f.other_flops = 5 * N_q * N_kv + T_c * (5 * N_q + 3 * N_q * d);
+    // Of those, exponentials: one per element of S (P~_ij), two per row per K/V block.
+    f.exp_flops = N_q * N_kv + T_c * 2 * N_q;
     f.sram_peak_bytes = (2 * bc * d + 2 * br * d + br * bc) * e + 2 * br * e32;
     return f;
 }

@@ -54,6 +54,7 @@ void accumulate(RunContext& c, const AccumulatePass& a, const std::vector<Buffer
     Mat acc;
     for (std::int64_t o = 0; o < T_out; ++o) {
         const std::int64_t o0 = o * B_out, on = detail::block_len(o, B_out, n_out);
+        h.begin_block(o);  // a thread block per output block
         if (c.numerics()) acc = Mat::Zero(on, d);
         for (std::int64_t k = 0; k < T_in; ++k) {
             const std::int64_t k0 = k * B_in, kn = detail::block_len(k, B_in, n_in);
@@ -84,12 +85,17 @@ void accumulate(RunContext& c, const AccumulatePass& a, const std::vector<Buffer
 }
 
 // Visits the rows of an N_q x N_kv matrix in the chunks a row pass allows.
+// One thread block per chunk of whole rows, or per row when rows are streamed.
 template <class F>
-void for_each_row_chunk(const Problem& p, const RowPass& rp, F&& f) {
+void for_each_row_chunk(const Problem& p, const RowPass& rp, sim::Hierarchy& h, F&& f) {
     if (rp.one_pass) {
-        for (std::int64_t r0 = 0; r0 < p.N_q; r0 += rp.rows) f(sim::Rect{r0, 0, std::min(rp.rows, p.N_q - r0), p.N_kv});
+        for (std::int64_t r0 = 0; r0 < p.N_q; r0 += rp.rows) {
+            h.begin_block(r0 / rp.rows);
+            f(sim::Rect{r0, 0, std::min(rp.rows, p.N_q - r0), p.N_kv});
+        }
     } else {
         for (std::int64_t r = 0; r < p.N_q; ++r) {
+            h.begin_block(r);
             for (std::int64_t c0 = 0; c0 < p.N_kv; c0 += rp.chunk) f(sim::Rect{r, c0, 1, std::min(rp.chunk, p.N_kv - c0)});
         }
     }
@@ -132,7 +138,7 @@ void softmax_backward(RunContext& c, const std::vector<BufferSpec>& set) {
     const Mat* dP = c.numerics() ? &(*c.hbm)[Tensor::dP] : nullptr;
     const std::int64_t per_el = 4 + (fold_tau ? 1 : 0);  // multiply, sum; subtract, multiply; (tau)
     if (rp.one_pass) {
-        for_each_row_chunk(p, rp, [&](const sim::Rect& r) {
+        for_each_row_chunk(p, rp, h, [&](const sim::Rect& r) {
             h.load(Tensor::P, r, -1, -1, "Alg 3 l.3: read P rows");
             h.load(Tensor::dP, r, -1, -1, "Alg 3 l.3: read dP rows");
             h.compute(Tensor::dS, r, 0, per_el * r.elements(), 2 * r.elements(), r.elements(), -1, -1,
@@ -149,6 +155,7 @@ void softmax_backward(RunContext& c, const std::vector<BufferSpec>& set) {
         // A row does not fit: stream it once for D = rowsum(P o dP) (2 flops per element), a second
         // time to write dS (2, or 3 with tau). P and dP are each read twice.
         for (std::int64_t row = 0; row < p.N_q; ++row) {
+            h.begin_block(row);
             float D = 0.0F;
             for (std::int64_t c0 = 0; c0 < p.N_kv; c0 += rp.chunk) {
                 const sim::Rect r{row, c0, 1, std::min(rp.chunk, p.N_kv - c0)};
@@ -185,7 +192,7 @@ void eager_backward(RunContext& c, const std::vector<BufferSpec>& set) {
         const char* name = kNames[std::min<std::int64_t>(k, 2)];
         h.begin_phase(name, rp.one_pass ? ceil_div(p.N_q, rp.rows) : p.N_q);
         const auto ids = detail::hold(h, set);
-        for_each_row_chunk(p, rp, [&](const sim::Rect& r) {
+        for_each_row_chunk(p, rp, h, [&](const sim::Rect& r) {
             h.load(Tensor::dS, r, -1, -1, name);
             h.compute(Tensor::dS, r, 0, r.elements(), r.elements(), r.elements(), -1, -1, name);
             if (c.numerics() && k == 0) (*c.hbm)[Tensor::dS].block(r.row0, r.col0, r.rows, r.cols) *= tau;
@@ -222,10 +229,12 @@ void run(RunContext& c) {
         for (std::int64_t i = 0; i < T_r; ++i) {
             const std::int64_t r0 = i * B_r, rows = detail::block_len(i, B_r, N_q);
             const auto ii = static_cast<std::int32_t>(i);
+            h.begin_block(i * T_c);  // a thread block per output tile dP_ij, as in the forward's S = QK^T
             h.load(Tensor::dO, {r0, 0, rows, d}, ii, -1, "Alg 3 l.2: load dO_i");
             for (std::int64_t j = 0; j < T_c; ++j) {
                 const std::int64_t c0 = j * B_c, cols = detail::block_len(j, B_c, N_kv);
                 const auto jj = static_cast<std::int32_t>(j);
+                h.begin_block(i * T_c + j);
                 h.transfer(Tensor::V, {c0, 0, cols, d}, i == 0 || !v_in_l2 ? Level::HBM : Level::L2, Level::SRAM,
                            ii, jj, i == 0 ? "Alg 3 l.2: load V_j" : "Alg 3 l.2: re-load V_j");
                 h.compute(Tensor::dP, {r0, c0, rows, cols}, 2 * rows * cols * d, 0, rows * d + cols * d,

@@ -30,15 +30,18 @@ struct Chunk {
 };
 
 // Visits S in the chunks the row pass allows: blocks of whole rows, or row pieces.
+// One thread block per chunk of whole rows, or per row when rows are streamed.
 template <class F>
-void for_each_chunk(const Problem& p, const RowPass& sm, F&& f) {
+void for_each_chunk(const Problem& p, const RowPass& sm, sim::Hierarchy& h, F&& f) {
     if (sm.one_pass) {
-        for (std::int64_t r0 = 0; r0 < p.N_q; r0 += sm.rows)
+        for (std::int64_t r0 = 0; r0 < p.N_q; r0 += sm.rows) {
+            h.begin_block(r0 / sm.rows);
             f(Chunk{r0, 0, std::min(sm.rows, p.N_q - r0), p.N_kv});
+        }
     } else {
         for (std::int64_t r = 0; r < p.N_q; ++r) {
-            for (std::int64_t c0 = 0; c0 < p.N_kv; c0 += sm.chunk)
-                f(Chunk{r, c0, 1, std::min(sm.chunk, p.N_kv - c0)});
+            h.begin_block(r);
+            for (std::int64_t c0 = 0; c0 < p.N_kv; c0 += sm.chunk) f(Chunk{r, c0, 1, std::min(sm.chunk, p.N_kv - c0)});
         }
     }
 }
@@ -100,10 +103,13 @@ void run(RunContext& c) {
     for (std::int64_t i = 0; i < T_r; ++i) {
         const std::int64_t r0 = i * B_r, rows = detail::block_len(i, B_r, N_q);
         const auto ii = static_cast<std::int32_t>(i);
+        // A thread block per output tile S_ij; Q_i is loaded by the row's first.
+        h.begin_block(i * T_c);
         h.load(Tensor::Q, {r0, 0, rows, d}, ii, -1, "Alg 0 l.1: load Q_i");
         for (std::int64_t j = 0; j < T_c; ++j) {
             const std::int64_t c0 = j * B_c, cols = detail::block_len(j, B_c, N_kv);
             const auto jj = static_cast<std::int32_t>(j);
+            h.begin_block(i * T_c + j);
             h.transfer(Tensor::K, {c0, 0, cols, d}, i == 0 ? Level::HBM : reread_from, Level::SRAM, ii, jj,
                        i == 0 ? "Alg 0 l.1: load K_j" : "Alg 0 l.1: re-load K_j");
             h.compute(Tensor::S, {r0, c0, rows, cols}, 2 * rows * cols * d, extra == 0 ? rows * cols : 0,
@@ -125,7 +131,7 @@ void run(RunContext& c) {
         const char* name = kPassNames[std::min<std::int64_t>(k, 2)];
         h.begin_phase(name, steps);
         ids = detail::hold(h, sets[1]);
-        for_each_chunk(p, sm, [&](const Chunk& ch) {
+        for_each_chunk(p, sm, h, [&](const Chunk& ch) {
             h.load(Tensor::S, {ch.r0, ch.c0, ch.rows, ch.cols}, -1, -1, name);
             h.compute(Tensor::S, {ch.r0, ch.c0, ch.rows, ch.cols}, 0, ch.rows * ch.cols, ch.rows * ch.cols,
                       ch.rows * ch.cols, -1, -1, name);
@@ -140,10 +146,10 @@ void run(RunContext& c) {
     ids = detail::hold(h, sets[1]);
     if (sm.one_pass) {
         // Whole rows fit: read S once, write P once (5 flops per element: max, sub, exp, sum, divide).
-        for_each_chunk(p, sm, [&](const Chunk& ch) {
+        for_each_chunk(p, sm, h, [&](const Chunk& ch) {
             h.load(Tensor::S, {ch.r0, 0, ch.rows, N_kv}, -1, -1, "Alg 0 l.2: read S rows");
             h.compute(Tensor::P, {ch.r0, 0, ch.rows, N_kv}, 0, 5 * ch.rows * N_kv, ch.rows * N_kv,
-                      ch.rows * N_kv, -1, -1, "Alg 0 l.2: P = softmax(S)");
+                      ch.rows * N_kv, -1, -1, "Alg 0 l.2: P = softmax(S)", 0, ch.rows * N_kv);
             if (numerics) {
                 auto Sb = S->middleRows(ch.r0, ch.rows);
                 const Vec mx = Sb.rowwise().maxCoeff();
@@ -157,12 +163,13 @@ void run(RunContext& c) {
         // A row does not fit: one streamed pass for the running max and sum (online, 4 flops per
         // element), a second to write P (exp and divide, 3 flops per element). S is read twice.
         for (std::int64_t row = 0; row < N_q; ++row) {
+            h.begin_block(row);
             float mx = -std::numeric_limits<float>::infinity(), sum = 0.0F;
             for (std::int64_t c0 = 0; c0 < N_kv; c0 += sm.chunk) {
                 const std::int64_t cols = std::min(sm.chunk, N_kv - c0);
                 h.load(Tensor::S, {row, c0, 1, cols}, -1, -1, "Alg 0 l.2: read S chunk (max, sum)");
                 h.compute(Tensor::S, {row, c0, 1, cols}, 0, 4 * cols, cols, 0, -1, -1,
-                          "softmax: running max, sum");
+                          "softmax: running max, sum", 0, cols);
                 if (numerics) {
                     const float cmx = S->block(row, c0, 1, cols).maxCoeff();
                     const float nmx = std::max(mx, cmx);
@@ -173,7 +180,7 @@ void run(RunContext& c) {
             for (std::int64_t c0 = 0; c0 < N_kv; c0 += sm.chunk) {
                 const std::int64_t cols = std::min(sm.chunk, N_kv - c0);
                 h.load(Tensor::S, {row, c0, 1, cols}, -1, -1, "Alg 0 l.2: re-read S chunk");
-                h.compute(Tensor::P, {row, c0, 1, cols}, 0, 3 * cols, cols, cols, -1, -1, "softmax: P chunk");
+                h.compute(Tensor::P, {row, c0, 1, cols}, 0, 3 * cols, cols, cols, -1, -1, "softmax: P chunk", 0, cols);
                 if (numerics)
                     P->block(row, c0, 1, cols) = (S->block(row, c0, 1, cols).array() - mx).exp() / sum;
                 h.store(Tensor::P, {row, c0, 1, cols}, -1, -1, "Alg 0 l.2: write P chunk to HBM");
@@ -189,6 +196,7 @@ void run(RunContext& c) {
     for (std::int64_t i = 0; i < T_r; ++i) {
         const std::int64_t r0 = i * B_r, rows = detail::block_len(i, B_r, N_q);
         const auto ii = static_cast<std::int32_t>(i);
+        h.begin_block(i);  // a thread block per row block of O
         if (numerics) O_i = Mat::Zero(rows, d);
         for (std::int64_t j = 0; j < T_c; ++j) {
             const std::int64_t c0 = j * B_c, cols = detail::block_len(j, B_c, N_kv);
@@ -231,6 +239,7 @@ ClosedForm closed_form(const Problem& p, const Tiling& t, const sim::HardwareSpe
     // tau: one multiply per element of S (in pass 1, or the first eager pass); each further
     // eager pass 1 flop per element; softmax 5 per element in one pass, 4 + 3 when streamed.
     f.other_flops = std::max<std::int64_t>(1, extra) * NN + (row_fits ? 5 : 7) * NN;
+    f.exp_flops = (row_fits ? 1 : 2) * NN;  // exp once per element, twice when streamed
     // Working sets: GEMM tiles (Q_i, K_j, S_ij), softmax rows (or a chunk), (P_ij, V_j, O_i).
     const std::int64_t gemm = (br * d + bc * d + br * bc) * e;
     const std::int64_t sm_rows = std::min(N_q, hw.sram_bytes / (N_kv * e));

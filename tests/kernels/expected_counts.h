@@ -25,6 +25,7 @@ struct Expected {
     std::int64_t l2_read = 0;
     std::int64_t matmul_flops = 0;
     std::int64_t other_flops = 0;
+    std::int64_t exp_flops = 0;  // of other_flops, the exponentials and logarithms
     std::int64_t sram_peak_bytes = 0;
     std::int64_t& r(sim::Tensor t) { return read[static_cast<std::size_t>(t)]; }
     std::int64_t& w(sim::Tensor t) { return write[static_cast<std::size_t>(t)]; }
@@ -70,6 +71,7 @@ inline void forward_counts(std::string_view key, const Shape& s, const sim::Hard
         // tau once per element of S (folded into the first eager pass when there is one), 1 flop per
         // element per eager pass, softmax 5 per element (7 when streamed twice: 4 + 3).
         x.other_flops = (k == 0 ? N2 : k * N2) + (row_fits ? 5 : 7) * N2;
+        x.exp_flops = (row_fits ? 1 : 2) * N2;  // one exp per element per softmax pass over S
         // Working sets: (Q_i, K_j, S_ij) and (P_ij, V_j, O_i) are the same size; softmax holds
         // floor(sram / row bytes) whole rows (at most N), or one SRAM-sized chunk of a row.
         const std::int64_t gemm = (br * d + bc * d + br * bc) * e;
@@ -90,6 +92,8 @@ inline void forward_counts(std::string_view key, const Shape& s, const sim::Hard
         // 5 per element of S (tau, max, subtract, exp, sum); per K/V block, 5 per row (m_new, l_new)
         // and 3 per element of O (scale, add, divide).
         x.other_flops = 5 * N2 + T_c * (5 * N + 3 * Nd);
+        // exp(S_ij - m~_ij) per element; e^(m_i - m_new) and e^(m~_ij - m_new) per row per K/V block.
+        x.exp_flops = N2 + T_c * 2 * N;
         x.sram_peak_bytes = (2 * bc * d + 2 * br * d + br * bc) * e + 2 * br * 4;
     } else if (key == "flash2") {
         // FA2 order: reads Nd (Q once) + 2 T_r Nd (K, V per Q block); writes Nd (O) + N (L).
@@ -101,6 +105,8 @@ inline void forward_counts(std::string_view key, const Shape& s, const sim::Hard
         // As FA1 but 2 per element of O per block (no division in the loop), then the deferred
         // division (Nd) and L = m + log l (2 per row).
         x.other_flops = 5 * N2 + T_c * (5 * N + 2 * Nd) + Nd + 2 * N;
+        // exp per element; the rescale e^(m_old - m_new) per row per K/V block; log l_i per row.
+        x.exp_flops = N2 + T_c * N + N;
         x.sram_peak_bytes = (2 * bc * d + 2 * br * d + br * bc) * e + 2 * br * 4;
     }
 }
@@ -166,6 +172,7 @@ inline void backward_counts(std::string_view key, const Shape& s, const sim::Har
         // (l.20), and tau once on dS (used by l.21 and l.22): 7. Line 19's D_i (a product and a sum
         // per element of dO_i) is inside the inner loop: T_c times 2Nd.
         x.other_flops = 7 * N2 + T_c * 2 * Nd;
+        x.exp_flops = N2;  // line 13's exp, recomputed
         // K_j, V_j, dK_j, dV_j; Q_i, O_i, dO_i, dQ_i; S/P and dP/dS tiles; l_i, m_i, D_i in fp32.
         x.sram_peak_bytes = (4 * bc * d + 4 * br * d + 2 * br * bc) * e + 3 * br * 4;
     } else if (key == "flash2") {
@@ -192,6 +199,7 @@ inline void backward_counts(std::string_view key, const Shape& s, const sim::Har
         // D: 2 per element of dO; per element of S: tau, subtract L, exp, subtract D, multiply (5);
         // dK *= tau and dQ = tau dQacc: one per element of each.
         x.other_flops = 2 * Nd + 5 * N2 + Nd + Nd;
+        x.exp_flops = N2;  // exp(S_ij - L_i), recomputed
         const std::int64_t pre = 2 * br * d * e + br * 4;
         const std::int64_t main = (4 * bc * d + 2 * br * d + 2 * br * bc) * e + br * d * 4 + 2 * br * 4;
         const std::int64_t conv = br * d * 4 + br * d * e;

@@ -111,6 +111,8 @@ bool check_one(const AlgorithmDef& alg, const sim::HardwareSpec& hw, sim::Dtype 
     CHECK(cf.matmul_flops == x.matmul_flops);
     CHECK(c.other_flops == x.other_flops);
     CHECK(cf.other_flops == x.other_flops);
+    CHECK(c.exp_flops == x.exp_flops);
+    CHECK(cf.exp_flops == x.exp_flops);
     CHECK(c.sram_peak_bytes == x.sram_peak_bytes);
     CHECK(cf.sram_peak_bytes == x.sram_peak_bytes);
     CHECK(c.sram_peak_bytes <= hw.sram_bytes);

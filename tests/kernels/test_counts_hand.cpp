@@ -445,9 +445,16 @@ TEST_CASE("trace replay reproduces the counters, per tensor and per phase, tiles
                     CHECK((b.tensor == e.tensor || b.alias == e.tensor));
                     CHECK(e.tile.elements() <= b.rows * b.cols);
                 }
+                // Thread blocks: every event of a pass belongs to one of its parallel units.
+                CHECK(e.block >= 0);
+                CHECK(e.block < trace.phases()[static_cast<std::size_t>(e.phase)].parallel_units);
                 if (e.op == sim::Op::Compute) {
                     all.matmul_flops += e.flops;
                     pc.matmul_flops += e.flops;
+                    all.other_flops += e.mma_flops;  // (abused as the matmul part's sum)
+                    all.exp_flops += e.exp_flops;
+                    CHECK(e.mma_flops <= e.flops);
+                    CHECK(e.exp_flops <= e.flops - e.mma_flops);
                     continue;
                 }
                 CHECK(e.bytes == e.tile.elements() * static_cast<std::int64_t>(sim::element_bytes(e.tensor, c.dtype)));
@@ -461,8 +468,10 @@ TEST_CASE("trace replay reproduces the counters, per tensor and per phase, tiles
             // operand traffic is counted per level only, not per tensor).
             CHECK(all.by_tensor == r.counters.by_tensor);
             CHECK(all.transfers == r.counters.transfers);
-            // Compute events carry matmul + other flops.
+            // Compute events carry matmul + other flops, and say which part is matmul and which exp.
             CHECK(all.matmul_flops == r.counters.flops());
+            CHECK(all.other_flops == r.counters.matmul_flops);
+            CHECK(all.exp_flops == r.counters.exp_flops);
             for (Level lv : {Level::HBM, Level::L2}) {
                 sim::Traffic sum;
                 for (std::size_t t = 0; t < sim::kTensorCount; ++t) sum += all.by_tensor[static_cast<std::size_t>(lv)][t];
