@@ -5,7 +5,10 @@
 #define TILESIM_ALGORITHMS(X) \
     X(standard_forward)       \
     X(flash_forward)          \
-    X(flash2_forward)
+    X(flash2_forward)         \
+    X(standard_backward)      \
+    X(flash_backward)         \
+    X(flash2_backward)
 
 namespace tilesim::kernels {
 

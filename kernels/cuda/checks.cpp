@@ -17,14 +17,14 @@ Mat to_mat(const std::vector<float>& v, std::int64_t N, std::int64_t d) {
 Inputs device_inputs(const AttentionRunner& r, std::int64_t bh) {
     const Problem& p = r.problem();
     Inputs in;
-    in.Q = to_mat(r.head(Buffer::Q, bh), p.N, p.d);
-    in.K = to_mat(r.head(Buffer::K, bh), p.N, p.d);
-    in.V = to_mat(r.head(Buffer::V, bh), p.N, p.d);
+    in.Q = to_mat(r.head(Buffer::Q, bh), p.N_kv, p.d);
+    in.K = to_mat(r.head(Buffer::K, bh), p.N_kv, p.d);
+    in.V = to_mat(r.head(Buffer::V, bh), p.N_kv, p.d);
     return in;
 }
 
 Mat device_output(const AttentionRunner& r, std::int64_t bh) {
-    return to_mat(r.head(Buffer::O, bh), r.problem().N, r.problem().d);
+    return to_mat(r.head(Buffer::O, bh), r.problem().N_kv, r.problem().d);
 }
 
 std::vector<std::int64_t> sample_heads(std::int64_t bh, std::int64_t count) {
@@ -45,7 +45,7 @@ ErrorStats check_output(const Mat& O, const MatD& ref) {
 }
 
 HeadReference reference_for_head(const AttentionRunner& r, std::int64_t bh, bool causal) {
-    const std::int64_t N = r.problem().N;
+    const std::int64_t N = r.problem().N_kv;
     HeadReference ref;
     ref.bh = bh;
     Inputs in = device_inputs(r, bh);

@@ -3,7 +3,6 @@
 #include <cstdint>
 #include <vector>
 
-#include "kernels/attention.h"
 #include "kernels/cuda/cuda_backend.h"
 #include "kernels/reference.h"
 

@@ -16,13 +16,13 @@ namespace tilesim::kernels::cuda {
 
 namespace {
 
-bool wants(const scenarios::Scenario& s, AlgorithmId id) {
-    return std::find(s.algorithms.begin(), s.algorithms.end(), id) != s.algorithms.end();
+bool wants(const scenarios::Scenario& s, std::string_view key) {
+    return std::find(s.algorithms.begin(), s.algorithms.end(), key) != s.algorithms.end();
 }
 
 std::string describe(const Problem& p) {
     return "batch " + std::to_string(p.batch) + ", heads " + std::to_string(p.heads) + ", N " +
-           std::to_string(p.N) + ", d " + std::to_string(p.d) + ", " + std::string(sim::dtype_name(p.dtype));
+           std::to_string(p.N_kv) + ", d " + std::to_string(p.d) + ", " + std::string(sim::dtype_name(p.dtype));
 }
 
 std::string block_label(const FlashBlock& b) {
@@ -100,13 +100,13 @@ int run_validate(const CommandOptions& o) {
     // The variants: standard (Algorithm 0 as frameworks run it) and the fused kernel, each with the
     // model's prediction for the same schedule (flash: the model's flash2 with the kernel's B_r, B_c).
     std::vector<Variant> variants;
-    const bool do_standard = wants(s, AlgorithmId::standard);
-    const bool do_flash = wants(s, AlgorithmId::flash) || wants(s, AlgorithmId::flash2);
+    const bool do_standard = wants(s, "standard");
+    const bool do_flash = wants(s, "flash") || wants(s, "flash2");
     if (!do_standard && !do_flash)
         throw CudaError("the scenario's algorithms include neither standard nor flash");
     if (do_standard) {
         Variant v{Kernel::standard, {o.causal, s.extra_passes, {}}, "standard", {}, {}, false, true, {}};
-        v.model = predict(AlgorithmId::standard, p, s.tiling, s.hardware, s.extra_passes);
+        v.model = predict("standard", p, s.tiling, s.hardware, s.extra_passes);
         variants.push_back(v);
     }
     if (do_flash) {
@@ -121,7 +121,7 @@ int run_validate(const CommandOptions& o) {
         }
         for (const auto& b : blocks) {
             Variant v{Kernel::flash, {o.causal, 0, b}, block_label(b), {}, {}, false, true, {}};
-            v.model = predict(AlgorithmId::flash2, p, TilingRequest{b.B_r, b.B_c}, s.hardware, 0);
+            v.model = predict("flash2", p, TilingRequest{b.B_r, b.B_c}, s.hardware, 0);
             variants.push_back(v);
         }
     }
@@ -148,7 +148,7 @@ int run_validate(const CommandOptions& o) {
             head_list += (head_list.empty() ? "" : ", ") + std::to_string(h);
         }
         const std::string rows =
-            p.N <= kFullCheckMaxN ? "all rows" : std::to_string(kSampledRows) + " rows spread over N";
+            p.N_kv <= kFullCheckMaxN ? "all rows" : std::to_string(kSampledRows) + " rows spread over N";
         std::printf(
             "check against the fp64 reference on heads %s, %s (rel_fro <= %.0e; flash <= %.0fx standard):\n",
             head_list.c_str(), rows.c_str(), kRelTolerance, kFlashVsStandard);
@@ -220,7 +220,7 @@ int run_validate(const CommandOptions& o) {
             auto row = [&](const std::string& stage, double ms, double model_s, double hbm, double l2,
                            bool total) {
                 csv.out << s.name << ',' << '"' << dev.name << '"' << ',' << p.batch << ',' << p.heads << ','
-                        << p.N << ',' << p.d << ',' << (o.causal ? 1 : 0) << ','
+                        << p.N_kv << ',' << p.d << ',' << (o.causal ? 1 : 0) << ','
                         << (v.kernel == Kernel::standard ? s.extra_passes : 0) << ',' << kernel_name(v.kernel)
                         << ',' << '"' << stage << '"' << ',' << b.B_r << ',' << b.B_c << ',' << ms << ','
                         << model_s * 1e3 << ',' << (total ? flops / (ms * 1e-3) / 1e12 : 0.0) << ',' << hbm
@@ -263,7 +263,9 @@ int run_selftest(const CommandOptions&) {
     int failures = 0, checks = 0;
     std::uint64_t seed = 7;
     for (const auto& c : cases) {
-        const Problem p{c.batch, c.heads, c.N, c.d, sim::Dtype::fp16};
+        Problem p = Problem::square(c.N, c.d, sim::Dtype::fp16);
+        p.batch = c.batch;
+        p.heads = p.kv_heads = c.heads;
         AttentionRunner runner(p, ++seed, true);
         const auto heads = sample_heads(p.bh(), p.bh());  // every head: the cases are small
         std::vector<HeadReference> refs;
@@ -306,8 +308,8 @@ int run_profile(const CommandOptions& o) {
     const FlashBlock b = scenario_block(s);
     const LaunchOptions std_opts{o.causal, s.extra_passes, {}};
     const LaunchOptions fl_opts{o.causal, 0, b};
-    const ModelPrediction m_std = predict(AlgorithmId::standard, p, s.tiling, s.hardware, s.extra_passes);
-    const ModelPrediction m_fl = predict(AlgorithmId::flash2, p, TilingRequest{b.B_r, b.B_c}, s.hardware, 0);
+    const ModelPrediction m_std = predict("standard", p, s.tiling, s.hardware, s.extra_passes);
+    const ModelPrediction m_fl = predict("flash2", p, TilingRequest{b.B_r, b.B_c}, s.hardware, 0);
     if (o.model_csv) {
         std::ofstream out(*o.model_csv);
         if (!out) throw std::runtime_error("cannot write --model-csv file '" + *o.model_csv + "'");

@@ -2,21 +2,23 @@
 
 #include <stdexcept>
 
-#include "kernels/attention.h"
+#include "kernels/registry.h"
 #include "sim/cost_model.h"
 
 namespace tilesim::kernels::cuda {
 
-ModelPrediction predict(AlgorithmId alg, const Problem& p, const TilingRequest& tiling,
+ModelPrediction predict(std::string_view key, const Problem& p, const TilingRequest& tiling,
                         const sim::HardwareSpec& hw, std::int64_t extra_passes) {
     RunOptions o;
     o.numerics = false;  // count-only: identical counts, no arithmetic
-    o.standard_extra_passes = extra_passes;
-    const RunResult r = run(alg, p, tiling, hw, nullptr, o);
+    o.extra_passes = extra_passes;
+    const AlgorithmDef* def = find_definition(key, Pass::forward);
+    if (def == nullptr) throw std::runtime_error("model: no algorithm '" + std::string(key) + "'");
+    const RunResult r = run(*def, p, tiling, hw, nullptr, o);
     if (!r.fit.ok) throw std::runtime_error("model: " + r.fit.reason + "; " + r.fit.fix);
     const auto bh = static_cast<double>(p.bh());
     ModelPrediction m;
-    m.algorithm = alg;
+    m.algorithm = std::string(key);
     m.tiling = r.tiling;
     m.hbm_bytes = static_cast<double>(r.counters.at(sim::Level::HBM).total_bytes()) * bh;
     m.l2_bytes = static_cast<double>(r.counters.at(sim::Level::L2).total_bytes()) * bh;

@@ -3,6 +3,7 @@
 // HBM and L2 bytes and the roofline time, for the whole problem (B*H heads). Host-only; no CUDA.
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kernels/problem.h"
@@ -21,7 +22,7 @@ struct PhasePrediction {
 };
 
 struct ModelPrediction {
-    AlgorithmId algorithm = AlgorithmId::flash2;
+    std::string algorithm;  // the model's algorithm key ("standard", "flash2"), forward pass
     Tiling tiling;
     double hbm_bytes = 0;   // r.counters.at(HBM).total_bytes() * B*H
     double l2_bytes = 0;    // L2 -> SRAM loads (standard's GEMM re-reads); hbm + l2 = all off-chip traffic
@@ -32,7 +33,7 @@ struct ModelPrediction {
 
 // Runs the model count-only (no numerics) for `alg` with an explicit tiling request. Throws
 // std::runtime_error with the model's reason and fix when the tiles do not fit.
-ModelPrediction predict(AlgorithmId alg, const Problem& p, const TilingRequest& tiling,
+ModelPrediction predict(std::string_view key, const Problem& p, const TilingRequest& tiling,
                         const sim::HardwareSpec& hw, std::int64_t extra_passes);
 
 }  // namespace tilesim::kernels::cuda

@@ -56,8 +56,8 @@ const char* kernel_name(Kernel k) {
 }
 
 double attention_flops(const Problem& p, bool causal) {
-    const double full = 4.0 * static_cast<double>(p.bh()) * static_cast<double>(p.N) *
-                        static_cast<double>(p.N) * static_cast<double>(p.d);
+    const double full = 4.0 * static_cast<double>(p.bh()) * static_cast<double>(p.N_kv) *
+                        static_cast<double>(p.N_kv) * static_cast<double>(p.d);
     return causal ? full / 2 : full;
 }
 
@@ -110,8 +110,8 @@ struct AttentionRunner::Impl {
         if (stream != nullptr) cudaStreamDestroy(stream);
     }
 
-    std::int64_t head_elems() const { return p.N * p.d; }
-    std::int64_t qkv_elems() const { return p.bh() * p.N * p.d; }
+    std::int64_t head_elems() const { return p.N_kv * p.d; }
+    std::int64_t qkv_elems() const { return p.bh() * p.N_kv * p.d; }
 
     void generate(std::uint64_t seed) {
         // Three independent streams of the hash; never zeros (normal samples rounded to fp16).
@@ -142,7 +142,7 @@ struct AttentionRunner::Impl {
         auto mark = [&](int s) {
             if (stage_marks != nullptr) TILESIM_CUDA_CHECK(cudaEventRecord(stage_marks[s], stream));
         };
-        const std::int64_t N = p.N, d = p.d, bh = p.bh();
+        const std::int64_t N = p.N_kv, d = p.d, bh = p.bh();
         if (k == Kernel::flash) {
             const FlashBlock b = block_for(o);
             if (b.d != d)
@@ -185,13 +185,17 @@ struct AttentionRunner::Impl {
 
 AttentionRunner::AttentionRunner(const Problem& p, std::uint64_t seed, bool with_standard)
     : impl_(std::make_unique<Impl>()) {
-    if (p.N < 1 || p.d < 1 || p.batch < 1 || p.heads < 1) throw CudaError("problem sizes must be positive");
+    if (p.N_kv < 1 || p.d < 1 || p.batch < 1 || p.heads < 1) throw CudaError("problem sizes must be positive");
+    if (p.N_q != p.N_kv || p.kv_heads != p.heads) {
+        throw CudaError("the CUDA kernels run square problems with one K/V head per query head: set seq_len_q = "
+                        "seq_len and kv_heads = heads");
+    }
     if (p.dtype != sim::Dtype::fp16) {
         throw CudaError("dtype " + std::string(sim::dtype_name(p.dtype)) +
                         ": the CUDA backend runs fp16 only (set dtype = \"fp16\")");
     }
-    if (p.N > (std::int64_t{1} << 24))
-        throw CudaError("seq_len " + std::to_string(p.N) + " is too large for the GPU run");
+    if (p.N_kv > (std::int64_t{1} << 24))
+        throw CudaError("seq_len " + std::to_string(p.N_kv) + " is too large for the GPU run");
     Impl& m = *impl_;
     m.p = p;
     m.dev = query_device(0);
@@ -202,12 +206,12 @@ AttentionRunner::AttentionRunner(const Problem& p, std::uint64_t seed, bool with
     std::size_t free_bytes = 0, total_bytes = 0;
     TILESIM_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
     m.flush_bytes = 2 * std::max<std::int64_t>(m.dev.l2_bytes, 1 << 20);
-    const std::int64_t need = 4 * m.qkv_elems() * 2 + p.bh() * p.N * 4 + m.flush_bytes +
-                              (with_standard ? 2 * p.bh() * p.N * p.N * 2 : 0);
+    const std::int64_t need = 4 * m.qkv_elems() * 2 + p.bh() * p.N_kv * 4 + m.flush_bytes +
+                              (with_standard ? 2 * p.bh() * p.N_kv * p.N_kv * 2 : 0);
     if (need > static_cast<std::int64_t>(free_bytes)) {
         throw CudaError("the problem needs " + std::to_string(need >> 20) +
                         " MiB of device memory (S and P alone: " +
-                        std::to_string(with_standard ? (4 * p.bh() * p.N * p.N) >> 20 : 0) + " MiB), " +
+                        std::to_string(with_standard ? (4 * p.bh() * p.N_kv * p.N_kv) >> 20 : 0) + " MiB), " +
                         std::to_string(free_bytes >> 20) + " MiB are free; lower batch, heads or seq_len");
     }
     TILESIM_CUDA_CHECK(cudaStreamCreateWithFlags(&m.stream, cudaStreamNonBlocking));
@@ -218,11 +222,11 @@ AttentionRunner::AttentionRunner(const Problem& p, std::uint64_t seed, bool with
     m.K = device_alloc<__half>(m.qkv_elems(), "K");
     m.V = device_alloc<__half>(m.qkv_elems(), "V");
     m.O = device_alloc<__half>(m.qkv_elems(), "O");
-    m.L = device_alloc<float>(p.bh() * p.N, "L");
+    m.L = device_alloc<float>(p.bh() * p.N_kv, "L");
     m.flush = device_alloc<unsigned char>(m.flush_bytes, "the L2 flush buffer");
     if (with_standard) {
-        m.S = device_alloc<__half>(p.bh() * p.N * p.N, "S");
-        m.P = device_alloc<__half>(p.bh() * p.N * p.N, "P");
+        m.S = device_alloc<__half>(p.bh() * p.N_kv * p.N_kv, "S");
+        m.P = device_alloc<__half>(p.bh() * p.N_kv * p.N_kv, "P");
     }
     m.generate(seed);
     TILESIM_CUDA_CHECK(cudaStreamSynchronize(m.stream));

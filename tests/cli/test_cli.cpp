@@ -243,8 +243,8 @@ TEST_CASE("cli: list and keys", "[cli]") {
     for (const auto& b : tilesim::scenarios::builtin_scenarios())
         CHECK_THAT(l.out, Catch::Contains(std::string(b.id)));
     for (const auto& h : tilesim::sim::hardware_presets()) CHECK_THAT(l.out, Catch::Contains(h.name));
-    for (const auto& a : tilesim::kernels::algorithms())
-        CHECK_THAT(l.out, Catch::Contains(std::string(a.key)));
+    for (const auto* a : tilesim::kernels::definitions())
+        CHECK_THAT(l.out, Catch::Contains(std::string(a->key)) && Catch::Contains(std::string(a->name)));
     const Result k = s.run("keys");
     REQUIRE(k.rc == 0);
     for (const auto& d : tilesim::scenarios::key_docs())

@@ -1,13 +1,15 @@
 #pragma once
-// The tests' own transcription of the papers' IO formulas (../shared/reference/flash-attention-facts.md),
-// written without looking at kernels/closed_form.cpp's structure: the simulator is checked against
-// this and against kernels::closed_form, two derivations that must agree with it and each other.
+// The tests' own transcription of the papers' IO formulas (../shared/reference/flash-attention-facts.md
+// and the papers' algorithm listings), written without looking at the definitions' closed_form
+// functions: the simulator is checked against this and against each definition's closed form, two
+// derivations that must agree with it and each other.
 //
 // Notation: N, d, B_r, B_c (the block sizes in force), T_r = ceil(N/B_r), T_c = ceil(N/B_c).
-// Elements per (batch, head).
+// Elements per (batch, head); square problems (N_q = N_kv = N).
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <string_view>
 
 #include "kernels/problem.h"
 #include "sim/hardware.h"
@@ -32,79 +34,178 @@ inline std::int64_t cdiv(std::int64_t a, std::int64_t b) {
     return (a + b - 1) / b;
 }
 
-inline Expected expected_counts(kernels::AlgorithmId alg, std::int64_t N, std::int64_t d, std::int64_t B_r,
-                                std::int64_t B_c, sim::Dtype dtype, const sim::HardwareSpec& hw,
-                                std::int64_t extra_passes = 0) {
+// The inputs of one check: the sizes in force and the machine.
+struct Shape {
+    std::int64_t N, d, B_r, B_c;
+    sim::Dtype dtype;
+    std::int64_t extra_passes = 0;
+};
+
+inline void forward_counts(std::string_view key, const Shape& s, const sim::HardwareSpec& hw, Expected& x) {
     using sim::Tensor;
-    Expected x;
-    const std::int64_t T_r = cdiv(N, B_r), T_c = cdiv(N, B_c);
-    const std::int64_t e = static_cast<std::int64_t>(sim::dtype_bytes(dtype));
-    const std::int64_t Nd = N * d, N2 = N * N;
+    const std::int64_t N = s.N, d = s.d, T_r = cdiv(N, s.B_r), T_c = cdiv(N, s.B_c);
+    const std::int64_t e = static_cast<std::int64_t>(sim::dtype_bytes(s.dtype));
+    const std::int64_t Nd = N * d, N2 = N * N, k = s.extra_passes;
     // QK^T and PV: N^2 dot products of length d each, a multiply and an add per term.
     x.matmul_flops = 2 * N2 * d + 2 * N2 * d;
     // A block never holds more rows than the problem has.
-    const std::int64_t br = std::min(B_r, N), bc = std::min(B_c, N);
-    switch (alg) {
-        case kernels::AlgorithmId::standard: {
-            // Algorithm 0: reads 3Nd + 2N^2 (Q, K, V; S, P), writes Nd + 2N^2 (S, P; O) when the GEMM
-            // operands are read once. A tiled GEMM re-reads K (pass 1) and V (pass 3) for each of the
-            // T_r - 1 later Q blocks: from the L2 if one head's K fits there, else from HBM.
-            const bool l2_holds_K = hw.l2_bytes > 0 && Nd * e <= hw.l2_bytes;
-            const std::int64_t reread = (T_r - 1) * Nd;
-            // Softmax: if a row of S (N elements) fits in SRAM, S is read once; else twice (max/sum, then P).
-            const bool row_fits = N * e <= hw.sram_bytes;
-            x.r(Tensor::Q) = Nd;
-            x.r(Tensor::K) = Nd + (l2_holds_K ? 0 : reread);
-            x.r(Tensor::V) = Nd + (l2_holds_K ? 0 : reread);
-            x.r(Tensor::S) = (row_fits ? N2 : 2 * N2) + extra_passes * N2;
-            x.r(Tensor::P) = N2;
-            x.w(Tensor::S) = N2 + extra_passes * N2;
-            x.w(Tensor::P) = N2;
-            x.w(Tensor::O) = Nd;
-            x.l2_read = l2_holds_K ? 2 * reread : 0;
-            // tau once per element of S (folded into the first eager pass when there is one), 1 flop per
-            // element per eager pass, softmax 5 per element (7 when streamed twice: 4 + 3).
-            const std::int64_t scale_and_eager = extra_passes == 0 ? N2 : extra_passes * N2;
-            x.other_flops = scale_and_eager + (row_fits ? 5 : 7) * N2;
-            // Working sets: (Q_i, K_j, S_ij) and (P_ij, V_j, O_i) are the same size; softmax holds
-            // floor(sram / row bytes) whole rows (at most N), or one SRAM-sized chunk of a row.
-            const std::int64_t gemm = (br * d + bc * d + br * bc) * e;
-            const std::int64_t softmax =
-                row_fits ? std::min(N, hw.sram_bytes / (N * e)) * N * e : (hw.sram_bytes / e) * e;
-            x.sram_peak_bytes = std::max(gemm, softmax);
-            break;
-        }
-        case kernels::AlgorithmId::flash: {
-            // Algorithm 1. Reads 2Nd (K, V once) + T_c (2Nd + 2N) (Q_i, O_i, l_i, m_i per K/V block);
-            // writes T_c (Nd + 2N) (O_i, l_i, m_i per K/V block) + Nd + 2N (line 2's initialisation).
-            x.r(Tensor::K) = Nd;
-            x.r(Tensor::V) = Nd;
-            x.r(Tensor::Q) = T_c * Nd;
-            x.r(Tensor::O) = T_c * Nd;
-            x.r(Tensor::l) = T_c * N;
-            x.r(Tensor::m) = T_c * N;
-            x.w(Tensor::O) = T_c * Nd + Nd;
-            x.w(Tensor::l) = T_c * N + N;
-            x.w(Tensor::m) = T_c * N + N;
-            // 5 per element of S (tau, max, subtract, exp, sum); per K/V block, 5 per row (m_new, l_new)
-            // and 3 per element of O (scale, add, divide).
-            x.other_flops = 5 * N2 + T_c * (5 * N + 3 * Nd);
-            x.sram_peak_bytes = (2 * bc * d + 2 * br * d + br * bc) * e + 2 * br * 4;
-            break;
-        }
-        case kernels::AlgorithmId::flash2: {
-            // FA2 order: reads Nd (Q once) + 2 T_r Nd (K, V per Q block); writes Nd (O) + N (L).
-            x.r(Tensor::Q) = Nd;
-            x.r(Tensor::K) = T_r * Nd;
-            x.r(Tensor::V) = T_r * Nd;
-            x.w(Tensor::O) = Nd;
-            x.w(Tensor::L) = N;
-            // As FA1 but 2 per element of O per block (no division in the loop), then the deferred
-            // division (Nd) and L = m + log l (2 per row).
-            x.other_flops = 5 * N2 + T_c * (5 * N + 2 * Nd) + Nd + 2 * N;
-            x.sram_peak_bytes = (2 * bc * d + 2 * br * d + br * bc) * e + 2 * br * 4;
-            break;
-        }
+    const std::int64_t br = std::min(s.B_r, N), bc = std::min(s.B_c, N);
+    if (key == "standard") {
+        // Algorithm 0: reads 3Nd + 2N^2 (Q, K, V; S, P), writes Nd + 2N^2 (S, P; O) when the GEMM
+        // operands are read once. A tiled GEMM re-reads K (pass 1) and V (pass 3) for each of the
+        // T_r - 1 later Q blocks: from the L2 if one head's K fits there, else from HBM.
+        const bool l2_holds_K = hw.l2_bytes > 0 && Nd * e <= hw.l2_bytes;
+        const std::int64_t reread = (T_r - 1) * Nd;
+        // Softmax: if a row of S (N elements) fits in SRAM, S is read once; else twice (max/sum, then P).
+        const bool row_fits = N * e <= hw.sram_bytes;
+        x.r(Tensor::Q) = Nd;
+        x.r(Tensor::K) = Nd + (l2_holds_K ? 0 : reread);
+        x.r(Tensor::V) = Nd + (l2_holds_K ? 0 : reread);
+        x.r(Tensor::S) = (row_fits ? N2 : 2 * N2) + k * N2;
+        x.r(Tensor::P) = N2;
+        x.w(Tensor::S) = N2 + k * N2;
+        x.w(Tensor::P) = N2;
+        x.w(Tensor::O) = Nd;
+        x.l2_read = l2_holds_K ? 2 * reread : 0;
+        // tau once per element of S (folded into the first eager pass when there is one), 1 flop per
+        // element per eager pass, softmax 5 per element (7 when streamed twice: 4 + 3).
+        x.other_flops = (k == 0 ? N2 : k * N2) + (row_fits ? 5 : 7) * N2;
+        // Working sets: (Q_i, K_j, S_ij) and (P_ij, V_j, O_i) are the same size; softmax holds
+        // floor(sram / row bytes) whole rows (at most N), or one SRAM-sized chunk of a row.
+        const std::int64_t gemm = (br * d + bc * d + br * bc) * e;
+        const std::int64_t softmax = row_fits ? std::min(N, hw.sram_bytes / (N * e)) * N * e : (hw.sram_bytes / e) * e;
+        x.sram_peak_bytes = std::max(gemm, softmax);
+    } else if (key == "flash") {
+        // Algorithm 1. Reads 2Nd (K, V once) + T_c (2Nd + 2N) (Q_i, O_i, l_i, m_i per K/V block);
+        // writes T_c (Nd + 2N) (O_i, l_i, m_i per K/V block) + Nd + 2N (line 2's initialisation).
+        x.r(Tensor::K) = Nd;
+        x.r(Tensor::V) = Nd;
+        x.r(Tensor::Q) = T_c * Nd;
+        x.r(Tensor::O) = T_c * Nd;
+        x.r(Tensor::l) = T_c * N;
+        x.r(Tensor::m) = T_c * N;
+        x.w(Tensor::O) = T_c * Nd + Nd;
+        x.w(Tensor::l) = T_c * N + N;
+        x.w(Tensor::m) = T_c * N + N;
+        // 5 per element of S (tau, max, subtract, exp, sum); per K/V block, 5 per row (m_new, l_new)
+        // and 3 per element of O (scale, add, divide).
+        x.other_flops = 5 * N2 + T_c * (5 * N + 3 * Nd);
+        x.sram_peak_bytes = (2 * bc * d + 2 * br * d + br * bc) * e + 2 * br * 4;
+    } else if (key == "flash2") {
+        // FA2 order: reads Nd (Q once) + 2 T_r Nd (K, V per Q block); writes Nd (O) + N (L).
+        x.r(Tensor::Q) = Nd;
+        x.r(Tensor::K) = T_r * Nd;
+        x.r(Tensor::V) = T_r * Nd;
+        x.w(Tensor::O) = Nd;
+        x.w(Tensor::L) = N;
+        // As FA1 but 2 per element of O per block (no division in the loop), then the deferred
+        // division (Nd) and L = m + log l (2 per row).
+        x.other_flops = 5 * N2 + T_c * (5 * N + 2 * Nd) + Nd + 2 * N;
+        x.sram_peak_bytes = (2 * bc * d + 2 * br * d + br * bc) * e + 2 * br * 4;
+    }
+}
+
+inline void backward_counts(std::string_view key, const Shape& s, const sim::HardwareSpec& hw, Expected& x) {
+    using sim::Tensor;
+    const std::int64_t N = s.N, d = s.d, T_r = cdiv(N, s.B_r), T_c = cdiv(N, s.B_c);
+    const std::int64_t e = static_cast<std::int64_t>(sim::dtype_bytes(s.dtype));
+    const std::int64_t Nd = N * d, N2 = N * N, k = s.extra_passes;
+    const std::int64_t br = std::min(s.B_r, N), bc = std::min(s.B_c, N);
+    if (key == "standard") {
+        // Algorithm 3, line by line (each GEMM operand read once, as the paper counts):
+        //   1. dV = P^T dO: read P (N^2), dO (Nd); write dV (Nd)
+        //   2. dP = dO V^T: read dO, V (Nd each); write dP (N^2)
+        //   3. dS = P o (dP - rowsum(P o dP)): read P, dP (N^2 each); write dS (N^2)
+        //   4. dQ = dS K: read dS (N^2), K (Nd); write dQ (Nd)
+        //   5. dK = dS^T Q: read dS (N^2), Q (Nd); write dK (Nd)
+        // = reads 5N^2 + 5Nd, writes 2N^2 + 3Nd. Each eager pass's backward reads and writes dS once.
+        // A line-1/5 GEMM re-reads dO or Q for each K/V block after the first, a line-2/4 GEMM V or K for
+        // each Q block after the first: from the L2 if one head's Nd operand fits, else from HBM.
+        const bool l2 = hw.l2_bytes > 0 && Nd * e <= hw.l2_bytes;
+        const std::int64_t re_c = (T_c - 1) * Nd, re_r = (T_r - 1) * Nd;
+        // Line 3 holds a row of P and a row of dP at once; when two rows do not fit it streams twice.
+        const std::int64_t sm = 2 * N * e <= hw.sram_bytes ? 1 : 2;
+        x.r(Tensor::P) = N2 + sm * N2;
+        x.r(Tensor::dP) = sm * N2;
+        x.r(Tensor::dS) = 2 * N2 + k * N2;
+        x.r(Tensor::dO) = 2 * Nd + (l2 ? 0 : re_c);
+        x.r(Tensor::Q) = Nd + (l2 ? 0 : re_c);
+        x.r(Tensor::V) = Nd + (l2 ? 0 : re_r);
+        x.r(Tensor::K) = Nd + (l2 ? 0 : re_r);
+        x.w(Tensor::dV) = Nd;
+        x.w(Tensor::dP) = N2;
+        x.w(Tensor::dS) = N2 + k * N2;
+        x.w(Tensor::dQ) = Nd;
+        x.w(Tensor::dK) = Nd;
+        x.l2_read = l2 ? 2 * re_c + 2 * re_r : 0;
+        x.matmul_flops = 4 * 2 * N2 * d;  // lines 1, 2, 4, 5
+        // Softmax backward per element: P o dP, the row sum, the subtraction, the product (4); tau once
+        // per element (folded into line 3, or the eager scale pass); 1 per element per other eager pass.
+        x.other_flops = 4 * N2 + (k == 0 ? N2 : k * N2);
+        const std::int64_t gemm = (br * bc + br * d + bc * d) * e;
+        const std::int64_t rows2 = std::min(N, hw.sram_bytes / (2 * N * e));
+        const std::int64_t softmax = sm == 1 ? 2 * rows2 * N * e : 2 * (hw.sram_bytes / (2 * e)) * e;
+        x.sram_peak_bytes = std::max(gemm, softmax);
+    } else if (key == "flash") {
+        // Algorithm 4 (facts file): reads 2Nd + T_c (4Nd + 2N) (K, V; then Q_i, O_i, dO_i, dQ_i, l_i,
+        // m_i per K/V block), writes 2Nd + T_c Nd (dK, dV; dQ_i per K/V block), plus line 5's dQ = 0 (Nd).
+        x.r(Tensor::K) = Nd;
+        x.r(Tensor::V) = Nd;
+        x.r(Tensor::Q) = T_c * Nd;
+        x.r(Tensor::O) = T_c * Nd;
+        x.r(Tensor::dO) = T_c * Nd;
+        x.r(Tensor::dQ) = T_c * Nd;
+        x.r(Tensor::l) = T_c * N;
+        x.r(Tensor::m) = T_c * N;
+        x.w(Tensor::dQ) = T_c * Nd + Nd;
+        x.w(Tensor::dK) = Nd;
+        x.w(Tensor::dV) = Nd;
+        // Lines 11, 16, 17, 21, 22: five GEMMs of 2 N^2 d.
+        x.matmul_flops = 5 * 2 * N2 * d;
+        // Per element of S_ij: tau (l.11), subtract m, exp, divide by l (l.13), subtract D, multiply
+        // (l.20), and tau once on dS (used by l.21 and l.22): 7. Line 19's D_i (a product and a sum
+        // per element of dO_i) is inside the inner loop: T_c times 2Nd.
+        x.other_flops = 7 * N2 + T_c * 2 * Nd;
+        // K_j, V_j, dK_j, dV_j; Q_i, O_i, dO_i, dQ_i; S/P and dP/dS tiles; l_i, m_i, D_i in fp32.
+        x.sram_peak_bytes = (4 * bc * d + 4 * br * d + 2 * br * bc) * e + 3 * br * 4;
+    } else if (key == "flash2") {
+        // FA2 backward as its kernel runs it, three launches:
+        //   D = rowsum(dO o O): read dO, O (Nd each); write D (N); zero dQacc (Nd, fp32)
+        //   main, K/V outer: read K, V (Nd each); per K/V block Q_i, dO_i (Nd each), L_i, D_i (N each),
+        //     and dQacc_i += dS_ij K_j by atomics: a read and a write of Nd (fp32) per K/V block;
+        //     write dK, dV (Nd each)
+        //   convert: read dQacc (Nd, fp32), write dQ (Nd)
+        x.r(Tensor::dO) = Nd + T_c * Nd;
+        x.r(Tensor::O) = Nd;
+        x.r(Tensor::K) = Nd;
+        x.r(Tensor::V) = Nd;
+        x.r(Tensor::Q) = T_c * Nd;
+        x.r(Tensor::L) = T_c * N;
+        x.r(Tensor::D) = T_c * N;
+        x.r(Tensor::dQacc) = T_c * Nd + Nd;
+        x.w(Tensor::D) = N;
+        x.w(Tensor::dQacc) = Nd + T_c * Nd;
+        x.w(Tensor::dK) = Nd;
+        x.w(Tensor::dV) = Nd;
+        x.w(Tensor::dQ) = Nd;
+        x.matmul_flops = 5 * 2 * N2 * d;  // S, dV, dP, dQacc, dK
+        // D: 2 per element of dO; per element of S: tau, subtract L, exp, subtract D, multiply (5);
+        // dK *= tau and dQ = tau dQacc: one per element of each.
+        x.other_flops = 2 * Nd + 5 * N2 + Nd + Nd;
+        const std::int64_t pre = 2 * br * d * e + br * 4;
+        const std::int64_t main = (4 * bc * d + 2 * br * d + 2 * br * bc) * e + br * d * 4 + 2 * br * 4;
+        const std::int64_t conv = br * d * 4 + br * d * e;
+        x.sram_peak_bytes = std::max({pre, main, conv});
+    }
+}
+
+inline Expected expected_counts(std::string_view key, kernels::Pass pass, const Shape& s,
+                                const sim::HardwareSpec& hw) {
+    Expected x;
+    if (pass == kernels::Pass::forward) {
+        forward_counts(key, s, hw, x);
+    } else {
+        backward_counts(key, s, hw, x);
     }
     for (std::size_t t = 0; t < sim::kTensorCount; ++t) {
         x.read_total += x.read[t];
@@ -126,6 +227,20 @@ inline std::int64_t fa2_paper_reads(std::int64_t N, std::int64_t d, std::int64_t
 }
 inline std::int64_t fa2_paper_writes(std::int64_t N, std::int64_t d) {
     return N * d + N;
+}
+// Algorithm 4 (facts file): reads 2Nd + T_c (4Nd + 2N), writes 2Nd + T_c Nd, before line 5's dQ = 0.
+inline std::int64_t alg4_paper_reads(std::int64_t N, std::int64_t d, std::int64_t T_c) {
+    return 2 * N * d + T_c * (4 * N * d + 2 * N);
+}
+inline std::int64_t alg4_paper_writes(std::int64_t N, std::int64_t d, std::int64_t T_c) {
+    return 2 * N * d + T_c * N * d;
+}
+// Algorithm 3 (facts file): reads 5N^2 + 5Nd, writes 2N^2 + 3Nd, each GEMM operand read once.
+inline std::int64_t alg3_paper_reads(std::int64_t N, std::int64_t d) {
+    return 5 * N * N + 5 * N * d;
+}
+inline std::int64_t alg3_paper_writes(std::int64_t N, std::int64_t d) {
+    return 2 * N * N + 3 * N * d;
 }
 
 }  // namespace tilesim::test

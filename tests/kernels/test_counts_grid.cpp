@@ -5,14 +5,13 @@
 #include <catch2/catch.hpp>
 #include <sstream>
 
-#include "kernels/attention.h"
-#include "kernels/closed_form.h"
 #include "kernels/registry.h"
 #include "kernels/tiling.h"
 #include "tests/kernels/expected_counts.h"
 
 using namespace tilesim;
-using kernels::AlgorithmId;
+using kernels::AlgorithmDef;
+using kernels::Pass;
 using sim::Level;
 using sim::Tensor;
 
@@ -50,17 +49,14 @@ struct GridStats {
 };
 
 // Checks one configuration. Returns false when it did not fit (after checking that it really cannot).
-bool check_one(AlgorithmId alg, const sim::HardwareSpec& hw, sim::Dtype dt, std::int64_t N, std::int64_t d,
+bool check_one(const AlgorithmDef& alg, const sim::HardwareSpec& hw, sim::Dtype dt, std::int64_t N, std::int64_t d,
                std::int64_t req_r, std::int64_t req_c) {
-    kernels::Problem p;
-    p.N = N;
-    p.d = d;
-    p.dtype = dt;
+    const kernels::Problem p = kernels::Problem::square(N, d, dt);
     kernels::RunOptions opt;
     opt.numerics = false;
     const kernels::RunResult r = kernels::run(alg, p, {req_r, req_c}, hw, nullptr, opt);
     std::ostringstream where;
-    where << kernels::info(alg).key << " on " << hw.name << " " << sim::dtype_name(dt) << ", N = " << N
+    where << alg.key << " " << kernels::pass_name(alg.pass) << " on " << hw.name << " " << sim::dtype_name(dt) << ", N = " << N
           << ", d = " << d << ", requested B_r = " << req_r << ", B_c = " << req_c
           << " -> B_r = " << r.tiling.B_r << ", B_c = " << r.tiling.B_c;
     INFO(where.str());
@@ -90,8 +86,8 @@ bool check_one(AlgorithmId alg, const sim::HardwareSpec& hw, sim::Dtype dt, std:
     CHECK(kernels::working_set_bytes(alg, p, r.tiling.B_r, r.tiling.B_c, hw) <= hw.sram_bytes);
 
     const auto& c = r.counters;
-    test::Expected x = test::expected_counts(alg, N, d, r.tiling.B_r, r.tiling.B_c, dt, hw);
-    const kernels::ClosedForm cf = kernels::closed_form(alg, p, r.tiling.B_r, r.tiling.B_c, hw);
+    test::Expected x = test::expected_counts(alg.key, alg.pass, {N, d, r.tiling.B_r, r.tiling.B_c, dt}, hw);
+    const kernels::ClosedForm cf = alg.closed_form(p, r.tiling, hw, opt);
     for (std::size_t t = 0; t < sim::kTensorCount; ++t) {
         const auto tensor = static_cast<Tensor>(t);
         INFO("tensor " << sim::tensor_name(tensor));
@@ -104,8 +100,8 @@ bool check_one(AlgorithmId alg, const sim::HardwareSpec& hw, sim::Dtype dt, std:
     }
     CHECK(c.at(Level::HBM).read_elements == x.read_total);
     CHECK(c.at(Level::HBM).write_elements == x.write_total);
-    CHECK(cf.hbm_read_elements == x.read_total);
-    CHECK(cf.hbm_write_elements == x.write_total);
+    CHECK(cf.hbm_read_elements() == x.read_total);
+    CHECK(cf.hbm_write_elements() == x.write_total);
     CHECK(c.at(Level::HBM).read_bytes == bytes_from_elements(x.read, dt));
     CHECK(c.at(Level::HBM).write_bytes == bytes_from_elements(x.write, dt));
     CHECK(c.at(Level::L2).read_elements == x.l2_read);
@@ -121,37 +117,44 @@ bool check_one(AlgorithmId alg, const sim::HardwareSpec& hw, sim::Dtype dt, std:
 
     // The paper's totals, in the facts file's own shape.
     const std::int64_t Nd = N * d, N2 = N * N;
-    switch (alg) {
-        case AlgorithmId::flash:
+    const std::int64_t paper = alg.paper_elements(p, r.tiling);
+    const std::string_view key = alg.key;
+    const auto e = static_cast<std::int64_t>(sim::dtype_bytes(dt));
+    const bool l2_holds = hw.l2_bytes >= Nd * e;
+    if (alg.pass == Pass::forward) {
+        if (key == "flash") {
             CHECK(c.at(Level::HBM).read_elements == test::fa1_paper_reads(N, d, r.tiling.T_c));
             CHECK(c.at(Level::HBM).write_elements == test::fa1_paper_writes_with_init(N, d, r.tiling.T_c));
-            // paper_total_elements omits the initialisation (Nd + 2N).
-            CHECK(kernels::paper_total_elements(alg, p, r.tiling.B_r, r.tiling.B_c) ==
-                  c.at(Level::HBM).total_elements() - (Nd + 2 * N));
-            break;
-        case AlgorithmId::flash2:
+            // The headline formula omits the initialisation (Nd + 2N).
+            CHECK(paper == c.at(Level::HBM).total_elements() - (Nd + 2 * N));
+        } else if (key == "flash2") {
             CHECK(c.at(Level::HBM).read_elements == test::fa2_paper_reads(N, d, r.tiling.T_r));
             CHECK(c.at(Level::HBM).write_elements == test::fa2_paper_writes(N, d));
-            CHECK(kernels::paper_total_elements(alg, p, r.tiling.B_r, r.tiling.B_c) ==
-                  c.at(Level::HBM).total_elements());
-            break;
-        case AlgorithmId::standard: {
-            const bool l2_holds_K = hw.l2_bytes >= Nd * static_cast<std::int64_t>(sim::dtype_bytes(dt));
-            const bool row_fits = N * static_cast<std::int64_t>(sim::dtype_bytes(dt)) <= hw.sram_bytes;
-            if (l2_holds_K && row_fits) {
-                // Exactly the paper's Algorithm 0: reads 3Nd + 2N^2, writes Nd + 2N^2.
-                CHECK(c.at(Level::HBM).read_elements == 3 * Nd + 2 * N2);
-                CHECK(c.at(Level::HBM).write_elements == Nd + 2 * N2);
-                CHECK(kernels::paper_total_elements(alg, p, r.tiling.B_r, r.tiling.B_c) ==
-                      c.at(Level::HBM).total_elements());
-            }
-            break;
+            CHECK(paper == c.at(Level::HBM).total_elements());
+        } else if (key == "standard" && l2_holds && N * e <= hw.sram_bytes) {
+            // Exactly the paper's Algorithm 0: reads 3Nd + 2N^2, writes Nd + 2N^2.
+            CHECK(c.at(Level::HBM).read_elements == 3 * Nd + 2 * N2);
+            CHECK(c.at(Level::HBM).write_elements == Nd + 2 * N2);
+            CHECK(paper == c.at(Level::HBM).total_elements());
+        }
+    } else {
+        if (key == "flash") {
+            // Algorithm 4 plus line 5's dQ = 0 (Nd writes).
+            CHECK(c.at(Level::HBM).read_elements == test::alg4_paper_reads(N, d, r.tiling.T_c));
+            CHECK(c.at(Level::HBM).write_elements == test::alg4_paper_writes(N, d, r.tiling.T_c) + Nd);
+            CHECK(paper == c.at(Level::HBM).total_elements() - Nd);
+        } else if (key == "standard" && l2_holds && 2 * N * e <= hw.sram_bytes) {
+            CHECK(c.at(Level::HBM).read_elements == test::alg3_paper_reads(N, d));
+            CHECK(c.at(Level::HBM).write_elements == test::alg3_paper_writes(N, d));
+            CHECK(paper == c.at(Level::HBM).total_elements());
+        } else if (key == "flash2") {
+            CHECK(paper == c.at(Level::HBM).total_elements());
         }
     }
     return true;
 }
 
-GridStats run_grid(AlgorithmId alg, const Machine& m) {
+GridStats run_grid(const AlgorithmDef& alg, const Machine& m) {
     const auto hw = sim::find_preset(m.preset);
     REQUIRE(hw);
     GridStats s;
@@ -169,19 +172,24 @@ GridStats run_grid(AlgorithmId alg, const Machine& m) {
     return s;
 }
 
-void grid_for(AlgorithmId alg) {
+void grid_for(std::string_view key, Pass pass) {
+    const AlgorithmDef* alg = kernels::find_definition(key, pass);
+    REQUIRE(alg != nullptr);
     for (const auto& m : kMachines) {
-        const GridStats s = run_grid(alg, m);
+        const GridStats s = run_grid(*alg, m);
         INFO(m.preset << ": " << s.ran << " configurations ran, " << s.did_not_fit << " did not fit");
         // The grid must actually run: a grid that silently does not fit checks nothing. On the GPUs
         // most of it fits; the 384-byte toy machine cannot hold one row of Q and K in fp32 once
         // d >= 64 (2 x 64 x 4 B = 512 B), so only d <= 16 runs there (every misfit is checked above).
         const int total = s.ran + s.did_not_fit;
         CHECK(total == static_cast<int>(std::size(kNs) * std::size(kDs) * std::size(kBlocks)));
+        // The backward holds about twice the forward's buffers, so fewer explicit blocks fit.
         if (std::string(m.preset) == "classroom") {
-            CHECK(s.ran * 5 >= total);  // a fifth: d = 1 and 4 fit nearly everywhere, d = 16 in few places
+            // Forward: d = 1 and 4 fit nearly everywhere. Backward: about twice the buffers, so only
+            // d <= 4 with small blocks fits in 384 B (a tenth of the grid).
+            CHECK(s.ran * (pass == Pass::forward ? 5 : 10) >= total);
         } else {
-            CHECK(s.ran * 2 > total);
+            CHECK(s.ran * (pass == Pass::forward ? 2 : 3) > total);
         }
     }
 }
@@ -189,52 +197,77 @@ void grid_for(AlgorithmId alg) {
 }  // namespace
 
 TEST_CASE("grid: standard attention counts equal both closed forms exactly", "[kernels][counts][grid]") {
-    grid_for(AlgorithmId::standard);
+    grid_for("standard", Pass::forward);
 }
 
 TEST_CASE("grid: FlashAttention (Algorithm 1) counts equal both closed forms exactly",
           "[kernels][counts][grid]") {
-    grid_for(AlgorithmId::flash);
+    grid_for("flash", Pass::forward);
 }
 
 TEST_CASE("grid: FlashAttention-2 counts equal both closed forms exactly", "[kernels][counts][grid]") {
-    grid_for(AlgorithmId::flash2);
+    grid_for("flash2", Pass::forward);
 }
 
-TEST_CASE("grid: standard attention with eager passes adds k N^2 reads and writes of S",
+TEST_CASE("grid: standard attention backward (Algorithm 3) counts equal both closed forms exactly",
+          "[kernels][counts][grid][backward]") {
+    grid_for("standard", Pass::backward);
+}
+
+TEST_CASE("grid: FlashAttention backward (Algorithm 4) counts equal both closed forms exactly",
+          "[kernels][counts][grid][backward]") {
+    grid_for("flash", Pass::backward);
+}
+
+TEST_CASE("grid: FlashAttention-2 backward counts equal both closed forms exactly",
+          "[kernels][counts][grid][backward]") {
+    grid_for("flash2", Pass::backward);
+}
+
+TEST_CASE("grid: every definition in the table is covered by the grid above", "[kernels][counts][grid]") {
+    // A definition added to the table without a grid (and the tests' own closed form) fails here.
+    for (const auto* def : kernels::definitions()) {
+        INFO(def->key << " " << kernels::pass_name(def->pass));
+        const bool known = def->key == "standard" || def->key == "flash" || def->key == "flash2";
+        CHECK(known);
+    }
+}
+
+TEST_CASE("grid: standard attention with eager passes adds k N^2 reads and writes of S (and of dS backward)",
           "[kernels][counts][grid]") {
     // Also through both derivations; k = 1..3 on a few machines and ragged sizes.
-    for (const auto& m : kMachines) {
-        const auto hw = sim::find_preset(m.preset);
-        REQUIRE(hw);
-        for (std::int64_t N : {1, 17, 100, 129}) {
-            for (std::int64_t k = 0; k <= 3; ++k) {
-                kernels::Problem p;
-                p.N = N;
-                p.d = 4;
-                p.dtype = m.dtype;
-                kernels::RunOptions opt;
-                opt.numerics = false;
-                opt.standard_extra_passes = k;
-                const auto r = kernels::run(AlgorithmId::standard, p, {}, *hw, nullptr, opt);
-                INFO(m.preset << " N = " << N << " k = " << k);
-                REQUIRE(r.fit.ok);
-                const auto x = test::expected_counts(AlgorithmId::standard, N, 4, r.tiling.B_r, r.tiling.B_c,
-                                                     m.dtype, *hw, k);
-                const auto cf =
-                    kernels::closed_form(AlgorithmId::standard, p, r.tiling.B_r, r.tiling.B_c, *hw, k);
-                CHECK(r.counters.at(Level::HBM, Tensor::S).read_elements ==
-                      x.read[static_cast<std::size_t>(Tensor::S)]);
-                CHECK(r.counters.at(Level::HBM, Tensor::S).write_elements ==
-                      x.write[static_cast<std::size_t>(Tensor::S)]);
-                CHECK(r.counters.at(Level::HBM).read_elements == x.read_total);
-                CHECK(r.counters.at(Level::HBM).write_elements == x.write_total);
-                CHECK(cf.hbm_read_elements == x.read_total);
-                CHECK(cf.hbm_write_elements == x.write_total);
-                CHECK(r.counters.other_flops == x.other_flops);
-                CHECK(cf.other_flops == x.other_flops);
-                CHECK(r.phases.size() ==
-                      static_cast<std::size_t>(3 + k));  // QK^T, k eager passes, softmax, PV
+    for (Pass pass : {Pass::forward, Pass::backward}) {
+        const AlgorithmDef& def = *kernels::find_definition("standard", pass);
+        const Tensor eager = pass == Pass::forward ? Tensor::S : Tensor::dS;
+        for (const auto& m : kMachines) {
+            const auto hw = sim::find_preset(m.preset);
+            REQUIRE(hw);
+            for (std::int64_t N : {1, 17, 100, 129}) {
+                for (std::int64_t k = 0; k <= 3; ++k) {
+                    const kernels::Problem p = kernels::Problem::square(N, 4, m.dtype);
+                    kernels::RunOptions opt;
+                    opt.numerics = false;
+                    opt.extra_passes = k;
+                    const auto r = kernels::run(def, p, {}, *hw, nullptr, opt);
+                    INFO(kernels::pass_name(pass) << " " << m.preset << " N = " << N << " k = " << k);
+                    REQUIRE(r.fit.ok);
+                    const auto x = test::expected_counts("standard", pass,
+                                                         {N, 4, r.tiling.B_r, r.tiling.B_c, m.dtype, k}, *hw);
+                    const auto cf = def.closed_form(p, r.tiling, *hw, opt);
+                    CHECK(r.counters.at(Level::HBM, eager).read_elements ==
+                          x.read[static_cast<std::size_t>(eager)]);
+                    CHECK(r.counters.at(Level::HBM, eager).write_elements ==
+                          x.write[static_cast<std::size_t>(eager)]);
+                    CHECK(r.counters.at(Level::HBM).read_elements == x.read_total);
+                    CHECK(r.counters.at(Level::HBM).write_elements == x.write_total);
+                    CHECK(cf.hbm_read_elements() == x.read_total);
+                    CHECK(cf.hbm_write_elements() == x.write_total);
+                    CHECK(r.counters.other_flops == x.other_flops);
+                    CHECK(cf.other_flops == x.other_flops);
+                    // Forward: QK^T, k eager passes, softmax, PV. Backward: dV, dP, softmax backward,
+                    // k eager backward passes, dQ, dK.
+                    CHECK(r.phases.size() == static_cast<std::size_t>((pass == Pass::forward ? 3 : 5) + k));
+                }
             }
         }
     }

@@ -18,13 +18,13 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
-#include "kernels/attention.h"
 #include "kernels/reference.h"
 #include "kernels/registry.h"
 #include "tests/kernels/problem_util.h"
 
 using namespace tilesim;
-using kernels::AlgorithmId;
+using kernels::Pass;
+using sim::Tensor;
 using test::problem;
 
 namespace {
@@ -32,28 +32,40 @@ namespace {
 constexpr double kTol = 1e-5;
 constexpr double kTolLargeQ = 2e-4;
 
-kernels::RunResult run_numerics(AlgorithmId alg, const kernels::Problem& p, const kernels::Inputs& in,
-                                const sim::HardwareSpec& hw, kernels::TilingRequest req = {},
-                                std::int32_t watch = -1, bool trace = false, std::int64_t extra = 0) {
+// One forward run with numerics: its result and the HBM it leaves (O and the statistics).
+struct Numbers {
+    kernels::RunResult r;
+    kernels::HbmState hbm;
+    const kernels::Mat& O() const { return hbm[Tensor::O]; }
+};
+
+Numbers run_numerics(std::string_view key, const kernels::Problem& p, const kernels::HbmState& in,
+                     const sim::HardwareSpec& hw, kernels::TilingRequest req = {}, std::int32_t watch = -1,
+                     bool trace = false, std::int64_t extra = 0) {
     kernels::RunOptions o;
     o.numerics = true;
     o.watch_block = watch;
     o.trace = trace;
-    o.standard_extra_passes = extra;
-    return kernels::run(alg, p, req, hw, &in, o);
+    o.extra_passes = extra;
+    Numbers n{{}, in};
+    n.r = kernels::run(*kernels::find_definition(key, Pass::forward), p, req, hw, &n.hbm, o);
+    return n;
 }
 
-void check_against_reference(const kernels::RunResult& r, const kernels::Inputs& in, double tol) {
-    REQUIRE(r.fit.ok);
-    REQUIRE(r.O.has_value());
-    REQUIRE(r.O->rows() == in.Q.rows());
-    REQUIRE(r.O->cols() == in.Q.cols());
-    CHECK(r.O->allFinite());
-    const auto ref = kernels::reference_attention(in);
-    const auto err = kernels::compare(*r.O, ref);
+void check_against_reference(const Numbers& n, const kernels::HbmState& in, double tol) {
+    REQUIRE(n.r.fit.ok);
+    REQUIRE(n.O().rows() == in[Tensor::Q].rows());
+    REQUIRE(n.O().cols() == in[Tensor::Q].cols());
+    CHECK(n.O().allFinite());
+    const auto ref = kernels::reference_attention(kernels::inputs_of(in));
+    const auto err = kernels::compare(n.O(), ref);
     INFO("max abs error " << err.max_abs << ", relative Frobenius error " << err.rel_fro);
     CHECK(err.max_abs <= tol);
     CHECK(err.rel_fro <= tol);
+}
+
+kernels::HbmState inputs(std::int64_t N, std::int64_t d, std::uint64_t seed) {
+    return kernels::random_inputs(problem(N, d), seed);
 }
 
 // fp64 attention of the rows [r0, r0 + rows) over the first `cols` keys only: what an online softmax
@@ -62,11 +74,11 @@ struct Partial {
     kernels::MatD O;
     Eigen::VectorXd m, l;
 };
-Partial partial_attention(const kernels::Inputs& in, std::int64_t r0, std::int64_t rows, std::int64_t cols) {
-    const kernels::MatD Q = in.Q.middleRows(r0, rows).cast<double>();
-    const kernels::MatD K = in.K.topRows(cols).cast<double>();
-    const kernels::MatD V = in.V.topRows(cols).cast<double>();
-    kernels::MatD S = (Q * K.transpose()) / std::sqrt(static_cast<double>(in.Q.cols()));
+Partial partial_attention(const kernels::HbmState& in, std::int64_t r0, std::int64_t rows, std::int64_t cols) {
+    const kernels::MatD Q = in[Tensor::Q].middleRows(r0, rows).cast<double>();
+    const kernels::MatD K = in[Tensor::K].topRows(cols).cast<double>();
+    const kernels::MatD V = in[Tensor::V].topRows(cols).cast<double>();
+    kernels::MatD S = (Q * K.transpose()) / std::sqrt(static_cast<double>(in[Tensor::Q].cols()));
     Partial p;
     p.m = S.rowwise().maxCoeff();
     for (Eigen::Index r = 0; r < S.rows(); ++r) S.row(r) = (S.row(r).array() - p.m(r)).exp();
@@ -86,13 +98,11 @@ TEST_CASE("numerics: every algorithm matches the fp64 reference on ragged sizes"
     int checked = 0;
     for (std::int64_t N : Ns) {
         for (std::int64_t d : ds) {
-            const auto in = kernels::random_inputs(N, d, static_cast<std::uint64_t>(N * 1000 + d));
+            const auto in = inputs(N, d, static_cast<std::uint64_t>(N * 1000 + d));
             for (const auto& req : reqs) {
-                for (const auto& a : kernels::algorithms()) {
-                    INFO(a.key << " N = " << N << " d = " << d << " B_r = " << req.B_r
-                               << " B_c = " << req.B_c);
-                    const auto r = run_numerics(a.id, problem(N, d), in, a100, req);
-                    check_against_reference(r, in, kTol);
+                for (auto key : kernels::algorithm_key_list()) {
+                    INFO(key << " N = " << N << " d = " << d << " B_r = " << req.B_r << " B_c = " << req.B_c);
+                    check_against_reference(run_numerics(key, problem(N, d), in, a100, req), in, kTol);
                     ++checked;
                 }
             }
@@ -102,12 +112,11 @@ TEST_CASE("numerics: every algorithm matches the fp64 reference on ragged sizes"
 }
 
 TEST_CASE("numerics: N = 1031 (ragged against every block) on A100 and H100 rules", "[kernels][numerics]") {
-    const auto in = kernels::random_inputs(1031, 64, 42);
+    const auto in = inputs(1031, 64, 42);
     for (const char* preset : {"A100-40GB", "H100-SXM"}) {
-        for (const auto& a : kernels::algorithms()) {
-            INFO(a.key << " on " << preset);
-            const auto r = run_numerics(a.id, problem(1031, 64), in, *sim::find_preset(preset));
-            check_against_reference(r, in, kTol);
+        for (auto key : kernels::algorithm_key_list()) {
+            INFO(key << " on " << preset);
+            check_against_reference(run_numerics(key, problem(1031, 64), in, *sim::find_preset(preset)), in, kTol);
         }
     }
 }
@@ -115,12 +124,11 @@ TEST_CASE("numerics: N = 1031 (ragged against every block) on A100 and H100 rule
 TEST_CASE("numerics: the classroom machine (tiny blocks, no L2) and eager passes", "[kernels][numerics]") {
     const auto toy = *sim::find_preset("classroom");
     for (std::int64_t N : {1, 16, 18, 33}) {
-        const auto in = kernels::random_inputs(N, 4, 5);
-        for (const auto& a : kernels::algorithms()) {
+        const auto in = inputs(N, 4, 5);
+        for (auto key : kernels::algorithm_key_list()) {
             for (std::int64_t extra : {0, 2}) {
-                INFO(a.key << " N = " << N << " extra passes " << extra);
-                const auto r =
-                    run_numerics(a.id, problem(N, 4, sim::Dtype::fp32), in, toy, {}, -1, false, extra);
+                INFO(key << " N = " << N << " extra passes " << extra);
+                const auto r = run_numerics(key, problem(N, 4, sim::Dtype::fp32), in, toy, {}, -1, false, extra);
                 check_against_reference(r, in, kTol);
             }
         }
@@ -133,16 +141,14 @@ TEST_CASE("numerics: large-magnitude scores (Q x 30) stay finite and accurate", 
     const auto a100 = *sim::find_preset("A100-40GB");
     for (std::int64_t N : {17, 129, 300}) {
         for (std::int64_t d : {16, 64}) {
-            auto in = kernels::random_inputs(N, d, 99);
-            in.Q *= 30.0F;
-            const auto ref = kernels::reference_attention(in);
+            auto in = inputs(N, d, 99);
+            in[Tensor::Q] *= 30.0F;
+            const auto ref = kernels::reference_attention(kernels::inputs_of(in));
             REQUIRE(ref.allFinite());
-            for (const auto& a : kernels::algorithms()) {
-                for (const kernels::TilingRequest& req :
-                     {kernels::TilingRequest{}, kernels::TilingRequest{8, 8}}) {
-                    INFO(a.key << " N = " << N << " d = " << d << " B = " << req.B_r);
-                    const auto r = run_numerics(a.id, problem(N, d), in, a100, req);
-                    check_against_reference(r, in, kTolLargeQ);
+            for (auto key : kernels::algorithm_key_list()) {
+                for (const kernels::TilingRequest& req : {kernels::TilingRequest{}, kernels::TilingRequest{8, 8}}) {
+                    INFO(key << " N = " << N << " d = " << d << " B = " << req.B_r);
+                    check_against_reference(run_numerics(key, problem(N, d), in, a100, req), in, kTolLargeQ);
                 }
             }
         }
@@ -157,26 +163,25 @@ TEST_CASE("numerics: standard attention's two-pass softmax (a row of S does not 
     auto hw = *sim::find_preset("A100-40GB");
     hw.sram_bytes = 2048;
     const auto p = problem(1031, 16, sim::Dtype::fp32);
-    const auto in = kernels::random_inputs(1031, 16, 3);
-    const auto r = run_numerics(AlgorithmId::standard, p, in, hw);
-    REQUIRE(r.fit.ok);
-    CHECK(r.counters.at(sim::Level::HBM, sim::Tensor::S).read_elements == 2 * 1031 * 1031);  // two passes
+    const auto in = inputs(1031, 16, 3);
+    const auto r = run_numerics("standard", p, in, hw);
+    REQUIRE(r.r.fit.ok);
+    CHECK(r.r.counters.at(sim::Level::HBM, sim::Tensor::S).read_elements == 2 * 1031 * 1031);  // two passes
     check_against_reference(r, in, kTol);
     // And with the large-magnitude inputs, where the running max changes chunk to chunk.
     auto big = in;
-    big.Q *= 30.0F;
-    check_against_reference(run_numerics(AlgorithmId::standard, p, big, hw), big, kTolLargeQ);
+    big[Tensor::Q] *= 30.0F;
+    check_against_reference(run_numerics("standard", p, big, hw), big, kTolLargeQ);
     // The classroom case too (N = 100, d = 1, 96-element chunks).
-    const auto in2 = kernels::random_inputs(100, 1, 4);
-    const auto r2 = run_numerics(AlgorithmId::standard, problem(100, 1, sim::Dtype::fp32), in2,
-                                 *sim::find_preset("classroom"));
-    CHECK(r2.counters.at(sim::Level::HBM, sim::Tensor::S).read_elements == 2 * 100 * 100);
+    const auto in2 = inputs(100, 1, 4);
+    const auto r2 = run_numerics("standard", problem(100, 1, sim::Dtype::fp32), in2, *sim::find_preset("classroom"));
+    CHECK(r2.r.counters.at(sim::Level::HBM, sim::Tensor::S).read_elements == 2 * 100 * 100);
     check_against_reference(r2, in2, kTol);
 }
 
 TEST_CASE("the reference itself: rows of softmax sum to one, uniform keys average V", "[kernels][numerics]") {
     // Q = 0 makes every score 0: P is uniform, so O is the column mean of V, exactly.
-    kernels::Inputs in = kernels::random_inputs(5, 3, 1);
+    kernels::Inputs in = kernels::inputs_of(inputs(5, 3, 1));
     in.Q.setZero();
     const auto ref = kernels::reference_attention(in);
     const Eigen::RowVectorXd mean = in.V.cast<double>().colwise().mean();
@@ -193,9 +198,10 @@ TEST_CASE("softmax probe, FlashAttention (Algorithm 1): m_i rises, l_i and O_i m
           "[kernels][numerics][probe]") {
     // Classroom N = 18, d = 4: B_r = B_c = 4, T_c = 5, the last K/V block ragged (2 rows). Watch Q block 1.
     const auto toy = *sim::find_preset("classroom");
-    auto in = kernels::random_inputs(18, 4, 11);
-    in.Q *= 3.0F;  // sharper rows so the running max actually moves
-    const auto r = run_numerics(AlgorithmId::flash, problem(18, 4, sim::Dtype::fp32), in, toy, {}, 1, true);
+    auto in = inputs(18, 4, 11);
+    in[Tensor::Q] *= 3.0F;  // sharper rows so the running max actually moves
+    const auto n = run_numerics("flash", problem(18, 4, sim::Dtype::fp32), in, toy, {}, 1, true);
+    const auto& r = n.r;
     REQUIRE(r.fit.ok);
     REQUIRE(r.probe.size() == 5);  // one snapshot per K/V block
     const std::int64_t r0 = 4, rows = 4, B_c = r.tiling.B_c;
@@ -233,16 +239,17 @@ TEST_CASE("softmax probe, FlashAttention (Algorithm 1): m_i rises, l_i and O_i m
         CHECK(last.l(q) == Approx(full.l(q)).epsilon(1e-5));
     }
     // The last snapshot of O_i is the output's rows.
-    CHECK((last.O - r.O->middleRows(r0, rows)).cwiseAbs().maxCoeff() == 0.0F);
+    CHECK((last.O - n.O().middleRows(r0, rows)).cwiseAbs().maxCoeff() == 0.0F);
 }
 
 TEST_CASE("softmax probe, FlashAttention-2: O_i is unnormalised until the end, O_i / l_i is the output",
           "[kernels][numerics][probe]") {
     const auto toy = *sim::find_preset("classroom");
-    auto in = kernels::random_inputs(18, 4, 12);
-    in.Q *= 3.0F;
+    auto in = inputs(18, 4, 12);
+    in[Tensor::Q] *= 3.0F;
     // Watch the ragged last Q block (rows 16, 17).
-    const auto r = run_numerics(AlgorithmId::flash2, problem(18, 4, sim::Dtype::fp32), in, toy, {}, 4, true);
+    const auto n = run_numerics("flash2", problem(18, 4, sim::Dtype::fp32), in, toy, {}, 4, true);
+    const auto& r = n.r;
     REQUIRE(r.fit.ok);
     REQUIRE(r.tiling.B_r == 4);
     REQUIRE(r.probe.size() == static_cast<std::size_t>(r.tiling.T_c));
@@ -272,24 +279,28 @@ TEST_CASE("softmax probe, FlashAttention-2: O_i is unnormalised until the end, O
     }
     const auto& last = r.probe.back();
     const kernels::Mat final_rows = last.O.array().colwise() / last.l.array();
-    CHECK((final_rows - r.O->middleRows(r0, rows)).cwiseAbs().maxCoeff() <= 1e-6F);
+    CHECK((final_rows - n.O().middleRows(r0, rows)).cwiseAbs().maxCoeff() <= 1e-6F);
 }
 
 TEST_CASE("softmax probe: off by default, empty for standard attention, out-of-range blocks, count-only",
           "[kernels][numerics][probe]") {
     const auto toy = *sim::find_preset("classroom");
-    const auto in = kernels::random_inputs(16, 4, 1);
     const auto p = problem(16, 4, sim::Dtype::fp32);
-    CHECK(run_numerics(AlgorithmId::flash, p, in, toy).probe.empty());
-    CHECK(run_numerics(AlgorithmId::standard, p, in, toy, {}, 0).probe.empty());
-    CHECK(run_numerics(AlgorithmId::flash, p, in, toy, {}, 99).probe.empty());
-    CHECK(run_numerics(AlgorithmId::flash2, p, in, toy, {}, 99).probe.empty());
+    const auto in = kernels::random_inputs(p, 1);
+    CHECK(run_numerics("flash", p, in, toy).r.probe.empty());
+    CHECK(run_numerics("standard", p, in, toy, {}, 0).r.probe.empty());
+    CHECK(run_numerics("flash", p, in, toy, {}, 99).r.probe.empty());
+    CHECK(run_numerics("flash2", p, in, toy, {}, 99).r.probe.empty());
     // Without a trace, snapshots still come, with step -1.
-    const auto r = run_numerics(AlgorithmId::flash, p, in, toy, {}, 0, false);
+    const auto r = run_numerics("flash", p, in, toy, {}, 0, false).r;
     REQUIRE(r.probe.size() == 4);
     CHECK(r.probe[0].step == -1);
     kernels::RunOptions o;
     o.numerics = false;
     o.watch_block = 0;
-    CHECK(kernels::run(AlgorithmId::flash, p, {}, toy, nullptr, o).probe.empty());
+    CHECK(kernels::run(*kernels::find_definition("flash", Pass::forward), p, {}, toy, nullptr, o).probe.empty());
+    // The definitions say which kind of online softmax the panel can show.
+    CHECK(kernels::find_definition("flash", Pass::forward)->softmax == kernels::OnlineSoftmax::normalised);
+    CHECK(kernels::find_definition("flash2", Pass::forward)->softmax == kernels::OnlineSoftmax::deferred);
+    CHECK(kernels::find_definition("standard", Pass::forward)->softmax == kernels::OnlineSoftmax::none);
 }

@@ -36,7 +36,7 @@ kernels::MatD naive(const kernels::Inputs& in, bool causal, const std::vector<st
 }  // namespace
 
 TEST_CASE("reference: plain, causal and sampled-row forms match the definition", "[kernels][reference]") {
-    const auto in = kernels::random_inputs(37, 8, 5);
+    const auto in = kernels::inputs_of(kernels::random_inputs(kernels::Problem::square(37, 8), 5));
     // Plain: every query sees every key.
     CHECK((kernels::reference_attention(in) - naive(in, false, {})).cwiseAbs().maxCoeff() < 1e-12);
     // Causal: query r sees keys 0..r. Row 0 is exactly V's first row.

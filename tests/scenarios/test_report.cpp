@@ -14,8 +14,8 @@ namespace {
 // Checks the contract of one `runs[]` entry against the run it came from.
 void check_run_json(const json& j, const scenarios::AlgorithmRun& run, const scenarios::Scenario& s) {
     const std::int64_t bh = s.problem.bh();
-    CHECK(j.at("algorithm") == std::string(kernels::info(run.algorithm).key));
-    CHECK(j.at("pass") == "forward");
+    CHECK(j.at("algorithm") == std::string(run.key()));
+    CHECK(j.at("pass") == std::string(kernels::pass_name(run.pass())));
     const auto& hbm = j.at("hbm");
     const auto& t = run.total.at(sim::Level::HBM);
     CHECK(hbm.at("read_bytes").get<std::int64_t>() == t.read_bytes);
@@ -55,9 +55,9 @@ void check_run_json(const json& j, const scenarios::AlgorithmRun& run, const sce
     }
     // The closed form is reported for all heads: exactly the simulated totals.
     CHECK(j.at("closed_form").at("read_elements").get<std::int64_t>() ==
-          run.closed_form.hbm_read_elements * bh);
+          run.closed_form.hbm_read_elements() * bh);
     CHECK(j.at("closed_form").at("write_elements").get<std::int64_t>() ==
-          run.closed_form.hbm_write_elements * bh);
+          run.closed_form.hbm_write_elements() * bh);
     CHECK(j["closed_form"]["read_elements"].get<std::int64_t>() == t.read_elements);
     CHECK(j["closed_form"]["write_elements"].get<std::int64_t>() == t.write_elements);
 }
@@ -149,7 +149,7 @@ TEST_CASE("CSV of a run: header and one row per algorithm with the totals", "[sc
         const auto& run = r.runs[k];
         const auto& h = run.total.at(sim::Level::HBM);
         CHECK(static_cast<std::size_t>(std::count(lines[k + 1].begin(), lines[k + 1].end(), ',')) == columns);
-        CHECK(lines[k + 1].rfind(std::string(kernels::info(run.algorithm).key) + ",true," +
+        CHECK(lines[k + 1].rfind(std::string(run.key()) + ",true," +
                                      std::to_string(run.tiling.B_r) + "," + std::to_string(run.tiling.B_c) +
                                      "," + std::to_string(h.read_bytes) + "," +
                                      std::to_string(h.write_bytes) + "," + std::to_string(h.read_elements) +
@@ -186,7 +186,7 @@ TEST_CASE("trace CSV: a header and one row per event, phases named", "[scenarios
     const auto r = scenarios::run_scenario(scenarios::resolve_scenario("classroom"), c);
     const auto& run = r.runs[1];
     REQUIRE(run.trace);
-    const std::string csv = scenarios::trace_csv(*run.trace, run.phases);
+    const std::string csv = scenarios::trace_csv(*run.trace);
     const auto rows = static_cast<std::size_t>(std::count(csv.begin(), csv.end(), '\n'));
     CHECK(rows == 1 + run.trace->events().size());
     CHECK(csv.rfind("step,op,tensor,", 0) == 0);

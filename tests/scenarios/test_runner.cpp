@@ -2,7 +2,6 @@
 // closed forms and predicted time beside them, refusal of numerics that would not fit in memory.
 #include <catch2/catch.hpp>
 
-#include "kernels/closed_form.h"
 #include "kernels/reference.h"
 #include "kernels/registry.h"
 #include "scenarios/runner.h"
@@ -24,12 +23,12 @@ TEST_CASE("runner: totals are exactly B*H times one head, the SRAM peak stays pe
     const auto r = scenarios::run_scenario(s);
     REQUIRE(r.runs.size() == 3);
     for (const auto& run : r.runs) {
-        INFO(kernels::info(run.algorithm).key);
+        INFO(run.key());
         REQUIRE(run.fit.ok);
         // One head, straight from the kernel: the runner's per-head counters are that.
         kernels::RunOptions o;
         o.numerics = false;
-        const auto one = kernels::run(run.algorithm, s.problem, s.tiling, s.hardware, nullptr, o);
+        const auto one = kernels::run(*run.def, s.problem, s.tiling, s.hardware, nullptr, o);
         CHECK(run.per_head.level == one.counters.level);
         CHECK(run.per_head.by_tensor == one.counters.by_tensor);
         // Totals: x 15 in every traffic field and in flops, never in the peak.
@@ -49,13 +48,13 @@ TEST_CASE("runner: totals are exactly B*H times one head, the SRAM peak stays pe
         CHECK(run.total.other_flops == 15 * run.per_head.other_flops);
         CHECK(run.total.sram_peak_bytes == run.per_head.sram_peak_bytes);
         // Closed form, per head; the paper's formula; the cost model over all heads.
-        const auto cf = kernels::closed_form(run.algorithm, s.problem, run.tiling.B_r, run.tiling.B_c,
-                                             s.hardware, s.extra_passes);
-        CHECK(run.closed_form.hbm_read_elements == cf.hbm_read_elements);
-        CHECK(run.closed_form.hbm_write_elements == cf.hbm_write_elements);
+        kernels::RunOptions co;
+        co.extra_passes = s.extra_passes;
+        const auto cf = run.def->closed_form(s.problem, run.tiling, s.hardware, co);
+        CHECK(run.closed_form.hbm_read_elements() == cf.hbm_read_elements());
+        CHECK(run.closed_form.hbm_write_elements() == cf.hbm_write_elements());
         CHECK(run.counts_match_closed_form());
-        CHECK(run.paper_total_elements ==
-              kernels::paper_total_elements(run.algorithm, s.problem, run.tiling.B_r, run.tiling.B_c));
+        CHECK(run.paper_total_elements == run.def->paper_elements(s.problem, run.tiling));
         const auto cost = sim::predict(s.hardware, run.phases, 15);
         CHECK(run.cost.total_s == Approx(cost.total_s));
         CHECK(run.cost.total_s > 0);
@@ -75,10 +74,11 @@ TEST_CASE("runner: the numerics error is the worst over the sampled heads", "[sc
     for (const auto& run : r.runs) {
         double worst = 0;
         for (std::uint64_t h = 0; h < 3; ++h) {
-            const auto in = kernels::random_inputs(s.problem.N, s.problem.d, 40 + h);  // seed + head
+            auto in = kernels::random_inputs(s.problem, 40 + h);  // seed + head
+            const auto ref = kernels::reference_attention(kernels::inputs_of(in));
             kernels::RunOptions o;
-            const auto one = kernels::run(run.algorithm, s.problem, s.tiling, s.hardware, &in, o);
-            worst = std::max(worst, kernels::compare(*one.O, kernels::reference_attention(in)).max_abs);
+            REQUIRE(kernels::run(*run.def, s.problem, s.tiling, s.hardware, &in, o).fit.ok);
+            worst = std::max(worst, kernels::compare(in[sim::Tensor::O], ref).max_abs);
         }
         REQUIRE(run.max_abs_error.has_value());
         CHECK(*run.max_abs_error == worst);
@@ -105,7 +105,7 @@ TEST_CASE("runner: refuses numerics that need more host memory than is free, nam
     Scenario s = scenarios::default_scenario();
     scenarios::apply_settings(s, {"seq_len=1048576", "batch=1", "heads=1", "numerics=true"});
     // The fp64 reference alone would hold N^2 doubles: 2^40 x 8 B = 8 TiB.
-    CHECK(kernels::numerics_bytes(kernels::AlgorithmId::flash, s.problem) > (std::int64_t{1} << 43));
+    CHECK(static_cast<double>(s.problem.N_q) * static_cast<double>(s.problem.N_kv) * 8 >= static_cast<double>(std::int64_t{1} << 43));
     try {
         scenarios::run_scenario(s);
         FAIL("no error");
@@ -170,7 +170,7 @@ TEST_CASE("runner: trace and probe of head 0 on request, progress, cancel", "[sc
 
 TEST_CASE("runner: validates the scenario it is given", "[scenarios][runner]") {
     Scenario s = classroom();
-    s.problem.N = 0;
+    s.problem.N_kv = 0;
     CHECK_THROWS_AS(scenarios::run_scenario(s), ScenarioError);
 }
 

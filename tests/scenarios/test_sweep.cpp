@@ -49,15 +49,16 @@ TEST_CASE("loglog_slope: exact power laws, constants, and too few points", "[sce
         for (double v : x) y.push_back(a * std::pow(v, k));
         return y;
     };
-    CHECK(scenarios::loglog_slope(x, power(3, 2)) == Approx(2.0).margin(1e-12));
-    CHECK(scenarios::loglog_slope(x, power(0.5, -1)) == Approx(-1.0).margin(1e-12));
-    CHECK(scenarios::loglog_slope(x, power(7, 0.5)) == Approx(0.5).margin(1e-12));
-    CHECK(scenarios::loglog_slope(x, power(7, 0)) == Approx(0.0).margin(1e-12));
-    CHECK(scenarios::loglog_slope({5}, {25}) == 0.0);
-    CHECK(scenarios::loglog_slope({}, {}) == 0.0);
-    CHECK(scenarios::loglog_slope({2, 2}, {3, 5}) == 0.0);  // no spread in x
+    CHECK(*scenarios::loglog_slope(x, power(3, 2)) == Approx(2.0).margin(1e-12));
+    CHECK(*scenarios::loglog_slope(x, power(0.5, -1)) == Approx(-1.0).margin(1e-12));
+    CHECK(*scenarios::loglog_slope(x, power(7, 0.5)) == Approx(0.5).margin(1e-12));
+    CHECK(*scenarios::loglog_slope(x, power(7, 0)) == Approx(0.0).margin(1e-12));
+    // Too few points, or no spread in x: no slope at all (not a misleading 0).
+    CHECK_FALSE(scenarios::loglog_slope({5}, {25}).has_value());
+    CHECK_FALSE(scenarios::loglog_slope({}, {}).has_value());
+    CHECK_FALSE(scenarios::loglog_slope({2, 2}, {3, 5}).has_value());
     // Non-positive points are ignored: the slope of the rest.
-    CHECK(scenarios::loglog_slope({0, 1, 2, 4, -1}, {9, 1, 4, 16, 3}) == Approx(2.0).margin(1e-12));
+    CHECK(*scenarios::loglog_slope({0, 1, 2, 4, -1}, {9, 1, 4, 16, 3}) == Approx(2.0).margin(1e-12));
 }
 
 TEST_CASE("sweep: standard attention's HBM traffic grows as N^2, FlashAttention-2's ratio to it falls",
@@ -72,9 +73,9 @@ TEST_CASE("sweep: standard attention's HBM traffic grows as N^2, FlashAttention-
     const auto r = scenarios::run_sweep(s, key, values, false);
     REQUIRE(r.points.size() == 5);
     REQUIRE(r.fits.size() == 3);
-    CHECK(r.fits[0].algorithm == kernels::AlgorithmId::standard);
+    CHECK(r.fits[0].def->key == "standard");
     CHECK(r.fits[0].points == 5);
-    CHECK(r.fits[0].slope == Approx(2.0).margin(0.05));
+    CHECK(*r.fits[0].slope == Approx(2.0).margin(0.05));
     // The fit is the least-squares slope of the points' totals.
     std::vector<double> xs, ys;
     for (const auto& pt : r.points) {
@@ -86,7 +87,7 @@ TEST_CASE("sweep: standard attention's HBM traffic grows as N^2, FlashAttention-
             CHECK(run.counts_match_closed_form());
         }
     }
-    CHECK(r.fits[0].slope == Approx(scenarios::loglog_slope(xs, ys)).margin(1e-12));
+    CHECK(*r.fits[0].slope == Approx(*scenarios::loglog_slope(xs, ys)).margin(1e-12));
     // FlashAttention-2 / standard falls with N (1537/16640 = 0.092 at 4096 down to 0.084 at 65536).
     double prev = 1e9;
     for (const auto& pt : r.points) {
@@ -116,7 +117,7 @@ TEST_CASE("sweep: FlashAttention's HBM traffic falls as B_c grows (Figure 2, mid
         CHECK(total < prev);
         prev = total;
     }
-    CHECK(r.fits[0].slope < 0);
+    CHECK(*r.fits[0].slope < 0);
 }
 
 TEST_CASE("sweep: a point that does not fit is reported and left out of the fit", "[scenarios][sweep]") {
@@ -171,7 +172,7 @@ TEST_CASE("sweep: numerics on request, CSV has a header and one row per (algorit
     for (const auto& pt : r.points) {
         for (const auto& run : pt.runs) {
             const auto& h = run.total.at(sim::Level::HBM);
-            const std::string key(kernels::info(run.algorithm).key);
+            const std::string key(run.key());
             CHECK(lines[k].rfind(key + "," + pt.value_text + ",true,", 0) == 0);
             CHECK_THAT(lines[k], Catch::Contains("," + std::to_string(h.read_bytes) + "," +
                                                  std::to_string(h.write_bytes) + "," +
@@ -187,7 +188,7 @@ TEST_CASE("sweep: numerics on request, CSV has a header and one row per (algorit
     CHECK(j["points"][1]["runs"].size() == 3);
     REQUIRE(j["fits"].size() == 3);
     CHECK(j["fits"][0]["algorithm"] == "standard");
-    CHECK(j["fits"][0]["loglog_slope"].get<double>() == Approx(r.fits[0].slope));
+    CHECK(j["fits"][0]["loglog_slope"].get<double>() == Approx(*r.fits[0].slope));
     // Table: the slopes are printed.
     CHECK_THAT(scenarios::to_table(r), Catch::Contains("log-log slope"));
 }

@@ -1,7 +1,7 @@
 // sim/cost_model.h estimate_dram and the Hierarchy's distinct-tile HBM counts it rests on.
 #include <catch2/catch.hpp>
 
-#include "kernels/attention.h"
+#include "kernels/registry.h"
 #include "sim/cost_model.h"
 #include "sim/hierarchy.h"
 
@@ -90,32 +90,32 @@ TEST_CASE("estimate_dram: FlashAttention-2 with an L2 that holds K and V reads Q
     kernels::Problem p;
     p.batch = 2;
     p.heads = 3;
-    p.N = 1000;  // ragged against both blocks
+    p.N_q = p.N_kv = 1000;  // ragged against both blocks
     p.d = 64;
     p.dtype = sim::Dtype::fp16;
     auto hw = *sim::find_preset("H100-SXM");
     kernels::RunOptions o;
     o.numerics = false;
-    const auto r = kernels::run(kernels::AlgorithmId::flash2, p, {128, 64}, hw, nullptr, o);
+    const auto r = kernels::run(*kernels::find_definition("flash2", kernels::Pass::forward), p, {128, 64}, hw, nullptr, o);
     REQUIRE(r.fit.ok);
     const auto est = sim::estimate_dram(hw, r.phases, p.bh());
     CHECK(est.phases.at(0).reuse_fits_l2);
-    CHECK(est.read_bytes == p.bh() * 3 * p.N * p.d * 2);
-    CHECK(est.write_bytes == p.bh() * (p.N * p.d * 2 + p.N * 4));
+    CHECK(est.read_bytes == p.bh() * 3 * p.N_q * p.d * 2);
+    CHECK(est.write_bytes == p.bh() * (p.N_q * p.d * 2 + p.N_q * 4));
     // The paper's HBM count is larger: K and V once per Q block (T_r = 8).
-    CHECK(r.counters.at(Level::HBM).read_bytes == (p.N * p.d + 2 * 8 * p.N * p.d) * 2);
+    CHECK(r.counters.at(Level::HBM).read_bytes == (p.N_q * p.d + 2 * 8 * p.N_q * p.d) * 2);
 
     // Standard attention: DRAM = HBM (its re-reads were already L2 loads; S and P are streamed once).
-    const auto s = kernels::run(kernels::AlgorithmId::standard, p, {}, hw, nullptr, o);
+    const auto s = kernels::run(*kernels::find_definition("standard", kernels::Pass::forward), p, {}, hw, nullptr, o);
     const auto s_est = sim::estimate_dram(hw, s.phases, p.bh());
     CHECK(s_est.total_bytes() == s.counters.at(Level::HBM).total_bytes() * p.bh());
 
     // The classroom machine has no L2: DRAM is the paper's count for every algorithm.
     auto toy = *sim::find_preset("classroom");
     p.batch = p.heads = 1;
-    p.N = 18;
+    p.N_q = p.N_kv = 18;
     p.d = 4;
     p.dtype = sim::Dtype::fp32;
-    const auto f = kernels::run(kernels::AlgorithmId::flash, p, {}, toy, nullptr, o);
+    const auto f = kernels::run(*kernels::find_definition("flash", kernels::Pass::forward), p, {}, toy, nullptr, o);
     CHECK(sim::estimate_dram(toy, f.phases, 1).total_bytes() == f.counters.at(Level::HBM).total_bytes());
 }

@@ -247,53 +247,116 @@ TEST_CASE("moves before any begin_phase land in an implicit 'main' phase", "[sim
     CHECK(h.phases()[0].counters.at(Level::HBM).write_elements == 8);
 }
 
-TEST_CASE("trace: one event per move, compute and phase, in program order with consecutive steps",
+TEST_CASE("trace: one event per move, compute, phase and buffer, in program order, self-describing",
           "[sim][hierarchy][trace]") {
     Hierarchy h(small_machine(), Dtype::fp16, true);
     FitStatus st;
+    h.declare({Tensor::Q, 12, 8, 4, 8, true, true});
     h.begin_phase("p0", 1);
     auto q = h.allocate(Tensor::Q, 4, 8, "Q_i", &st);  // 64 B
+    auto s = h.allocate(Tensor::S, 4, 4, "S_ij/P_ij", &st, Tensor::P);  // 32 B, P in place of S
     h.load(Tensor::Q, {4, 0, 4, 8}, 1, -1, "label-load");
-    h.compute(Tensor::S, {4, 0, 4, 4}, 256, 16, 48, 16, 1, 0, "label-compute");
+    h.compute(Tensor::S, {4, 0, 4, 4}, 256, 16, 48, 16, 1, 0, "label-compute", flags::kRecompute);
+    h.compute(Tensor::P, {4, 0, 4, 4}, 0, 16, 16, 16, 1, 0, "label-exp");
     h.store(Tensor::S, {4, 0, 4, 4}, 1, 0, "label-store");
+    h.release(*s);
     h.release(*q);
     h.begin_phase("p1", 2);
     REQUIRE(h.trace() != nullptr);
-    const auto& ev = h.trace()->events();
-    REQUIRE(ev.size() == 5);
+    const Trace& tr = *h.trace();
+    const auto& ev = tr.events();
+    REQUIRE(ev.size() == 10);
     for (std::size_t k = 0; k < ev.size(); ++k) CHECK(ev[k].step == static_cast<std::int64_t>(k));
+    // The side tables: declared tensors, buffers (with names, sizes, alias) and phases.
+    REQUIRE(tr.tensors().size() == 1);
+    CHECK(tr.tensor(Tensor::Q)->rows == 12);
+    CHECK(tr.tensor(Tensor::Q)->block_rows == 4);
+    CHECK(tr.tensor(Tensor::K) == nullptr);
+    REQUIRE(tr.buffers().size() == 2);
+    CHECK(tr.buffers()[0].what == "Q_i");
+    CHECK(tr.buffers()[0].bytes == 64);
+    CHECK(tr.buffers()[1].alias == Tensor::P);
+    REQUIRE(tr.phases().size() == 2);
+    CHECK(tr.phases()[1].name == "p1");
+    CHECK(tr.phases()[1].parallel_units == 2);
+
     CHECK(ev[0].op == Op::Phase);
-    CHECK(ev[0].i == 0);  // phase index
-    CHECK(ev[1].op == Op::Load);
-    CHECK(ev[1].tensor == Tensor::Q);
-    CHECK(ev[1].tile == Rect{4, 0, 4, 8});
-    CHECK(ev[1].from == Level::HBM);
-    CHECK(ev[1].to == Level::SRAM);
+    CHECK(ev[0].phase == 0);
+    CHECK(ev[1].op == Op::Allocate);
+    CHECK(ev[1].buffer == 0);
     CHECK(ev[1].bytes == 64);
     CHECK(ev[1].sram_used_bytes == 64);
-    CHECK(ev[1].i == 1);
-    CHECK(ev[1].j == -1);
-    CHECK(std::string(ev[1].label) == "label-load");
-    CHECK(ev[2].op == Op::Compute);
-    CHECK(ev[2].flops == 272);
-    CHECK(ev[2].bytes == 0);
-    CHECK(ev[2].j == 0);
-    CHECK(ev[3].op == Op::Store);
-    CHECK(ev[3].from == Level::SRAM);
-    CHECK(ev[3].to == Level::HBM);
-    CHECK(ev[3].bytes == 32);
-    CHECK(ev[4].op == Op::Phase);
-    CHECK(ev[4].i == 1);
-    CHECK(ev[4].sram_used_bytes == 0);
-    CHECK_FALSE(h.trace()->truncated());
+    CHECK(ev[2].op == Op::Allocate);
+    CHECK(ev[2].buffer == 1);
+    CHECK(ev[3].op == Op::Load);
+    CHECK(ev[3].tensor == Tensor::Q);
+    CHECK(ev[3].buffer == 0);  // the Q buffer
+    CHECK(ev[3].tile == Rect{4, 0, 4, 8});
+    CHECK(ev[3].from == Level::HBM);
+    CHECK(ev[3].to == Level::SRAM);
+    CHECK(ev[3].bytes == 64);
+    CHECK(ev[3].sram_used_bytes == 96);
+    CHECK(ev[3].i == 1);
+    CHECK(ev[3].j == -1);
+    CHECK(ev[3].phase == 0);
+    CHECK(std::string(ev[3].label) == "label-load");
+    CHECK(ev[4].op == Op::Compute);
+    CHECK(ev[4].flops == 272);
+    CHECK(ev[4].bytes == 0);
+    CHECK(ev[4].j == 0);
+    CHECK(ev[4].buffer == 1);
+    CHECK(ev[4].has(flags::kRecompute));
+    CHECK(ev[5].buffer == 1);  // P lands in S's buffer (its alias)
+    CHECK_FALSE(ev[5].has(flags::kRecompute));
+    CHECK(ev[6].op == Op::Store);
+    CHECK(ev[6].from == Level::SRAM);
+    CHECK(ev[6].to == Level::HBM);
+    CHECK(ev[6].bytes == 32);
+    CHECK(ev[7].op == Op::Release);
+    CHECK(ev[7].buffer == 1);
+    CHECK(ev[7].sram_used_bytes == 64);
+    CHECK(ev[8].op == Op::Release);
+    CHECK(ev[8].buffer == 0);
+    CHECK(ev[9].op == Op::Phase);
+    CHECK(ev[9].phase == 1);
+    CHECK(ev[9].sram_used_bytes == 0);
+    CHECK_FALSE(tr.truncated());
     CHECK(op_name(Op::Load) == "load");
     CHECK(op_name(Op::Phase) == "phase");
+    CHECK(op_name(Op::Allocate) == "allocate");
 
     // take_trace hands ownership over.
     auto t = h.take_trace();
     REQUIRE(t);
-    CHECK(t->events().size() == 5);
+    CHECK(t->events().size() == 10);
     CHECK(h.trace() == nullptr);
+}
+
+TEST_CASE("trace: append renumbers the later run's steps, phases and buffers", "[sim][hierarchy][trace]") {
+    auto one_run = [](const char* phase) {
+        Hierarchy h(small_machine(), Dtype::fp16, true);
+        FitStatus st;
+        h.declare({Tensor::Q, 4, 8, 4, 8, true, true});
+        h.begin_phase(phase, 1);
+        const auto b = h.allocate(Tensor::Q, 4, 8, "Q_i", &st);
+        h.load(Tensor::Q, {0, 0, 4, 8}, 0, -1, "load");
+        h.release(*b);
+        return h.take_trace();
+    };
+    auto first = one_run("forward");
+    auto second = one_run("backward");
+    first->append(*second);
+    const auto& ev = first->events();
+    REQUIRE(ev.size() == 8);
+    for (std::size_t k = 0; k < ev.size(); ++k) CHECK(ev[k].step == static_cast<std::int64_t>(k));
+    REQUIRE(first->phases().size() == 2);
+    CHECK(first->phases()[1].name == "backward");
+    CHECK(ev[4].op == Op::Phase);
+    CHECK(ev[4].phase == 1);
+    CHECK(ev[6].phase == 1);
+    CHECK(ev[6].buffer == 1);  // the second run's buffer 0 is now buffer 1
+    CHECK(first->buffers().size() == 2);
+    CHECK(first->tensors().size() == 1);  // Q declared once
 }
 
 TEST_CASE("no trace unless asked, a capped trace keeps the first events and says truncated()",
