@@ -269,10 +269,6 @@ void draw_matrix(ImDrawList* dl, const MatrixBox& b, sim::Dtype dtype) {
     draw_labels(dl, b);
     if (b.ghost()) {
         draw_dashed_rect(dl, b.p0, b.p1, tensor_color(t, 150));
-        if (b.p1.x - b.p0.x > 40 && b.p1.y - b.p0.y > 36) {
-            draw_wrapped_text(dl, ImVec2(b.p0.x + 6, (b.p0.y + b.p1.y) * 0.5F - 16), b.p1.x - b.p0.x - 12,
-                              rgb(colors::kMuted), "never written to HBM", fonts().small);
-        }
     } else {
         dl->AddRectFilled(b.p0, b.p1, rgb(colors::kPanelBg));
     }
@@ -280,7 +276,19 @@ void draw_matrix(ImDrawList* dl, const MatrixBox& b, sim::Dtype dtype) {
     for (std::int32_t r = 0; r < g.cells_r; ++r) {
         for (std::int32_t c = 0; c < g.cells_c; ++c) draw_cell(dl, b, r, c, dtype);
     }
-    if (!b.ghost()) dl->AddRect(b.p0, b.p1, tensor_color(t, 200), 0, 0, 1.5F);
+    if (!b.ghost()) {
+        dl->AddRect(b.p0, b.p1, tensor_color(t, 200), 0, 0, 1.5F);
+    } else if (b.p1.x - b.p0.x > 40 && b.p1.y - b.p0.y > 36) {
+        // On a dark plate, so it stays legible over the hatching of recomputed tiles.
+        const Fonts& f = fonts();
+        const float w = b.p1.x - b.p0.x - 12;
+        const char* text = "never written to HBM";
+        const ImVec2 sz = f.small->CalcTextSizeA(f.small->FontSize, FLT_MAX, w, text);
+        const ImVec2 at(b.p0.x + 6, (b.p0.y + b.p1.y - sz.y) * 0.5F);
+        dl->AddRectFilled(ImVec2(at.x - 2, at.y - 1), ImVec2(at.x + sz.x + 2, at.y + sz.y + 1),
+                          rgb(0x14171B, 220));
+        draw_wrapped_text(dl, at, w, rgb(colors::kMuted), text, f.small);
+    }
 }
 
 }  // namespace tilesim::viz

@@ -23,7 +23,8 @@ using sim::Op;
 
 namespace {
 
-std::string event_caption(const sim::Event& e, const sim::Trace& trace, std::int64_t n) {
+std::string event_caption(const sim::Event& e, const Lane& lane, std::int64_t n) {
+    const sim::Trace& trace = *lane.trace();
     char head[48];
     std::snprintf(head, sizeof head, "step %lld/%lld: ", static_cast<long long>(e.step + 1),
                   static_cast<long long>(n));
@@ -45,7 +46,7 @@ std::string event_caption(const sim::Event& e, const sim::Trace& trace, std::int
             break;
     }
     std::string s = head + std::string(e.label);
-    const std::string tile = tile_name(e.tensor, trace.tensor(e.tensor), e.tile);
+    const std::string tile = lane.tile_name(e.tensor, e.tile, e.step);
     if (e.op == Op::Compute) {
         if (e.has(sim::flags::kRecompute))
             s += " (" + tile + " recomputed: the forward pass computed it too)";
@@ -72,7 +73,7 @@ std::string pass_text(const Lane& lane, std::size_t pass) {
 // The tile under the play head: outlined at its HBM position and, for a move, travelling between
 // that position and its SRAM buffer (loads go in, stores come out).
 void draw_current(ImDrawList* dl, const sim::Event& e, float frac, const std::vector<MatrixBox>& boxes,
-                  const SramSnapshot& snap, const std::vector<SlotGeom>& slots, const sim::Trace& trace) {
+                  const SramSnapshot& snap, const std::vector<SlotGeom>& slots, const Lane& lane) {
     const Fonts& f = fonts();
     const MatrixBox* box = nullptr;
     for (const auto& b : boxes) {
@@ -107,7 +108,7 @@ void draw_current(ImDrawList* dl, const sim::Event& e, float frac, const std::ve
     dl->AddLine(ca, cz, tensor_color(e.tensor, 110), 2.0F);
     dl->AddRectFilled(m0, m1, tensor_color(e.tensor), 2.0F);
     dl->AddRect(m0, m1, rgb(0xFFFFFF), 2.0F, 0, 2.0F);
-    std::string lab = tile_name(e.tensor, trace.tensor(e.tensor), e.tile);
+    std::string lab = lane.tile_name(e.tensor, e.tile, e.step);
     if (e.has(sim::flags::kAtomic)) lab = "+= " + lab;
     if (e.from == sim::Level::L2) lab += " (L2)";
     dl->AddText(f.small, f.small->FontSize, ImVec2(m0.x + 3, m0.y + 1), rgb(0x101010), lab.c_str());
@@ -175,7 +176,7 @@ void draw_lane(Session& s, std::size_t idx, ImVec2 p0, ImVec2 p1) {
             " of HBM traffic in " + fmt_seconds(lane.replay.totals().model_seconds) + " (one head)";
         dl->AddText(ImVec2(p0.x + 12, cap_y), algorithm_color(lane.key), msg.c_str());
     } else {
-        const std::string cap = event_caption(e, trace, static_cast<std::int64_t>(events.size()));
+        const std::string cap = event_caption(e, lane, static_cast<std::int64_t>(events.size()));
         dl->AddText(ImVec2(p0.x + 12, cap_y),
                     e.op == Op::Compute ? rgb(colors::kCompute) : ImGui::GetColorU32(ImGuiCol_Text),
                     cap.c_str());
@@ -206,8 +207,8 @@ void draw_lane(Session& s, std::size_t idx, ImVec2 p0, ImVec2 p1) {
         break;
     }
     const SramSnapshot snap = sram_at(trace, *lane.index, k, sc.hardware.sram_bytes);
-    const auto slots = draw_sram(dl, s0, s1, snap, lane.replay.totals(), done ? nullptr : &e, trace);
-    if (!done) draw_current(dl, e, static_cast<float>(pb.fraction(idx)), boxes, snap, slots, trace);
+    const auto slots = draw_sram(dl, s0, s1, snap, done ? nullptr : &e, lane);
+    if (!done) draw_current(dl, e, static_cast<float>(pb.fraction(idx)), boxes, snap, slots, lane);
     dl->PopClipRect();
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "viz/replay.h"
+#include "viz/session.h"
 #include "viz/sram_view.h"
 
 namespace tilesim::viz {
@@ -45,7 +46,6 @@ struct SlotGeom {
 // tile it holds, and the pass at the bottom. `current` (null when finished) is outlined. Returns
 // where each slot's mini tile sits.
 std::vector<SlotGeom> draw_sram(ImDrawList* dl, ImVec2 p0, ImVec2 p1, const SramSnapshot& snap,
-                                const ReplayTotals& totals, const sim::Event* current,
-                                const sim::Trace& trace);
+                                const sim::Event* current, const Lane& lane);
 
 }  // namespace tilesim::viz

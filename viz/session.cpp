@@ -8,6 +8,7 @@
 #include "kernels/tiling.h"
 #include "scenarios/report.h"
 #include "viz/algorithms.h"
+#include "viz/theme.h"
 
 namespace tilesim::viz {
 
@@ -306,6 +307,14 @@ std::size_t Lane::pass_of(std::int64_t event) const {
     const auto& st = data->pass_starts;
     const auto it = std::upper_bound(st.begin(), st.end(), event);
     return it == st.begin() ? 0 : static_cast<std::size_t>(it - st.begin()) - 1;
+}
+
+std::string Lane::tile_name(sim::Tensor t, const sim::Rect& tile, std::int64_t event) const {
+    const sim::TensorDecl* d = nullptr;
+    const std::size_t pass = pass_of(event);
+    if (pass < runs.size() && runs[pass]->trace) d = runs[pass]->trace->tensor(t);
+    if (d == nullptr && trace() != nullptr) d = trace()->tensor(t);
+    return viz::tile_name(t, d, tile);
 }
 
 const scenarios::AlgorithmRun* Session::run_of(std::string_view key, kernels::Pass pass) const {

@@ -32,6 +32,10 @@ struct Lane {
     bool runs_ok() const { return data != nullptr && failed == nullptr; }
     // The pass the event belongs to (0 = the first), from the lane's pass starts.
     std::size_t pass_of(std::int64_t event) const;
+    // The name of a tile moved or computed at `event` ("K_5"), from the declaration of the pass it
+    // belongs to: a backward may cut a tensor in other blocks than its forward, and the joined trace
+    // keeps only the first declaration of each tensor.
+    std::string tile_name(sim::Tensor t, const sim::Rect& tile, std::int64_t event) const;
 };
 
 // The right-hand plot: HBM traffic against SRAM size or against the K/V block size.

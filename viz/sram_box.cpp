@@ -49,9 +49,9 @@ float capacity_bar(ImDrawList* dl, ImVec2 p0, ImVec2 p1, const SramSnapshot& sna
 }
 
 // What a slot holds, in words: "K_2", "P_1,2 (computed)", "S_0,1 (recomputed)", "empty".
-std::string held_text(const SramSlot& s, const sim::Trace& trace) {
+std::string held_text(const SramSlot& s, const Lane& lane) {
     if (!s.filled) return "empty";
-    std::string held = tile_name(s.held, trace.tensor(s.held), s.tile);
+    std::string held = lane.tile_name(s.held, s.tile, s.since_step);
     if (s.recomputed) {
         held += " (recomputed)";
     } else if (s.computed) {
@@ -74,8 +74,9 @@ void current_mark(ImDrawList* dl, ImVec2 t0, ImVec2 t1, const sim::Event& e) {
 }  // namespace
 
 std::vector<SlotGeom> draw_sram(ImDrawList* dl, ImVec2 p0, ImVec2 p1, const SramSnapshot& snap,
-                                const ReplayTotals& totals, const sim::Event* current,
-                                const sim::Trace& trace) {
+                                const sim::Event* current, const Lane& lane) {
+    const sim::Trace& trace = *lane.trace();
+    const ReplayTotals& totals = lane.replay.totals();
     const Fonts& f = fonts();
     const float line = ImGui::GetTextLineHeight();
     dl->AddRectFilled(p0, p1, rgb(0x14171B), 6.0F);
@@ -104,7 +105,7 @@ std::vector<SlotGeom> draw_sram(ImDrawList* dl, ImVec2 p0, ImVec2 p1, const Sram
         }
         if (current != nullptr && current->buffer == s.buffer && current->op != Op::Phase)
             current_mark(dl, t0, t1, *current);
-        const std::string held = held_text(s, trace);
+        const std::string held = held_text(s, lane);
         const float tx = t1.x + 8;
         const std::string what = s.what + ", " + fmt_binary_bytes(s.bytes);
         // Two lines when the row allows (the tile held, then the buffer it sits in), else one.

@@ -59,6 +59,18 @@ tilesim_screenshot_test(flash-mid
          --expect "online softmax K/V strip:0.71,0.60,1.0,1.0:F5A623:100"
          --expect "flash colour:0.18,0.0,0.71,0.1:6FD3FF:100")
 
+# Forward then backward in one lane: three quarters through, FlashAttention is in its backward
+# (Algorithm 4): S and P recomputed on chip (tinted and hatched in their "never written" boxes),
+# dQ written, dO read, dK in SRAM; the scrub bar marks where the backward begins.
+tilesim_screenshot_test(backward
+  ARGS classroom --set pass=forward+backward --algorithm flash --rival standard --progress 0.75
+  CHECKS --expect "S recomputed, tinted:0.18,0.05,0.53,0.44:E8554E/16181C:1500"
+         --expect "recompute hatching:0.18,0.05,0.53,0.44:F4F4F4/E8554E:60"
+         --expect "dQ written:0.18,0.05,0.53,0.44:9DC0FA/1B1E23:300"
+         --expect "dO in HBM:0.18,0.05,0.53,0.44:8CDEDE/1B1E23:300"
+         --expect "dK in SRAM:0.53,0.05,0.71,0.45:F9CE86:100"
+         --expect "pass boundary on the scrub bar:0.18,0.87,0.71,1.0:FFFFFF:30")
+
 # The plots: every algorithm's curve, the dashed theory curves and the current-N marker.
 tilesim_screenshot_test(plots
   ARGS classroom --panel plots

@@ -78,10 +78,16 @@ TEST_CASE("replaying a whole trace gives the model's per-head counters exactly",
         {"gpt2-medium", {"seq_len=256", "numerics=false"}},
         {"eager-pytorch", {"seq_len=200", "numerics=false"}},
         {"classroom", {"hardware=A100-40GB", "seq_len=100", "head_dim=8"}},  // with an L2: re-reads hit it
+        // The backward definitions too (recomputes, atomics, their own buffers and tensors), run after
+        // their forward the way the GUI plays them.
+        {"classroom", {"pass=forward+backward"}},
+        {"classroom-ragged", {"pass=backward"}},
+        {"gpt2-medium", {"seq_len=128", "numerics=false", "pass=forward+backward"}},
     }));
     CAPTURE(id, sets);
     const auto res = run_all(id, sets);
-    REQUIRE(res.runs.size() == kernels::algorithm_key_list().size());
+    REQUIRE(res.runs.size() ==
+            kernels::algorithm_key_list().size() * scenarios::passes_of(res.scenario).size());
     for (const auto& r : res.runs) {
         CAPTURE(r.key());
         REQUIRE(r.fit.ok);
@@ -97,6 +103,14 @@ TEST_CASE("replaying a whole trace gives the model's per-head counters exactly",
         CHECK(releases == allocs);
         CHECK(r.trace->phases().size() == r.phases.size());
         check_replay_matches(r.trace, r.per_head, res.scenario);
+    }
+    // Each key's lane (its passes joined) replays to the passes' counters added up.
+    for (const auto& key : res.scenario.algorithms) {
+        CAPTURE(key);
+        const auto lane = viz::make_lane(res.runs, key);
+        REQUIRE(lane.trace);
+        CHECK(lane.pass_starts.size() == scenarios::passes_of(res.scenario).size());
+        check_replay_matches(lane.trace, lane.per_head, res.scenario);
     }
 }
 
