@@ -127,24 +127,8 @@ void busy_indicator(const Session& s) {
     ImGui::ProgressBar(std::max(frac, 0.02F), ImVec2(-1, 0), overlay);
 }
 
-}  // namespace
-
-void draw_controls_panel(Session& s, UiState& ui) {
+void scenario_section(Session& s, UiState& ui) {
     const auto& sc = s.scenario();
-    ImGui::PushFont(fonts().large);
-    ImGui::TextUnformatted("tilesim");
-    ImGui::PopFont();
-    ImGui::SameLine();
-    ImGui::TextDisabled("why FlashAttention is fast");
-
-    // Command-line settings the key table refused (--set KEY=VALUE): said here whatever the key, as
-    // not every key has a field of its own.
-    if (!ui.set_errors.empty()) {
-        section("Command line");
-        for (const auto& e : ui.set_errors) error_text(e);
-        if (ImGui::SmallButton("dismiss")) ui.set_errors.clear();
-    }
-
     section("Scenario");
     ImGui::SetNextItemWidth(-1);
     if (ImGui::BeginCombo("##scenario", s.scenario_id().c_str())) {
@@ -170,7 +154,9 @@ void draw_controls_panel(Session& s, UiState& ui) {
         ImGui::TextWrapped("%s", sc.description.c_str());
         ImGui::PopStyleColor();
     }
+}
 
+void algorithms_section(Session& s) {
     section("Algorithms");
     label("watch", "The algorithm animated in the upper lane (keys 1, 2, 3)");
     ImGui::SetNextItemWidth(-1);
@@ -181,7 +167,10 @@ void draw_controls_panel(Session& s, UiState& ui) {
     ImGui::SetNextItemWidth(-1);
     algorithm_combo("##race", s, s.rival().value_or(""), true,
                     [&](std::optional<std::string> a) { s.set_rival(std::move(a)); });
+}
 
+void problem_section(Session& s, UiState& ui) {
+    const auto& sc = s.scenario();
     section("Problem (one attention head)");
     pow2_field(s, ui, "N", "seq_len", sc.problem.N_kv, "Sequence length N (key seq_len)", 1);
     pow2_field(s, ui, "d", "head_dim", sc.problem.d, "Head dimension d (key head_dim)", 1);
@@ -214,7 +203,10 @@ void draw_controls_panel(Session& s, UiState& ui) {
         pow2_field(s, ui, "H", "heads", sc.problem.heads, "Attention heads H", 1);
         ImGui::TreePop();
     }
+}
 
+void tiling_section(Session& s, UiState& ui) {
+    const auto& sc = s.scenario();
     section("Tiling (auto = the paper's rule)");
     pow2_field(s, ui, "B_r", "block_rows", sc.tiling.B_r,
                "B_r: rows of a Q block (key block_rows); auto or 0 = the paper's rule", 1);
@@ -239,7 +231,10 @@ void draw_controls_panel(Session& s, UiState& ui) {
             }
         }
     }
+}
 
+void hardware_section(Session& s, UiState& ui) {
+    const auto& sc = s.scenario();
     section("Hardware");
     label("preset", "Hardware preset: datasheet bandwidths, SRAM per block, rates");
     ImGui::SetNextItemWidth(-1);
@@ -265,7 +260,9 @@ void draw_controls_panel(Session& s, UiState& ui) {
             "The online-softmax numbers and the error against the reference need the arithmetic;\n"
             "it is skipped for longer sequences so updates stay fast. Counts are identical either way.");
     }
+}
 
+void export_section(Session& s, UiState& ui) {
     section("Export");
     if (ImGui::Button("Screenshot (F12)")) ui.want_screenshot = true;
     ImGui::SameLine();
@@ -279,6 +276,31 @@ void draw_controls_panel(Session& s, UiState& ui) {
             ImGui::TextWrapped("%s", ui.status.c_str());
         }
     }
+}
+
+}  // namespace
+
+void draw_controls_panel(Session& s, UiState& ui) {
+    ImGui::PushFont(fonts().large);
+    ImGui::TextUnformatted("tilesim");
+    ImGui::PopFont();
+    ImGui::SameLine();
+    ImGui::TextDisabled("why FlashAttention is fast");
+
+    // Command-line settings the key table refused (--set KEY=VALUE): said here whatever the key, as
+    // not every key has a field of its own.
+    if (!ui.set_errors.empty()) {
+        section("Command line");
+        for (const auto& e : ui.set_errors) error_text(e);
+        if (ImGui::SmallButton("dismiss")) ui.set_errors.clear();
+    }
+
+    scenario_section(s, ui);
+    algorithms_section(s);
+    problem_section(s, ui);
+    tiling_section(s, ui);
+    hardware_section(s, ui);
+    export_section(s, ui);
 }
 
 }  // namespace tilesim::viz

@@ -65,24 +65,9 @@ void traffic_cell(const sim::Traffic& t, bool read, bool elements) {
     }
 }
 
-}  // namespace
-
-void draw_counters_panel(Session& s, UiState& ui) {
-    bool& elements = ui.counters_in_elements;
-    const Fonts& f = fonts();
-    ImGui::PushFont(f.large);
-    ImGui::TextUnformatted("HBM traffic race");
-    ImGui::PopFont();
-    auto& lanes = s.lanes();
-    if (s.model() == nullptr || !s.model()->result) {
-        ImGui::TextDisabled(s.model() == nullptr ? "waiting for the model..."
-                                                 : "no result (see the memory view)");
-        return;
-    }
-    const auto& sc = s.model()->result->scenario;
-    ImGui::TextDisabled("per head, up to the play head (of B%sH = %lld heads)", sym_times(),
-                        static_cast<long long>(sc.problem.bh()));
-
+// The race bars and the sentence under them.
+void race_bars(const Session& s) {
+    const auto& lanes = s.lanes();
     // Bars, on a shared scale: the largest final total among the lanes.
     double scale = 1;
     for (const auto& l : lanes) {
@@ -136,13 +121,11 @@ void draw_counters_panel(Session& s, UiState& ui) {
                         fmt_bytes(fb).c_str());
         }
     }
-    ImGui::TextDisabled("HBM traffic so far, per tensor, in");
-    ImGui::SameLine();
-    if (ImGui::RadioButton("bytes", !elements)) elements = false;
-    ImGui::SameLine();
-    if (ImGui::RadioButton("elements", elements)) elements = true;
-    ImGui::Separator();
+}
 
+// The figures, per tensor, then SRAM, FLOPs and time.
+void counters_table(const Session& s, bool elements) {
+    const auto& lanes = s.lanes();
     // The figures, per tensor.
     const int cols = 1 + 2 * static_cast<int>(lanes.size());
     const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV |
@@ -247,6 +230,34 @@ void draw_counters_panel(Session& s, UiState& ui) {
                });
         ImGui::EndTable();
     }
+}
+
+}  // namespace
+
+void draw_counters_panel(Session& s, UiState& ui) {
+    bool& elements = ui.counters_in_elements;
+    const Fonts& f = fonts();
+    ImGui::PushFont(f.large);
+    ImGui::TextUnformatted("HBM traffic race");
+    ImGui::PopFont();
+    if (s.model() == nullptr || !s.model()->result) {
+        ImGui::TextDisabled(s.model() == nullptr ? "waiting for the model..."
+                                                 : "no result (see the memory view)");
+        return;
+    }
+    const auto& sc = s.model()->result->scenario;
+    ImGui::TextDisabled("per head, up to the play head (of B%sH = %lld heads)", sym_times(),
+                        static_cast<long long>(sc.problem.bh()));
+
+    race_bars(s);
+    ImGui::TextDisabled("HBM traffic so far, per tensor, in");
+    ImGui::SameLine();
+    if (ImGui::RadioButton("bytes", !elements)) elements = false;
+    ImGui::SameLine();
+    if (ImGui::RadioButton("elements", elements)) elements = true;
+    ImGui::Separator();
+
+    counters_table(s, elements);
 }
 
 }  // namespace tilesim::viz

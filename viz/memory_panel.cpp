@@ -195,16 +195,24 @@ void draw_lane(Session& s, std::size_t idx, ImVec2 p0, ImVec2 p1) {
                 trace.truncated() ? rgb(colors::kError) : rgb(colors::kMuted), hbm_title.c_str());
     const auto boxes = layout_matrices(lane.replay.heat(), h0, h1);
     for (const auto& b : boxes) draw_matrix(dl, b, sc.problem.dtype);
-    // A big problem's grids are merged: say how many tiles a cell of the finest-cut matrix stands for.
+    // A big problem's grids are merged: say how many tiles a cell stands for, for the most merged.
+    const TileGrid* most = nullptr;
     for (const auto& ht : lane.replay.heat().tensors) {
         const auto& g = ht.traffic.grid;
-        if (!g.aggregated() || g.cols <= 1) continue;
-        char agg[96];
-        std::snprintf(agg, sizeof agg, "big problem: each cell of %s = %d x %d tiles",
-                      std::string(sim::tensor_name(ht.decl.tensor)).c_str(), g.group_r, g.group_c);
+        if (g.aggregated() && (most == nullptr || g.group_r * g.group_c > most->group_r * most->group_c))
+            most = &g;
+    }
+    if (most != nullptr) {
+        std::string names;
+        for (const auto& ht : lane.replay.heat().tensors) {
+            const auto& g = ht.traffic.grid;
+            if (g.group_r == most->group_r && g.group_c == most->group_c)
+                names += (names.empty() ? "" : ", ") + std::string(sim::tensor_name(ht.decl.tensor));
+        }
+        const std::string agg = "big problem: each cell of " + names + " = " + std::to_string(most->group_r) +
+                                " x " + std::to_string(most->group_c) + " tiles";
         dl->AddText(f.small, f.small->FontSize, ImVec2(h0.x, body1.y - f.small->FontSize + 2),
-                    rgb(colors::kMuted), agg);
-        break;
+                    rgb(colors::kMuted), agg.c_str());
     }
     const SramSnapshot snap = sram_at(trace, *lane.index, k, sc.hardware.sram_bytes);
     const auto slots = draw_sram(dl, s0, s1, snap, done ? nullptr : &e, lane);

@@ -101,7 +101,9 @@ PlotSeries closed_form_series(std::string_view key, const scenarios::Scenario& b
                               const std::vector<double>& bcs) {
     PlotSeries c;
     c.label = std::string(key) + ": closed form";
-    c.color = algorithm_color(key, 220);
+    // Light grey, not the algorithm's colour: it runs along that algorithm's own data line and must
+    // show on top of it.
+    c.color = rgb(colors::kTheory, 230);
     c.dashed = true;
     c.markers = false;
     kernels::RunOptions o;

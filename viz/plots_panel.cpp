@@ -143,12 +143,9 @@ void block_plot(Session& s, const scenarios::SweepResult& sw, std::vector<PlotSe
     }
     spec.marker = marker_for(s, sw.base.algorithms, Bc, "B_c = " + format_pow2(Bc) + " (now)", on_it);
     const auto& xs = series.front().x;
-    const double hi = std::max(xs.back(), static_cast<double>(s.scenario().problem.N_kv));
-    series.push_back(closed_form_series(key, sw.base, dense_block_sizes(xs.front(), hi)));
+    series.push_back(closed_form_series(key, sw.base, dense_block_sizes(xs.front(), xs.back())));
     spec.note =
-        "dashed: " + key +
-        "'s closed form (docs/io-derivations.md) at every B_c; the dots are the simulation; gaps: the "
-        "blocks do not fit in SRAM";
+        "dashed: " + key + "'s closed form at every B_c (dots: the simulation); gaps: the blocks do not fit";
 }
 
 }  // namespace

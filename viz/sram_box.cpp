@@ -116,6 +116,10 @@ std::vector<SlotGeom> draw_sram(ImDrawList* dl, ImVec2 p0, ImVec2 p1, const Sram
             dl->AddText(f.small, f.small->FontSize, ImVec2(tx, ty + line - 1), rgb(colors::kMuted),
                         what.c_str());
     }
+    if (snap.slots.empty()) {
+        dl->AddText(f.small, f.small->FontSize, ImVec2(p0.x + 10, top), rgb(colors::kMuted),
+                    "no buffer reserved at this step");
+    }
     const auto& phases = trace.phases();
     if (snap.phase >= 0 && static_cast<std::size_t>(snap.phase) < phases.size() && phases.size() > 1) {
         const std::string pass = "pass " + std::to_string(snap.phase + 1) + " of " +
