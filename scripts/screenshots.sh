@@ -21,6 +21,8 @@ shots=(
   "gui-race|classroom --algorithm standard --rival flash --progress 0.5"
   "gui-flash|classroom --algorithm flash --rival standard --progress 0.3"
   "gui-softmax|classroom --algorithm flash --panel softmax --progress 0.6 --watch-block 2"
+  "gui-backward|classroom --set pass=forward+backward --algorithm flash --rival standard --progress 0.75"
+  "gui-backward-fa2|classroom --set pass=forward+backward --algorithm flash2 --rival standard --progress 0.8"
   "gui-plots|gpt2-medium --panel plots"
   "gui-plots-block|block-size --panel plots --side block"
   "gui-big|gpt2-medium --set seq_len=8192 --progress 0.3"

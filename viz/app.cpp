@@ -1,5 +1,6 @@
 #include "viz/app.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -7,13 +8,12 @@
 
 #include "kernels/registry.h"
 #include "scenarios/report.h"
+#include "viz/algorithms.h"
 #include "viz/export.h"
 #include "viz/layout.h"
 #include "viz/theme.h"
 
 namespace tilesim::viz {
-
-using kernels::AlgorithmId;
 
 App::App(const Options& o, SessionOptions so)
     : session_([&] {
@@ -31,11 +31,25 @@ App::App(const Options& o, SessionOptions so)
     for (const auto& a : sets) {
         const auto eq = a.find('=');
         const std::string key = a.substr(0, eq), value = a.substr(eq + 1);
-        if (!session_.set_value(key, value).empty()) ui_.edit[key] = value;  // shown in the field, in red
+        const std::string err = session_.set_value(key, value);
+        if (err.empty()) continue;
+        ui_.edit[key] = value;  // shown in its field, in red, where the key has one
+        ui_.set_errors.push_back("--set " + a + ": " + err);
     }
-    if (o.algorithm) session_.set_focus(*kernels::find_algorithm(*o.algorithm));
+    if (o.algorithm) {
+        const std::string err = session_.set_focus(*o.algorithm);
+        if (!err.empty()) ui_.set_errors.push_back("--algorithm " + *o.algorithm + ": " + err);
+    }
     if (o.rival) {
-        session_.set_rival(*o.rival == "none" ? std::nullopt : kernels::find_algorithm(*o.rival));
+        if (*o.rival == "none") {
+            session_.set_rival(std::nullopt);
+        } else if (std::find(session_.keys().begin(), session_.keys().end(), *o.rival) ==
+                   session_.keys().end()) {
+            ui_.set_errors.push_back("--rival " + *o.rival +
+                                     ": it has no definition for every pass this scenario runs");
+        } else {
+            session_.set_rival(*o.rival);
+        }
     }
     if (o.watch_block) session_.set_watch_block(*o.watch_block);
     if (o.numerics) session_.set_force_numerics(true);
@@ -113,20 +127,14 @@ void App::shortcuts() {
                 break;
             case 'r':
             case 'R':
-                session_.set_rival(session_.rival()
-                                       ? std::nullopt
-                                       : std::optional<AlgorithmId>(session_.focus() == AlgorithmId::standard
-                                                                        ? AlgorithmId::flash
-                                                                        : AlgorithmId::standard));
+                session_.set_rival(session_.rival() ? std::nullopt : session_.default_rival());
                 break;
-            case '1':
-            case '2':
-            case '3': {
-                const auto k = static_cast<std::size_t>(c - '1');
-                if (k < kernels::algorithms().size()) session_.set_focus(kernels::algorithms()[k].id);
-                break;
-            }
             default:
+                // 1..9: watch the algorithms in the table's order.
+                if (c >= '1' && c <= '9') {
+                    const auto k = static_cast<std::size_t>(c - '1');
+                    if (k < session_.keys().size()) session_.set_focus(session_.keys()[k]);
+                }
                 break;
         }
     }
@@ -158,13 +166,20 @@ void App::help_window() {
     if (ImGui::Begin("Keyboard shortcuts", &ui_.show_help,
                      ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoSavedSettings |
                          ImGuiWindowFlags_NoCollapse)) {
-        static const char* const kRows[][2] = {
+        // The number keys follow the definition table, so the list of them is built from it.
+        const auto& keys = session_.keys();
+        std::string numbers, watched;
+        for (std::size_t k = 0; k < keys.size() && k < 9; ++k) {
+            numbers += (k == 0 ? "" : ", ") + std::to_string(k + 1);
+            watched += (k == 0 ? "" : " / ") + display_name(keys[k]);
+        }
+        const std::vector<std::pair<std::string, std::string>> rows = {
             {"Space", "play / pause"},
             {"Right, Left", "one step forward / back"},
             {"Home, End", "start / end"},
             {"W", "jump to the next tile written to HBM"},
             {"+, -", "faster / slower"},
-            {"1, 2, 3", "watch standard / FlashAttention / FlashAttention-2"},
+            {numbers, "watch " + watched},
             {"R", "race a second algorithm on / off"},
             {"M, P, O", "memory view / plots / online softmax"},
             {"E", "save the N sweep as CSV"},
@@ -172,12 +187,12 @@ void App::help_window() {
             {"F1, ?", "this help"},
         };
         if (ImGui::BeginTable("keys", 2, ImGuiTableFlags_RowBg)) {
-            for (const auto& r : kRows) {
+            for (const auto& [key, what] : rows) {
                 ImGui::TableNextRow();
                 ImGui::TableSetColumnIndex(0);
-                ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(rgb(colors::kCompute)), "%s", r[0]);
+                ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(rgb(colors::kCompute)), "%s", key.c_str());
                 ImGui::TableSetColumnIndex(1);
-                ImGui::TextUnformatted(r[1]);
+                ImGui::TextUnformatted(what.c_str());
             }
             ImGui::EndTable();
         }

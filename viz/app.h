@@ -4,6 +4,7 @@
 // OpenGL and screenshots belong to gui_main.cpp, so tests drive App headless.
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "viz/options.h"
 #include "viz/panels.h"
@@ -19,7 +20,8 @@ inline constexpr int kKeyF12 = 301;
 class App {
   public:
     // Loads the scenario, applies the --set overrides the way typing them would (a bad value shows
-    // its message in the controls), and remembers where to put the play head.
+    // its message in the controls and is listed in refused()), and remembers where to put the play
+    // head.
     explicit App(const Options& o, SessionOptions so = {});
 
     // Builds every window for this frame; call between ImGui::NewFrame() and ImGui::Render().
@@ -28,6 +30,9 @@ class App {
 
     Session& session() { return session_; }
     UiState& ui() { return ui_; }
+    // Command-line requests that could not be applied (a --set value the key table refused, an
+    // algorithm that does not run this scenario's passes): one line each, also shown in the window.
+    const std::vector<std::string>& refused() const { return ui_.set_errors; }
     // True once a requested --step / --progress has been applied to a model result.
     bool placed() const { return !pending_step_ && !pending_progress_; }
 

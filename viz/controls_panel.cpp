@@ -10,14 +10,13 @@
 #include <imgui_stdlib.h>
 
 #include "kernels/registry.h"
+#include "viz/algorithms.h"
 #include "viz/format.h"
 #include "viz/panels.h"
 #include "viz/theme.h"
 #include "viz/widgets.h"
 
 namespace tilesim::viz {
-
-using kernels::AlgorithmId;
 
 namespace {
 
@@ -91,23 +90,28 @@ void pow2_field(Session& s, UiState& ui, const char* name, const std::string& ke
     ImGui::PopID();
 }
 
-void algorithm_combo(const char* label, AlgorithmId current, bool allow_none, bool none_selected,
-                     const std::function<void(std::optional<AlgorithmId>)>& pick) {
-    const std::string preview = none_selected ? "none" : std::string(kernels::info(current).display_name);
-    if (ImGui::BeginCombo(label, preview.c_str())) {
-        if (allow_none && ImGui::Selectable("none", none_selected)) pick(std::nullopt);
-        for (const auto& a : kernels::algorithms()) {
-            const bool sel = !none_selected && a.id == current;
-            ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(algorithm_color(a.id)));
-            if (ImGui::Selectable(std::string(a.display_name).c_str(), sel)) pick(a.id);
-            ImGui::PopStyleColor();
-            if (ImGui::IsItemHovered()) {
-                ImGui::SetTooltip("%s\nHBM accesses: %s", std::string(a.description).c_str(),
-                                  std::string(a.theory).c_str());
+// The keys that can run the scenario's passes, each in its colour, with its definitions' one-line
+// descriptions and bounds in the tooltip. `current` empty: "none".
+void algorithm_combo(const char* label, const Session& s, const std::string& current, bool allow_none,
+                     const std::function<void(std::optional<std::string>)>& pick) {
+    const std::string preview = current.empty() ? "none" : display_name(current);
+    if (!ImGui::BeginCombo(label, preview.c_str())) return;
+    if (allow_none && ImGui::Selectable("none", current.empty())) pick(std::nullopt);
+    for (const auto& key : s.keys()) {
+        ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(algorithm_color(key)));
+        if (ImGui::Selectable(display_name(key).c_str(), key == current)) pick(key);
+        ImGui::PopStyleColor();
+        if (ImGui::IsItemHovered()) {
+            std::string tip;
+            for (auto pass : scenarios::passes_of(s.scenario())) {
+                const auto* d = kernels::find_definition(key, pass);
+                tip += (tip.empty() ? "" : "\n") + std::string(kernels::pass_name(pass)) + ": " +
+                       std::string(d->description) + "\n  HBM accesses: " + pretty_math(d->theta.text);
             }
+            ImGui::SetTooltip("%s", tip.c_str());
         }
-        ImGui::EndCombo();
     }
+    ImGui::EndCombo();
 }
 
 void busy_indicator(const Session& s) {
@@ -123,16 +127,8 @@ void busy_indicator(const Session& s) {
     ImGui::ProgressBar(std::max(frac, 0.02F), ImVec2(-1, 0), overlay);
 }
 
-}  // namespace
-
-void draw_controls_panel(Session& s, UiState& ui) {
+void scenario_section(Session& s, UiState& ui) {
     const auto& sc = s.scenario();
-    ImGui::PushFont(fonts().large);
-    ImGui::TextUnformatted("tilesim");
-    ImGui::PopFont();
-    ImGui::SameLine();
-    ImGui::TextDisabled("why FlashAttention is fast");
-
     section("Scenario");
     ImGui::SetNextItemWidth(-1);
     if (ImGui::BeginCombo("##scenario", s.scenario_id().c_str())) {
@@ -158,20 +154,25 @@ void draw_controls_panel(Session& s, UiState& ui) {
         ImGui::TextWrapped("%s", sc.description.c_str());
         ImGui::PopStyleColor();
     }
+}
 
+void algorithms_section(Session& s) {
     section("Algorithms");
     label("watch", "The algorithm animated in the upper lane (keys 1, 2, 3)");
     ImGui::SetNextItemWidth(-1);
-    algorithm_combo("##watch", s.focus(), false, false, [&](std::optional<AlgorithmId> a) {
+    algorithm_combo("##watch", s, s.focus(), false, [&](std::optional<std::string> a) {
         if (a) s.set_focus(*a);
     });
     label("race", "The algorithm racing it in the lower lane, on the same clock (R: on / off)");
     ImGui::SetNextItemWidth(-1);
-    algorithm_combo("##race", s.rival().value_or(AlgorithmId::standard), true, !s.rival().has_value(),
-                    [&](std::optional<AlgorithmId> a) { s.set_rival(a); });
+    algorithm_combo("##race", s, s.rival().value_or(""), true,
+                    [&](std::optional<std::string> a) { s.set_rival(std::move(a)); });
+}
 
+void problem_section(Session& s, UiState& ui) {
+    const auto& sc = s.scenario();
     section("Problem (one attention head)");
-    pow2_field(s, ui, "N", "seq_len", sc.problem.N, "Sequence length N (key seq_len)", 1);
+    pow2_field(s, ui, "N", "seq_len", sc.problem.N_kv, "Sequence length N (key seq_len)", 1);
     pow2_field(s, ui, "d", "head_dim", sc.problem.d, "Head dimension d (key head_dim)", 1);
     label("dtype", "Element type of Q, K, V, S, P, O (l, m, L stay fp32)");
     ImGui::SetNextItemWidth(-1);
@@ -184,27 +185,44 @@ void draw_controls_panel(Session& s, UiState& ui) {
         ImGui::EndCombo();
     }
     if (const std::string* err = s.field_error("dtype")) error_text(*err);
+    label("passes", "Which passes run (key pass): the forward, the backward, or both one after the other");
+    ImGui::SetNextItemWidth(-1);
+    const std::string passes_now(kernels::passes_name(sc.problem.passes));
+    if (ImGui::BeginCombo("##passes", passes_now.c_str())) {
+        for (auto ps :
+             {kernels::Passes::forward, kernels::Passes::backward, kernels::Passes::forward_backward}) {
+            const std::string name(kernels::passes_name(ps));
+            if (ImGui::Selectable(name.c_str(), ps == sc.problem.passes)) s.set_value("pass", name);
+        }
+        ImGui::EndCombo();
+    }
+    if (const std::string* err = s.field_error("pass")) error_text(*err);
     if (ImGui::TreeNode("batch and heads")) {
         pow2_field(s, ui, "B", "batch", sc.problem.batch, "Batch size B (totals and times scale by B x H)",
                    1);
         pow2_field(s, ui, "H", "heads", sc.problem.heads, "Attention heads H", 1);
         ImGui::TreePop();
     }
+}
 
+void tiling_section(Session& s, UiState& ui) {
+    const auto& sc = s.scenario();
     section("Tiling (auto = the paper's rule)");
     pow2_field(s, ui, "B_r", "block_rows", sc.tiling.B_r,
                "B_r: rows of a Q block (key block_rows); auto or 0 = the paper's rule", 1);
     pow2_field(s, ui, "B_c", "block_cols", sc.tiling.B_c,
                "B_c: rows of a K/V block (key block_cols); auto or 0 = the paper's rule", 1);
     if (s.model() != nullptr && s.model()->result) {
+        const bool passes = scenarios::passes_of(s.model()->result->scenario).size() > 1;
         for (const auto& r : s.model()->result->runs) {
-            ImGui::PushStyleColor(ImGuiCol_Text,
-                                  ImGui::ColorConvertU32ToFloat4(algorithm_color(r.algorithm)));
+            ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(algorithm_color(r.key())));
+            const std::string who =
+                std::string(r.key()) + (passes ? " " + std::string(kernels::pass_name(r.pass())) : "");
             if (r.fit.ok) {
-                ImGui::Text("%s: %lld x %lld", std::string(kernels::info(r.algorithm).key).c_str(),
-                            static_cast<long long>(r.tiling.B_r), static_cast<long long>(r.tiling.B_c));
+                ImGui::Text("%s: %lld x %lld", who.c_str(), static_cast<long long>(r.tiling.B_r),
+                            static_cast<long long>(r.tiling.B_c));
             } else {
-                ImGui::Text("%s: does not fit", std::string(kernels::info(r.algorithm).key).c_str());
+                ImGui::Text("%s: does not fit", who.c_str());
             }
             ImGui::PopStyleColor();
             if (ImGui::IsItemHovered()) {
@@ -213,7 +231,10 @@ void draw_controls_panel(Session& s, UiState& ui) {
             }
         }
     }
+}
 
+void hardware_section(Session& s, UiState& ui) {
+    const auto& sc = s.scenario();
     section("Hardware");
     label("preset", "Hardware preset: datasheet bandwidths, SRAM per block, rates");
     ImGui::SetNextItemWidth(-1);
@@ -239,7 +260,9 @@ void draw_controls_panel(Session& s, UiState& ui) {
             "The online-softmax numbers and the error against the reference need the arithmetic;\n"
             "it is skipped for longer sequences so updates stay fast. Counts are identical either way.");
     }
+}
 
+void export_section(Session& s, UiState& ui) {
     section("Export");
     if (ImGui::Button("Screenshot (F12)")) ui.want_screenshot = true;
     ImGui::SameLine();
@@ -253,6 +276,31 @@ void draw_controls_panel(Session& s, UiState& ui) {
             ImGui::TextWrapped("%s", ui.status.c_str());
         }
     }
+}
+
+}  // namespace
+
+void draw_controls_panel(Session& s, UiState& ui) {
+    ImGui::PushFont(fonts().large);
+    ImGui::TextUnformatted("tilesim");
+    ImGui::PopFont();
+    ImGui::SameLine();
+    ImGui::TextDisabled("why FlashAttention is fast");
+
+    // Command-line settings the key table refused (--set KEY=VALUE): said here whatever the key, as
+    // not every key has a field of its own.
+    if (!ui.set_errors.empty()) {
+        section("Command line");
+        for (const auto& e : ui.set_errors) error_text(e);
+        if (ImGui::SmallButton("dismiss")) ui.set_errors.clear();
+    }
+
+    scenario_section(s, ui);
+    algorithms_section(s);
+    problem_section(s, ui);
+    tiling_section(s, ui);
+    hardware_section(s, ui);
+    export_section(s, ui);
 }
 
 }  // namespace tilesim::viz

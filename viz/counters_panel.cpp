@@ -8,7 +8,7 @@
 #include <cfloat>
 #include <cstdio>
 
-#include "kernels/registry.h"
+#include "viz/algorithms.h"
 #include "viz/format.h"
 #include "viz/panels.h"
 #include "viz/theme.h"
@@ -20,8 +20,14 @@ using sim::Tensor;
 
 namespace {
 
-constexpr Tensor kRows[] = {Tensor::Q, Tensor::K, Tensor::V, Tensor::S, Tensor::P,
-                            Tensor::O, Tensor::l, Tensor::m, Tensor::L};
+// Every tensor, in the model's order; rows without traffic in any lane are left out.
+Tensor tensor_at(std::size_t k) {
+    return static_cast<Tensor>(k);
+}
+
+double final_hbm(const Lane& l) {
+    return static_cast<double>(l.data->per_head.at(Level::HBM).total_bytes());
+}
 
 // One stacked bar: HBM bytes so far, one segment per tensor in its colour; a thin outline marks
 // the final total, so the class sees how far each algorithm still has to go.
@@ -30,7 +36,8 @@ void race_bar(ImDrawList* dl, ImVec2 p0, ImVec2 p1, const ReplayTotals& now, dou
     dl->AddRectFilled(p0, p1, rgb(colors::kPanelBg));
     const float w = p1.x - p0.x;
     float x = p0.x;
-    for (Tensor t : kRows) {
+    for (std::size_t k = 0; k < sim::kTensorCount; ++k) {
+        const Tensor t = tensor_at(k);
         const double b = static_cast<double>(now.at(Level::HBM, t).total_bytes());
         if (b <= 0) continue;
         const float seg = w * static_cast<float>(b / scale);
@@ -58,45 +65,28 @@ void traffic_cell(const sim::Traffic& t, bool read, bool elements) {
     }
 }
 
-}  // namespace
-
-void draw_counters_panel(Session& s, UiState& ui) {
-    bool& elements = ui.counters_in_elements;
-    const Fonts& f = fonts();
-    ImGui::PushFont(f.large);
-    ImGui::TextUnformatted("HBM traffic race");
-    ImGui::PopFont();
-    auto& lanes = s.lanes();
-    if (s.model() == nullptr || !s.model()->result) {
-        ImGui::TextDisabled(s.model() == nullptr ? "waiting for the model..."
-                                                 : "no result (see the memory view)");
-        return;
-    }
-    const auto& sc = s.model()->result->scenario;
-    ImGui::TextDisabled("per head, up to the play head (of B%sH = %lld heads)", sym_times(),
-                        static_cast<long long>(sc.problem.bh()));
-
+// The race bars and the sentence under them.
+void race_bars(const Session& s) {
+    const auto& lanes = s.lanes();
     // Bars, on a shared scale: the largest final total among the lanes.
     double scale = 1;
     for (const auto& l : lanes) {
-        if (l.run != nullptr && l.run->fit.ok) {
-            scale = std::max(scale, static_cast<double>(l.run->per_head.at(Level::HBM).total_bytes()));
-        }
+        if (l.runs_ok()) scale = std::max(scale, final_hbm(l));
     }
     ImDrawList* dl = ImGui::GetWindowDrawList();
     const float w = ImGui::GetContentRegionAvail().x;
     for (std::size_t i = 0; i < lanes.size(); ++i) {
         const Lane& l = lanes[i];
-        const auto& info = kernels::info(l.algorithm);
-        ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(algorithm_color(l.algorithm)));
-        ImGui::TextUnformatted(std::string(info.display_name).c_str());
+        ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(algorithm_color(l.key)));
+        ImGui::TextUnformatted(display_name(l.key).c_str());
         ImGui::PopStyleColor();
-        if (l.run == nullptr || !l.run->fit.ok) {
-            ImGui::TextDisabled("does not run with these settings");
+        if (!l.runs_ok()) {
+            ImGui::TextDisabled(l.data == nullptr ? "waiting for the model..."
+                                                  : "does not run with these settings");
             continue;
         }
         const auto& now = l.replay.totals();
-        const double fin = static_cast<double>(l.run->per_head.at(Level::HBM).total_bytes());
+        const double fin = final_hbm(l);
         const double so_far = static_cast<double>(now.at(Level::HBM).total_bytes());
         ImGui::SameLine();
         ImGui::TextDisabled("%s of %s%s", fmt_bytes(so_far).c_str(), fmt_bytes(fin).c_str(),
@@ -107,16 +97,16 @@ void draw_counters_panel(Session& s, UiState& ui) {
     }
     // The race in words: at one clock both move bytes at the same bandwidth, so what differs is how
     // much each still has to move.
-    if (lanes.size() == 2 && lanes[0].run != nullptr && lanes[1].run != nullptr && lanes[0].run->fit.ok &&
-        lanes[1].run->fit.ok) {
+    if (lanes.size() == 2 && lanes[0].runs_ok() && lanes[1].runs_ok()) {
         auto done = [&](std::size_t i) {
-            const double fin = static_cast<double>(lanes[i].run->per_head.at(Level::HBM).total_bytes());
+            const double fin = final_hbm(lanes[i]);
             return fin > 0 ? static_cast<double>(lanes[i].replay.totals().at(Level::HBM).total_bytes()) / fin
                            : 1.0;
         };
-        const std::string a(kernels::info(lanes[0].algorithm).key), b(kernels::info(lanes[1].algorithm).key);
-        const double fa = static_cast<double>(lanes[0].run->per_head.at(Level::HBM).total_bytes());
-        const double fb = static_cast<double>(lanes[1].run->per_head.at(Level::HBM).total_bytes());
+        const std::string& a = lanes[0].key;
+        const std::string& b = lanes[1].key;
+        const double fa = final_hbm(lanes[0]);
+        const double fb = final_hbm(lanes[1]);
         const bool fin0 = s.playback().finished(0), fin1 = s.playback().finished(1);
         if (fin0 != fin1 && fa > 0 && fb > 0) {
             const std::size_t winner = fin0 ? 0 : 1;
@@ -131,13 +121,11 @@ void draw_counters_panel(Session& s, UiState& ui) {
                         fmt_bytes(fb).c_str());
         }
     }
-    ImGui::TextDisabled("HBM traffic so far, per tensor, in");
-    ImGui::SameLine();
-    if (ImGui::RadioButton("bytes", !elements)) elements = false;
-    ImGui::SameLine();
-    if (ImGui::RadioButton("elements", elements)) elements = true;
-    ImGui::Separator();
+}
 
+// The figures, per tensor, then SRAM, FLOPs and time.
+void counters_table(const Session& s, bool elements) {
+    const auto& lanes = s.lanes();
     // The figures, per tensor.
     const int cols = 1 + 2 * static_cast<int>(lanes.size());
     const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV |
@@ -154,17 +142,17 @@ void draw_counters_panel(Session& s, UiState& ui) {
         ImGui::TableNextRow();
         for (std::size_t i = 0; i < lanes.size(); ++i) {
             ImGui::TableSetColumnIndex(static_cast<int>(1 + 2 * i));
-            ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(algorithm_color(lanes[i].algorithm)), "%s",
-                               std::string(kernels::info(lanes[i].algorithm).key).c_str());
+            ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(algorithm_color(lanes[i].key)), "%s",
+                               lanes[i].key.c_str());
         }
         auto any = [&](Tensor t) {
             for (const auto& l : lanes) {
-                if (l.run != nullptr && l.run->fit.ok && l.run->per_head.at(Level::HBM, t).total_bytes() > 0)
-                    return true;
+                if (l.runs_ok() && l.data->per_head.at(Level::HBM, t).total_bytes() > 0) return true;
             }
             return false;
         };
-        for (Tensor t : kRows) {
+        for (std::size_t k = 0; k < sim::kTensorCount; ++k) {
+            const Tensor t = tensor_at(k);
             if (!any(t)) continue;
             ImGui::TableNextRow();
             ImGui::TableSetColumnIndex(0);
@@ -172,8 +160,8 @@ void draw_counters_panel(Session& s, UiState& ui) {
             ImGui::Text("%s", std::string(sim::tensor_name(t)).c_str());
             ImGui::PopStyleColor();
             for (std::size_t i = 0; i < lanes.size(); ++i) {
-                const bool ok = lanes[i].run != nullptr && lanes[i].run->fit.ok;
-                const sim::Traffic tr = ok ? lanes[i].replay.totals().at(Level::HBM, t) : sim::Traffic{};
+                const sim::Traffic tr =
+                    lanes[i].runs_ok() ? lanes[i].replay.totals().at(Level::HBM, t) : sim::Traffic{};
                 ImGui::TableSetColumnIndex(static_cast<int>(1 + 2 * i));
                 traffic_cell(tr, true, elements);
                 ImGui::TableSetColumnIndex(static_cast<int>(2 + 2 * i));
@@ -184,8 +172,8 @@ void draw_counters_panel(Session& s, UiState& ui) {
         ImGui::TableSetColumnIndex(0);
         ImGui::TextUnformatted("total");
         for (std::size_t i = 0; i < lanes.size(); ++i) {
-            const bool ok = lanes[i].run != nullptr && lanes[i].run->fit.ok;
-            const sim::Traffic tr = ok ? lanes[i].replay.totals().at(Level::HBM) : sim::Traffic{};
+            const sim::Traffic tr =
+                lanes[i].runs_ok() ? lanes[i].replay.totals().at(Level::HBM) : sim::Traffic{};
             ImGui::TableSetColumnIndex(static_cast<int>(1 + 2 * i));
             traffic_cell(tr, true, elements);
             ImGui::TableSetColumnIndex(static_cast<int>(2 + 2 * i));
@@ -199,7 +187,7 @@ void draw_counters_panel(Session& s, UiState& ui) {
             if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", tip);
             for (std::size_t i = 0; i < lanes.size(); ++i) {
                 ImGui::TableSetColumnIndex(static_cast<int>(1 + 2 * i));
-                if (lanes[i].run == nullptr || !lanes[i].run->fit.ok) {
+                if (!lanes[i].runs_ok()) {
                     ImGui::TextDisabled("-");
                     continue;
                 }
@@ -219,7 +207,7 @@ void draw_counters_panel(Session& s, UiState& ui) {
         figure("FLOPs", "Floating-point operations so far (matmul + softmax), of the run's total",
                [](const Lane& l) {
                    return Pair{fmt_count(static_cast<double>(l.replay.totals().flops)),
-                               "of " + fmt_count(static_cast<double>(l.run->per_head.flops()))};
+                               "of " + fmt_count(static_cast<double>(l.data->per_head.flops()))};
                });
         figure("time", "Model time so far: each event's bytes / bandwidth or flops / rate, one after another",
                [](const Lane& l) {
@@ -227,17 +215,49 @@ void draw_counters_panel(Session& s, UiState& ui) {
                                "of " + fmt_seconds(l.index ? l.index->model_start.back() : 0.0)};
                });
         figure("pred.",
-               "Predicted time for all B x H heads (roofline per pass: the slowest of HBM, SRAM, compute)",
+               "Predicted time for all B x H heads (roofline per kernel pass: the slowest of HBM, SRAM, "
+               "compute;\n"
+               "forward and backward added up when both run)",
                [](const Lane& l) {
                    std::string bound;
-                   for (const auto& ph : l.run->cost.phases) {
-                       if (bound.find(ph.bound) == std::string::npos)
-                           bound += (bound.empty() ? "" : ", ") + ph.bound;
+                   for (const auto* r : l.runs) {
+                       for (const auto& ph : r->cost.phases) {
+                           if (bound.find(ph.bound) == std::string::npos)
+                               bound += (bound.empty() ? "" : ", ") + ph.bound;
+                       }
                    }
-                   return Pair{fmt_seconds(l.run->cost.total_s), bound + " bound"};
+                   return Pair{fmt_seconds(l.data->predicted_s), bound + " bound"};
                });
         ImGui::EndTable();
     }
+}
+
+}  // namespace
+
+void draw_counters_panel(Session& s, UiState& ui) {
+    bool& elements = ui.counters_in_elements;
+    const Fonts& f = fonts();
+    ImGui::PushFont(f.large);
+    ImGui::TextUnformatted("HBM traffic race");
+    ImGui::PopFont();
+    if (s.model() == nullptr || !s.model()->result) {
+        ImGui::TextDisabled(s.model() == nullptr ? "waiting for the model..."
+                                                 : "no result (see the memory view)");
+        return;
+    }
+    const auto& sc = s.model()->result->scenario;
+    ImGui::TextDisabled("per head, up to the play head (of B%sH = %lld heads)", sym_times(),
+                        static_cast<long long>(sc.problem.bh()));
+
+    race_bars(s);
+    ImGui::TextDisabled("HBM traffic so far, per tensor, in");
+    ImGui::SameLine();
+    if (ImGui::RadioButton("bytes", !elements)) elements = false;
+    ImGui::SameLine();
+    if (ImGui::RadioButton("elements", elements)) elements = true;
+    ImGui::Separator();
+
+    counters_table(s, elements);
 }
 
 }  // namespace tilesim::viz

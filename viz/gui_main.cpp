@@ -193,7 +193,7 @@ int run_bench(Window& w, App& app, const tilesim::viz::Options& o) {
 int main(int argc, char** argv) {
     const auto parsed = tilesim::viz::parse_options(std::vector<std::string>(argv + 1, argv + argc));
     if (!parsed.error.empty()) {
-        std::fprintf(stderr, "tilesim-gui: %s\n", parsed.error.c_str());
+        std::fprintf(stderr, "tilesim-gui: error: %s\n", parsed.error.c_str());
         return 2;
     }
     const auto& opt = parsed.options;
@@ -204,7 +204,7 @@ int main(int argc, char** argv) {
     try {
         tilesim::scenarios::validate(tilesim::scenarios::resolve_scenario(opt.scenario));
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "tilesim-gui: %s\n", e.what());
+        std::fprintf(stderr, "tilesim-gui: error: %s\n", e.what());
         return 2;
     }
 
@@ -238,7 +238,11 @@ int main(int argc, char** argv) {
     ImGui_ImplOpenGL3_Init("#version 130");
 
     App app(opt);
-    if (opt.bench) return run_bench(w, app, opt);
+    // A --set value the key table refused is said on stderr as well as in the window; a run without
+    // a person to read the window (a screenshot, the bench) then fails, so a script notices.
+    for (const auto& r : app.refused()) std::fprintf(stderr, "tilesim-gui: error: %s\n", r.c_str());
+    const int refused = app.refused().empty() ? 0 : 2;
+    if (opt.bench) return refused != 0 ? refused : run_bench(w, app, opt);
 
     if (!opt.screenshot.empty()) {
         if (!settle(w, app, opt.frames)) {
@@ -246,12 +250,13 @@ int main(int argc, char** argv) {
                          "tilesim-gui: the model did not finish within 120 s; no screenshot written\n");
             return 1;
         }
+        // The picture is still written: it shows the refused value where the person would see it.
         const std::string err = save_screenshot(w, opt.screenshot, opt.palette);
         if (!err.empty()) {
             std::fprintf(stderr, "tilesim-gui: %s\n", err.c_str());
             return 1;
         }
-        return 0;
+        return refused;
     }
 
     auto last = Clock::now();

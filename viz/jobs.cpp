@@ -1,8 +1,6 @@
 #include "viz/jobs.h"
 
 #include <algorithm>
-#include <cmath>
-#include <limits>
 
 #ifdef __linux__
 #include <sys/resource.h>
@@ -45,37 +43,30 @@ ModelOutput run_model(const ModelRequest& req, const std::atomic<bool>& cancel, 
         s.numerics = req.numerics;
         scenarios::RunControls c = controls_for(cancel, progress);
         c.trace = true;
-        c.max_trace_events = req.max_trace_events;
+        // A lane plays all its passes: they share its event budget.
+        const auto passes = static_cast<std::int64_t>(scenarios::passes_of(s).size());
+        c.max_trace_events =
+            std::max<std::int64_t>(1, req.max_trace_events / std::max<std::int64_t>(1, passes));
         c.watch_block = req.watch_block;
         out.result = scenarios::run_scenario(s, c);
-
-        // One animation floor for every lane keeps the race fair: a fraction of the cheapest
-        // algorithm's mean event time, so zero-cost events get a frame without slowing the rest.
-        double mean = std::numeric_limits<double>::infinity();
-        for (const auto& r : out.result->runs) {
-            if (r.trace && !r.trace->events().empty()) {
-                const double m = mean_event_seconds(*r.trace, s.hardware);
-                if (m > 0) mean = std::min(mean, m);
-            }
-        }
-        const double floor = std::isfinite(mean) ? 0.15 * mean : 1e-9;
-        for (const auto& r : out.result->runs) {
-            if (r.trace && r.fit.ok) {
-                out.indices.push_back(
-                    std::make_shared<const TraceIndex>(build_trace_index(*r.trace, s.hardware, floor)));
-            } else {
-                out.indices.push_back(nullptr);
-            }
-        }
+        for (const auto& key : s.algorithms) out.lanes.push_back(make_lane(out.result->runs, key));
+        index_lanes(out.lanes, s.hardware);
     } catch (const std::exception& e) {
         // ScenarioError (bad combination, not enough host memory, cancelled) or a model bug: either
         // way a message for the panel, never a crash.
         out.result.reset();
-        out.indices.clear();
+        out.lanes.clear();
         out.error = e.what();
     }
     out.seconds = seconds_since(t0);
     return out;
+}
+
+const LaneData* ModelOutput::lane(std::string_view key) const {
+    for (const auto& l : lanes) {
+        if (l.key == key) return &l;
+    }
+    return nullptr;
 }
 
 SweepOutput run_sweep_job(const SweepRequest& req, const std::atomic<bool>& cancel, JobProgress& progress) {

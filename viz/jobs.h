@@ -20,7 +20,7 @@
 
 #include "scenarios/runner.h"
 #include "scenarios/sweep.h"
-#include "viz/replay.h"
+#include "viz/lanes.h"
 
 namespace tilesim::viz {
 
@@ -126,17 +126,18 @@ class LatestJob {
 
 // A run of every algorithm with traces, prepared for replay.
 struct ModelRequest {
-    scenarios::Scenario scenario;  // algorithms: all of the registry's, for the race
+    scenarios::Scenario scenario;  // algorithms: every key that runs its passes, for the race
     bool numerics = true;
     std::int32_t watch_block = 0;
-    std::int64_t max_trace_events = 400'000;
+    std::int64_t max_trace_events = 400'000;  // per lane: shared by its passes
 };
 struct ModelOutput {
     ModelRequest request;
     std::optional<scenarios::ScenarioResult> result;
-    std::vector<std::shared_ptr<const TraceIndex>> indices;  // per run (null when it did not fit)
-    std::string error;                                       // run_scenario threw: the message, shown inline
+    std::vector<LaneData> lanes;  // one per algorithm key, in the scenario's order
+    std::string error;            // run_scenario threw: the message, shown inline
     double seconds = 0;
+    const LaneData* lane(std::string_view key) const;
 };
 ModelOutput run_model(const ModelRequest& req, const std::atomic<bool>& cancel, JobProgress& progress);
 

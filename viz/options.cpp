@@ -1,8 +1,11 @@
 #include "viz/options.h"
 
+#include <CLI/CLI.hpp>
+
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
+#include <functional>
 
 #include "kernels/registry.h"
 #include "scenarios/scenario.h"
@@ -20,10 +23,11 @@ bool parse_number(const std::string& text, T& out) {
 }
 
 // A --set assignment whose key is not in the table is a typo in the command line: an error now.
-// A known key with a bad value is the GUI's business: it shows the message inline, as if typed.
+// A known key with a bad value is checked against the rest of the scenario when the App applies it:
+// shown in the window as if typed, reported on stderr, and fatal for a headless run (gui_main.cpp).
 std::string check_assignment(const std::string& a) {
     const auto eq = a.find('=');
-    if (eq == std::string::npos || eq == 0) return "--set needs key=value, got '" + a + "'";
+    if (eq == std::string::npos || eq == 0) return "needs key=value, got '" + a + "'";
     const std::string key = a.substr(0, eq);
     for (const auto& k : scenarios::key_docs()) {
         if (k.key == key) return {};
@@ -32,9 +36,9 @@ std::string check_assignment(const std::string& a) {
         scenarios::Scenario probe;
         scenarios::apply_setting(probe, key, a.substr(eq + 1));
     } catch (const std::exception& e) {
-        return std::string("--set: ") + e.what();
+        return e.what();
     }
-    return "--set: unknown key '" + key + "'";
+    return "unknown key '" + key + "'";
 }
 
 }  // namespace
@@ -64,108 +68,125 @@ std::string usage() {
            "  -h, --help             this text\n";
 }
 
+namespace {
+
+// A CLI11 check from a function that reads the option's text (into Options, as it goes) and returns
+// "" or what is wrong; CLI11 reports it as one line, "--frames: 'abc' is not ...".
+CLI::Validator check(const char* what, std::function<std::string(const std::string&)> f) {
+    return CLI::Validator([f = std::move(f)](std::string& v) { return f(v); }, what);
+}
+
+void add_value_options(CLI::App& app, Options& o) {
+    app.add_option("--screenshot", o.screenshot)
+        ->check(check("FILE.png", [](const std::string& v) -> std::string {
+            if (v.size() < 5 || v.substr(v.size() - 4) != ".png") return "'" + v + "' must end in .png";
+            const auto dir = std::filesystem::path(v).parent_path();
+            std::error_code ec;
+            if (!dir.empty() && !std::filesystem::is_directory(dir, ec))
+                return "directory '" + dir.string() + "' does not exist";
+            return {};
+        }));
+    app.add_option("--frames")->check(check("N", [&o](const std::string& v) -> std::string {
+        if (!parse_number(v, o.frames) || o.frames < 1 || o.frames > 10000)
+            return "'" + v + "' is not a frame count from 1 to 10000";
+        return {};
+    }));
+    // One assignment per --set (repeatable), so "--set a=1 scenario" leaves the scenario alone.
+    app.add_option("--set", o.sets)
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+        ->check(check("KEY=VALUE", check_assignment));
+    app.add_option("--algorithm", o.algorithm)->check(check("KEY", [](const std::string& v) -> std::string {
+        if (kernels::is_algorithm_key(v)) return {};
+        return "unknown '" + v + "'; choose one of " + kernels::algorithm_keys();
+    }));
+    app.add_option("--rival", o.rival)->check(check("KEY|none", [](const std::string& v) -> std::string {
+        if (v == "none" || kernels::is_algorithm_key(v)) return {};
+        return "unknown '" + v + "'; choose none or one of " + kernels::algorithm_keys();
+    }));
+    app.add_option("--step")->check(check("K", [&o](const std::string& v) -> std::string {
+        std::int64_t k = 0;
+        if (!parse_number(v, k) || k < 1) return "'" + v + "' is not a step number (1, 2, ...)";
+        o.step = k;
+        return {};
+    }));
+    app.add_option("--progress")->check(check("F", [&o](const std::string& v) -> std::string {
+        double f = 0;
+        if (!parse_number(v, f) || !(f >= 0.0 && f <= 1.0))
+            return "'" + v + "' is not a fraction from 0 to 1";
+        o.progress = f;
+        return {};
+    }));
+    app.add_option("--panel", o.panel)->check(check("NAME", [](const std::string& v) -> std::string {
+        if (v == "memory" || v == "plots" || v == "softmax") return {};
+        return "unknown '" + v + "'; choose memory, plots or softmax";
+    }));
+    app.add_option("--side", o.side)->check(check("sram|block", [](const std::string& v) -> std::string {
+        return v == "sram" || v == "block" ? "" : "unknown '" + v + "'; choose sram or block";
+    }));
+    app.add_option("--watch-block")->check(check("I", [&o](const std::string& v) -> std::string {
+        int i = 0;
+        if (!parse_number(v, i) || i < 0) return "'" + v + "' is not a block index (0, 1, ...)";
+        o.watch_block = i;
+        return {};
+    }));
+    app.add_option("--size")->check(check("WxH", [&o](const std::string& v) -> std::string {
+        const auto x = v.find('x');
+        if (x == std::string::npos || !parse_number(v.substr(0, x), o.width) ||
+            !parse_number(v.substr(x + 1), o.height) || o.width < 640 || o.height < 400 || o.width > 7680 ||
+            o.height > 4320) {
+            return "'" + v + "' is not WIDTHxHEIGHT from 640x400 to 7680x4320";
+        }
+        return {};
+    }));
+    app.add_option("--scale")->check(check("S", [&o](const std::string& v) -> std::string {
+        if (!parse_number(v, o.scale) || !(o.scale >= 0.5F && o.scale <= 4.0F))
+            return "'" + v + "' is not a factor from 0.5 to 4";
+        return {};
+    }));
+}
+
+// CLI11's message as one line, reworded where ours said more ("needs a value").
+std::string one_line(const CLI::ParseError& e) {
+    std::string msg = e.what();
+    if (dynamic_cast<const CLI::ArgumentMismatch*>(&e) != nullptr &&
+        msg.find("missing") != std::string::npos) {
+        msg = "option " + msg.substr(0, msg.find(':')) + " needs a value";
+    }
+    std::replace(msg.begin(), msg.end(), '\n', ' ');
+    return msg + " (see --help)";
+}
+
+}  // namespace
+
 ParsedOptions parse_options(const std::vector<std::string>& args) {
     ParsedOptions r;
     Options& o = r.options;
-    bool have_scenario = false;
-    auto fail = [&](std::string msg) {
-        r.error = std::move(msg);
+    CLI::App app{"tilesim-gui"};
+    app.set_help_flag();  // -h and --help print usage() (main), not CLI11's own text
+    // As the old hand-written parser did: a repeated option means its last value.
+    app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    app.add_flag("-h,--help", o.help);
+    app.add_flag("--bench", o.bench);
+    app.add_flag("--numerics", o.numerics);
+    app.add_flag("--palette", o.palette);
+    std::vector<std::string> scenario;
+    app.add_option("scenario", scenario)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    add_value_options(app, o);
+    std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them last-first
+    try {
+        app.parse(reversed);
+    } catch (const CLI::ParseError& e) {
+        r.error = one_line(e);
         return r;
-    };
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        const std::string& a = args[i];
-        auto value = [&](std::string& out) {
-            if (i + 1 >= args.size()) return false;
-            out = args[++i];
-            return true;
-        };
-        std::string v;
-        if (a == "-h" || a == "--help") {
-            o.help = true;
-        } else if (a == "--bench") {
-            o.bench = true;
-        } else if (a == "--numerics") {
-            o.numerics = true;
-        } else if (a == "--palette") {
-            o.palette = true;
-        } else if (a == "--screenshot" || a == "--frames" || a == "--set" || a == "--algorithm" ||
-                   a == "--rival" || a == "--step" || a == "--progress" || a == "--panel" || a == "--size" ||
-                   a == "--scale" || a == "--watch-block" || a == "--side") {
-            if (!value(v)) return fail("option " + a + " needs a value (see --help)");
-            if (a == "--screenshot") {
-                if (v.size() < 5 || v.substr(v.size() - 4) != ".png")
-                    return fail("--screenshot: '" + v + "' must end in .png");
-                const auto dir = std::filesystem::path(v).parent_path();
-                std::error_code ec;
-                if (!dir.empty() && !std::filesystem::is_directory(dir, ec)) {
-                    return fail("--screenshot: directory '" + dir.string() + "' does not exist");
-                }
-                o.screenshot = v;
-            } else if (a == "--frames") {
-                if (!parse_number(v, o.frames) || o.frames < 1 || o.frames > 10000) {
-                    return fail("--frames: '" + v + "' is not a frame count from 1 to 10000");
-                }
-            } else if (a == "--set") {
-                const std::string err = check_assignment(v);
-                if (!err.empty()) return fail(err);
-                o.sets.push_back(v);
-            } else if (a == "--algorithm") {
-                if (!kernels::find_algorithm(v)) {
-                    return fail("--algorithm: unknown '" + v + "'; choose one of " +
-                                kernels::algorithm_keys());
-                }
-                o.algorithm = v;
-            } else if (a == "--rival") {
-                if (v != "none" && !kernels::find_algorithm(v)) {
-                    return fail("--rival: unknown '" + v + "'; choose none or one of " +
-                                kernels::algorithm_keys());
-                }
-                o.rival = v;
-            } else if (a == "--step") {
-                std::int64_t k = 0;
-                if (!parse_number(v, k) || k < 1)
-                    return fail("--step: '" + v + "' is not a step number (1, 2, ...)");
-                o.step = k;
-            } else if (a == "--progress") {
-                double f = 0;
-                if (!parse_number(v, f) || !(f >= 0.0 && f <= 1.0)) {
-                    return fail("--progress: '" + v + "' is not a fraction from 0 to 1");
-                }
-                o.progress = f;
-            } else if (a == "--panel") {
-                if (v != "memory" && v != "plots" && v != "softmax") {
-                    return fail("--panel: unknown '" + v + "'; choose memory, plots or softmax");
-                }
-                o.panel = v;
-            } else if (a == "--side") {
-                if (v != "sram" && v != "block")
-                    return fail("--side: unknown '" + v + "'; choose sram or block");
-                o.side = v;
-            } else if (a == "--watch-block") {
-                if (!parse_number(v, *(o.watch_block = 0)) || *o.watch_block < 0) {
-                    return fail("--watch-block: '" + v + "' is not a block index (0, 1, ...)");
-                }
-            } else if (a == "--size") {
-                const auto x = v.find('x');
-                if (x == std::string::npos || !parse_number(v.substr(0, x), o.width) ||
-                    !parse_number(v.substr(x + 1), o.height) || o.width < 640 || o.height < 400 ||
-                    o.width > 7680 || o.height > 4320) {
-                    return fail("--size: '" + v + "' is not WIDTHxHEIGHT from 640x400 to 7680x4320");
-                }
-            } else if (a == "--scale") {
-                if (!parse_number(v, o.scale) || !(o.scale >= 0.5F && o.scale <= 4.0F)) {
-                    return fail("--scale: '" + v + "' is not a factor from 0.5 to 4");
-                }
-            }
-        } else if (!a.empty() && a[0] == '-') {
-            return fail("unknown option '" + a + "' (see --help)");
-        } else {
-            if (have_scenario) return fail("one scenario only: got '" + o.scenario + "' and '" + a + "'");
-            o.scenario = a;
-            have_scenario = true;
-        }
     }
-    if (o.step && o.progress) return fail("--step and --progress both place the play head: give one");
+    if (scenario.size() > 1) {
+        r.error = "one scenario only: got '" + scenario[0] + "' and '" + scenario[1] + "'";
+    } else if (scenario.size() == 1) {
+        o.scenario = scenario[0];
+    }
+    if (r.error.empty() && o.step && o.progress)
+        r.error = "--step and --progress both place the play head: give one";
     return r;
 }
 

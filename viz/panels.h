@@ -4,6 +4,7 @@
 // methods, so everything they do is also reachable from tests without a window.
 #include <map>
 #include <string>
+#include <vector>
 
 #include "viz/session.h"
 
@@ -23,6 +24,8 @@ struct UiState {
     bool want_side_csv = false;               // ... or the SRAM / block-size sweep
     std::map<std::string, std::string> edit;  // text being typed per key, until applied
     std::string toml_path;
+    // Command-line requests that could not be applied ("--set hardware=nope: ..."), one line each.
+    std::vector<std::string> set_errors;
     bool counters_in_elements = false;  // the counters table's unit: bytes (false) or elements
 };
 

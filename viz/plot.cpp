@@ -167,8 +167,13 @@ int draw_loglog_plot(const char* id, ImVec2 size, const PlotSpec& spec,
     }
     for (double t : yt) dl->AddLine(ax.to_screen(xl, t), ax.to_screen(xh, t), rgb(colors::kGrid));
 
-    // Series: lines with gaps where y <= 0, then markers on top.
+    // Series: lines with gaps where y <= 0, then markers on top. Two algorithms can move exactly the
+    // same bytes (a flat curve under another): earlier data series are drawn wider underneath, so a
+    // coinciding one shows as a band around the later one instead of vanishing behind it.
+    int solid_left = 0;
+    for (const auto& s : series) solid_left += s.dashed ? 0 : 1;
     for (const auto& s : series) {
+        const float widen = s.dashed ? 0.0F : static_cast<float>(std::max(0, --solid_left));
         std::vector<ImVec2> run;
         auto flush = [&] {
             if (run.size() >= 2) {
@@ -176,7 +181,7 @@ int draw_loglog_plot(const char* id, ImVec2 size, const PlotSpec& spec,
                     dashed_polyline(dl, run, s.color, 2.0F);
                 } else {
                     dl->AddPolyline(run.data(), static_cast<int>(run.size()), s.color, ImDrawFlags_None,
-                                    2.5F);
+                                    2.5F + 1.75F * widen);
                 }
             }
             run.clear();
@@ -192,7 +197,7 @@ int draw_loglog_plot(const char* id, ImVec2 size, const PlotSpec& spec,
         if (s.markers) {
             for (std::size_t k = 0; k < s.x.size() && k < s.y.size(); ++k) {
                 if (s.x[k] > 0 && s.y[k] > 0)
-                    dl->AddCircleFilled(ax.to_screen(s.x[k], s.y[k]), 4.0F, s.color);
+                    dl->AddCircleFilled(ax.to_screen(s.x[k], s.y[k]), 4.0F + 1.5F * widen, s.color);
             }
         }
     }

@@ -2,6 +2,7 @@
 // A log-log line plot drawn with ImGui's draw lists (Debian packages no plotting library for
 // ImGui 1.86): axes with ticks and labels, a legend above the plot area (so it never covers data),
 // dashed theory curves, a marked x position, and a hover read-out of every series at the nearest x.
+// Data series drawn earlier are drawn wider, so coinciding curves stay visible.
 #include <imgui.h>
 
 #include <functional>

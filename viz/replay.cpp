@@ -8,7 +8,6 @@ namespace tilesim::viz {
 
 using sim::Level;
 using sim::Op;
-using sim::Tensor;
 
 void ReplayTotals::add(const sim::Event& e, const sim::HardwareSpec& hw) {
     if (e.op == Op::Load || e.op == Op::Store) {
@@ -27,6 +26,15 @@ void ReplayTotals::add(const sim::Event& e, const sim::HardwareSpec& hw) {
         ldst.write_bytes += e.bytes;
         ldst.write_elements += el;
         ++transfers;
+        if (e.has(sim::flags::kAtomic) && e.to == Level::HBM) {
+            // The read half of the read-modify-write (sim::Hierarchy::atomic_add); the SRAM side
+            // reads the tile once, counted above.
+            auto& hbm = by_tensor[static_cast<std::size_t>(Level::HBM)][static_cast<std::size_t>(e.tensor)];
+            hbm.read_bytes += e.bytes;
+            hbm.read_elements += el;
+            level[static_cast<std::size_t>(Level::HBM)].read_bytes += e.bytes;
+            level[static_cast<std::size_t>(Level::HBM)].read_elements += el;
+        }
     }
     flops += e.flops;
     sram_used_bytes = e.sram_used_bytes;
@@ -88,6 +96,32 @@ double mean_event_seconds(const sim::Trace& trace, const sim::HardwareSpec& hw) 
     return total / static_cast<double>(ev.size());
 }
 
+namespace {
+// Lifetimes and arrivals of every SRAM buffer, so the SRAM view at any step is a lookup, not a walk.
+void index_buffers(const sim::Trace& trace, TraceIndex& idx) {
+    const auto& ev = trace.events();
+    const std::size_t nb = trace.buffers().size();
+    idx.buffers.assign(nb, {});
+    idx.arrivals.assign(nb, {});
+    for (std::size_t k = 0; k < ev.size(); ++k) {
+        const auto& e = ev[k];
+        if (e.buffer < 0 || static_cast<std::size_t>(e.buffer) >= nb) continue;
+        const auto b = static_cast<std::size_t>(e.buffer);
+        const auto step = static_cast<std::int64_t>(k);
+        if (e.op == Op::Allocate) {
+            idx.buffers[b].allocated = step;
+        } else if (e.op == Op::Release) {
+            idx.buffers[b].released = step;
+        } else if ((e.op == Op::Load && e.to == Level::SRAM) || e.op == Op::Compute) {
+            idx.arrivals[b].push_back(step);
+        }
+    }
+    for (auto& life : idx.buffers) {
+        if (life.allocated >= 0 && life.released < 0) life.released = static_cast<std::int64_t>(ev.size());
+    }
+}
+}  // namespace
+
 TraceIndex build_trace_index(const sim::Trace& trace, const sim::HardwareSpec& hw, double min_event_seconds,
                              std::size_t max_steps) {
     TraceIndex idx;
@@ -103,7 +137,10 @@ TraceIndex build_trace_index(const sim::Trace& trace, const sim::HardwareSpec& h
         anim += std::max(s, min_event_seconds);
         if (is_hbm_write(ev[k])) idx.hbm_writes.push_back(static_cast<std::int64_t>(k));
         if (ev[k].op == Op::Phase) idx.phase_events.push_back(static_cast<std::int64_t>(k));
+        idx.has_recompute = idx.has_recompute || ev[k].has(sim::flags::kRecompute);
+        idx.has_atomic = idx.has_atomic || ev[k].has(sim::flags::kAtomic);
     }
+    index_buffers(trace, idx);
     idx.anim_start.push_back(anim);
     idx.model_start.push_back(model);
     idx.steps = decimate(ev, max_steps);
@@ -111,53 +148,58 @@ TraceIndex build_trace_index(const sim::Trace& trace, const sim::HardwareSpec& h
     return idx;
 }
 
-void HeatMap::add(const sim::Event& e) {
-    if (e.op == Op::Load && e.from == Level::HBM) {
-        auto& t = tensors[static_cast<std::size_t>(e.tensor)];
-        t.grid.for_each_overlap(e.tile, [&](std::int32_t cell, std::int64_t el) {
-            t.read_elements[static_cast<std::size_t>(cell)] += el;
-        });
-    } else if (is_hbm_write(e)) {
-        auto& t = tensors[static_cast<std::size_t>(e.tensor)];
-        t.grid.for_each_overlap(e.tile, [&](std::int32_t cell, std::int64_t el) {
-            t.write_elements[static_cast<std::size_t>(cell)] += el;
-        });
+const HeatTensor* HeatMap::find(sim::Tensor t) const {
+    for (const auto& h : tensors) {
+        if (h.decl.tensor == t) return &h;
     }
+    return nullptr;
+}
+
+HeatTensor* HeatMap::find_mut(sim::Tensor t) {
+    for (auto& h : tensors) {
+        if (h.decl.tensor == t) return &h;
+    }
+    return nullptr;
+}
+
+void HeatMap::add(const sim::Event& e) {
+    const bool hbm_read =
+        (e.op == Op::Load && e.from == Level::HBM) || (e.has(sim::flags::kAtomic) && is_hbm_write(e));
+    const bool hbm_write = is_hbm_write(e);
+    const bool recompute = e.op == Op::Compute && e.has(sim::flags::kRecompute);
+    if (!hbm_read && !hbm_write && !recompute) return;
+    HeatTensor* h = find_mut(e.tensor);
+    if (h == nullptr) return;  // an undeclared tensor: nothing to draw it in (a test checks there are none)
+    h->traffic.grid.for_each_overlap(e.tile, [&](std::int32_t cell, std::int64_t el) {
+        const auto c = static_cast<std::size_t>(cell);
+        if (hbm_read) h->traffic.read_elements[c] += el;
+        if (hbm_write) h->traffic.write_elements[c] += el;
+        if (recompute) h->recomputed_elements[c] += el;
+    });
 }
 
 void HeatMap::reset() {
-    for (auto& t : tensors) t.reset();
+    for (auto& h : tensors) {
+        h.traffic.reset();
+        h.recomputed_elements.assign(static_cast<std::size_t>(h.traffic.grid.cell_count()), 0);
+    }
 }
 
-HeatMap make_heat_map(const kernels::Problem& p, const kernels::Tiling& t, const sim::Trace* trace) {
+HeatMap make_heat_map(const sim::Trace& trace) {
     HeatMap h;
-    const std::int64_t N = p.N, d = p.d;
-    auto set = [&](Tensor x, std::int64_t rows, std::int64_t cols, std::int64_t br, std::int64_t bc) {
-        auto& c = h.tensors[static_cast<std::size_t>(x)];
-        c.grid = make_grid(rows, cols, br, bc);
-        c.reset();
-    };
-    // Q and O are cut in B_r-row blocks, K and V in B_c-row blocks; S and P in B_r x B_c tiles.
-    set(Tensor::Q, N, d, t.B_r, d);
-    set(Tensor::O, N, d, t.B_r, d);
-    set(Tensor::K, N, d, t.B_c, d);
-    set(Tensor::V, N, d, t.B_c, d);
-    set(Tensor::S, N, N, t.B_r, t.B_c);
-    set(Tensor::P, N, N, t.B_r, t.B_c);
-    for (Tensor x : {Tensor::l, Tensor::m, Tensor::L}) set(x, N, 1, t.B_r, 1);
-    for (Tensor x : {Tensor::Q, Tensor::K, Tensor::V, Tensor::O}) h.used[static_cast<std::size_t>(x)] = true;
-    if (trace != nullptr) {
-        // A tensor is drawn in HBM only when the algorithm moves it there.
-        for (const auto& e : trace->events()) {
-            if (e.op == Op::Load || e.op == Op::Store) h.used[static_cast<std::size_t>(e.tensor)] = true;
-        }
+    for (const auto& d : trace.tensors()) {
+        HeatTensor t;
+        t.decl = d;
+        t.traffic.grid = make_grid(d.rows, d.cols, d.block_rows, d.block_cols);
+        h.tensors.push_back(std::move(t));
     }
+    h.reset();
     return h;
 }
 
-Replay::Replay(std::shared_ptr<const sim::Trace> trace, sim::HardwareSpec hw, HeatMap heat)
-    : trace_(std::move(trace)), hw_(std::move(hw)), heat_(std::move(heat)) {
-    heat_.reset();
+Replay::Replay(std::shared_ptr<const sim::Trace> trace, sim::HardwareSpec hw)
+    : trace_(std::move(trace)), hw_(std::move(hw)) {
+    if (trace_) heat_ = make_heat_map(*trace_);
 }
 
 void Replay::seek(std::int64_t k) {

@@ -4,7 +4,9 @@
 // The GUI never recomputes an algorithm. It walks the events the model recorded (head 0) and sums
 // them: the counters shown at step k are prefix sums of events 0..k, so at the last step they equal
 // the model's own per-head counters exactly (a test checks this). The same walk fills each HBM
-// tile's read and write counts (the heat tint) and tracks the SRAM occupancy and its peak.
+// tile's read and write counts (the heat tint) and tracks the SRAM occupancy and its peak. What is
+// drawn comes from the trace's own declarations: the tensors (shapes, tile grids, whether they ever
+// live in HBM), the SRAM buffers (Allocate / Release events) and the passes.
 //
 // Two clocks run over a trace:
 //   model time       sum of sim::event_seconds: what the counters panel reports;
@@ -16,7 +18,6 @@
 #include <memory>
 #include <vector>
 
-#include "kernels/problem.h"
 #include "sim/counters.h"
 #include "sim/hardware.h"
 #include "sim/trace.h"
@@ -26,7 +27,8 @@ namespace tilesim::viz {
 
 // Counters rebuilt from a trace prefix. Only what events carry: transfers per level and tensor
 // (bytes and elements), flops, SRAM occupancy. (SRAM operand traffic of compute steps is not in the
-// events, so the SRAM level is not reproduced.)
+// events, so the SRAM level is not reproduced.) An atomic add (flags::kAtomic) is one event but two
+// HBM accesses: the memory side reads the old value before writing the sum.
 struct ReplayTotals {
     std::array<std::array<sim::Traffic, sim::kTensorCount>, sim::kLevelCount> by_tensor{};
     std::array<sim::Traffic, sim::kLevelCount> level{};
@@ -61,6 +63,17 @@ struct TraceIndex {
     std::vector<std::int64_t> steps;         // decimated steps (all events when the trace is short)
     std::vector<std::int64_t> hbm_writes;    // indices of HBM-write events, ascending
     std::vector<std::int64_t> phase_events;  // indices of Phase events, ascending
+    // Per SRAM buffer of the trace (Trace::buffers()): the events that allocate and release it (-1:
+    // not in the recorded events; `released` = size() while it is still live at the end) and the
+    // events that put a tile in it (loads into it, computes in it), ascending.
+    struct BufferLife {
+        std::int64_t allocated = -1;
+        std::int64_t released = -1;
+    };
+    std::vector<BufferLife> buffers;
+    std::vector<std::vector<std::int64_t>> arrivals;
+    bool has_recompute = false;  // some event carries flags::kRecompute (the legend explains hatching)
+    bool has_atomic = false;     // some event carries flags::kAtomic
     bool decimated = false;
     std::int64_t size() const { return static_cast<std::int64_t>(anim_start.size()) - 1; }
     double anim_duration() const { return anim_start.empty() ? 0.0 : anim_start.back(); }
@@ -75,22 +88,32 @@ double mean_event_seconds(const sim::Trace& trace, const sim::HardwareSpec& hw);
 TraceIndex build_trace_index(const sim::Trace& trace, const sim::HardwareSpec& hw, double min_event_seconds,
                              std::size_t max_steps = kMaxSteps);
 
-// Cell grids of the tensors one algorithm touches, shaped by its tiling.
+// One declared tensor's cells: HBM reads and writes so far and, for tiles computed on chip, how many
+// elements were recomputed (flags::kRecompute: the forward had computed them already).
+struct HeatTensor {
+    sim::TensorDecl decl;
+    CellTraffic traffic;
+    std::vector<std::int64_t> recomputed_elements;
+};
+
+// Cell grids of the tensors a trace declares, in declaration (data-flow) order.
 struct HeatMap {
-    std::array<CellTraffic, sim::kTensorCount> tensors;
-    std::array<bool, sim::kTensorCount> used{};  // tensor appears in the trace (or is an input)
-    const CellTraffic& of(sim::Tensor t) const { return tensors[static_cast<std::size_t>(t)]; }
+    std::vector<HeatTensor> tensors;
+    const HeatTensor* find(sim::Tensor t) const;
     void add(const sim::Event& e);
     void reset();
+
+  private:
+    HeatTensor* find_mut(sim::Tensor t);
 };
-HeatMap make_heat_map(const kernels::Problem& p, const kernels::Tiling& t, const sim::Trace* trace);
+HeatMap make_heat_map(const sim::Trace& trace);
 
 // A cursor over one trace: the totals and heat after events [0, k]. Moving forward applies the
 // events in between; moving back replays from the start (cheap: the trace is capped).
 class Replay {
   public:
     Replay() = default;
-    Replay(std::shared_ptr<const sim::Trace> trace, sim::HardwareSpec hw, HeatMap heat);
+    Replay(std::shared_ptr<const sim::Trace> trace, sim::HardwareSpec hw);
     // State after events 0..k (k = -1: nothing applied). Clamped to the trace.
     void seek(std::int64_t k);
     std::int64_t position() const { return totals_.applied - 1; }

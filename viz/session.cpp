@@ -7,10 +7,10 @@
 #include "kernels/registry.h"
 #include "kernels/tiling.h"
 #include "scenarios/report.h"
+#include "viz/algorithms.h"
+#include "viz/theme.h"
 
 namespace tilesim::viz {
-
-using kernels::AlgorithmId;
 
 namespace {
 double since(std::chrono::steady_clock::time_point t0) {
@@ -26,12 +26,15 @@ std::int64_t pow2_floor(std::int64_t v) {
 
 std::int64_t tile_pairs(const scenarios::Scenario& s) {
     std::int64_t worst = 1;
-    for (auto alg : {AlgorithmId::flash, AlgorithmId::flash2}) {
-        sim::FitStatus st;
-        const auto t = kernels::resolve_tiling(alg, s.problem, s.tiling, s.hardware, &st);
-        if (t.B_r > 0 && t.B_c > 0) {
-            worst = std::max(worst,
-                             kernels::ceil_div(s.problem.N, t.B_r) * kernels::ceil_div(s.problem.N, t.B_c));
+    for (const auto& key : runnable_keys(s)) {
+        for (auto pass : scenarios::passes_of(s)) {
+            const auto* def = kernels::find_definition(key, pass);
+            sim::FitStatus st;
+            const auto t = kernels::resolve_tiling(*def, s.problem, s.tiling, s.hardware, &st);
+            if (t.B_r > 0 && t.B_c > 0) {
+                worst = std::max(worst, kernels::ceil_div(s.problem.N_q, t.B_r) *
+                                            kernels::ceil_div(s.problem.N_kv, t.B_c));
+            }
         }
     }
     return worst;
@@ -59,7 +62,7 @@ std::vector<std::string> affordable(const scenarios::Scenario& base, const std::
 std::vector<std::string> n_sweep_values(const scenarios::Scenario& s) {
     // Six octaves below (not under 16) to four above: both the small-N regime, where Nd dominates,
     // and the N^2 regime show when the budget allows.
-    const std::int64_t N = std::max<std::int64_t>(s.problem.N, 1);
+    const std::int64_t N = std::max<std::int64_t>(s.problem.N_kv, 1);
     const std::int64_t p = pow2_floor(N);
     const std::int64_t lo = std::max<std::int64_t>(16, p / 64);
     const std::int64_t hi = std::min<std::int64_t>(p * 16, std::int64_t{1} << 20);
@@ -90,9 +93,10 @@ std::vector<std::string> sram_sweep_values(const scenarios::Scenario& s) {
 
 std::vector<std::string> block_sweep_values(const scenarios::Scenario& s) {
     std::vector<std::int64_t> v;
-    for (std::int64_t b = 2; b <= std::min<std::int64_t>(s.problem.N, 4096); b *= 2) v.push_back(b);
+    const std::int64_t N = s.problem.N_kv;
+    for (std::int64_t b = 2; b <= std::min<std::int64_t>(N, 4096); b *= 2) v.push_back(b);
     auto out = affordable(s, "block_cols", v);
-    if (out.empty()) out.push_back(std::to_string(std::min<std::int64_t>(s.problem.N, 4096)));
+    if (out.empty()) out.push_back(std::to_string(std::min<std::int64_t>(N, 4096)));
     return out;
 }
 
@@ -120,9 +124,13 @@ std::string Session::load_scenario(const std::string& id_or_path) {
     }
     scenario_id_ = id_or_path;
     field_errors_.clear();
-    // Lead with the scenario's first algorithm; race it against standard (or FlashAttention).
-    focus_ = scenario_.algorithms.empty() ? AlgorithmId::standard : scenario_.algorithms.front();
-    rival_ = focus_ == AlgorithmId::standard ? AlgorithmId::flash : AlgorithmId::standard;
+    keys_ = runnable_keys(scenario_);
+    // Lead with the scenario's first algorithm; race it against the table's baseline (or, when it
+    // is the baseline, the next algorithm).
+    focus_ = scenario_.algorithms.empty() ? std::string() : scenario_.algorithms.front();
+    if (std::find(keys_.begin(), keys_.end(), focus_) == keys_.end())
+        focus_ = keys_.empty() ? "" : keys_.front();
+    rival_ = default_rival();
     watch_block_ = 0;
     playback_.to_start();
     pick_speed_ = true;
@@ -141,6 +149,13 @@ std::string Session::set_value(const std::string& key, const std::string& value)
     }
     field_errors_.erase(key);
     scenario_ = std::move(s);
+    // A change of passes may change which algorithms can run: keep the choices that still can.
+    keys_ = runnable_keys(scenario_);
+    auto runnable = [&](const std::string& k) {
+        return std::find(keys_.begin(), keys_.end(), k) != keys_.end();
+    };
+    if (!runnable(focus_)) focus_ = keys_.empty() ? "" : keys_.front();
+    if (rival_ && (!runnable(*rival_) || *rival_ == focus_)) rival_ = default_rival();
     request_all();
     return {};
 }
@@ -150,16 +165,29 @@ const std::string* Session::field_error(const std::string& key) const {
     return it == field_errors_.end() ? nullptr : &it->second;
 }
 
-void Session::set_focus(AlgorithmId a) {
-    focus_ = a;
-    if (rival_ && *rival_ == a)
-        rival_ = a == AlgorithmId::standard ? AlgorithmId::flash : AlgorithmId::standard;
+std::string Session::set_focus(std::string_view key) {
+    if (std::find(keys_.begin(), keys_.end(), key) == keys_.end()) {
+        return "'" + std::string(key) + "' has no definition for pass = \"" +
+               std::string(kernels::passes_name(scenario_.problem.passes)) + "\"; choose one of " + [&] {
+                   std::string all;
+                   for (const auto& k : keys_) all += (all.empty() ? "" : ", ") + k;
+                   return all;
+               }();
+    }
+    focus_ = std::string(key);
+    if (rival_ && *rival_ == focus_) rival_ = default_rival();
+    rebuild_lanes();
+    return {};
+}
+
+void Session::set_rival(std::optional<std::string> key) {
+    const bool runnable = key && std::find(keys_.begin(), keys_.end(), *key) != keys_.end();
+    rival_ = runnable && *key != focus_ ? key : std::nullopt;
     rebuild_lanes();
 }
 
-void Session::set_rival(std::optional<AlgorithmId> a) {
-    rival_ = a && *a == focus_ ? std::nullopt : a;
-    rebuild_lanes();
+std::optional<std::string> Session::default_rival() const {
+    return viz::default_rival(focus_, keys_);
 }
 
 void Session::set_watch_block(std::int32_t i) {
@@ -179,7 +207,8 @@ void Session::set_force_numerics(bool on) {
 }
 
 bool Session::numerics_wanted() const {
-    return scenario_.numerics && (force_numerics_ || scenario_.problem.N <= opt_.numerics_max_N);
+    const std::int64_t N = std::max(scenario_.problem.N_q, scenario_.problem.N_kv);
+    return scenario_.numerics && (force_numerics_ || N <= opt_.numerics_max_N);
 }
 
 void Session::set_side_kind(SideSweep k) {
@@ -199,9 +228,9 @@ void Session::request_all() {
 void Session::request_model() {
     ModelRequest req;
     req.scenario = scenario_;
-    // Every algorithm runs, whatever the scenario lists, so any pair can race.
-    req.scenario.algorithms.clear();
-    for (const auto& a : kernels::algorithms()) req.scenario.algorithms.push_back(a.id);
+    // Every algorithm that can run the scenario's passes runs, whatever the scenario lists, so any
+    // pair can race.
+    req.scenario.algorithms = keys_;
     req.numerics = numerics_wanted();
     req.watch_block = watch_block_;
     req.max_trace_events = opt_.max_trace_events;
@@ -211,14 +240,14 @@ void Session::request_model() {
 
 void Session::request_sweeps() {
     scenarios::Scenario base = scenario_;
-    base.algorithms.clear();
-    for (const auto& a : kernels::algorithms()) base.algorithms.push_back(a.id);
+    base.algorithms = keys_;
     base.numerics = false;
 
     // The N sweep depends on N only through its range (the marker comes from the main run), so
     // moving N within an octave costs nothing.
     scenarios::Scenario keyed = base;
-    keyed.problem.N = 0;
+    keyed.problem.N_kv = 0;
+    if (!keyed.seq_len_q_set) keyed.problem.N_q = 0;
     keyed.name.clear();
     keyed.description.clear();
     const auto values = n_sweep_values(base);
@@ -273,37 +302,46 @@ bool Session::busy() const {
     return model_job_->busy() || sweeps_busy();
 }
 
-const scenarios::AlgorithmRun* Session::run_of(AlgorithmId a) const {
-    if (!model_ || !model_->result) return nullptr;
-    for (const auto& r : model_->result->runs) {
-        if (r.algorithm == a) return &r;
-    }
-    return nullptr;
+std::size_t Lane::pass_of(std::int64_t event) const {
+    if (data == nullptr || data->pass_starts.empty()) return 0;
+    const auto& st = data->pass_starts;
+    const auto it = std::upper_bound(st.begin(), st.end(), event);
+    return it == st.begin() ? 0 : static_cast<std::size_t>(it - st.begin()) - 1;
 }
 
-std::shared_ptr<const TraceIndex> Session::index_of(AlgorithmId a) const {
+std::string Lane::tile_name(sim::Tensor t, const sim::Rect& tile, std::int64_t event) const {
+    const sim::TensorDecl* d = nullptr;
+    const std::size_t pass = pass_of(event);
+    if (pass < runs.size() && runs[pass]->trace) d = runs[pass]->trace->tensor(t);
+    if (d == nullptr && trace() != nullptr) d = trace()->tensor(t);
+    return viz::tile_name(t, d, tile);
+}
+
+const scenarios::AlgorithmRun* Session::run_of(std::string_view key, kernels::Pass pass) const {
     if (!model_ || !model_->result) return nullptr;
-    const auto& runs = model_->result->runs;
-    for (std::size_t k = 0; k < runs.size() && k < model_->indices.size(); ++k) {
-        if (runs[k].algorithm == a) return model_->indices[k];
-    }
-    return nullptr;
+    return model_->result->find(key, pass);
+}
+
+const LaneData* Session::lane_data(std::string_view key) const {
+    return model_ ? model_->lane(key) : nullptr;
 }
 
 void Session::rebuild_lanes() {
     lanes_.clear();
-    std::vector<AlgorithmId> ids{focus_};
-    if (rival_) ids.push_back(*rival_);
+    std::vector<std::string> keys{focus_};
+    if (rival_) keys.push_back(*rival_);
     std::vector<std::shared_ptr<const TraceIndex>> indices;
-    for (AlgorithmId a : ids) {
+    for (const auto& key : keys) {
         Lane lane;
-        lane.algorithm = a;
-        lane.run = run_of(a);
-        lane.index = index_of(a);
-        if (lane.run != nullptr && lane.run->trace && lane.run->fit.ok && model_) {
-            const auto& s = model_->result->scenario;
-            lane.replay = Replay(lane.run->trace, s.hardware,
-                                 make_heat_map(s.problem, lane.run->tiling, lane.run->trace.get()));
+        lane.key = key;
+        lane.data = lane_data(key);
+        if (lane.data != nullptr) {
+            const auto& runs = model_->result->runs;
+            for (std::size_t k : lane.data->runs) lane.runs.push_back(&runs[k]);
+            if (lane.data->failed) lane.failed = &runs[*lane.data->failed];
+            lane.index = lane.data->index;
+            if (lane.data->trace && lane.failed == nullptr)
+                lane.replay = Replay(lane.data->trace, model_->result->scenario.hardware);
         }
         indices.push_back(lane.index);
         lanes_.push_back(std::move(lane));

@@ -19,12 +19,23 @@
 
 namespace tilesim::viz {
 
-// One animated algorithm: its run, the trace index and a replay cursor at the play head.
+// One animated algorithm: its passes' runs, their joined trace, its index and a replay cursor at the
+// play head.
 struct Lane {
-    kernels::AlgorithmId algorithm{};
-    const scenarios::AlgorithmRun* run = nullptr;  // null while the model has not answered
-    std::shared_ptr<const TraceIndex> index;       // null when the run did not fit in SRAM
+    std::string key;
+    const LaneData* data = nullptr;                    // null while the model has not answered
+    std::vector<const scenarios::AlgorithmRun*> runs;  // its passes, in order
+    const scenarios::AlgorithmRun* failed = nullptr;   // the first pass that did not fit in SRAM
+    std::shared_ptr<const TraceIndex> index;           // null when a pass did not fit
     Replay replay;
+    const sim::Trace* trace() const { return data != nullptr ? data->trace.get() : nullptr; }
+    bool runs_ok() const { return data != nullptr && failed == nullptr; }
+    // The pass the event belongs to (0 = the first), from the lane's pass starts.
+    std::size_t pass_of(std::int64_t event) const;
+    // The name of a tile moved or computed at `event` ("K_5"), from the declaration of the pass it
+    // belongs to: a backward may cut a tensor in other blocks than its forward, and the joined trace
+    // keeps only the first declaration of each tensor.
+    std::string tile_name(sim::Tensor t, const sim::Rect& tile, std::int64_t event) const;
 };
 
 // The right-hand plot: HBM traffic against SRAM size or against the K/V block size.
@@ -53,10 +64,15 @@ class Session {
     const std::map<std::string, std::string>& field_errors() const { return field_errors_; }
 
     // ---- What is shown ----
-    kernels::AlgorithmId focus() const { return focus_; }
-    void set_focus(kernels::AlgorithmId a);
-    std::optional<kernels::AlgorithmId> rival() const { return rival_; }
-    void set_rival(std::optional<kernels::AlgorithmId> a);
+    // The keys that can run the scenario's passes (table order): the choices for focus and rival.
+    const std::vector<std::string>& keys() const { return keys_; }
+    const std::string& focus() const { return focus_; }
+    // "" on success, else why not (a key that does not run this scenario's passes: nothing changes).
+    std::string set_focus(std::string_view key);
+    const std::optional<std::string>& rival() const { return rival_; }
+    void set_rival(std::optional<std::string> key);
+    // The rival R (the race key) brings back: the table's baseline, or the first other key.
+    std::optional<std::string> default_rival() const;
     std::int32_t watch_block() const { return watch_block_; }
     void set_watch_block(std::int32_t i);
     bool force_numerics() const { return force_numerics_; }
@@ -76,8 +92,8 @@ class Session {
     double model_seconds_running() const { return model_job_->seconds_running(); }
     const JobProgress& model_progress() const { return model_job_->progress(); }
     const ModelOutput* model() const { return model_.get(); }
-    const scenarios::AlgorithmRun* run_of(kernels::AlgorithmId a) const;
-    std::shared_ptr<const TraceIndex> index_of(kernels::AlgorithmId a) const;
+    const scenarios::AlgorithmRun* run_of(std::string_view key, kernels::Pass pass) const;
+    const LaneData* lane_data(std::string_view key) const;
     std::vector<Lane>& lanes() { return lanes_; }
     const std::vector<Lane>& lanes() const { return lanes_; }
     Playback& playback() { return playback_; }
@@ -103,8 +119,9 @@ class Session {
     std::string scenario_id_;
     scenarios::Scenario scenario_;
     std::map<std::string, std::string> field_errors_;
-    kernels::AlgorithmId focus_ = kernels::AlgorithmId::standard;
-    std::optional<kernels::AlgorithmId> rival_ = kernels::AlgorithmId::flash;
+    std::vector<std::string> keys_;
+    std::string focus_;
+    std::optional<std::string> rival_;
     std::int32_t watch_block_ = 0;
     bool force_numerics_ = false;
     SideSweep side_kind_ = SideSweep::sram;
@@ -131,7 +148,8 @@ class Session {
 // N: powers of two around the current N (always including a point at or above it); M: the current
 // SRAM size / 16 .. x 16; B_c: powers of two up to N.
 inline constexpr std::int64_t kSweepPairBudget = std::int64_t{1} << 15;
-// Q block x K/V block pairs FlashAttention iterates over for `s` (the paper's rule where 0).
+// The most Q block x K/V block pairs (T_r x T_c) any definition the scenario runs iterates over
+// (each with its own tiling rule where the scenario leaves the blocks to it).
 std::int64_t tile_pairs(const scenarios::Scenario& s);
 std::vector<std::string> n_sweep_values(const scenarios::Scenario& s);
 std::vector<std::string> sram_sweep_values(const scenarios::Scenario& s);

@@ -2,27 +2,67 @@
 // in, the running row maximum m_i, the running row sum l_i and the output O_i. When a new maximum
 // appears, the old sum and output are rescaled by e^(m_old - m_new): that factor is the whole trick
 // that lets FlashAttention never hold a full row of S. The numbers are the model's own (peeked, not
-// counted: kernels::SoftmaxSnapshot), following the play head.
+// counted: kernels::SoftmaxSnapshot), following the play head. Which algorithm is watched, and
+// whether it divides O_i by l_i at every step or once at the end, come from its definition
+// (AlgorithmDef::softmax).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 #include "kernels/registry.h"
+#include "viz/algorithms.h"
 #include "viz/panels.h"
 #include "viz/theme.h"
 
 namespace tilesim::viz {
 
-using kernels::AlgorithmId;
+using kernels::OnlineSoftmax;
 
 namespace {
 
-// The algorithm whose probe is shown: the focus if it uses the online softmax, else the rival,
-// else FlashAttention.
-AlgorithmId probe_algorithm(const Session& s) {
-    if (s.focus() != AlgorithmId::standard) return s.focus();
-    if (s.rival() && *s.rival() != AlgorithmId::standard) return *s.rival();
-    return AlgorithmId::flash;
+bool has_online_softmax(std::string_view key) {
+    const auto* d = kernels::find_definition(key, kernels::Pass::forward);
+    return d != nullptr && d->softmax != OnlineSoftmax::none;
+}
+
+// The algorithm whose probe is shown: the first lane whose forward has an online softmax, else the
+// first algorithm of the table that has one.
+std::optional<std::string> probe_key(const Session& s) {
+    for (const auto& l : s.lanes()) {
+        if (has_online_softmax(l.key)) return l.key;
+    }
+    for (const auto& k : s.keys()) {
+        if (has_online_softmax(k)) return k;
+    }
+    return std::nullopt;
+}
+
+// Where the probed algorithm's play head is: its lane's index and event, when it is animated.
+struct Watched {
+    const Lane* lane = nullptr;
+    std::int64_t event = -1;
+};
+Watched watched(const Session& s, const std::string& key) {
+    for (std::size_t i = 0; i < s.lanes().size(); ++i) {
+        if (s.lanes()[i].key == key) return {&s.lanes()[i], s.playback().event(i)};
+    }
+    return {};
+}
+
+// A deferred rescale divides O_i by l_i once, after the last K/V block: the first event past the last
+// update that touches O_i of this block again (computes the division, or stores the result). From
+// that event on, the block's O_i is final. -1 when the trace has no such event.
+std::int64_t final_step(const sim::Trace& trace, std::int64_t after, std::int64_t r0, std::int64_t rows) {
+    const auto& ev = trace.events();
+    for (auto k = static_cast<std::size_t>(std::max<std::int64_t>(0, after + 1)); k < ev.size(); ++k) {
+        const auto& e = ev[k];
+        const bool touches = e.tensor == sim::Tensor::O &&
+                             (e.op == sim::Op::Compute || e.op == sim::Op::Store) &&
+                             e.tile.row0 < r0 + rows && r0 < e.tile.row0 + e.tile.rows;
+        if (touches) return static_cast<std::int64_t>(k);
+    }
+    return -1;
 }
 
 std::string num(double v) {
@@ -77,13 +117,13 @@ void draw_history(const scenarios::AlgorithmRun& run, std::int64_t shown, int ro
 // This update's arithmetic with the model's numbers: the factor e^(m_old - m_new) and how the new
 // l_i splits into the old sum, rescaled, plus this block's contribution.
 void draw_arithmetic(const kernels::SoftmaxSnapshot& now, const kernels::SoftmaxSnapshot* prev, int rows,
-                     std::int64_t r0, AlgorithmId alg) {
+                     std::int64_t r0, const kernels::AlgorithmDef& def) {
     ImGui::Spacing();
-    ImGui::Text("this update, row by row (%s):",
-                alg == AlgorithmId::flash2 ? "FlashAttention-2" : "Algorithm 1, lines 11-12");
+    ImGui::Text("this update, row by row (%s):", std::string(def.paper).c_str());
     ImGui::TextDisabled("l_new = e^(m_old - m_new) x l_old + this block's row sum (taken at m_new); %s",
-                        alg == AlgorithmId::flash2 ? "O_i is scaled by the same factor"
-                                                   : "O_i by the same factor, times l_old / l_new");
+                        def.softmax == OnlineSoftmax::deferred
+                            ? "O_i is scaled by the same factor"
+                            : "O_i by the same factor, times l_old / l_new");
     for (int r = 0; r < rows; ++r) {
         if (prev == nullptr) {
             ImGui::Text("row %lld: first block, m = %s, l = %s", static_cast<long long>(r0 + r),
@@ -103,24 +143,117 @@ void draw_arithmetic(const kernels::SoftmaxSnapshot& now, const kernels::Softmax
     }
 }
 
+// The strip of K/V blocks, one box per block, filled once folded in.
+void draw_strip(const scenarios::AlgorithmRun& run, std::int64_t shown) {
+    const Fonts& f = fonts();
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    const auto steps = static_cast<int>(run.probe.size());
+    const float avail = ImGui::GetContentRegionAvail().x;
+    const ImVec2 p0 = ImGui::GetCursorScreenPos();
+    const float bw = std::clamp((avail - 70) / static_cast<float>(steps), 3.0F, 36.0F);
+    dl->AddText(p0, ImGui::GetColorU32(ImGuiCol_Text), "K/V j:");
+    for (int j = 0; j < steps; ++j) {
+        const ImVec2 a(p0.x + 60 + bw * static_cast<float>(j), p0.y), b(a.x + bw - 2, a.y + 18);
+        const bool done = j <= shown;
+        dl->AddRectFilled(
+            a, b, done ? tensor_color(sim::Tensor::K, j == shown ? 255 : 120) : rgb(colors::kPanelBg));
+        if (j == shown)
+            dl->AddRect(ImVec2(a.x - 1, a.y - 1), ImVec2(b.x + 1, b.y + 1), rgb(colors::kCompute), 0, 0, 2);
+        if (bw >= 16) {
+            const std::string t = std::to_string(run.probe[static_cast<std::size_t>(j)].j);
+            dl->AddText(f.small, f.small->FontSize, ImVec2(a.x + 3, a.y + 2), rgb(0xFFFFFF), t.c_str());
+        }
+    }
+    ImGui::Dummy(ImVec2(avail, 22));
+}
+
+// m_i, l_i, the rescale factor (compact view) and the first columns of O_i: divided by l_i when
+// `final_O` (the deferred division has run), else as the kernel holds it.
+void draw_values(const kernels::SoftmaxSnapshot& now, const kernels::SoftmaxSnapshot* prev, std::int64_t r0,
+                 bool large, bool final_O) {
+    const auto rows = static_cast<int>(std::min<Eigen::Index>(now.m.size(), large ? 16 : 6));
+    const int show_cols = static_cast<int>(std::min<Eigen::Index>(now.O.cols(), large ? 8 : 3));
+    const int cols = (large ? 1 : 4) + show_cols;
+    const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV |
+                                  ImGuiTableFlags_SizingStretchProp | ImGuiTableFlags_ScrollY;
+    if (!ImGui::BeginTable("probe", cols, flags, ImVec2(0, ImGui::GetContentRegionAvail().y))) return;
+    ImGui::TableSetupScrollFreeze(0, 1);
+    ImGui::TableSetupColumn("row", ImGuiTableColumnFlags_WidthFixed, 30);
+    if (!large) {
+        ImGui::TableSetupColumn("m_i");
+        ImGui::TableSetupColumn("l_i");
+        ImGui::TableSetupColumn("rescale");
+    }
+    for (int c = 0; c < show_cols; ++c) ImGui::TableSetupColumn(("O_i[" + std::to_string(c) + "]").c_str());
+    ImGui::TableHeadersRow();
+    const ImVec4 yellow = ImGui::ColorConvertU32ToFloat4(rgb(colors::kCompute));
+    for (int r = 0; r < rows; ++r) {
+        ImGui::TableNextRow();
+        ImGui::TableSetColumnIndex(0);
+        ImGui::Text("%lld", static_cast<long long>(r0 + r));
+        int col = 1;
+        if (!large) {
+            const double m_new = now.m(r), l_new = now.l(r);
+            const double m_old = prev != nullptr ? prev->m(r) : -INFINITY;
+            ImGui::TableSetColumnIndex(col++);
+            // A rising maximum is the moment the rescale matters: shown in yellow.
+            if (m_new > m_old && prev != nullptr) {
+                ImGui::TextColored(yellow, "%s", num(m_new).c_str());
+            } else {
+                ImGui::TextUnformatted(num(m_new).c_str());
+            }
+            ImGui::TableSetColumnIndex(col++);
+            ImGui::TextUnformatted(num(l_new).c_str());
+            ImGui::TableSetColumnIndex(col++);
+            if (prev == nullptr) {
+                ImGui::TextDisabled("first");
+            } else if (const double factor = std::exp(m_old - m_new); factor < 1.0) {
+                ImGui::TextColored(yellow, "x%.4f", factor);
+            } else {
+                ImGui::TextDisabled("x1");
+            }
+        }
+        const double div = final_O && !now.O_normalised ? static_cast<double>(now.l(r)) : 1.0;
+        for (int c = 0; c < show_cols; ++c) {
+            ImGui::TableSetColumnIndex(col + c);
+            ImGui::TextUnformatted(num(static_cast<double>(now.O(r, c)) / div).c_str());
+        }
+    }
+    ImGui::EndTable();
+}
+
+// What O_i is at this point, in words.
+const char* O_state(const kernels::SoftmaxSnapshot& now, bool final_O) {
+    if (now.O_normalised) return " (already divided by l_i)";
+    return final_O ? " (divided by l_i once, after the last K/V block: final)"
+                   : " (not yet divided by l_i: that happens once, after the last K/V block)";
+}
+
 }  // namespace
 
 void draw_softmax_panel(Session& s, bool large) {
-    const Fonts& f = fonts();
-    ImGui::PushFont(f.large);
+    ImGui::PushFont(fonts().large);
     ImGui::TextUnformatted("Online softmax");
     ImGui::PopFont();
-    const AlgorithmId alg = probe_algorithm(s);
-    const auto* run = s.run_of(alg);
+    const auto key = probe_key(s);
+    if (!key) {
+        ImGui::TextDisabled("no algorithm of this scenario keeps an online softmax");
+        return;
+    }
+    const auto* def = kernels::find_definition(*key, kernels::Pass::forward);
+    const auto* run = s.run_of(*key, kernels::Pass::forward);
     ImGui::SameLine();
-    ImGui::TextDisabled("%s", std::string(kernels::info(alg).display_name).c_str());
+    ImGui::TextDisabled("%s", std::string(def->name).c_str());
     if (run == nullptr) {
-        ImGui::TextDisabled("waiting for the model...");
+        ImGui::TextWrapped(s.model() == nullptr || s.model_busy()
+                               ? "waiting for the model..."
+                               : "This scenario runs the backward only; the online softmax is the forward's "
+                                 "(set pass = forward or forward+backward).");
         return;
     }
     if (!run->fit.ok) {
         ImGui::TextWrapped("%s does not run with these settings (see the memory view).",
-                           std::string(kernels::info(alg).display_name).c_str());
+                           std::string(def->name).c_str());
         return;
     }
     // Q block chooser: re-runs the model with the probe on that block.
@@ -145,114 +278,48 @@ void draw_softmax_panel(Session& s, bool large) {
     const std::int64_t r0 = static_cast<std::int64_t>(s.watch_block()) * run->tiling.B_r;
     const std::int64_t rows = run->probe.front().m.size();
 
-    // Which update the play head has reached, when this algorithm is animated.
+    // Which update the play head has reached, when this algorithm is animated (its forward comes
+    // first in its lane, so the probe's steps are the lane's event numbers).
     std::int64_t shown = static_cast<std::int64_t>(run->probe.size()) - 1;
-    bool animated = false;
-    for (std::size_t i = 0; i < s.lanes().size(); ++i) {
-        if (s.lanes()[i].algorithm != alg) continue;
-        animated = true;
-        const std::int64_t k = s.playback().event(i);
+    const Watched w = watched(s, *key);
+    bool final_O = w.lane == nullptr;  // not animated: the whole run is over
+    if (w.lane != nullptr) {
         shown = -1;
         for (std::size_t p = 0; p < run->probe.size(); ++p) {
-            if (run->probe[p].step <= k) shown = static_cast<std::int64_t>(p);
+            if (run->probe[p].step <= w.event) shown = static_cast<std::int64_t>(p);
+        }
+        if (w.lane->trace() != nullptr) {
+            const std::int64_t f = final_step(*w.lane->trace(), run->probe.back().step, r0, rows);
+            final_O = f >= 0 && w.event >= f;
         }
     }
     ImGui::TextWrapped(
         "rows %lld-%lld of Q. %s", static_cast<long long>(r0), static_cast<long long>(r0 + rows - 1),
-        alg == AlgorithmId::flash2
-            ? "FA2 keeps O_i unscaled and divides by l_i once, after the last block."
+        def->softmax == OnlineSoftmax::deferred
+            ? "O_i is kept unscaled and divided by l_i once, after the last block."
             : "Each step: m_new = max(m_i, rowmax S_ij); O_i and l_i rescaled by e^(m_i - m_new).");
-
-    // Step strip: one box per K/V block; filled once folded in.
-    ImDrawList* dl = ImGui::GetWindowDrawList();
-    const auto steps = static_cast<int>(run->probe.size());
-    const float avail = ImGui::GetContentRegionAvail().x;
-    const ImVec2 p0 = ImGui::GetCursorScreenPos();
-    const float bw = std::clamp((avail - 70) / static_cast<float>(steps), 3.0F, 36.0F);
-    dl->AddText(p0, ImGui::GetColorU32(ImGuiCol_Text), "K/V j:");
-    for (int j = 0; j < steps; ++j) {
-        const ImVec2 a(p0.x + 60 + bw * static_cast<float>(j), p0.y), b(a.x + bw - 2, a.y + 18);
-        const bool done = j <= shown;
-        dl->AddRectFilled(
-            a, b, done ? tensor_color(sim::Tensor::K, j == shown ? 255 : 120) : rgb(colors::kPanelBg));
-        if (j == shown)
-            dl->AddRect(ImVec2(a.x - 1, a.y - 1), ImVec2(b.x + 1, b.y + 1), rgb(colors::kCompute), 0, 0, 2);
-        if (bw >= 16) {
-            const std::string t = std::to_string(run->probe[static_cast<std::size_t>(j)].j);
-            dl->AddText(f.small, f.small->FontSize, ImVec2(a.x + 3, a.y + 2), rgb(0xFFFFFF), t.c_str());
-        }
-    }
-    ImGui::Dummy(ImVec2(avail, 22));
+    draw_strip(*run, shown);
     if (shown < 0) {
-        ImGui::TextDisabled(animated ? "The play head has not reached this block's first update yet."
-                                     : "No update yet.");
+        ImGui::TextDisabled(w.lane != nullptr ? "The play head has not reached this block's first update yet."
+                                              : "No update yet.");
         return;
     }
     const auto& now = run->probe[static_cast<std::size_t>(shown)];
     const kernels::SoftmaxSnapshot* prev =
         shown > 0 ? &run->probe[static_cast<std::size_t>(shown - 1)] : nullptr;
-    ImGui::Text("after folding in K/V block j = %d (%lld of %d)", now.j, static_cast<long long>(shown + 1),
-                steps);
-    const int show_rows = static_cast<int>(std::min<std::int64_t>(rows, large ? 8 : 6));
+    const bool at_end = shown + 1 == static_cast<std::int64_t>(run->probe.size()) && final_O;
+    ImGui::Text("after folding in K/V block j = %d (%lld of %d)%s", now.j, static_cast<long long>(shown + 1),
+                static_cast<int>(run->probe.size()), at_end ? ": block done" : "");
     if (large) {
+        const int show_rows = static_cast<int>(std::min<std::int64_t>(rows, 8));
         draw_history(*run, shown, show_rows, r0);
-        draw_arithmetic(now, prev, show_rows, r0, alg);
-    }
-    const int show_cols = static_cast<int>(std::min<Eigen::Index>(now.O.cols(), large ? 8 : 3));
-    if (large) {
+        draw_arithmetic(now, prev, show_rows, r0, *def);
         ImGui::Spacing();
-        ImGui::Text("O_i now%s:",
-                    now.O_normalised ? " (already divided by l_i)" : " (not yet divided by l_i)");
+        ImGui::Text("O_i now%s:", O_state(now, at_end));
+    } else if (!now.O_normalised) {
+        ImGui::TextDisabled("O_i%s", O_state(now, at_end));
     }
-    const int cols = (large ? 1 : 4) + show_cols;
-    const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV |
-                                  ImGuiTableFlags_SizingStretchProp | ImGuiTableFlags_ScrollY;
-    if (ImGui::BeginTable("probe", cols, flags, ImVec2(0, ImGui::GetContentRegionAvail().y))) {
-        ImGui::TableSetupScrollFreeze(0, 1);
-        ImGui::TableSetupColumn("row", ImGuiTableColumnFlags_WidthFixed, 30);
-        if (!large) {
-            ImGui::TableSetupColumn("m_i");
-            ImGui::TableSetupColumn("l_i");
-            ImGui::TableSetupColumn("rescale");
-        }
-        for (int c = 0; c < show_cols; ++c)
-            ImGui::TableSetupColumn(("O_i[" + std::to_string(c) + "]").c_str());
-        ImGui::TableHeadersRow();
-        for (int r = 0; r < static_cast<int>(std::min<std::int64_t>(rows, large ? 16 : 6)); ++r) {
-            ImGui::TableNextRow();
-            ImGui::TableSetColumnIndex(0);
-            ImGui::Text("%lld", static_cast<long long>(r0 + r));
-            int col = 1;
-            if (!large) {
-                const double m_new = now.m(r), l_new = now.l(r);
-                const double m_old = prev != nullptr ? prev->m(r) : -INFINITY;
-                ImGui::TableSetColumnIndex(col++);
-                // A rising maximum is the moment the rescale matters: shown in yellow.
-                if (m_new > m_old && prev != nullptr) {
-                    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(rgb(colors::kCompute)), "%s",
-                                       num(m_new).c_str());
-                } else {
-                    ImGui::TextUnformatted(num(m_new).c_str());
-                }
-                ImGui::TableSetColumnIndex(col++);
-                ImGui::TextUnformatted(num(l_new).c_str());
-                ImGui::TableSetColumnIndex(col++);
-                if (prev == nullptr) {
-                    ImGui::TextDisabled("first");
-                } else if (const double factor = std::exp(m_old - m_new); factor < 1.0) {
-                    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(rgb(colors::kCompute)), "x%.4f",
-                                       factor);
-                } else {
-                    ImGui::TextDisabled("x1");
-                }
-            }
-            for (int c = 0; c < show_cols; ++c) {
-                ImGui::TableSetColumnIndex(col + c);
-                ImGui::TextUnformatted(num(now.O(r, c)).c_str());
-            }
-        }
-        ImGui::EndTable();
-    }
+    draw_values(now, prev, r0, large, at_end);
 }
 
 }  // namespace tilesim::viz

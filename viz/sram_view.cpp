@@ -2,12 +2,9 @@
 
 #include <algorithm>
 
-#include "kernels/tiling.h"
-
 namespace tilesim::viz {
 
 using sim::Op;
-using sim::Tensor;
 
 std::int64_t SramSnapshot::slot_bytes() const {
     std::int64_t b = 0;
@@ -15,75 +12,57 @@ std::int64_t SramSnapshot::slot_bytes() const {
     return b;
 }
 
-std::size_t working_set_of_phase(kernels::AlgorithmId alg, std::int32_t phase, std::size_t phases) {
-    if (alg != kernels::AlgorithmId::standard || phase <= 0) return 0;
-    return static_cast<std::size_t>(phase) + 1 >= phases ? 2 : 1;
-}
-
-namespace {
-// The slot a tile of `t` lands in: its own buffer, else S's (P_ij overwrites S_ij in place).
-int slot_for(const std::vector<SramSlot>& slots, Tensor t) {
+int SramSnapshot::slot_of(std::int32_t id) const {
     for (std::size_t s = 0; s < slots.size(); ++s) {
-        if (slots[s].tensor == t) return static_cast<int>(s);
+        if (slots[s].buffer == id) return static_cast<int>(s);
     }
-    if (t == Tensor::P) return slot_for(slots, Tensor::S);
     return -1;
 }
-}  // namespace
 
-SramSnapshot sram_at(const scenarios::AlgorithmRun& run, const scenarios::Scenario& s, std::int64_t k,
-                     const std::vector<std::int64_t>& phase_events) {
+SramSnapshot sram_at(const sim::Trace& trace, const TraceIndex& index, std::int64_t k,
+                     std::int64_t capacity_bytes) {
     SramSnapshot snap;
-    snap.capacity_bytes = s.hardware.sram_bytes;
-    if (!run.trace || run.trace->events().empty() || !run.fit.ok) return snap;
-    const auto& ev = run.trace->events();
+    snap.capacity_bytes = capacity_bytes;
+    const auto& ev = trace.events();
+    if (ev.empty()) return snap;
     k = std::clamp<std::int64_t>(k, 0, static_cast<std::int64_t>(ev.size()) - 1);
-    snap.used_bytes = ev[static_cast<std::size_t>(k)].sram_used_bytes;
+    const sim::Event& now = ev[static_cast<std::size_t>(k)];
+    snap.used_bytes = now.sram_used_bytes;
+    snap.phase = now.phase;
 
-    // The pass: the last Phase event at or before k.
-    const auto it = std::upper_bound(phase_events.begin(), phase_events.end(), k);
-    const std::int64_t phase_start = it == phase_events.begin() ? 0 : *(it - 1);
-    snap.phase = it == phase_events.begin() ? 0 : ev[static_cast<std::size_t>(phase_start)].i;
-
-    const auto sets =
-        kernels::working_sets(run.algorithm, s.problem, run.tiling.B_r, run.tiling.B_c, s.hardware);
-    const std::size_t set = working_set_of_phase(run.algorithm, snap.phase, run.phases.size());
-    if (set < sets.size()) {
-        for (const auto& b : sets[set]) {
-            SramSlot slot;
-            slot.tensor = b.tensor;
-            slot.held = b.tensor;
-            slot.what = b.what;
-            slot.bytes =
-                b.rows * b.cols * static_cast<std::int64_t>(sim::element_bytes(b.tensor, s.problem.dtype));
-            snap.slots.push_back(std::move(slot));
+    const auto& decls = trace.buffers();
+    // Buffer ids are handed out in allocation order, so allocation steps ascend with the id: stop at
+    // the first buffer reserved after k.
+    for (std::size_t b = 0; b < index.buffers.size() && b < decls.size(); ++b) {
+        const auto& life = index.buffers[b];
+        if (life.allocated < 0) continue;  // its Allocate event was not recorded (capped trace)
+        if (life.allocated > k) break;
+        if (life.released <= k) continue;
+        const sim::BufferDecl& d = decls[b];
+        SramSlot slot;
+        slot.buffer = static_cast<std::int32_t>(b);
+        slot.tensor = d.tensor;
+        slot.alias = d.alias;
+        slot.held = d.tensor;
+        slot.what = d.what;
+        slot.bytes = d.bytes;
+        slot.allocated_step = life.allocated;
+        // The newest arrival at or before k (arrivals ascend).
+        const auto& arr = index.arrivals[b];
+        const auto it = std::upper_bound(arr.begin(), arr.end(), k);
+        if (it != arr.begin()) {
+            const std::int64_t e = *(it - 1);
+            const sim::Event& a = ev[static_cast<std::size_t>(e)];
+            slot.filled = true;
+            slot.held = a.tensor;
+            slot.tile = a.tile;
+            slot.since_step = e;
+            slot.computed = a.op == Op::Compute;
+            slot.recomputed = slot.computed && a.has(sim::flags::kRecompute);
         }
+        snap.slots.push_back(std::move(slot));
     }
-    const bool at_phase_event = ev[static_cast<std::size_t>(k)].op == Op::Phase;
-    snap.consistent = at_phase_event || snap.slot_bytes() == snap.used_bytes;
-
-    // Walk back to the pass start, filling each slot with the newest tile that reached it.
-    // Bounded: a buffer the kernel never loads into (FA2 keeps l_i, m_i in registers) would
-    // otherwise make every frame walk the whole pass.
-    constexpr std::int64_t kMaxWalk = 50'000;
-    std::size_t missing = snap.slots.size();
-    for (std::int64_t e = k; e > phase_start && e > k - kMaxWalk && missing > 0; --e) {
-        const auto& event = ev[static_cast<std::size_t>(e)];
-        const bool arrives =
-            (event.op == Op::Load && event.to == sim::Level::SRAM) || event.op == Op::Compute;
-        if (!arrives) continue;
-        const int slot = slot_for(snap.slots, event.tensor);
-        if (slot < 0 || snap.slots[static_cast<std::size_t>(slot)].filled) continue;
-        auto& sl = snap.slots[static_cast<std::size_t>(slot)];
-        sl.filled = true;
-        sl.held = event.tensor;
-        sl.tile = event.tile;
-        sl.i = event.i;
-        sl.j = event.j;
-        sl.since_step = e;
-        sl.computed = event.op == Op::Compute;
-        --missing;
-    }
+    snap.consistent = snap.slot_bytes() == snap.used_bytes;
     return snap;
 }
 

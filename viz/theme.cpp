@@ -3,6 +3,8 @@
 #include <array>
 #include <filesystem>
 
+#include "kernels/registry.h"
+
 namespace tilesim::viz {
 
 ImU32 with_alpha(ImU32 c, unsigned alpha) {
@@ -24,8 +26,28 @@ unsigned tensor_hex(sim::Tensor t) {
             return colors::kP;
         case Tensor::O:
             return colors::kO;
+        // A gradient is its tensor's colour lightened (45 % towards white): dK reads as "K's", and
+        // stays apart from K where both are drawn.
+        case Tensor::dQ:
+            return 0x9DC0FA;
+        case Tensor::dK:
+            return 0xF9CE86;
+        case Tensor::dV:
+            return 0x94DBB6;
+        case Tensor::dS:
+            return 0xF2A19E;
+        case Tensor::dP:
+            return 0xD3B6F2;
+        case Tensor::dO:
+            return 0x8CDEDE;
+        case Tensor::dQacc:
+            return 0x6B9BE0;  // dQ's fp32 accumulator: between Q and dQ
+        case Tensor::Oacc:
+            return 0x1F9A9A;  // split-KV partial outputs: a darker O
+        case Tensor::PT:
+            return 0x8A8F98;  // the page table: no data, only addresses
         default:
-            return colors::kStat;  // l, m, L (and the backward tensors, never moved forward)
+            return colors::kStat;  // l, m, L, D, Lacc: the per-row statistics
     }
 }
 
@@ -33,20 +55,15 @@ ImU32 tensor_color(sim::Tensor t, unsigned alpha) {
     return rgb(tensor_hex(t), alpha);
 }
 
-unsigned algorithm_hex(kernels::AlgorithmId a) {
-    switch (a) {
-        case kernels::AlgorithmId::standard:
-            return colors::kAlgStandard;
-        case kernels::AlgorithmId::flash:
-            return colors::kAlgFlash;
-        case kernels::AlgorithmId::flash2:
-            return colors::kAlgFlash2;
-    }
-    return colors::kTheory;
+unsigned algorithm_hex(std::string_view key) {
+    const int k = kernels::key_index(key);
+    if (k < 0) return colors::kTheory;
+    constexpr auto n = sizeof(colors::kAlgorithms) / sizeof(colors::kAlgorithms[0]);
+    return colors::kAlgorithms[static_cast<std::size_t>(k) % n];
 }
 
-ImU32 algorithm_color(kernels::AlgorithmId a, unsigned alpha) {
-    return rgb(algorithm_hex(a), alpha);
+ImU32 algorithm_color(std::string_view key, unsigned alpha) {
+    return rgb(algorithm_hex(key), alpha);
 }
 
 namespace {
@@ -140,23 +157,47 @@ void apply_style(float scale) {
     st.ScaleAllSizes(scale);
 }
 
-std::string tile_name(sim::Tensor t, std::int32_t i, std::int32_t j) {
-    using sim::Tensor;
+namespace {
+// True when [a0, a0 + len) is block `a0 / block` of a length-`total` axis cut in `block`s.
+bool on_grid(std::int64_t a0, std::int64_t len, std::int64_t block, std::int64_t total) {
+    return block > 0 && a0 % block == 0 && (len == block || (a0 + len == total && len < block));
+}
+std::string range(std::int64_t a0, std::int64_t len) {
+    return std::to_string(a0) + "-" + std::to_string(a0 + len - 1);
+}
+}  // namespace
+
+std::string tile_name(sim::Tensor t, const sim::TensorDecl* decl, const sim::Rect& tile) {
     std::string n(sim::tensor_name(t));
-    switch (t) {
-        case Tensor::K:
-        case Tensor::V:
-            if (j >= 0) n += "_" + std::to_string(j);
-            break;
-        case Tensor::S:
-        case Tensor::P:
-            if (i >= 0 && j >= 0) n += "_" + std::to_string(i) + "," + std::to_string(j);
-            break;
-        default:
-            if (i >= 0) n += "_" + std::to_string(i);
-            break;
+    if (decl == nullptr || tile.rows <= 0 || tile.cols <= 0) return n;
+    const bool rows_ok = on_grid(tile.row0, tile.rows, decl->block_rows, decl->rows);
+    const bool cols_ok = on_grid(tile.col0, tile.cols, decl->block_cols, decl->cols);
+    if (rows_ok && cols_ok) {
+        // The block index is the tile's position in the grid: for K that is the paper's j, for Q
+        // the paper's i, whichever loop moved it.
+        const std::string r = std::to_string(tile.row0 / decl->block_rows);
+        if (decl->block_cols >= decl->cols) return n + "_" + r;
+        return n + "_" + r + "," + std::to_string(tile.col0 / decl->block_cols);
     }
+    n += " rows " + range(tile.row0, tile.rows);
+    if (tile.cols < decl->cols) n += ", cols " + range(tile.col0, tile.cols);
     return n;
+}
+
+std::string pretty_math(std::string_view ascii) {
+    std::string out;
+    for (std::size_t k = 0; k < ascii.size();) {
+        if (ascii.substr(k, 5) == "Theta") {
+            out += sym_theta();
+            k += 5;
+        } else if (ascii.substr(k, 2) == "^2") {
+            out += sym_sq();
+            k += 2;
+        } else {
+            out += ascii[k++];
+        }
+    }
+    return out;
 }
 
 }  // namespace tilesim::viz

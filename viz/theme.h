@@ -4,12 +4,14 @@
 // One colour per tensor, used everywhere a tensor appears (HBM matrices, SRAM slots, travelling
 // tiles, counter rows), so a student who learns "K is orange" in one panel reads it in all of them.
 // The palette is after Okabe and Ito's colour-blind-safe set, brightened for a dark background and
-// a projector. Algorithms get their own three colours (plots, race bars, lane titles).
+// a projector. Algorithms get their own colours (plots, race bars, lane titles), picked by their
+// position in the definition table, so a new algorithm gets one without touching this file.
 #include <imgui.h>
 
 #include <string>
+#include <string_view>
 
-#include "kernels/problem.h"
+#include "sim/trace.h"
 #include "sim/types.h"
 
 namespace tilesim::viz {
@@ -38,16 +40,18 @@ inline constexpr unsigned kOk = 0x7CD992;
 inline constexpr unsigned kMuted = 0x9AA3AD;    // secondary text
 inline constexpr unsigned kPanelBg = 0x1B1E23;  // matrix / box backgrounds
 inline constexpr unsigned kGrid = 0x3A4048;
-inline constexpr unsigned kAlgStandard = 0xFF4FA3;
-inline constexpr unsigned kAlgFlash = 0x6FD3FF;
-inline constexpr unsigned kAlgFlash2 = 0xB4E35A;
-inline constexpr unsigned kTheory = 0xE0E0E0;
+inline constexpr unsigned kRecompute = 0xF4F4F4;  // hatching of a recomputed tile (white stripes)
+// Algorithm colours, in table order (kernels::key_index): pink, light blue, light green, then more.
+inline constexpr unsigned kAlgorithms[] = {0xFF4FA3, 0x6FD3FF, 0xB4E35A, 0xFFB454,
+                                           0xC9A0FF, 0x5EEBC4, 0xF2E86D};
+inline constexpr unsigned kTheory = 0xE0E0E0;  // an unknown key
 }  // namespace colors
 
 unsigned tensor_hex(sim::Tensor t);
 ImU32 tensor_color(sim::Tensor t, unsigned alpha = 255);
-unsigned algorithm_hex(kernels::AlgorithmId a);
-ImU32 algorithm_color(kernels::AlgorithmId a, unsigned alpha = 255);
+// The colour of an algorithm key (its position in kernels::algorithm_key_list(), cycling).
+unsigned algorithm_hex(std::string_view key);
+ImU32 algorithm_color(std::string_view key, unsigned alpha = 255);
 
 // Fonts: DejaVu Sans when installed (Greek letters and arrows), else ImGui's built-in font with
 // ASCII spellings of the symbols. `scale` enlarges everything for a projector.
@@ -73,7 +77,13 @@ const char* sym_sq();      // ²
 // The style: ImGui's dark theme with rounder, roomier widgets and our background.
 void apply_style(float scale);
 
-// "K_2": a tile's name in the paper's notation (block index of the tensor's row blocks).
-std::string tile_name(sim::Tensor t, std::int32_t i, std::int32_t j);
+// A tile's name in the paper's notation, from the tensor's declared tile grid: "K_2" for block 2 of
+// a tensor cut in row blocks, "S_1,2" for a tile of a 2-D grid, "S rows 6-11" for a piece that is
+// not one tile (a softmax pass over whole rows). `decl` may be null (the tensor was not declared).
+std::string tile_name(sim::Tensor t, const sim::TensorDecl* decl, const sim::Rect& tile);
+
+// The definitions' ASCII formulas for display: "Theta(N^2 d^2 / M)" -> "Θ(N² d² / M)" when the
+// font has the symbols (unchanged otherwise).
+std::string pretty_math(std::string_view ascii);
 
 }  // namespace tilesim::viz

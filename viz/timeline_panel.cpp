@@ -5,7 +5,6 @@
 #include <cmath>
 #include <cstdio>
 
-#include "kernels/registry.h"
 #include "viz/format.h"
 #include "viz/panels.h"
 #include "viz/theme.h"
@@ -40,23 +39,35 @@ void scrub_bar(Session& s, float width, float height) {
     const Lane* focus = focus_lane(s);
     const TraceIndex* idx = pb.focus();
     const Fonts& f = fonts();
-    if (focus != nullptr && focus->run != nullptr && idx != nullptr && focus->run->trace) {
-        const auto& ev = focus->run->trace->events();
-        // Passes as alternating bands, named when there is room.
+    if (focus != nullptr && idx != nullptr && focus->trace() != nullptr) {
+        const sim::Trace& trace = *focus->trace();
+        const auto& ev = trace.events();
+        // Kernel passes as alternating bands, named when there is room.
         for (std::size_t k = 0; k < idx->phase_events.size(); ++k) {
             const std::int64_t a = idx->phase_events[k];
             const std::int64_t b = k + 1 < idx->phase_events.size() ? idx->phase_events[k + 1] : idx->size();
             const float xa = x_of(idx->anim_start[static_cast<std::size_t>(a)]);
             const float xb = x_of(idx->anim_start[static_cast<std::size_t>(b)]);
             dl->AddRectFilled(ImVec2(xa, p0.y), ImVec2(xb, p1.y), k % 2 == 0 ? rgb(0x262B33) : rgb(0x2E3540));
-            const auto ph = static_cast<std::size_t>(ev[static_cast<std::size_t>(a)].i);
-            if (ph < focus->run->phases.size()) {
-                const std::string& name = focus->run->phases[ph].name;
+            const auto ph = static_cast<std::size_t>(ev[static_cast<std::size_t>(a)].phase);
+            if (ph < trace.phases().size()) {
+                const std::string& name = trace.phases()[ph].name;
                 if (f.small->CalcTextSizeA(f.small->FontSize, FLT_MAX, 0, name.c_str()).x < xb - xa - 6) {
                     dl->AddText(f.small, f.small->FontSize, ImVec2(xa + 4, p0.y + 2), rgb(colors::kMuted),
                                 name.c_str());
                 }
             }
+        }
+        // Where the backward begins: a bright boundary across the bar, named below it.
+        const auto& starts = focus->data->pass_starts;
+        for (std::size_t k = 1; k < starts.size() && k < focus->runs.size(); ++k) {
+            if (starts[k] >= idx->size()) break;  // the trace was capped before this pass
+            const float x = x_of(idx->anim_start[static_cast<std::size_t>(starts[k])]);
+            dl->AddLine(ImVec2(x, p0.y - 3), ImVec2(x, p1.y + 3), rgb(0xFFFFFF), 2.0F);
+            const std::string name =
+                std::string(kernels::pass_name(focus->runs[k]->pass())) + " " + sym_arrow();
+            dl->AddText(f.small, f.small->FontSize, ImVec2(x + 3, p1.y - f.small->FontSize - 1),
+                        rgb(0xFFFFFF), name.c_str());
         }
         // HBM writes of the focus as ticks at the bottom, bucketed to one per pixel.
         float last_x = -1;
@@ -73,7 +84,7 @@ void scrub_bar(Session& s, float width, float height) {
         const TraceIndex* l = pb.lane(i);
         if (l == nullptr) continue;
         const float x = x_of(l->anim_duration());
-        const ImU32 c = algorithm_color(s.lanes()[i].algorithm);
+        const ImU32 c = algorithm_color(s.lanes()[i].key);
         dl->AddLine(ImVec2(x - 1, p0.y), ImVec2(x - 1, p1.y), c, 3.0F);
         dl->AddTriangleFilled(ImVec2(x - 7, p0.y - 1), ImVec2(x + 5, p0.y - 1), ImVec2(x - 1, p0.y + 7), c);
     }
@@ -81,11 +92,19 @@ void scrub_bar(Session& s, float width, float height) {
     const float hx = x_of(pb.clock());
     dl->AddLine(ImVec2(hx, p0.y - 2), ImVec2(hx, p1.y + 2), rgb(colors::kCompute), 3.0F);
     dl->AddRect(p0, p1, rgb(colors::kMuted), 3.0F);
-    if (ImGui::IsItemHovered() && dur > 0 && idx != nullptr && focus != nullptr && focus->run->trace) {
+    if (ImGui::IsItemHovered() && dur > 0 && idx != nullptr && focus != nullptr &&
+        focus->trace() != nullptr) {
         const std::int64_t e = idx->event_at(t_of(ImGui::GetIO().MousePos.x));
-        const auto& ev = focus->run->trace->events()[static_cast<std::size_t>(e)];
-        ImGui::SetTooltip("step %lld: %s", static_cast<long long>(e + 1),
-                          ev.op == sim::Op::Phase ? "pass begins" : ev.label);
+        const auto& ev = focus->trace()->events()[static_cast<std::size_t>(e)];
+        const char* what = ev.label;
+        if (ev.op == sim::Op::Phase) what = "pass begins";
+        if (ev.op == sim::Op::Allocate) what = "SRAM buffer reserved";
+        if (ev.op == sim::Op::Release) what = "SRAM buffer freed";
+        const std::string pass =
+            focus->runs.size() > 1
+                ? " (" + std::string(kernels::pass_name(focus->runs[focus->pass_of(e)]->pass())) + ")"
+                : "";
+        ImGui::SetTooltip("step %lld%s: %s", static_cast<long long>(e + 1), pass.c_str(), what);
     }
 }
 
@@ -127,8 +146,7 @@ void draw_timeline_panel(Session& s, UiState& /*ui*/) {
     if (focus != nullptr) {
         const auto* idx = focus->index.get();
         char buf[200];
-        std::snprintf(buf, sizeof buf, "%s: step %lld of %lld%s, model clock %s of %s",
-                      std::string(kernels::info(focus->algorithm).key).c_str(),
+        std::snprintf(buf, sizeof buf, "%s: step %lld of %lld%s, model clock %s of %s", focus->key.c_str(),
                       static_cast<long long>(idx->event_at(pb.clock()) + 1),
                       static_cast<long long>(idx->size()),
                       idx->decimated ? " (stepping through a sample: the trace is long)" : "",

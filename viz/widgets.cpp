@@ -46,7 +46,7 @@ void error_text(const std::string& message) {
     ImGui::PopStyleColor();
 }
 
-float draw_tensor_legend(ImDrawList* dl, ImVec2 at, std::initializer_list<sim::Tensor> tensors) {
+float draw_tensor_legend(ImDrawList* dl, ImVec2 at, const std::vector<sim::Tensor>& tensors) {
     float x = at.x;
     const float h = ImGui::GetTextLineHeight();
     for (sim::Tensor t : tensors) {

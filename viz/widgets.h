@@ -3,6 +3,7 @@
 #include <imgui.h>
 
 #include <string>
+#include <vector>
 
 #include "sim/types.h"
 
@@ -21,7 +22,7 @@ float draw_error_box(ImDrawList* dl, ImVec2 p0, ImVec2 p1, const std::string& ti
 void error_text(const std::string& message);
 
 // One row of tensor colour swatches with names, for legends. Returns the x where it ended.
-float draw_tensor_legend(ImDrawList* dl, ImVec2 at, std::initializer_list<sim::Tensor> tensors);
+float draw_tensor_legend(ImDrawList* dl, ImVec2 at, const std::vector<sim::Tensor>& tensors);
 
 // A filled rectangle with a dashed outline (tensors that never reach HBM).
 void draw_dashed_rect(ImDrawList* dl, ImVec2 p0, ImVec2 p1, ImU32 col, float thickness = 1.5F);

@@ -6,7 +6,8 @@
 # x > 0.53); timeline below it; counters x > 0.71, y < 0.60; online softmax below them.
 # Colours are viz/theme.h's: tensors Q 4C8DF6, K F5A623, V 3DBE7A, S E8554E, P B07CE8, O 2EC4C4,
 # l/m/L C8B273; matrix background 1B1E23; compute / play head FFE14D; error box 5A1E1E, text FF6B6B;
-# algorithms standard FF4FA3, flash 6FD3FF, flash2 B4E35A.
+# algorithms by their place in the definition table: 1st FF4FA3 (standard), 2nd 6FD3FF (flash),
+# 3rd B4E35A (flash2).
 
 set(SHOT_DIR ${CMAKE_CURRENT_BINARY_DIR}/screenshots)
 # Fresh pictures every run: a stale PNG from an earlier build must not pass.
@@ -16,11 +17,15 @@ set_tests_properties("gui screenshots: clean" PROPERTIES FIXTURES_SETUP gui_clea
 set_tests_properties("gui screenshots: mkdir" PROPERTIES FIXTURES_SETUP gui_dir FIXTURES_REQUIRED gui_clean)
 
 function(tilesim_screenshot_test name)
-  cmake_parse_arguments(T "" "" "ARGS;CHECKS" ${ARGN})
+  cmake_parse_arguments(T "" "EXPECT_RC;EXPECT_STDERR" "ARGS;CHECKS" ${ARGN})
   set(png ${SHOT_DIR}/${name}.png)
+  if(NOT T_EXPECT_RC)
+    set(T_EXPECT_RC 0)
+  endif()
   add_test(NAME "gui screenshot: ${name}"
-           COMMAND ${XVFB_RUN} -a -s "-screen 0 1920x1080x24" $<TARGET_FILE:tilesim-gui> ${T_ARGS}
-                   --size 1600x900 --screenshot ${png})
+           COMMAND ${CMAKE_COMMAND} -DXVFB_RUN=${XVFB_RUN} -DGUI=$<TARGET_FILE:tilesim-gui> "-DARGS=${T_ARGS}"
+                   -DPNG=${png} -DEXPECT_RC=${T_EXPECT_RC} "-DEXPECT_STDERR=${T_EXPECT_STDERR}"
+                   -P ${CMAKE_CURRENT_LIST_DIR}/screenshot_run.cmake)
   # LeakSanitizer (asan preset) reports the X server's and Mesa's allocations, not ours. One X server
   # at a time: xvfb-run -a picks a free display number, and two started together can pick the same.
   set_tests_properties("gui screenshot: ${name}" PROPERTIES FIXTURES_SETUP shot_${name} FIXTURES_REQUIRED gui_dir
@@ -54,6 +59,18 @@ tilesim_screenshot_test(flash-mid
          --expect "online softmax K/V strip:0.71,0.60,1.0,1.0:F5A623:100"
          --expect "flash colour:0.18,0.0,0.71,0.1:6FD3FF:100")
 
+# Forward then backward in one lane: three quarters through, FlashAttention is in its backward
+# (Algorithm 4): S and P recomputed on chip (tinted and hatched in their "never written" boxes),
+# dQ written, dO read, dK in SRAM; the scrub bar marks where the backward begins.
+tilesim_screenshot_test(backward
+  ARGS classroom --set pass=forward+backward --algorithm flash --rival standard --progress 0.75
+  CHECKS --expect "S recomputed, tinted:0.18,0.05,0.53,0.44:E8554E/16181C:1500"
+         --expect "recompute hatching:0.18,0.05,0.53,0.44:F4F4F4/E8554E:60"
+         --expect "dQ written:0.18,0.05,0.53,0.44:9DC0FA/1B1E23:300"
+         --expect "dO in HBM:0.18,0.05,0.53,0.44:8CDEDE/1B1E23:300"
+         --expect "dK in SRAM:0.53,0.05,0.71,0.45:F9CE86:100"
+         --expect "pass boundary on the scrub bar:0.18,0.87,0.71,1.0:FFFFFF:30")
+
 # The plots: every algorithm's curve, the dashed theory curves and the current-N marker.
 tilesim_screenshot_test(plots
   ARGS classroom --panel plots
@@ -71,11 +88,21 @@ tilesim_screenshot_test(invalid-block
   CHECKS --expect "error box:0.18,0.0,0.71,0.87:5A1E1E:20000"
          --expect "error text:0.18,0.0,0.71,0.87:FF6B6B:200")
 
-# An invalid value: N = 0 is refused by the key table; the message sits under the N field.
+# An invalid value: N = 0 is refused by the key table; the message sits under the N field, is said
+# on stderr, and the headless run exits 2 (after writing the picture).
 tilesim_screenshot_test(invalid-value
   ARGS classroom --set seq_len=0
+  EXPECT_RC 2 EXPECT_STDERR "--set seq_len=0: .*seq_len"
   CHECKS --expect "message under the N field:0.0,0.2,0.18,0.5:FF6B6B:40"
          --expect "views keep the last valid scenario:0.18,0.08,0.53,0.44:4C8DF6/1B1E23:1500")
+
+# A value of a key with no field of its own (a hardware preset that does not exist) used to vanish:
+# now it is listed in red at the top of the controls, said on stderr, and the run exits 2.
+tilesim_screenshot_test(invalid-preset
+  ARGS classroom --set hardware=nope
+  EXPECT_RC 2 EXPECT_STDERR "--set hardware=nope: .*nope"
+  CHECKS --expect "the refused value, in the controls:0.0,0.0,0.18,0.25:FF6B6B:40"
+         --expect "views keep the classroom:0.18,0.08,0.53,0.44:4C8DF6/1B1E23:1500")
 
 # A big problem, decimated trace and aggregated tiles: still a readable picture.
 tilesim_screenshot_test(big-n
@@ -84,7 +111,7 @@ tilesim_screenshot_test(big-n
          --expect "race bars:0.71,0.0,1.0,0.2:E8554E:100")
 
 # Bad flags: one line on stderr, a non-zero exit, and no PNG left behind.
-foreach(bad "--frames;abc" "--frobnicate" "--set;seqlen=4" "--algorithm;fast" "--progress;2")
+foreach(bad "--frames;abc" "--frobnicate" "--set;seqlen=4" "--algorithm;fast" "--progress;2" "--frames" "a;b")
   string(REPLACE ";" " " label "${bad}")
   add_test(NAME "gui bad flag: ${label}"
            COMMAND ${CMAKE_COMMAND} -DGUI=$<TARGET_FILE:tilesim-gui> "-DARGS=${bad}" -DPNG=${SHOT_DIR}/bad.png

@@ -32,6 +32,24 @@ TEST_CASE("good command lines parse", "[options]") {
     // A known key with a bad value is left for the GUI to show inline, as if typed.
     CHECK(error_of({"--set", "seq_len=0"}).empty());
     CHECK(viz::parse_options({"--help"}).options.help);
+    CHECK(viz::parse_options({"-h"}).options.help);
+    // One value per --set, so a scenario after it stays the scenario; a repeated option's last value
+    // wins, as before CLI11.
+    const auto q = viz::parse_options({"--set", "seq_len=32", "gpt2-medium", "--frames", "4", "--frames=7",
+                                       "--watch-block", "2", "--scale", "1.5", "--side", "block", "--bench",
+                                       "--numerics", "--palette", "--rival", "flash2"});
+    REQUIRE(q.error.empty());
+    CHECK(q.options.scenario == "gpt2-medium");
+    CHECK(q.options.sets == std::vector<std::string>{"seq_len=32"});
+    CHECK(q.options.frames == 7);
+    CHECK(*q.options.watch_block == 2);
+    CHECK(q.options.scale == 1.5F);
+    CHECK(q.options.side == "block");
+    CHECK(q.options.bench);
+    CHECK(q.options.numerics);
+    CHECK(q.options.palette);
+    CHECK(*q.options.rival == "flash2");
+    CHECK_FALSE(viz::parse_options({}).options.bench);
 }
 
 TEST_CASE("bad command lines give one line naming the problem", "[options]") {
@@ -55,6 +73,10 @@ TEST_CASE("bad command lines give one line naming the problem", "[options]") {
         {{"--scale", "9"}, "--scale"},
         {{"--watch-block", "-1"}, "--watch-block"},
         {{"a", "b"}, "one scenario"},
+        {{"--set"}, "needs a value"},
+        {{"--screenshot"}, "needs a value"},
+        {{"--set", "=4"}, "key=value"},
+        {{"--side", "left"}, "sram or block"},
     };
     for (const auto& [args, needle] : cases) {
         CAPTURE(args);

@@ -100,7 +100,7 @@ TEST_CASE("panels cope with no model yet, a failed fit and a bad value", "[panel
             options({"classroom", "--set", "block_cols=64", "--algorithm", "flash", "--progress", "0.5"}));
         REQUIRE(app.session().wait_idle(60));
         for (int i = 0; i < 3; ++i) frame(app);
-        CHECK_FALSE(app.session().run_of(kernels::AlgorithmId::flash)->fit.ok);
+        CHECK_FALSE(app.session().run_of("flash", kernels::Pass::forward)->fit.ok);
         CHECK(vertices("Main") > 200);
         app.ui().tab = viz::MainTab::softmax;
         app.ui().select_tab = true;
@@ -112,7 +112,23 @@ TEST_CASE("panels cope with no model yet, a failed fit and a bad value", "[panel
         for (int i = 0; i < 3; ++i) frame(app);
         REQUIRE(app.session().field_error("seq_len") != nullptr);
         CHECK(app.ui().edit.at("seq_len") == "0");
-        CHECK(app.session().scenario().problem.N == 16);  // the views keep the last valid scenario
+        CHECK(app.session().scenario().problem.N_kv == 16);  // the views keep the last valid scenario
+        REQUIRE(app.refused().size() == 1);
+        CHECK(app.refused()[0].rfind("--set seq_len=0: ", 0) == 0);
+    }
+    SECTION("a value of a key without a field of its own is listed too, and drawn") {
+        viz::App plain(options({"classroom"}));
+        REQUIRE(plain.session().wait_idle(60));
+        for (int i = 0; i < 3; ++i) frame(plain);
+        const int before = vertices("Controls");
+        viz::App app(options({"classroom", "--set", "hardware=nope", "--set", "head_dim=8"}));
+        REQUIRE(app.session().wait_idle(60));
+        for (int i = 0; i < 3; ++i) frame(app);
+        REQUIRE(app.refused().size() == 1);
+        CHECK(app.refused()[0].find("hardware=nope") != std::string::npos);
+        CHECK(app.refused()[0].find('\n') == std::string::npos);
+        CHECK(app.session().scenario().problem.d == 8);  // the good one still applies
+        CHECK(vertices("Controls") > before);            // the message is on screen
     }
 }
 
@@ -149,7 +165,17 @@ TEST_CASE("keyboard shortcuts drive the play head", "[panels]") {
     CHECK(app.ui().tab == viz::MainTab::plots);
     ImGui::GetIO().AddInputCharacter('3');
     frame(app);
-    CHECK(app.session().focus() == kernels::AlgorithmId::flash2);
+    CHECK(app.session().focus() == app.session().keys().at(2));
+    ImGui::GetIO().AddInputCharacter('1');
+    frame(app);
+    CHECK(app.session().focus() == app.session().keys().at(0));
+    ImGui::GetIO().AddInputCharacter('r');  // rival off, then back to the default
+    frame(app);
+    CHECK(app.session().lanes().size() == 1);
+    ImGui::GetIO().AddInputCharacter('r');
+    frame(app);
+    REQUIRE(app.session().lanes().size() == 2);
+    CHECK(app.session().rival() == app.session().default_rival());
     press(viz::kKeyF1);
     frame(app);
     release_all();
@@ -200,7 +226,7 @@ TEST_CASE("the online-softmax panel watches a Q block that exists", "[panels]") 
         for (int i = 0; i < 3; ++i) frame(app);
         REQUIRE(app.session().wait_idle(60));
     }
-    const auto* fa = app.session().run_of(kernels::AlgorithmId::flash);
+    const auto* fa = app.session().run_of("flash", kernels::Pass::forward);
     REQUIRE(fa != nullptr);
     CHECK(app.session().watch_block() == fa->tiling.T_r - 1);
     CHECK(fa->probe.size() == static_cast<std::size_t>(fa->tiling.T_c));  // one snapshot per K/V block

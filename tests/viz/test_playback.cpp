@@ -17,17 +17,14 @@ struct Fixture {
         scenarios::RunControls c;
         c.trace = true;
         res = scenarios::run_scenario(s, c);
-        auto index = [&](kernels::AlgorithmId a) {
-            for (const auto& r : res.runs) {
-                if (r.algorithm == a) {
-                    return std::make_shared<const viz::TraceIndex>(
-                        viz::build_trace_index(*r.trace, s.hardware, 1e-10));
-                }
-            }
-            return std::shared_ptr<const viz::TraceIndex>();
+        auto index = [&](const char* key) {
+            const auto* r = res.find(key, kernels::Pass::forward);
+            REQUIRE(r != nullptr);
+            return std::make_shared<const viz::TraceIndex>(
+                viz::build_trace_index(*r->trace, s.hardware, 1e-10));
         };
-        standard = index(kernels::AlgorithmId::standard);
-        flash = index(kernels::AlgorithmId::flash);
+        standard = index("standard");
+        flash = index("flash");
     }
 };
 

@@ -1,0 +1,139 @@
+#include "viz/plot_data.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "kernels/registry.h"
+#include "kernels/tiling.h"
+#include "viz/theme.h"
+
+namespace tilesim::viz {
+
+double hbm_total(const std::vector<scenarios::AlgorithmRun>& runs, std::string_view key) {
+    double total = 0;
+    bool any = false;
+    for (const auto& r : runs) {
+        if (r.key() != key) continue;
+        if (!r.fit.ok) return -1.0;
+        total += static_cast<double>(r.total.at(sim::Level::HBM).total_bytes());
+        any = true;
+    }
+    return any ? total : -1.0;
+}
+
+std::vector<PlotSeries> data_series(const scenarios::SweepResult& sw) {
+    std::vector<PlotSeries> out;
+    for (const auto& key : sw.base.algorithms) {
+        PlotSeries s;
+        s.label = key;
+        s.color = algorithm_color(key);
+        for (const auto& p : sw.points) {
+            s.x.push_back(p.value);
+            s.y.push_back(hbm_total(p.runs, key));
+        }
+        out.push_back(std::move(s));
+    }
+    return out;
+}
+
+std::string theta_text(std::string_view key, const scenarios::Scenario& s) {
+    std::vector<std::string> texts;
+    for (auto pass : scenarios::passes_of(s)) {
+        const auto* d = kernels::find_definition(key, pass);
+        if (d == nullptr) continue;
+        const std::string t(d->theta.text);
+        if (std::find(texts.begin(), texts.end(), t) == texts.end()) texts.push_back(t);
+    }
+    std::string out;
+    for (const auto& t : texts) out += (out.empty() ? "" : " + ") + t;
+    return out;
+}
+
+double theta_elements(std::string_view key, const scenarios::Scenario& s, const ThetaPoint& at) {
+    double v = 0;
+    for (auto pass : scenarios::passes_of(s)) {
+        const auto* d = kernels::find_definition(key, pass);
+        if (d != nullptr && d->theta.elements != nullptr) v += d->theta.elements(at.N, at.d, at.M);
+    }
+    return v;
+}
+
+std::vector<PlotSeries> theta_series(const std::vector<std::string>& keys, const scenarios::Scenario& s,
+                                     const std::vector<double>& xs, const ThetaAxis& axis, double x0,
+                                     const std::vector<scenarios::AlgorithmRun>& now,
+                                     std::vector<std::string>* scaled_to) {
+    std::vector<PlotSeries> out;
+    std::set<std::string> seen;
+    for (const auto& key : keys) {
+        const std::string text = theta_text(key, s);
+        const double y0 = hbm_total(now, key);
+        if (text.empty() || y0 <= 0 || xs.empty() || !seen.insert(text).second) continue;
+        auto f = [&](double x) { return theta_elements(key, s, axis(x)); };
+        const double f0 = f(x0), lo = f(xs.front()), hi = f(xs.back());
+        if (!(f0 > 0) || std::abs(hi - lo) <= 1e-9 * std::max(std::abs(hi), std::abs(lo))) continue;
+        PlotSeries c;
+        c.label = pretty_math(text);
+        c.color = algorithm_color(key, 200);
+        c.dashed = true;
+        c.markers = false;
+        for (double x : xs) {
+            c.x.push_back(x);
+            c.y.push_back(y0 / f0 * f(x));
+        }
+        out.push_back(std::move(c));
+        if (scaled_to != nullptr) scaled_to->push_back(key);
+    }
+    return out;
+}
+
+std::vector<double> dense_block_sizes(double lo, double hi) {
+    std::vector<double> out;
+    if (!(lo >= 1) || !(hi >= lo)) return out;
+    for (double e = std::log2(lo); e <= std::log2(hi) + 1e-9; e += 0.25) {
+        const double b = std::round(std::exp2(e));
+        if (out.empty() || b > out.back()) out.push_back(b);
+    }
+    return out;
+}
+
+PlotSeries closed_form_series(std::string_view key, const scenarios::Scenario& base,
+                              const std::vector<double>& bcs) {
+    PlotSeries c;
+    c.label = std::string(key) + ": closed form";
+    // Light grey, not the algorithm's colour: it runs along that algorithm's own data line and must
+    // show on top of it.
+    c.color = rgb(colors::kTheory, 230);
+    c.dashed = true;
+    c.markers = false;
+    kernels::RunOptions o;
+    o.numerics = false;
+    o.extra_passes = base.extra_passes;
+    for (double bc : bcs) {
+        scenarios::Scenario s = base;
+        s.tiling.B_c = static_cast<std::int64_t>(bc);
+        double bytes = 0;
+        for (auto pass : scenarios::passes_of(s)) {
+            const auto* def = kernels::find_definition(key, pass);
+            sim::FitStatus fit;
+            const kernels::Tiling t =
+                def != nullptr ? kernels::resolve_tiling(*def, s.problem, s.tiling, s.hardware, &fit)
+                               : kernels::Tiling{};
+            if (def == nullptr || !fit.ok) {
+                bytes = -1;
+                break;
+            }
+            const kernels::ClosedForm f = def->closed_form(s.problem, t, s.hardware, o);
+            for (std::size_t k = 0; k < sim::kTensorCount; ++k) {
+                const auto el =
+                    static_cast<double>(sim::element_bytes(static_cast<sim::Tensor>(k), s.problem.dtype));
+                bytes += el * static_cast<double>(f.hbm_read_by_tensor[k] + f.hbm_write_by_tensor[k]);
+            }
+        }
+        c.x.push_back(bc);
+        c.y.push_back(bytes > 0 ? bytes * static_cast<double>(s.problem.bh()) : -1.0);
+    }
+    return c;
+}
+
+}  // namespace tilesim::viz

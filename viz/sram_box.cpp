@@ -1,0 +1,134 @@
+// SRAM in the memory view: the buffers live at the play head (from the trace's Allocate and Release
+// events, sram_view.h), each with the tile it holds.
+#include <algorithm>
+#include <cfloat>
+#include <cstdio>
+
+#include "viz/format.h"
+#include "viz/memory_widgets.h"
+#include "viz/theme.h"
+#include "viz/widgets.h"
+
+namespace tilesim::viz {
+
+using sim::Op;
+
+namespace {
+
+// The capacity bar: one segment per live buffer in its tensor's colour, sized in bytes, then the
+// occupancy and the peak under it. Returns the bar's bottom.
+float capacity_bar(ImDrawList* dl, ImVec2 p0, ImVec2 p1, const SramSnapshot& snap,
+                   const ReplayTotals& totals) {
+    const Fonts& f = fonts();
+    const float line = ImGui::GetTextLineHeight();
+    const ImVec2 b0(p0.x + 8, p0.y + 10 + line), b1(p1.x - 8, p0.y + 10 + line + 16);
+    dl->AddRectFilled(b0, b1, rgb(0x2A2F36));
+    const float bw = b1.x - b0.x;
+    const double cap = std::max<double>(1.0, static_cast<double>(snap.capacity_bytes));
+    if (snap.consistent) {
+        float x = b0.x;
+        for (const auto& s : snap.slots) {
+            const float w = bw * static_cast<float>(static_cast<double>(s.bytes) / cap);
+            dl->AddRectFilled(ImVec2(x, b0.y), ImVec2(x + w, b1.y), tensor_color(s.tensor));
+            dl->AddLine(ImVec2(x + w, b0.y), ImVec2(x + w, b1.y), rgb(0x14171B), 1.0F);
+            x += w;
+        }
+    } else {
+        const float w = bw * static_cast<float>(static_cast<double>(snap.used_bytes) / cap);
+        dl->AddRectFilled(b0, ImVec2(b0.x + w, b1.y), rgb(colors::kMuted));
+    }
+    dl->AddRect(b0, b1, rgb(colors::kMuted));
+    char usage[128];
+    std::snprintf(usage, sizeof usage, "in use %s (%.0f%%)", fmt_binary_bytes(totals.sram_used_bytes).c_str(),
+                  100.0 * static_cast<double>(totals.sram_used_bytes) / cap);
+    dl->AddText(f.small, f.small->FontSize, ImVec2(b0.x, b1.y + 3), rgb(colors::kMuted), usage);
+    const std::string peak = "peak " + fmt_binary_bytes(totals.sram_peak_bytes);
+    const float pw = f.small->CalcTextSizeA(f.small->FontSize, FLT_MAX, 0, peak.c_str()).x;
+    dl->AddText(f.small, f.small->FontSize, ImVec2(b1.x - pw, b1.y + 3), rgb(colors::kMuted), peak.c_str());
+    return b1.y;
+}
+
+// What a slot holds, in words: "K_2", "P_1,2 (computed)", "S_0,1 (recomputed)", "empty".
+std::string held_text(const SramSlot& s, const Lane& lane) {
+    if (!s.filled) return "empty";
+    std::string held = lane.tile_name(s.held, s.tile, s.since_step);
+    if (s.recomputed) {
+        held += " (recomputed)";
+    } else if (s.computed) {
+        held += " (computed)";
+    }
+    return held;
+}
+
+// The current event's mark on its buffer: yellow while computing in it, white while a tile moves in
+// or out, dashed while it is being reserved.
+void current_mark(ImDrawList* dl, ImVec2 t0, ImVec2 t1, const sim::Event& e) {
+    const ImVec2 a(t0.x - 3, t0.y - 3), b(t1.x + 3, t1.y + 3);
+    if (e.op == Op::Allocate) {
+        draw_dashed_rect(dl, a, b, rgb(0xFFFFFF), 2.0F);
+    } else {
+        dl->AddRect(a, b, e.op == Op::Compute ? rgb(colors::kCompute) : rgb(0xFFFFFF), 2.0F, 0, 3.0F);
+    }
+}
+
+}  // namespace
+
+std::vector<SlotGeom> draw_sram(ImDrawList* dl, ImVec2 p0, ImVec2 p1, const SramSnapshot& snap,
+                                const sim::Event* current, const Lane& lane) {
+    const sim::Trace& trace = *lane.trace();
+    const ReplayTotals& totals = lane.replay.totals();
+    const Fonts& f = fonts();
+    const float line = ImGui::GetTextLineHeight();
+    dl->AddRectFilled(p0, p1, rgb(0x14171B), 6.0F);
+    dl->AddRect(p0, p1, rgb(colors::kMuted), 6.0F, 0, 2.0F);
+    const std::string title = "SRAM (on-chip), M = " + fmt_binary_bytes(snap.capacity_bytes);
+    dl->AddText(ImVec2(p0.x + 8, p0.y + 5), ImGui::GetColorU32(ImGuiCol_Text), title.c_str());
+    const float bar_bottom = capacity_bar(dl, p0, p1, snap, totals);
+
+    // Buffer rows.
+    std::vector<SlotGeom> geom;
+    const float top = bar_bottom + 8 + f.small->FontSize;
+    const float avail = p1.y - 10 - f.small->FontSize - top;  // the pass name sits at the bottom
+    const float row = snap.slots.empty() ? 0 : std::min(34.0F, avail / static_cast<float>(snap.slots.size()));
+    for (std::size_t k = 0; k < snap.slots.size(); ++k) {
+        const auto& s = snap.slots[k];
+        const float y = top + row * static_cast<float>(k);
+        const float th = std::max(6.0F, row - 6);
+        // The mini tile keeps to a 46 x th box.
+        const ImVec2 t0(p0.x + 10, y + 2), t1(p0.x + 10 + std::min(46.0F, th * 2.2F), y + 2 + th);
+        geom.push_back({t0, t1});
+        if (s.filled) {
+            dl->AddRectFilled(t0, t1, tensor_color(s.held));
+            if (s.recomputed) draw_hatch(dl, t0, t1, rgb(0x101010, 200), 4.0F);
+        } else {
+            dl->AddRect(t0, t1, tensor_color(s.tensor, 160), 0, 0, 1.5F);
+        }
+        if (current != nullptr && current->buffer == s.buffer && current->op != Op::Phase)
+            current_mark(dl, t0, t1, *current);
+        const std::string held = held_text(s, lane);
+        const float tx = t1.x + 8;
+        const std::string what = s.what + ", " + fmt_binary_bytes(s.bytes);
+        // Two lines when the row allows (the tile held, then the buffer it sits in), else one.
+        const bool two = row >= line + f.small->FontSize;
+        const float ty = two ? y : y + std::max(0.0F, (th - line) * 0.5F);
+        dl->AddText(ImVec2(tx, ty), s.filled ? tensor_color(s.held) : rgb(colors::kMuted), held.c_str());
+        if (two)
+            dl->AddText(f.small, f.small->FontSize, ImVec2(tx, ty + line - 1), rgb(colors::kMuted),
+                        what.c_str());
+    }
+    if (snap.slots.empty()) {
+        dl->AddText(f.small, f.small->FontSize, ImVec2(p0.x + 10, top), rgb(colors::kMuted),
+                    "no buffer reserved at this step");
+    }
+    const auto& phases = trace.phases();
+    if (snap.phase >= 0 && static_cast<std::size_t>(snap.phase) < phases.size() && phases.size() > 1) {
+        const std::string pass = "pass " + std::to_string(snap.phase + 1) + " of " +
+                                 std::to_string(phases.size()) + ": " +
+                                 phases[static_cast<std::size_t>(snap.phase)].name;
+        dl->AddText(f.small, f.small->FontSize, ImVec2(p0.x + 8, p1.y - f.small->FontSize - 5),
+                    rgb(colors::kMuted), pass.c_str());
+    }
+    return geom;
+}
+
+}  // namespace tilesim::viz
