@@ -256,8 +256,9 @@ void Trace::append(const Trace& later) {
     const auto buffer0 = static_cast<std::int32_t>(buffers_.size());
     for (const auto& p : later.phases_) phases_.push_back(p);
     for (const auto& b : later.buffers_) buffers_.push_back(b);
-    for (const auto& t : later.tensors_) {
-        if (tensor(t.tensor) == nullptr) tensors_.push_back(t);
+    for (TensorDecl t : later.tensors_) {
+        t.first_phase += phase0;
+        tensors_.push_back(t);
     }
     for (Event e : later.events_) {
         e.step += step0;

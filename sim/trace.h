@@ -60,6 +60,7 @@ struct TensorDecl {
     std::int64_t block_rows = 1, block_cols = 1;  // tile grid
     bool in_hbm = true;
     bool input = false;  // present in HBM before the run (Q, K, V; dO and the forward's outputs for a backward)
+    std::int32_t first_phase = 0;  // the first pass it describes (a later run appended may cut it finer)
 };
 
 // An SRAM buffer (like a __shared__ array): the tensor it holds (and one it may hold in place of it:
@@ -101,18 +102,29 @@ class Trace {
     const std::vector<TensorDecl>& tensors() const { return tensors_; }
     const std::vector<BufferDecl>& buffers() const { return buffers_; }
     const std::vector<PhaseDecl>& phases() const { return phases_; }
+    // The first declaration of `t` (the one that describes the run's first pass that uses it).
     const TensorDecl* tensor(Tensor t) const {
         for (const auto& d : tensors_) {
             if (d.tensor == t) return &d;
         }
         return nullptr;
     }
+    // The declaration of `t` in force at pass `phase`: after append(), a backward may cut a tensor
+    // in other tiles than its forward did.
+    const TensorDecl* tensor(Tensor t, std::int32_t phase) const {
+        const TensorDecl* best = nullptr;
+        for (const auto& d : tensors_) {
+            if (d.tensor == t && d.first_phase <= phase && (best == nullptr || d.first_phase >= best->first_phase))
+                best = &d;
+        }
+        return best != nullptr ? best : tensor(t);
+    }
     bool truncated() const { return truncated_; }
     std::int64_t dropped_events() const { return dropped_; }
     std::int64_t max_events() const { return max_events_; }
 
     // Appends `later` (a run that follows this one: the backward after the forward) with its steps,
-    // phase and buffer ids renumbered; tensors it declares that this trace lacks are added.
+    // phase and buffer ids renumbered; its tensor declarations are kept, starting at its first pass.
     void append(const Trace& later);
 
   private:

@@ -188,6 +188,8 @@ void HeatMap::reset() {
 HeatMap make_heat_map(const sim::Trace& trace) {
     HeatMap h;
     for (const auto& d : trace.tensors()) {
+        // A joined forward + backward declares a tensor once per run: its first grid is drawn.
+        if (trace.tensor(d.tensor) != &d) continue;
         HeatTensor t;
         t.decl = d;
         t.traffic.grid = make_grid(d.rows, d.cols, d.block_rows, d.block_cols);

@@ -29,7 +29,7 @@ WorkingSets working_sets(const Problem& p, std::int64_t B_r, std::int64_t B_c, c
              {Tensor::O, br, d, "O_i (B_r x d)"},
              {Tensor::S, br, bc, "S_ij/P_ij (B_r x B_c)", Tensor::P},
              {Tensor::l, br, 1, "l_i (B_r, fp32)"},
-             {Tensor::m, br, 1, "m_i (B_r, fp32)"}}};
+             {Tensor::m, br, 1, "m_i, then L_i (B_r, fp32)", Tensor::L}}};
 }
 
 void run(RunContext& c) {

@@ -356,7 +356,12 @@ TEST_CASE("trace: append renumbers the later run's steps, phases and buffers", "
     CHECK(ev[6].phase == 1);
     CHECK(ev[6].buffer == 1);  // the second run's buffer 0 is now buffer 1
     CHECK(first->buffers().size() == 2);
-    CHECK(first->tensors().size() == 1);  // Q declared once
+    // Each run's declarations are kept, the later one's from its first pass on.
+    REQUIRE(first->tensors().size() == 2);
+    CHECK(first->tensors()[1].first_phase == 1);
+    CHECK(first->tensor(Tensor::Q, 0) == &first->tensors()[0]);
+    CHECK(first->tensor(Tensor::Q, 1) == &first->tensors()[1]);
+    CHECK(first->tensor(Tensor::Q) == &first->tensors()[0]);
 }
 
 TEST_CASE("no trace unless asked, a capped trace keeps the first events and says truncated()",
