@@ -126,6 +126,9 @@ struct TilingRule {
 struct ThetaBound {
     const char* text;  // "Theta(N^2 d^2 / M)"
     double (*elements)(double N, double d, double M);
+    // With a mask keeping a fraction s of the tiles (the paper's Proposition 4 for block-sparse
+    // FlashAttention): "Theta(Nd + N^2 d^2 s / M)"; null when a mask changes nothing (standard attention).
+    const char* masked_text = nullptr;
 };
 
 // How the online softmax can be watched (the GUI's softmax panel, the probe).

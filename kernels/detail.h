@@ -1,6 +1,8 @@
 #pragma once
 // Helpers shared by the algorithm definitions (not part of the public API).
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <vector>
 
@@ -72,6 +74,31 @@ inline double theta_flash(double N, double d, double M) {
 // Theta(N d + N^2) (Theorem 2, standard attention).
 inline double theta_standard(double N, double d, double /*M*/) {
     return N * d + N * N;
+}
+
+}  // namespace tilesim::kernels::detail
+
+namespace tilesim::kernels::detail {
+
+// The class of tile rows [r0, r0 + rows) x keys [c0, c0 + cols) under the problem's mask.
+inline TileKind tile_kind(const Problem& p, std::int64_t r0, std::int64_t rows, std::int64_t c0, std::int64_t cols) {
+    return p.mask.active() ? classify(p.mask, p.N_q, p.N_kv, r0, rows, c0, cols) : TileKind::full;
+}
+
+// Sets the masked elements of the tile S_ij (rows from r0, keys from c0) to -inf.
+inline void mask_tile(const Problem& p, std::int64_t r0, std::int64_t c0, Mat& S_ij) {
+    const float neg_inf = -std::numeric_limits<float>::infinity();
+    for (Eigen::Index r = 0; r < S_ij.rows(); ++r) {
+        for (Eigen::Index c = 0; c < S_ij.cols(); ++c) {
+            if (!allowed(p.mask, p.N_q, p.N_kv, r0 + r, c0 + c)) S_ij(r, c) = neg_inf;
+        }
+    }
+}
+
+// A running max that is still -inf (the row has seen no allowed key) is used as 0 in exp(x - m), so
+// that exp(-inf - m) = 0 rather than exp(-inf + inf) = NaN: a fully masked row stays at l = 0, O = 0.
+inline Vec finite_or_zero(const Vec& m) {
+    return m.unaryExpr([](float v) { return std::isinf(v) && v < 0 ? 0.0F : v; });
 }
 
 }  // namespace tilesim::kernels::detail

@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "kernels/mask.h"
 #include "sim/types.h"
 
 namespace tilesim::kernels {
@@ -18,10 +19,6 @@ inline bool includes(Passes ps, Pass p) {
     return ps == Passes::forward_backward || (p == Pass::forward ? ps == Passes::forward : ps == Passes::backward);
 }
 
-// The attention mask. Only `none` exists so far; causal and block-sparse masks come with their
-// algorithms (each reads the mask from here).
-enum class MaskKind : std::uint8_t { none };
-std::string_view mask_name(MaskKind m);
 
 // One attention problem. Counts are per (batch, head); B*H heads are identical in shape.
 struct Problem {
@@ -32,7 +29,7 @@ struct Problem {
     std::int64_t N_kv = 0;      // key/value length: rows of K, V, dK, dV (columns of S and P)
     std::int64_t d = 0;         // head dimension
     sim::Dtype dtype = sim::Dtype::fp16;
-    MaskKind mask = MaskKind::none;
+    Mask mask;  // kernels/mask.h: causal, sliding window, documents, block-sparse; none by default
     Passes passes = Passes::forward;
     std::int64_t bh() const { return batch * heads; }
     // A square problem of length N (N_q = N_kv = N), the FlashAttention papers' setting.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace tilesim::kernels {
 
@@ -11,17 +12,28 @@ namespace {
 MatD reference_probabilities(const MatD& Q, const MatD& K, const ReferenceOptions& options) {
     const double tau = 1.0 / std::sqrt(static_cast<double>(Q.cols()));
     MatD S = tau * (Q * K.transpose());
+    const double neg_inf = -std::numeric_limits<double>::infinity();
+    const std::int64_t N_q = options.mask_N_q > 0 ? options.mask_N_q : S.rows();
     for (Eigen::Index r = 0; r < S.rows(); ++r) {
         const Eigen::Index q =
             options.query_index.empty()
                 ? r
                 : static_cast<Eigen::Index>(options.query_index[static_cast<std::size_t>(r)]);
         const Eigen::Index visible = options.causal ? std::min<Eigen::Index>(q + 1, S.cols()) : S.cols();
-        auto row = S.row(r).head(visible);
+        S.row(r).tail(S.cols() - visible).setConstant(neg_inf);
+        if (options.mask != nullptr) {
+            for (Eigen::Index k = 0; k < S.cols(); ++k) {
+                if (!allowed(*options.mask, N_q, S.cols(), q, k)) S(r, k) = neg_inf;
+            }
+        }
+        auto row = S.row(r);
         const double mx = row.maxCoeff();
+        if (mx == neg_inf) {  // no key visible: the output row is 0
+            row.setZero();
+            continue;
+        }
         row = (row.array() - mx).exp();
         row /= row.sum();
-        S.row(r).tail(S.cols() - visible).setZero();
     }
     return S;
 }

@@ -15,10 +15,14 @@ inline Inputs inputs_of(const HbmState& hbm) {
 }
 
 // Row k of in.Q is query position query_index[k] (k itself when the list is empty); with `causal`
-// it sees keys 0..query_index[k] only.
+// it sees keys 0..query_index[k] only (top-left aligned, the GPU checks' convention). With `mask`, it
+// sees the keys the mask allows (kernels/mask.h, bottom-right aligned over N_q = mask_N_q query
+// positions; 0 means in.Q's rows). A row that sees no key at all has output (and gradient) 0.
 struct ReferenceOptions {
     bool causal = false;
     std::vector<std::int64_t> query_index;
+    const Mask* mask = nullptr;
+    std::int64_t mask_N_q = 0;
 };
 MatD reference_attention(const Inputs& in, const ReferenceOptions& options = {});
 

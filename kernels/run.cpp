@@ -23,13 +23,6 @@ std::string_view passes_name(Passes p) {
     return "?";
 }
 
-std::string_view mask_name(MaskKind m) {
-    switch (m) {
-        case MaskKind::none:
-            return "none";
-    }
-    return "?";
-}
 
 std::int64_t ClosedForm::hbm_read_elements() const {
     std::int64_t s = 0;

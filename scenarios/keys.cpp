@@ -93,6 +93,32 @@ std::vector<PublishedFigure> parse_published(const std::vector<std::string>& ite
     return out;
 }
 
+void set_mask(Scenario& s, const std::string& text) {
+    MaskSpec spec;
+    spec.pattern = s.mask.pattern;
+    spec.density = s.mask.density;
+    spec.block = s.mask.block;
+    if (text == "none" || text == "causal") {
+        spec.rule = text;
+    } else if (text.rfind("sliding:", 0) == 0) {
+        const std::string w = text.substr(8);
+        std::int64_t v = 0;
+        auto [ptr, ec] = std::from_chars(w.data(), w.data() + w.size(), v);
+        if (w.empty() || ec != std::errc() || ptr != w.data() + w.size() || v < 1) {
+            bad("mask", "sliding:W needs a window W >= 1 (tokens), got '" + w + "' (e.g. mask = \"sliding:256\")");
+        }
+        spec.rule = "sliding";
+        spec.window = v;
+    } else if (text.rfind("file:", 0) == 0) {
+        if (text.size() == 5) bad("mask", "file:PATH needs a path (e.g. mask = \"file:masks/doc.json\")");
+        spec.rule = "file";
+        load_mask_file(spec, text.substr(5));
+    } else {
+        bad("mask", "unknown mask '" + text + "'; choose none, causal, sliding:W or file:PATH");
+    }
+    s.mask = std::move(spec);
+}
+
 void set_hardware(Scenario& s, const std::string& name) {
     auto hw = sim::find_preset(name);
     if (!hw) bad("hardware", "unknown preset '" + name + "'; choose one of: " + sim::preset_names());
@@ -144,11 +170,32 @@ const std::vector<KeyDef>& table() {
              }
              bad("pass", "unknown pass '" + v.s + "'; choose forward, backward or forward+backward");
          }},
-        {"mask", KType::String, "Attention mask: \"none\"",
+        {"mask", KType::String,
+         "Attention mask: \"none\", \"causal\", \"sliding:W\" (a causal window of W keys) or \"file:PATH\" (a "
+         "FlexAttention BlockMask as JSON, docs/masks.md)",
+         [](Scenario& s, const Value& v) { set_mask(s, v.s); }},
+        {"mask_pattern", KType::String,
+         "A generated block-sparse layer, intersected with `mask`: \"\" (none), local, strided, dilated, random or "
+         "document (equal documents)",
          [](Scenario& s, const Value& v) {
-             if (v.s != "none") bad("mask", "unknown mask '" + v.s + "'; choose none");
-             s.problem.mask = kernels::MaskKind::none;
+             if (!v.s.empty() && v.s != "document" &&
+                 std::find(kernels::patterns().begin(), kernels::patterns().end(), v.s) == kernels::patterns().end()) {
+                 bad("mask_pattern", "unknown pattern '" + v.s + "'; choose local, strided, dilated, random or document");
+             }
+             s.mask.pattern = v.s;
          }},
+        {"mask_density", KType::Float,
+         "Target fraction of blocks a generated pattern keeps (0 < s <= 1); documents: 1 / s documents",
+         [](Scenario& s, const Value& v) {
+             if (!(v.f > 0 && v.f <= 1)) {
+                 std::ostringstream os;
+                 os << "must be in (0, 1], got " << v.f;
+                 bad("mask_density", os.str());
+             }
+             s.mask.density = v.f;
+         }},
+        {"mask_block", KType::Int, "Block size (tokens) of a generated block-sparse pattern (FlexAttention's default 128)",
+         [](Scenario& s, const Value& v) { s.mask.block = positive("mask_block", v.i, "mask_block = 128"); }},
         {"head_dim", KType::Int, "Head dimension d (1 .. 1024)",
          [](Scenario& s, const Value& v) { s.problem.d = positive("head_dim", v.i, "head_dim = 64"); }},
         {"dtype", KType::String,

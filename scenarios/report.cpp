@@ -47,7 +47,7 @@ json scenario_json(const Scenario& s) {
            {"seq_len_q", p.N_q},
            {"head_dim", p.d},
            {"dtype", std::string(sim::dtype_name(p.dtype))},
-           {"mask", std::string(kernels::mask_name(p.mask))},
+           {"mask", kernels::mask_text(p.mask)},
            {"pass", std::string(kernels::passes_name(p.passes))},
            {"hardware", s.hardware_name},
            {"sram_bytes", s.hardware.sram_bytes},
@@ -142,6 +142,13 @@ json run_json(const AlgorithmRun& r, const Scenario& s) {
                         {"write_elements", r.closed_form.hbm_write_elements() * bh}};
     j["counts_match_closed_form"] = r.counts_match_closed_form();
     j["paper_formula_elements"] = r.paper_total_elements * bh;
+    const auto& p = s.problem;
+    if (p.mask.active()) {
+        // The mask's tiles at this run's block sizes (what a FlashAttention order skips, masks or
+        // computes whole; standard attention computes every tile and masks the elements).
+        const kernels::MaskStats st = kernels::mask_stats(p.mask, p.N_q, p.N_kv, r.tiling.B_r, r.tiling.B_c);
+        j["blocks"] = {{"full", st.full}, {"partial", st.partial}, {"empty", st.empty}};
+    }
     return j;
 }
 
@@ -194,6 +201,13 @@ json to_json(const ScenarioResult& r) {
     json runs = json::array();
     for (const auto& run : r.runs) runs.push_back(run_json(run, r.scenario));
     json j{{"tool", "tilesim"}, {"scenario", scenario_json(r.scenario)}, {"runs", runs}};
+    const auto& p = r.scenario.problem;
+    if (p.mask.active()) {
+        const std::int64_t pairs = kernels::allowed_pairs(p.mask, p.N_q, p.N_kv);
+        j["mask"] = {{"text", kernels::mask_text(p.mask)},
+                     {"allowed_pairs", pairs},
+                     {"density", static_cast<double>(pairs) / (static_cast<double>(p.N_q) * static_cast<double>(p.N_kv))}};
+    }
     if (r.scenario.problem.passes == kernels::Passes::forward_backward) {
         json totals = json::array();
         for (const auto& t : pass_totals(r)) {

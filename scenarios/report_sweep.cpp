@@ -82,7 +82,10 @@ std::string to_table(const SweepResult& r) {
     for (const auto& f : r.fits) {
         const std::string slope = f.slope ? fmt::format("{:>9.3f}", *f.slope) : fmt::format("{:>9}", "undefined");
         out += fmt::format("  {:<14} {}  ({} point{}; theory {})\n", column_name(*f.def), slope, f.points,
-                           f.points == 1 ? "" : "s", f.def->theta.text);
+                           f.points == 1 ? "" : "s",
+                           problem_of(r.base).mask.active() && f.def->theta.masked_text != nullptr
+                               ? f.def->theta.masked_text
+                               : f.def->theta.text);
     }
     if (std::any_of(r.fits.begin(), r.fits.end(), [](const SweepFit& f) { return !f.slope; })) {
         out += "  (a slope needs at least two points that fit, at different values)\n";

@@ -16,6 +16,38 @@ namespace {
 constexpr int kNameWidth = 40;
 
 // The problem line: "B = 64, H = 16, N = 1024, d = 64, fp16" (N_q and H_kv when they differ).
+// The mask's tiles at the block sizes of the first algorithm that skips them: a picture for the class.
+std::string mask_grid(const ScenarioResult& r) {
+    const auto& p = r.scenario.problem;
+    const AlgorithmRun* shown = nullptr;
+    for (const auto& run : r.runs) {
+        if (run.fit.ok && !run.def->baseline && (shown == nullptr || run.pass() == kernels::Pass::forward)) {
+            shown = &run;
+            break;
+        }
+    }
+    if (shown == nullptr) return {};
+    const auto st = kernels::mask_stats(p.mask, p.N_q, p.N_kv, shown->tiling.B_r, shown->tiling.B_c);
+    std::string out = fmt::format(
+        "\nmask {}: {:.1f}% of S allowed; {} {} tiles of {}: {} full (#), {} partial (+), {} skipped (.)\n",
+        kernels::mask_text(p.mask),
+        100.0 * static_cast<double>(kernels::allowed_pairs(p.mask, p.N_q, p.N_kv)) /
+            (static_cast<double>(p.N_q) * static_cast<double>(p.N_kv)),
+        st.full + st.partial + st.empty, fmt::format("{} x {}", shown->tiling.B_r, shown->tiling.B_c), shown->def->name,
+        st.full, st.partial, st.empty);
+    const std::string grid = kernels::tile_grid_text(p.mask, p.N_q, p.N_kv, shown->tiling.B_r, shown->tiling.B_c);
+    std::size_t start = 0;
+    while (start < grid.size()) {
+        const auto end = grid.find('\n', start);
+        out += "  " + grid.substr(start, end - start) + "\n";
+        start = end + 1;
+    }
+    if (kernels::ceil_div(p.N_q, shown->tiling.B_r) > 24 || kernels::ceil_div(p.N_kv, shown->tiling.B_c) > 48) {
+        out += "  (each character is a group of tiles: # all full, . all skipped, + otherwise)\n";
+    }
+    return out;
+}
+
 std::string problem_line(const Scenario& s) {
     const auto& p = s.problem;
     std::string heads = fmt::format("H = {}", p.heads);
@@ -25,6 +57,7 @@ std::string problem_line(const Scenario& s) {
     std::string out = fmt::format("problem  B = {}, {}, {}, d = {}, {}: {} head(s), pass {}", p.batch, heads, len,
                                   p.d, sim::dtype_name(p.dtype), p.bh(), kernels::passes_name(p.passes));
     if (s.extra_passes > 0) out += fmt::format(", {} eager passes over S", s.extra_passes);
+    if (p.mask.active()) out += ", mask " + kernels::mask_text(p.mask);
     return out + "\n\n";
 }
 
@@ -165,6 +198,7 @@ std::string to_table(const ScenarioResult& r) {
     std::string notes;
     out += runs_table(r, notes);
     out += tensor_table(r);
+    if (p.mask.active()) out += mask_grid(r);
     if (p.passes == kernels::Passes::forward_backward) out += totals_table(r);
     if (!s.published.empty()) out += published_table(r);
     out += "\n";

@@ -139,9 +139,11 @@ class Runner {
                 inputs = kernels::random_inputs(s_.problem, s_.seed + static_cast<std::uint64_t>(head));
                 ref.emplace();
                 const kernels::Inputs in = kernels::inputs_of(*inputs);
-                ref->O = kernels::reference_attention(in);
+                kernels::ReferenceOptions ro;
+                if (s_.problem.mask.active()) ro.mask = &s_.problem.mask;
+                ref->O = kernels::reference_attention(in, ro);
                 if (kernels::includes(s_.problem.passes, kernels::Pass::backward))
-                    ref->grads = kernels::reference_gradients(in, (*inputs)[sim::Tensor::dO]);
+                    ref->grads = kernels::reference_gradients(in, (*inputs)[sim::Tensor::dO], ro);
             }
             for (std::size_t k = 0; k < s_.algorithms.size(); ++k) {
                 run_algorithm(result, k * passes_.size(), head, inputs ? &*inputs : nullptr, ref ? &*ref : nullptr);
@@ -244,8 +246,11 @@ class Runner {
 
 }  // namespace
 
-ScenarioResult run_scenario(const Scenario& s, const RunControls& controls) {
-    validate(s);
+ScenarioResult run_scenario(const Scenario& given, const RunControls& controls) {
+    validate(given);
+    // The problem the kernels see: the mask built for the final sizes.
+    Scenario s = given;
+    s.problem = problem_of(given);
     if (s.numerics) {
         const std::int64_t need = numerics_need(s);
         const std::int64_t avail = host_memory_available();

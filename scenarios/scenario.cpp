@@ -1,6 +1,7 @@
 #include "scenarios/scenario.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -108,6 +109,59 @@ std::vector<kernels::Pass> passes_of(const Scenario& s) {
     return out;
 }
 
+kernels::Problem problem_of(const Scenario& s) {
+    kernels::Problem p = s.problem;
+    const MaskSpec& spec = s.mask;
+    kernels::Mask m;
+    std::string text;
+    auto rule = [&](const std::string& r, std::int64_t window) {
+        if (r == "causal") m.causal = true;
+        if (r == "sliding") {
+            m.causal = true;
+            m.window = window;
+        }
+    };
+    if (spec.rule == "file") {
+        const auto& b = *spec.file_blocks;
+        const std::int64_t rows = (p.N_q + b.block_q - 1) / b.block_q, cols = (p.N_kv + b.block_kv - 1) / b.block_kv;
+        if ((spec.file_N_q > 0 && (spec.file_N_q != p.N_q || spec.file_N_kv != p.N_kv)) || rows != b.rows ||
+            cols != b.cols) {
+            throw ScenarioError("key 'mask': file '" + spec.file + "' holds " + std::to_string(b.rows) + " x " +
+                                std::to_string(b.cols) + " blocks of " + std::to_string(b.block_q) + " x " +
+                                std::to_string(b.block_kv) + (spec.file_N_q > 0 ? " for N_q = " + std::to_string(spec.file_N_q) + ", N_kv = " + std::to_string(spec.file_N_kv) : std::string()) +
+                                ", but seq_len_q = " + std::to_string(p.N_q) + ", seq_len = " + std::to_string(p.N_kv) +
+                                " need " + std::to_string(rows) + " x " + std::to_string(cols) +
+                                "; set the sequence lengths the mask was made for");
+        }
+        m.blocks = spec.file_blocks;
+        rule(spec.file_rule, spec.file_window);
+        text = "file:" + spec.file;
+    } else {
+        rule(spec.rule, spec.window);
+        if (spec.rule != "none") text = spec.rule == "sliding" ? "sliding:" + std::to_string(spec.window) : spec.rule;
+    }
+    if (!spec.pattern.empty()) {
+        if (spec.rule == "file") {
+            throw ScenarioError("keys 'mask' and 'mask_pattern': a mask file and a generated pattern cannot be combined; "
+                                "set mask_pattern = \"\" or mask = \"none\"");
+        }
+        std::ostringstream os;
+        os << spec.pattern << " " << spec.density;
+        if (spec.pattern == "document") {
+            m.doc_starts = kernels::equal_documents(p.N_kv, std::max<std::int64_t>(1, std::llround(1.0 / spec.density)));
+            os << " (" << m.doc_starts.size() << " documents)";
+        } else {
+            m.blocks = std::make_shared<kernels::BlockMask>(
+                kernels::make_pattern(spec.pattern, spec.density, spec.block, p.N_q, p.N_kv, s.seed));
+            os << " (" << spec.block << "-token blocks)";
+        }
+        text += (text.empty() ? "" : " + ") + os.str();
+    }
+    m.source = text;
+    p.mask = std::move(m);
+    return p;
+}
+
 void validate(const Scenario& s) {
     const auto& p = s.problem;
     auto fail = [](const std::string& msg) { throw ScenarioError(msg); };
@@ -157,6 +211,7 @@ void validate(const Scenario& s) {
             fail("key 'published': '" + f.algorithm + "' is not among the scenario's algorithms");
         }
     }
+    (void)problem_of(s);  // the mask fits the sizes
 }
 
 void apply_settings(Scenario& s, const std::vector<std::string>& assignments) {

@@ -4,6 +4,7 @@
 // `--set key=value` overrides; all three go through the same key table (keys.cpp), so a key means
 // the same thing everywhere and every bad value gets the same one-line error.
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -28,6 +29,21 @@ struct PublishedFigure {
     std::vector<std::pair<std::string, double>> metrics;
 };
 
+// The mask as the scenario gives it (keys `mask`, `mask_pattern`, `mask_density`, `mask_block`); the
+// problem's kernels::Mask is built from it once the sizes are final (problem_of).
+struct MaskSpec {
+    std::string rule = "none";  // "none", "causal", "sliding:W", or "file:PATH"
+    std::int64_t window = 0;    // sliding:W
+    std::string file;           // file:PATH
+    std::shared_ptr<const kernels::BlockMask> file_blocks;  // the file's block mask, at its own block size
+    std::string file_rule;                                   // the file's mask_mod ("", "causal", "sliding:W")
+    std::int64_t file_window = 0;
+    std::int64_t file_N_q = 0, file_N_kv = 0;  // the sequence lengths the file states (0: not stated)
+    std::string pattern;                       // "" or a block-sparse pattern, or "document"
+    double density = 0.25;
+    std::int64_t block = 128;
+};
+
 struct Scenario {
     std::string name = "custom";
     std::string description;
@@ -42,6 +58,7 @@ struct Scenario {
     std::int64_t numerics_heads = 1;  // heads on which numerics run (counts always cover all B*H)
     std::uint64_t seed = 1;
     std::int64_t extra_passes = 0;  // standard attention: eager-mode passes over S (0..3)
+    MaskSpec mask;
     std::vector<PublishedFigure> published;
     std::string published_source;  // where the published figures come from
     std::string published_note;    // why the model and the publication may differ
@@ -75,6 +92,14 @@ void validate(const Scenario& s);
 
 // The passes a scenario runs, in order.
 std::vector<kernels::Pass> passes_of(const Scenario& s);
+
+// The scenario's problem with its mask built for its sizes (a block-sparse pattern depends on N; a
+// mask file must match N). Throws ScenarioError naming the key.
+kernels::Problem problem_of(const Scenario& s);
+
+// Reads a FlexAttention-style BlockMask file (JSON, docs/masks.md) into `spec`. Throws ScenarioError
+// naming the file and the problem.
+void load_mask_file(MaskSpec& spec, const std::string& path);
 
 // The paper's Figure 2 workload: GPT-2 medium attention, batch 64, 16 heads, N = 1024, d = 64,
 // fp16, A100-40GB.

@@ -5,7 +5,7 @@ namespace tilesim::sim {
 namespace {
 constexpr std::array<std::string_view, kTensorCount> kTensorNames = {
     "Q", "K", "V", "S", "P", "O", "l", "m", "L", "dO", "dQ", "dK", "dV", "dS", "dP", "D", "dQacc", "Oacc",
-    "Lacc", "PT"};
+    "Lacc", "PT", "Mk"};
 }
 
 std::string_view level_name(Level level) {

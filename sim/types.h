@@ -16,9 +16,9 @@ inline constexpr std::size_t kLevelCount = 3;
 // fp32 dQ; Oacc, Lacc: split-KV partial outputs) are kept in fp32 whatever the input dtype, as real
 // kernels do; the page table PT holds int32 page numbers. See element_bytes().
 enum class Tensor : std::uint8_t {
-    Q = 0, K, V, S, P, O, l, m, L, dO, dQ, dK, dV, dS, dP, D, dQacc, Oacc, Lacc, PT
+    Q = 0, K, V, S, P, O, l, m, L, dO, dQ, dK, dV, dS, dP, D, dQacc, Oacc, Lacc, PT, Mk
 };
-inline constexpr std::size_t kTensorCount = 20;
+inline constexpr std::size_t kTensorCount = 21;
 
 enum class Dtype : std::uint8_t { fp16, bf16, fp32, fp64 };
 
@@ -43,8 +43,10 @@ constexpr bool is_four_byte(Tensor t) {
     return is_statistic(t) || t == Tensor::dQacc || t == Tensor::Oacc || t == Tensor::PT;
 }
 
-// Bytes of one element of `tensor` when the problem's inputs are `dtype`.
+// Bytes of one element of `tensor` when the problem's inputs are `dtype`. Mk, a framework's
+// materialised boolean mask, is one byte per element.
 inline std::size_t element_bytes(Tensor tensor, Dtype dtype) {
+    if (tensor == Tensor::Mk) return 1;
     return is_four_byte(tensor) ? 4 : dtype_bytes(dtype);
 }
 

@@ -87,8 +87,17 @@ void main_loop(RunContext& c, const std::vector<BufferSpec>& set) {
         const std::int64_t c0 = j * B_c, cols = detail::block_len(j, B_c, N_kv);
         const auto jj = static_cast<std::int32_t>(j);
         h.begin_block(j);  // one thread block per K/V block
-        h.load(Tensor::K, {c0, 0, cols, d}, -1, jj, "FA2 bwd: load K_j");
-        h.load(Tensor::V, {c0, 0, cols, d}, -1, jj, "FA2 bwd: load V_j");
+        // The mask's class of each tile (i, j); a K/V block no query sees is not loaded.
+        std::vector<TileKind> kinds(static_cast<std::size_t>(T_r));
+        bool live = false;
+        for (std::int64_t i = 0; i < T_r; ++i) {
+            kinds[static_cast<std::size_t>(i)] = detail::tile_kind(p, i * B_r, detail::block_len(i, B_r, N_q), c0, cols);
+            live = live || kinds[static_cast<std::size_t>(i)] != TileKind::empty;
+        }
+        if (live) {
+            h.load(Tensor::K, {c0, 0, cols, d}, -1, jj, "FA2 bwd: load K_j");
+            h.load(Tensor::V, {c0, 0, cols, d}, -1, jj, "FA2 bwd: load V_j");
+        }
         if (numerics) {
             K_j = (*m)[Tensor::K].middleRows(c0, cols);
             V_j = (*m)[Tensor::V].middleRows(c0, cols);
@@ -99,12 +108,18 @@ void main_loop(RunContext& c, const std::vector<BufferSpec>& set) {
             const std::int64_t r0 = i * B_r, rows = detail::block_len(i, B_r, N_q);
             const auto ii = static_cast<std::int32_t>(i);
             const std::int64_t rc = rows * cols, rd = rows * d, cd = cols * d;
+            const TileKind kind = kinds[static_cast<std::size_t>(i)];
+            if (kind == TileKind::empty) continue;
             h.load(Tensor::Q, {r0, 0, rows, d}, ii, jj, "FA2 bwd: load Q_i");
             h.load(Tensor::dO, {r0, 0, rows, d}, ii, jj, "FA2 bwd: load dO_i");
             h.load(Tensor::L, {r0, 0, rows, 1}, ii, jj, "FA2 bwd: load L_i");
             h.load(Tensor::D, {r0, 0, rows, 1}, ii, jj, "FA2 bwd: load D_i");
             h.compute(Tensor::S, {r0, c0, rows, cols}, 2 * rc * d, rc, rd + cd, rc, ii, jj,
                       "FA2 bwd: S_ij = tau Q_i K_j^T (recomputed)", kRe);
+            if (kind == TileKind::partial) {
+                h.compute(Tensor::S, {r0, c0, rows, cols}, 0, rc, rc, rc, ii, jj, "FA2 bwd: mask S_ij",
+                          sim::flags::kMasked);
+            }
             h.compute(Tensor::P, {r0, c0, rows, cols}, 0, 2 * rc, rc + rows, rc, ii, jj,
                       "FA2 bwd: P_ij = exp(S_ij - L_i) (recomputed)", kRe, rc);
             h.compute(Tensor::dV, {c0, 0, cols, d}, 2 * rc * d, 0, rc + rd + cd, cd, ii, jj,
@@ -124,7 +139,9 @@ void main_loop(RunContext& c, const std::vector<BufferSpec>& set) {
                 const auto L_i = (*m)[Tensor::L].middleRows(r0, rows);
                 const auto D_i = (*m)[Tensor::D].middleRows(r0, rows);
                 S_ij.noalias() = tau * (Q_i * K_j.transpose());
-                S_ij = (S_ij.colwise() - L_i.col(0)).array().exp();  // P_ij from the logsumexp alone
+                if (kind == TileKind::partial) detail::mask_tile(p, r0, c0, S_ij);
+                // P_ij from the logsumexp alone; a fully masked row has L_i = +inf, so P_ij = 0.
+                S_ij = (S_ij.colwise() - L_i.col(0)).array().exp();
                 dV_j.noalias() += S_ij.transpose() * dO_i;
                 dP_ij.noalias() = dO_i * V_j.transpose();
                 dP_ij = S_ij.array() * (dP_ij.colwise() - D_i.col(0)).array();  // dP_ij now holds dS_ij
@@ -174,29 +191,31 @@ void run(RunContext& c) {
 
 ClosedForm closed_form(const Problem& p, const Tiling& t, const sim::HardwareSpec&, const RunOptions&) {
     ClosedForm f;
-    const std::int64_t N_q = p.N_q, N_kv = p.N_kv, d = p.d, T_c = t.T_c;
-    const std::int64_t NN = N_q * N_kv;
+    const std::int64_t N_q = p.N_q, N_kv = p.N_kv, d = p.d;
+    // Sums over the tiles the mask leaves (unmasked: rows_nonempty = T_c N_q, area = N_q N_kv).
+    const MaskStats st = mask_stats(p.mask, N_q, N_kv, t.B_r, t.B_c);
     // Pass 1 reads dO and O once and writes D (one per row) and the zeroed dQacc.
-    // Pass 2 reads K, V once; per K/V block Q_i, dO_i (N_q d each), L_i, D_i (N_q each); every dQacc_i
-    // atomic is a read and a write of N_q d (fp32) per K/V block; dK, dV written once.
-    // Pass 3 reads dQacc once and writes dQ.
-    f.read(Tensor::dO) = N_q * d + T_c * N_q * d;
+    // Pass 2 reads K, V once per live K/V block; per live tile Q_i, dO_i (its rows x d each), L_i, D_i
+    // (its rows each); every dQacc_i atomic is a read and a write of its rows x d (fp32) per live tile;
+    // dK, dV written once. Pass 3 reads dQacc once and writes dQ.
+    f.read(Tensor::dO) = N_q * d + st.rows_nonempty * d;
     f.read(Tensor::O) = N_q * d;
-    f.read(Tensor::K) = N_kv * d;
-    f.read(Tensor::V) = N_kv * d;
-    f.read(Tensor::Q) = T_c * N_q * d;
-    f.read(Tensor::L) = T_c * N_q;
-    f.read(Tensor::D) = T_c * N_q;
-    f.read(Tensor::dQacc) = T_c * N_q * d + N_q * d;
+    f.read(Tensor::K) = st.kv_cols_live * d;
+    f.read(Tensor::V) = st.kv_cols_live * d;
+    f.read(Tensor::Q) = st.rows_nonempty * d;
+    f.read(Tensor::L) = st.rows_nonempty;
+    f.read(Tensor::D) = st.rows_nonempty;
+    f.read(Tensor::dQacc) = st.rows_nonempty * d + N_q * d;
     f.write(Tensor::D) = N_q;
-    f.write(Tensor::dQacc) = N_q * d + T_c * N_q * d;
+    f.write(Tensor::dQacc) = N_q * d + st.rows_nonempty * d;
     f.write(Tensor::dK) = N_kv * d;
     f.write(Tensor::dV) = N_kv * d;
     f.write(Tensor::dQ) = N_q * d;
-    f.matmul_flops = 10 * NN * d;  // S recomputed, dV, dP, dQacc, dK: 2 N_q N_kv d each
-    // D: 2 per element of dO; per element of S: tau (1), exp(S - L) (2), dS (2); tau on dK and on dQ.
-    f.other_flops = 2 * N_q * d + 5 * NN + N_kv * d + N_q * d;
-    f.exp_flops = NN;  // the recomputed exp(S_ij - L_i)
+    f.matmul_flops = 10 * st.area_nonempty * d;  // S recomputed, dV, dP, dQacc, dK: 2 rows cols d each per live tile
+    // D: 2 per element of dO; per element of S: tau (1), exp(S - L) (2), dS (2), the mask on partial
+    // tiles (1); tau on dK and on dQ.
+    f.other_flops = 2 * N_q * d + 5 * st.area_nonempty + st.area_partial + N_kv * d + N_q * d;
+    f.exp_flops = st.area_nonempty;  // the recomputed exp(S_ij - L_i)
     const std::int64_t br = std::min(t.B_r, N_q), bc = std::min(t.B_c, N_kv);
     const std::int64_t e = detail::el_bytes(Tensor::Q, p.dtype), e32 = 4;
     const std::int64_t pre = 2 * br * d * e + br * e32;
@@ -209,7 +228,9 @@ ClosedForm closed_form(const Problem& p, const Tiling& t, const sim::HardwareSpe
 // The headline formula: 4 N_kv d + 5 N_q d + N_q + T_c (4 N_q d + 2 N_q), everything counted (the zeroing too).
 std::int64_t paper_elements(const Problem& p, const Tiling& t) {
     const std::int64_t N_q = p.N_q, d = p.d;
-    return 2 * N_q * d + N_q + N_q * d + 4 * p.N_kv * d + t.T_c * (4 * N_q * d + 2 * N_q) + 2 * N_q * d;
+    const MaskStats st = mask_stats(p.mask, N_q, p.N_kv, t.B_r, t.B_c);
+    return 2 * N_q * d + N_q + N_q * d + 2 * st.kv_cols_live * d + 2 * p.N_kv * d + st.rows_nonempty * (4 * d + 2) +
+           2 * N_q * d;
 }
 
 std::int64_t numerics_bytes(const Problem& p) {
@@ -250,7 +271,7 @@ const AlgorithmDef& flash2_backward() {
         .run = run,
         .closed_form = closed_form,
         .paper_elements = paper_elements,
-        .theta = {"Theta(N^2 d^2 / M)", detail::theta_flash},
+        .theta = {"Theta(N^2 d^2 / M)", detail::theta_flash, "Theta(Nd + N^2 d^2 s / M), s the fraction of tiles kept (Prop. 4)"},
         .numerics_bytes = numerics_bytes,
         .tensors = tensors,
         .outputs = {Tensor::dQ, Tensor::dK, Tensor::dV},

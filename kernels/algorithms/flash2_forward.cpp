@@ -70,10 +70,18 @@ void run(RunContext& c) {
             const std::int64_t c0 = j * B_c;
             const std::int64_t cols = detail::block_len(j, B_c, N_kv);
             const auto jj = static_cast<std::int32_t>(j);
+            // A masked-out tile is skipped: no K_j, V_j, no arithmetic (causal: the tiles above the diagonal).
+            const TileKind kind = detail::tile_kind(p, r0, rows, c0, cols);
+            if (kind == TileKind::empty) continue;
             h.load(Tensor::K, {c0, 0, cols, d}, ii, jj, "FA2: load K_j");
             h.load(Tensor::V, {c0, 0, cols, d}, ii, jj, "FA2: load V_j");
             h.compute(Tensor::S, {r0, c0, rows, cols}, 2 * rows * cols * d, rows * cols, rows * d + cols * d,
                       rows * cols, ii, jj, "FA2: S_ij = tau Q_i K_j^T");
+            // A tile the mask cuts through is masked element by element (1 flop per element).
+            if (kind == TileKind::partial) {
+                h.compute(Tensor::S, {r0, c0, rows, cols}, 0, rows * cols, rows * cols, rows * cols, ii, jj,
+                          "FA2: mask S_ij", sim::flags::kMasked);
+            }
             // m_new = max(m_i, rowmax S_ij): a max per element and one per row.
             h.compute(Tensor::m, {r0, 0, rows, 1}, 0, rows * cols + rows, rows * cols, rows, ii, jj,
                       "FA2: m_i = max(m_i, rowmax S_ij)");
@@ -91,9 +99,11 @@ void run(RunContext& c) {
                 K_j = (*c.hbm)[Tensor::K].middleRows(c0, cols);
                 V_j = (*c.hbm)[Tensor::V].middleRows(c0, cols);
                 S_ij.noalias() = tau * (Q_i * K_j.transpose());
+                if (kind == TileKind::partial) detail::mask_tile(p, r0, c0, S_ij);
                 const Vec m_new = m_i.cwiseMax(S_ij.rowwise().maxCoeff());
-                S_ij = (S_ij.colwise() - m_new).array().exp();
-                const Vec a = (m_i - m_new).array().exp();  // 0 on the first block (m_i = -inf)
+                const Vec m_use = detail::finite_or_zero(m_new);  // rows with no key yet: exp(-inf) = 0
+                S_ij = (S_ij.colwise() - m_use).array().exp();
+                const Vec a = (m_i - m_use).array().exp();  // 0 on the first block (m_i = -inf)
                 l_i = a.cwiseProduct(l_i) + S_ij.rowwise().sum();
                 O_i = O_i.array().colwise() * a.array();
                 O_i.noalias() += S_ij * V_j;
@@ -107,8 +117,17 @@ void run(RunContext& c) {
         h.compute(Tensor::L, {r0, 0, rows, 1}, 0, 2 * rows, 2 * rows, rows, ii, -1, "FA2: L_i = m_i + log l_i", 0,
                   rows);
         if (numerics) {
-            (*c.hbm)[Tensor::O].middleRows(r0, rows) = O_i.array().colwise() / l_i.array();
-            (*c.hbm)[Tensor::L].middleRows(r0, rows) = m_i.array() + l_i.array().log();
+            // A row that saw no key (fully masked) has l_i = 0: its output is 0 and L_i = +inf, so that
+            // the backward's exp(S_ij - L_i) is 0 for it.
+            const Vec inv = l_i.unaryExpr([](float v) { return v > 0 ? 1.0F / v : 0.0F; });
+            (*c.hbm)[Tensor::O].middleRows(r0, rows) = O_i.array().colwise() * inv.array();
+            (*c.hbm)[Tensor::L].middleRows(r0, rows) = (m_i.array() + l_i.array().log())
+                                                            .unaryExpr([](float v) {
+                                                                return std::isnan(v) || (std::isinf(v) && v < 0)
+                                                                           ? std::numeric_limits<float>::infinity()
+                                                                           : v;
+                                                            })
+                                                            .matrix();
         }
         h.store(Tensor::O, {r0, 0, rows, d}, ii, -1, "FA2: write O_i");
         h.store(Tensor::L, {r0, 0, rows, 1}, ii, -1, "FA2: write L_i");
@@ -118,29 +137,34 @@ void run(RunContext& c) {
 
 ClosedForm closed_form(const Problem& p, const Tiling& t, const sim::HardwareSpec&, const RunOptions&) {
     ClosedForm f;
-    const std::int64_t N_q = p.N_q, N_kv = p.N_kv, d = p.d, T_r = t.T_r, T_c = t.T_c;
-    const std::int64_t br = std::min(t.B_r, N_q), bc = std::min(t.B_c, N_kv);
+    const std::int64_t N_q = p.N_q, d = p.d;
+    const std::int64_t br = std::min(t.B_r, N_q), bc = std::min(t.B_c, p.N_kv);
     const std::int64_t e = detail::el_bytes(Tensor::Q, p.dtype), e32 = 4;
-    // FA2: Q_i read once, K_j and V_j once per Q block; O_i and L_i written once.
+    // Sums over the tiles that are not masked out (without a mask: every tile, so area = N_q N_kv,
+    // rows = T_c N_q, cols = T_r N_kv, the unmasked formulas).
+    const MaskStats st = mask_stats(p.mask, N_q, p.N_kv, t.B_r, t.B_c);
+    // FA2: Q_i read once, K_j and V_j once per (Q block, live K/V block); O_i and L_i written once.
     f.read(Tensor::Q) = N_q * d;
-    f.read(Tensor::K) = T_r * N_kv * d;
-    f.read(Tensor::V) = T_r * N_kv * d;
+    f.read(Tensor::K) = st.cols_nonempty * d;
+    f.read(Tensor::V) = st.cols_nonempty * d;
     f.write(Tensor::O) = N_q * d;
     f.write(Tensor::L) = N_q;
-    f.matmul_flops = 4 * N_q * N_kv * d;
-    // As FA1 for S; per row per block 5; per element of O_i per block 2 (scale, add);
-    // at the end, divide by l_i (1 per element) and L_i = m_i + log l_i (2 per row).
-    f.other_flops = 5 * N_q * N_kv + T_c * (5 * N_q + 2 * N_q * d) + N_q * d + 2 * N_q;
-    // Of those, on the special-function unit: exp per element, e^(m_old - m_new) per row per block,
+    f.matmul_flops = 4 * st.area_nonempty * d;
+    // Per element of S_ij: tau, max, subtract, exp, sum (5); per row per tile 5; per element of O_i per
+    // tile 2 (scale, add); the mask on partial tiles (1 per element); at the end, divide by l_i (1 per
+    // element) and L_i = m_i + log l_i (2 per row).
+    f.other_flops = 5 * st.area_nonempty + st.rows_nonempty * (5 + 2 * d) + st.area_partial + N_q * d + 2 * N_q;
+    // Of those, on the special-function unit: exp per element, e^(m_old - m_new) per row per tile,
     // log l_i per row.
-    f.exp_flops = N_q * N_kv + T_c * N_q + N_q;
+    f.exp_flops = st.area_nonempty + st.rows_nonempty + N_q;
     f.sram_peak_bytes = (2 * bc * d + 2 * br * d + br * bc) * e + 2 * br * e32;
     return f;
 }
 
-// The paper's count: Nd + N (writes) + Nd + 2 T_r Nd (reads).
+// The paper's count: Nd + N (writes) + Nd + 2 T_r Nd (reads), with T_r N_kv the K/V rows the live tiles read.
 std::int64_t paper_elements(const Problem& p, const Tiling& t) {
-    return 2 * p.N_q * p.d + p.N_q + 2 * t.T_r * p.N_kv * p.d;
+    const MaskStats st = mask_stats(p.mask, p.N_q, p.N_kv, t.B_r, t.B_c);
+    return 2 * p.N_q * p.d + p.N_q + 2 * st.cols_nonempty * p.d;
 }
 
 std::int64_t numerics_bytes(const Problem& p) {
@@ -175,7 +199,7 @@ const AlgorithmDef& flash2_forward() {
         .run = run,
         .closed_form = closed_form,
         .paper_elements = paper_elements,
-        .theta = {"Theta(N^2 d^2 / M)", detail::theta_flash},
+        .theta = {"Theta(N^2 d^2 / M)", detail::theta_flash, "Theta(Nd + N^2 d^2 s / M), s the fraction of tiles kept (Prop. 4)"},
         .numerics_bytes = numerics_bytes,
         .tensors = tensors,
         .outputs = {Tensor::O, Tensor::L},

@@ -60,9 +60,19 @@ void run(RunContext& c) {
     for (std::int64_t j = 0; j < T_c; ++j) {
         const std::int64_t c0 = j * B_c, cols = detail::block_len(j, B_c, N_kv);
         const auto jj = static_cast<std::int32_t>(j);
+        // The mask's class of each tile (i, j); a K/V block no query sees is not loaded (its dK_j, dV_j
+        // are 0 and still written).
+        std::vector<TileKind> kinds(static_cast<std::size_t>(T_r));
+        bool live = false;
+        for (std::int64_t i = 0; i < T_r; ++i) {
+            kinds[static_cast<std::size_t>(i)] = detail::tile_kind(p, i * B_r, detail::block_len(i, B_r, N_q), c0, cols);
+            live = live || kinds[static_cast<std::size_t>(i)] != TileKind::empty;
+        }
         // Lines 7-8: load K_j, V_j; dK~_j = dV~_j = 0 on chip.
-        h.load(Tensor::K, {c0, 0, cols, d}, -1, jj, "Alg 4 l.7: load K_j");
-        h.load(Tensor::V, {c0, 0, cols, d}, -1, jj, "Alg 4 l.7: load V_j");
+        if (live) {
+            h.load(Tensor::K, {c0, 0, cols, d}, -1, jj, "Alg 4 l.7: load K_j");
+            h.load(Tensor::V, {c0, 0, cols, d}, -1, jj, "Alg 4 l.7: load V_j");
+        }
         if (numerics) {
             K_j = (*m)[Tensor::K].middleRows(c0, cols);
             V_j = (*m)[Tensor::V].middleRows(c0, cols);
@@ -73,6 +83,8 @@ void run(RunContext& c) {
             const std::int64_t r0 = i * B_r, rows = detail::block_len(i, B_r, N_q);
             const auto ii = static_cast<std::int32_t>(i);
             const std::int64_t rc = rows * cols, rd = rows * d, cd = cols * d;
+            const TileKind kind = kinds[static_cast<std::size_t>(i)];
+            if (kind == TileKind::empty) continue;
             // Line 10: load Q_i, O_i, dO_i, dQ_i, l_i, m_i.
             h.load(Tensor::Q, {r0, 0, rows, d}, ii, jj, "Alg 4 l.10: load Q_i");
             h.load(Tensor::O, {r0, 0, rows, d}, ii, jj, "Alg 4 l.10: load O_i");
@@ -83,6 +95,11 @@ void run(RunContext& c) {
             // Lines 11-13: S_ij = tau Q_i K_j^T and P_ij = diag(l_i)^-1 exp(S_ij - m_i), recomputed.
             h.compute(Tensor::S, {r0, c0, rows, cols}, 2 * rc * d, rc, rd + cd, rc, ii, jj,
                       "Alg 4 l.11: S_ij = tau Q_i K_j^T (recomputed)", kRe);
+            // Line 12: S_ij^masked = MASK(S_ij), on the tiles the mask cuts through (1 flop per element).
+            if (kind == TileKind::partial) {
+                h.compute(Tensor::S, {r0, c0, rows, cols}, 0, rc, rc, rc, ii, jj, "Alg 4 l.12: mask S_ij",
+                          sim::flags::kMasked);
+            }
             h.compute(Tensor::P, {r0, c0, rows, cols}, 0, 3 * rc, rc + 2 * rows, rc, ii, jj,
                       "Alg 4 l.13: P_ij = diag(l_i)^-1 exp(S_ij - m_i) (recomputed)", kRe, rc);
             // Line 16: dV~_j += P_ij^T dO_i.
@@ -109,8 +126,11 @@ void run(RunContext& c) {
                 const auto l_i = (*m)[Tensor::l].middleRows(r0, rows);
                 const auto m_i = (*m)[Tensor::m].middleRows(r0, rows);
                 S_ij.noalias() = tau * (Q_i * K_j.transpose());
-                // P_ij = exp(S_ij - m_i) / l_i, row by row: the forward's softmax, exactly.
-                S_ij = ((S_ij.colwise() - m_i.col(0)).array().exp()).colwise() / l_i.col(0).array();
+                if (kind == TileKind::partial) detail::mask_tile(p, r0, c0, S_ij);
+                // P_ij = exp(S_ij - m_i) / l_i, row by row: the forward's softmax, exactly. A fully masked
+                // row (l_i = 0, m_i = -inf) has P_ij = 0.
+                const Vec inv = l_i.col(0).unaryExpr([](float v) { return v > 0 ? 1.0F / v : 0.0F; });
+                S_ij = ((S_ij.colwise() - detail::finite_or_zero(m_i.col(0))).array().exp()).colwise() * inv.array();
                 dV_j.noalias() += S_ij.transpose() * dO_i;
                 dP_ij.noalias() = dO_i * V_j.transpose();
                 const Vec D_i = (dO_i.array() * (*m)[Tensor::O].middleRows(r0, rows).array()).rowwise().sum();
@@ -119,7 +139,7 @@ void run(RunContext& c) {
                 dK_j.noalias() += dP_ij.transpose() * Q_i;
             }
         }
-        // Line 24: write dK_j, dV_j to HBM.
+        // Line 24: write dK_j, dV_j to HBM (zeros for a block the mask hides from every query).
         h.store(Tensor::dK, {c0, 0, cols, d}, -1, jj, "Alg 4 l.24: write dK_j");
         h.store(Tensor::dV, {c0, 0, cols, d}, -1, jj, "Alg 4 l.24: write dV_j");
         if (numerics) {
@@ -132,33 +152,37 @@ void run(RunContext& c) {
 
 ClosedForm closed_form(const Problem& p, const Tiling& t, const sim::HardwareSpec&, const RunOptions&) {
     ClosedForm f;
-    const std::int64_t N_q = p.N_q, N_kv = p.N_kv, d = p.d, T_c = t.T_c;
-    const std::int64_t NN = N_q * N_kv;
-    // Line 7: K, V once. Line 10, once per K/V block: Q_i, O_i, dO_i, dQ_i (N_q d each), l_i, m_i (N_q each).
-    f.read(Tensor::K) = N_kv * d;
-    f.read(Tensor::V) = N_kv * d;
-    for (Tensor x : {Tensor::Q, Tensor::O, Tensor::dO, Tensor::dQ}) f.read(x) = T_c * N_q * d;
-    f.read(Tensor::l) = T_c * N_q;
-    f.read(Tensor::m) = T_c * N_q;
-    // Line 21: dQ_i written per K/V block, plus line 5's initialisation; line 24: dK, dV once.
-    f.write(Tensor::dQ) = (T_c + 1) * N_q * d;
+    const std::int64_t N_q = p.N_q, N_kv = p.N_kv, d = p.d;
+    // Sums over the tiles the mask leaves (unmasked: rows_nonempty = T_c N_q, area = N_q N_kv).
+    const MaskStats st = mask_stats(p.mask, N_q, N_kv, t.B_r, t.B_c);
+    // Line 7: K, V once per live K/V block. Line 10, once per live tile: Q_i, O_i, dO_i, dQ_i (its rows x
+    // d each), l_i, m_i (its rows each).
+    f.read(Tensor::K) = st.kv_cols_live * d;
+    f.read(Tensor::V) = st.kv_cols_live * d;
+    for (Tensor x : {Tensor::Q, Tensor::O, Tensor::dO, Tensor::dQ}) f.read(x) = st.rows_nonempty * d;
+    f.read(Tensor::l) = st.rows_nonempty;
+    f.read(Tensor::m) = st.rows_nonempty;
+    // Line 21: dQ_i written per live tile, plus line 5's initialisation; line 24: dK, dV once.
+    f.write(Tensor::dQ) = st.rows_nonempty * d + N_q * d;
     f.write(Tensor::dK) = N_kv * d;
     f.write(Tensor::dV) = N_kv * d;
-    // Five GEMMs (S recomputed, dV, dP, dQ, dK) of 2 N_q N_kv d each.
-    f.matmul_flops = 10 * NN * d;
-    // Per element of S: tau (1), P from l, m (3), dS (2), tau on dS (1); D_i (2 per element of dO_i)
-    // once per K/V block.
-    f.other_flops = 7 * NN + T_c * 2 * N_q * d;
-    f.exp_flops = NN;  // the recomputed exp(S_ij - m_i)
+    // Five GEMMs (S recomputed, dV, dP, dQ, dK) of 2 rows cols d each per live tile.
+    f.matmul_flops = 10 * st.area_nonempty * d;
+    // Per element of S: tau (1), P from l, m (3), dS (2), tau on dS (1), the mask on partial tiles (1);
+    // D_i (2 per element of dO_i) once per live tile.
+    f.other_flops = 7 * st.area_nonempty + st.area_partial + st.rows_nonempty * 2 * d;
+    f.exp_flops = st.area_nonempty;  // the recomputed exp(S_ij - m_i)
     const std::int64_t br = std::min(t.B_r, N_q), bc = std::min(t.B_c, N_kv);
     const std::int64_t e = detail::el_bytes(Tensor::Q, p.dtype);
     f.sram_peak_bytes = (4 * bc * d + 4 * br * d + 2 * br * bc) * e + 3 * br * 4;
     return f;
 }
 
-// The paper's count (Theorem 5's proof): reads 2Nd + T_c (4Nd + 2N), writes 2Nd + T_c Nd (no init).
+// The paper's count (Theorem 5's proof): reads 2Nd + T_c (4Nd + 2N), writes 2Nd + T_c Nd (no init),
+// T_c N the rows the live tiles touch.
 std::int64_t paper_elements(const Problem& p, const Tiling& t) {
-    return 4 * p.N_kv * p.d + t.T_c * (5 * p.N_q * p.d + 2 * p.N_q);
+    const MaskStats st = mask_stats(p.mask, p.N_q, p.N_kv, t.B_r, t.B_c);
+    return 2 * st.kv_cols_live * p.d + 2 * p.N_kv * p.d + st.rows_nonempty * (5 * p.d + 2);
 }
 
 std::int64_t numerics_bytes(const Problem& p) {
@@ -199,7 +223,7 @@ const AlgorithmDef& flash_backward() {
         .run = run,
         .closed_form = closed_form,
         .paper_elements = paper_elements,
-        .theta = {"Theta(N^2 d^2 / M)", detail::theta_flash},
+        .theta = {"Theta(N^2 d^2 / M)", detail::theta_flash, "Theta(Nd + N^2 d^2 s / M), s the fraction of tiles kept (Prop. 4)"},
         .numerics_bytes = numerics_bytes,
         .tensors = tensors,
         .outputs = {Tensor::dQ, Tensor::dK, Tensor::dV},

@@ -75,6 +75,14 @@ void run(RunContext& c) {
         const std::int64_t c0 = j * B_c;
         const std::int64_t cols = detail::block_len(j, B_c, N_kv);  // ragged last K/V block
         const auto jj = static_cast<std::int32_t>(j);
+        // The mask's class of each tile (i, j); a K/V block no query may see is never loaded.
+        std::vector<TileKind> kinds(static_cast<std::size_t>(T_r));
+        bool live = false;
+        for (std::int64_t i = 0; i < T_r; ++i) {
+            kinds[static_cast<std::size_t>(i)] = detail::tile_kind(p, i * B_r, detail::block_len(i, B_r, N_q), c0, cols);
+            live = live || kinds[static_cast<std::size_t>(i)] != TileKind::empty;
+        }
+        if (!live) continue;
         // Line 6: load K_j, V_j from HBM to SRAM; they stay for the whole inner loop.
         h.load(Tensor::K, {c0, 0, cols, d}, -1, jj, "Alg 1 l.6: load K_j");
         h.load(Tensor::V, {c0, 0, cols, d}, -1, jj, "Alg 1 l.6: load V_j");
@@ -86,6 +94,8 @@ void run(RunContext& c) {
             const std::int64_t r0 = i * B_r;
             const std::int64_t rows = detail::block_len(i, B_r, N_q);
             const auto ii = static_cast<std::int32_t>(i);
+            const TileKind kind = kinds[static_cast<std::size_t>(i)];
+            if (kind == TileKind::empty) continue;  // masked out: O_i, l_i, m_i stay as they are in HBM
             // Line 8: load Q_i, O_i, l_i, m_i.
             h.load(Tensor::Q, {r0, 0, rows, d}, ii, jj, "Alg 1 l.8: load Q_i");
             h.load(Tensor::O, {r0, 0, rows, d}, ii, jj, "Alg 1 l.8: load O_i");
@@ -94,6 +104,11 @@ void run(RunContext& c) {
             // Line 9: S_ij = tau Q_i K_j^T (matmul, plus one multiply per element for tau).
             h.compute(Tensor::S, {r0, c0, rows, cols}, 2 * rows * cols * d, rows * cols, rows * d + cols * d,
                       rows * cols, ii, jj, "Alg 1 l.9: S_ij = tau Q_i K_j^T");
+            // A tile the mask cuts through is masked element by element (1 flop per element).
+            if (kind == TileKind::partial) {
+                h.compute(Tensor::S, {r0, c0, rows, cols}, 0, rows * cols, rows * cols, rows * cols, ii, jj,
+                          "Alg 1: mask S_ij", sim::flags::kMasked);
+            }
             // Line 10: m~_ij = rowmax(S_ij), P~_ij = exp(S_ij - m~_ij), l~_ij = rowsum(P~_ij):
             // max, subtract, exp, add = 4 flops per element.
             h.compute(Tensor::P, {r0, c0, rows, cols}, 0, 4 * rows * cols, rows * cols, rows * cols, ii, jj,
@@ -109,19 +124,23 @@ void run(RunContext& c) {
                 l_i = l->middleRows(r0, rows);
                 m_i = m->middleRows(r0, rows);
                 S_ij.noalias() = tau * (Q_i * K_j.transpose());
+                if (kind == TileKind::partial) detail::mask_tile(p, r0, c0, S_ij);
+                // A row with no allowed key here has m~_ij = -inf: its P~ row is 0 (exp(-inf - 0)), and a
+                // row with none so far keeps l = 0, O = 0 (finite_or_zero avoids -inf + inf).
                 const Vec m_tilde = S_ij.rowwise().maxCoeff();
-                S_ij = (S_ij.colwise() - m_tilde).array().exp();  // S_ij now holds P~_ij
+                S_ij = (S_ij.colwise() - detail::finite_or_zero(m_tilde)).array().exp();  // S_ij now holds P~_ij
                 const Vec l_tilde = S_ij.rowwise().sum();
                 const Vec m_new = m_i.cwiseMax(m_tilde);
-                const Vec a = (m_i - m_new).array().exp();      // e^(m_i - m_new); 0 while m_i = -inf
-                const Vec b = (m_tilde - m_new).array().exp();  // e^(m~_ij - m_new)
+                const Vec m_use = detail::finite_or_zero(m_new);
+                const Vec a = (m_i - m_use).array().exp();      // e^(m_i - m_new); 0 while m_i = -inf
+                const Vec b = (m_tilde - m_use).array().exp();  // e^(m~_ij - m_new)
                 const Vec l_new = a.cwiseProduct(l_i) + b.cwiseProduct(l_tilde);
+                const Vec inv = l_new.unaryExpr([](float v) { return v > 0 ? 1.0F / v : 0.0F; });
                 // Line 12: O_i <- diag(l_new)^-1 (diag(l_i) a O_i + b P~_ij V_j)
                 Mat PV = S_ij * V_j;
-                O_i =
-                    (O_i.array().colwise() * (l_i.cwiseProduct(a)).array() + PV.array().colwise() * b.array())
-                        .colwise() /
-                    l_new.array();
+                O_i = (O_i.array().colwise() * (l_i.cwiseProduct(a)).array() + PV.array().colwise() * b.array())
+                          .colwise() *
+                      inv.array();
                 O->middleRows(r0, rows) = O_i;
                 l->middleRows(r0, rows) = l_new;
                 m->middleRows(r0, rows) = m_new;
@@ -141,33 +160,37 @@ void run(RunContext& c) {
 
 ClosedForm closed_form(const Problem& p, const Tiling& t, const sim::HardwareSpec&, const RunOptions&) {
     ClosedForm f;
-    const std::int64_t N_q = p.N_q, N_kv = p.N_kv, d = p.d, T_c = t.T_c;
+    const std::int64_t N_q = p.N_q, N_kv = p.N_kv, d = p.d;
     const std::int64_t br = std::min(t.B_r, N_q), bc = std::min(t.B_c, N_kv);
     const std::int64_t e = detail::el_bytes(Tensor::Q, p.dtype), e32 = 4;
-    // Algorithm 1: K, V read once (line 6); Q_i, O_i, l_i, m_i read T_c times (line 8);
-    // O_i, l_i, m_i written T_c times (lines 12-13) plus once at initialisation (line 2).
-    f.read(Tensor::K) = N_kv * d;
-    f.read(Tensor::V) = N_kv * d;
-    f.read(Tensor::Q) = T_c * N_q * d;
-    f.read(Tensor::O) = T_c * N_q * d;
-    f.read(Tensor::l) = T_c * N_q;
-    f.read(Tensor::m) = T_c * N_q;
-    f.write(Tensor::O) = (T_c + 1) * N_q * d;
-    f.write(Tensor::l) = (T_c + 1) * N_q;
-    f.write(Tensor::m) = (T_c + 1) * N_q;
-    f.matmul_flops = 4 * N_q * N_kv * d;  // QK^T and PV, 2 N_q N_kv d each
-    // Per element of S: tau, max, subtract, exp, sum (5). Per row per K/V block: m_new, l_new (5).
-    // Per element of O_i per K/V block: scale, add, divide (3).
-    f.other_flops = 5 * N_q * N_kv + T_c * (5 * N_q + 3 * N_q * d);
-    // Of those, exponentials: one per element of S (P~_ij), two per row per K/V block.
-    f.exp_flops = N_q * N_kv + T_c * 2 * N_q;
+    // Sums over the tiles the mask leaves (unmasked: rows_nonempty = T_c N_q, area = N_q N_kv, every
+    // K/V block live: the paper's formulas).
+    const MaskStats st = mask_stats(p.mask, N_q, N_kv, t.B_r, t.B_c);
+    // Algorithm 1: K, V read once per live K/V block (line 6); Q_i, O_i, l_i, m_i read once per live tile
+    // (line 8); O_i, l_i, m_i written once per live tile (lines 12-13) plus once at initialisation (line 2).
+    f.read(Tensor::K) = st.kv_cols_live * d;
+    f.read(Tensor::V) = st.kv_cols_live * d;
+    f.read(Tensor::Q) = st.rows_nonempty * d;
+    f.read(Tensor::O) = st.rows_nonempty * d;
+    f.read(Tensor::l) = st.rows_nonempty;
+    f.read(Tensor::m) = st.rows_nonempty;
+    f.write(Tensor::O) = st.rows_nonempty * d + N_q * d;
+    f.write(Tensor::l) = st.rows_nonempty + N_q;
+    f.write(Tensor::m) = st.rows_nonempty + N_q;
+    f.matmul_flops = 4 * st.area_nonempty * d;  // QK^T and PV, 2 rows cols d each per live tile
+    // Per element of S: tau, max, subtract, exp, sum (5). Per row per tile: m_new, l_new (5). Per element
+    // of O_i per tile: scale, add, divide (3). The mask on partial tiles: 1 per element.
+    f.other_flops = 5 * st.area_nonempty + st.rows_nonempty * (5 + 3 * d) + st.area_partial;
+    // Of those, exponentials: one per element of S (P~_ij), two per row per tile.
+    f.exp_flops = st.area_nonempty + 2 * st.rows_nonempty;
     f.sram_peak_bytes = (2 * bc * d + 2 * br * d + br * bc) * e + 2 * br * e32;
     return f;
 }
 
-// The paper's count without the initialisation: 2Nd + T_c (3Nd + 4N) (square problems).
+// The paper's count without the initialisation: 2Nd + T_c (3Nd + 4N), T_c N the rows the live tiles touch.
 std::int64_t paper_elements(const Problem& p, const Tiling& t) {
-    return 2 * p.N_kv * p.d + t.T_c * (3 * p.N_q * p.d + 4 * p.N_q);
+    const MaskStats st = mask_stats(p.mask, p.N_q, p.N_kv, t.B_r, t.B_c);
+    return 2 * st.kv_cols_live * p.d + st.rows_nonempty * (3 * p.d + 4);
 }
 
 std::int64_t numerics_bytes(const Problem& p) {
@@ -203,7 +226,7 @@ const AlgorithmDef& flash_forward() {
         .run = run,
         .closed_form = closed_form,
         .paper_elements = paper_elements,
-        .theta = {"Theta(N^2 d^2 / M)", detail::theta_flash},
+        .theta = {"Theta(N^2 d^2 / M)", detail::theta_flash, "Theta(Nd + N^2 d^2 s / M), s the fraction of tiles kept (Prop. 4)"},
         .numerics_bytes = numerics_bytes,
         .tensors = tensors,
         .outputs = {Tensor::O},

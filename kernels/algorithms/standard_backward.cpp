@@ -111,8 +111,11 @@ WorkingSets working_sets(const Problem& p, std::int64_t B_r, std::int64_t B_c, c
              {Tensor::dP, br, bc, "dP_ij (B_r x B_c)"}},
             {{Tensor::P, rows, cols, "P rows (softmax backward)"},
              {Tensor::dP, rows, cols, "dP rows, then dS (softmax backward)", Tensor::dS}},
-            // The eager passes stream dS in the softmax backward's row shape: one buffer of it.
-            {{Tensor::dS, rows, cols, "dS rows (eager backward)"}},
+            // The eager passes stream dS in the softmax backward's row shape: one buffer of it, and the
+            // mask pass the same rows of the boolean mask Mk.
+            p.mask.active() ? std::vector<BufferSpec>{{Tensor::dS, rows, cols, "dS rows (eager backward)"},
+                                                      {Tensor::Mk, rows, cols, "Mk rows (the mask)"}}
+                            : std::vector<BufferSpec>{{Tensor::dS, rows, cols, "dS rows (eager backward)"}},
             {{Tensor::dS, br, bc, "dS_ij (B_r x B_c)"}, {Tensor::K, bc, d, "K_j (B_c x d)"},
              {Tensor::dQ, br, d, "dQ_i (B_r x d)"}},
             {{Tensor::dS, br, bc, "dS_ij (B_r x B_c)"}, {Tensor::Q, br, d, "Q_i (B_r x d)"},
@@ -192,9 +195,14 @@ void eager_backward(RunContext& c, const std::vector<BufferSpec>& set) {
         const char* name = kNames[std::min<std::int64_t>(k, 2)];
         h.begin_phase(name, rp.one_pass ? ceil_div(p.N_q, rp.rows) : p.N_q);
         const auto ids = detail::hold(h, set);
+        const bool masking = k == 1 && p.mask.active();
         for_each_row_chunk(p, rp, h, [&](const sim::Rect& r) {
             h.load(Tensor::dS, r, -1, -1, name);
-            h.compute(Tensor::dS, r, 0, r.elements(), r.elements(), r.elements(), -1, -1, name);
+            // masked_fill's backward zeroes the masked gradients: it reads the mask again. (They are 0
+            // already, since P is 0 there, but the framework runs the pass.)
+            if (masking) h.load(Tensor::Mk, r, -1, -1, "eager bwd: read the mask Mk");
+            h.compute(Tensor::dS, r, 0, r.elements(), r.elements(), r.elements(), -1, -1, name,
+                      masking ? sim::flags::kMasked : 0);
             if (c.numerics() && k == 0) (*c.hbm)[Tensor::dS].block(r.row0, r.col0, r.rows, r.cols) *= tau;
             h.store(Tensor::dS, r, -1, -1, name);
         });
@@ -288,6 +296,7 @@ ClosedForm closed_form(const Problem& p, const Tiling& t, const sim::HardwareSpe
     f.write(Tensor::dV) = N_kv * d;
     f.write(Tensor::dP) = NN;
     f.write(Tensor::dS) = NN + extra * NN;
+    if (p.mask.active() && extra >= 2) f.read(Tensor::Mk) = NN;  // the mask pass's backward reads Mk
     f.write(Tensor::dQ) = N_q * d;
     f.write(Tensor::dK) = N_kv * d;
     f.l2_read_elements = (q_side_l2 ? 2 * re_q : 0) + (kv_side_l2 ? 2 * re_kv : 0);
@@ -316,16 +325,18 @@ std::int64_t numerics_bytes(const Problem& p) {
 
 std::vector<sim::TensorDecl> tensors(const Problem& p, const Tiling& t) {
     using detail::decl;
-    return {decl(Tensor::Q, p.N_q, p.d, t.B_r, p.d, true),
-            decl(Tensor::K, p.N_kv, p.d, t.B_c, p.d, true),
-            decl(Tensor::V, p.N_kv, p.d, t.B_c, p.d, true),
-            decl(Tensor::dO, p.N_q, p.d, t.B_r, p.d, true),
-            decl(Tensor::P, p.N_q, p.N_kv, t.B_r, t.B_c, true),
-            decl(Tensor::dP, p.N_q, p.N_kv, t.B_r, t.B_c, false),
-            decl(Tensor::dS, p.N_q, p.N_kv, t.B_r, t.B_c, false),
-            decl(Tensor::dQ, p.N_q, p.d, t.B_r, p.d, false),
-            decl(Tensor::dK, p.N_kv, p.d, t.B_c, p.d, false),
-            decl(Tensor::dV, p.N_kv, p.d, t.B_c, p.d, false)};
+    std::vector<sim::TensorDecl> out = {decl(Tensor::Q, p.N_q, p.d, t.B_r, p.d, true),
+                                        decl(Tensor::K, p.N_kv, p.d, t.B_c, p.d, true),
+                                        decl(Tensor::V, p.N_kv, p.d, t.B_c, p.d, true),
+                                        decl(Tensor::dO, p.N_q, p.d, t.B_r, p.d, true),
+                                        decl(Tensor::P, p.N_q, p.N_kv, t.B_r, t.B_c, true),
+                                        decl(Tensor::dP, p.N_q, p.N_kv, t.B_r, t.B_c, false),
+                                        decl(Tensor::dS, p.N_q, p.N_kv, t.B_r, t.B_c, false),
+                                        decl(Tensor::dQ, p.N_q, p.d, t.B_r, p.d, false),
+                                        decl(Tensor::dK, p.N_kv, p.d, t.B_c, p.d, false),
+                                        decl(Tensor::dV, p.N_kv, p.d, t.B_c, p.d, false)};
+    if (p.mask.active()) out.push_back(decl(Tensor::Mk, p.N_q, p.N_kv, t.B_r, t.B_c, false));
+    return out;
 }
 
 }  // namespace

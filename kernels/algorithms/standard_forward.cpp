@@ -55,13 +55,21 @@ WorkingSets working_sets(const Problem& p, std::int64_t B_r, std::int64_t B_c, c
     } else {
         softmax.push_back({Tensor::S, 1, sm.chunk, "S row chunk (softmax)", Tensor::P});
     }
-    return {{{Tensor::Q, br, d, "Q_i (B_r x d)"},
-             {Tensor::K, bc, d, "K_j (B_c x d)"},
-             {Tensor::S, br, bc, "S_ij (B_r x B_c)"}},
-            softmax,
-            {{Tensor::P, br, bc, "P_ij (B_r x B_c)"},
-             {Tensor::V, bc, d, "V_j (B_c x d)"},
-             {Tensor::O, br, d, "O_i (B_r x d)"}}};
+    WorkingSets sets = {{{Tensor::Q, br, d, "Q_i (B_r x d)"},
+                         {Tensor::K, bc, d, "K_j (B_c x d)"},
+                         {Tensor::S, br, bc, "S_ij (B_r x B_c)"}},
+                        softmax,
+                        {{Tensor::P, br, bc, "P_ij (B_r x B_c)"},
+                         {Tensor::V, bc, d, "V_j (B_c x d)"},
+                         {Tensor::O, br, d, "O_i (B_r x d)"}}};
+    if (p.mask.active()) {
+        // The eager mask pass streams rows of S with the same rows of the framework's boolean mask Mk
+        // (1 byte per element), in the row shape that fits two matrices.
+        const RowPass mp = row_pass_shape(p, hw, 2);
+        const std::int64_t rows = mp.one_pass ? mp.rows : 1, cols = mp.one_pass ? p.N_kv : mp.chunk;
+        sets.push_back({{Tensor::S, rows, cols, "S rows (mask pass)"}, {Tensor::Mk, rows, cols, "Mk rows (the mask)"}});
+    }
+    return sets;
 }
 
 void run(RunContext& c) {
@@ -124,22 +132,37 @@ void run(RunContext& c) {
     }
     detail::drop(h, ids);
 
-    // Optional framework passes: each reads and writes all of S once (1 flop per element).
+    // Optional framework passes: each reads and writes all of S once (1 flop per element). With a mask,
+    // the second is masked_fill: it also reads the framework's boolean mask Mk (1 byte per element).
     static const char* const kPassNames[] = {"eager: scale S", "eager: mask S", "eager: dropout S"};
     const std::int64_t steps = sm.one_pass ? ceil_div(N_q, sm.rows) : N_q;
+    const float neg_inf = -std::numeric_limits<float>::infinity();
     for (std::int64_t k = 0; k < extra; ++k) {
         const char* name = kPassNames[std::min<std::int64_t>(k, 2)];
-        h.begin_phase(name, steps);
-        ids = detail::hold(h, sets[1]);
-        for_each_chunk(p, sm, h, [&](const Chunk& ch) {
-            h.load(Tensor::S, {ch.r0, ch.c0, ch.rows, ch.cols}, -1, -1, name);
-            h.compute(Tensor::S, {ch.r0, ch.c0, ch.rows, ch.cols}, 0, ch.rows * ch.cols, ch.rows * ch.cols,
-                      ch.rows * ch.cols, -1, -1, name);
+        const bool masking = k == 1 && p.mask.active();
+        const RowPass shape = masking ? row_pass_shape(p, h.spec(), 2) : sm;
+        h.begin_phase(name, shape.one_pass ? ceil_div(N_q, shape.rows) : N_q);
+        ids = detail::hold(h, sets[masking ? 3 : 1]);
+        for_each_chunk(p, shape, h, [&](const Chunk& ch) {
+            const sim::Rect r{ch.r0, ch.c0, ch.rows, ch.cols};
+            h.load(Tensor::S, r, -1, -1, name);
+            if (masking) h.load(Tensor::Mk, r, -1, -1, "eager: read the mask Mk");
+            h.compute(Tensor::S, r, 0, ch.rows * ch.cols, ch.rows * ch.cols, ch.rows * ch.cols, -1, -1, name,
+                      masking ? sim::flags::kMasked : 0);
             if (numerics && k == 0) S->block(ch.r0, ch.c0, ch.rows, ch.cols) *= tau;
-            h.store(Tensor::S, {ch.r0, ch.c0, ch.rows, ch.cols}, -1, -1, name);
+            if (numerics && masking) {
+                for (std::int64_t q = ch.r0; q < ch.r0 + ch.rows; ++q) {
+                    for (std::int64_t kk = ch.c0; kk < ch.c0 + ch.cols; ++kk) {
+                        if (!allowed(p.mask, N_q, N_kv, q, kk)) (*S)(q, kk) = neg_inf;
+                    }
+                }
+            }
+            h.store(Tensor::S, r, -1, -1, name);
         });
         detail::drop(h, ids);
     }
+    // Without an eager mask pass the mask is fused into the softmax (1 flop per element it reads).
+    const bool fused_mask = p.mask.active() && extra < 2;
 
     // Pass 2: P = softmax(S), row-wise.
     h.begin_phase("standard: P = softmax(S)", steps);
@@ -148,14 +171,16 @@ void run(RunContext& c) {
         // Whole rows fit: read S once, write P once (5 flops per element: max, sub, exp, sum, divide).
         for_each_chunk(p, sm, h, [&](const Chunk& ch) {
             h.load(Tensor::S, {ch.r0, 0, ch.rows, N_kv}, -1, -1, "Alg 0 l.2: read S rows");
-            h.compute(Tensor::P, {ch.r0, 0, ch.rows, N_kv}, 0, 5 * ch.rows * N_kv, ch.rows * N_kv,
-                      ch.rows * N_kv, -1, -1, "Alg 0 l.2: P = softmax(S)", 0, ch.rows * N_kv);
+            h.compute(Tensor::P, {ch.r0, 0, ch.rows, N_kv}, 0, (fused_mask ? 6 : 5) * ch.rows * N_kv,
+                      ch.rows * N_kv, ch.rows * N_kv, -1, -1, "Alg 0 l.2: P = softmax(S)", 0, ch.rows * N_kv);
             if (numerics) {
-                auto Sb = S->middleRows(ch.r0, ch.rows);
-                const Vec mx = Sb.rowwise().maxCoeff();
+                Mat Sb = S->middleRows(ch.r0, ch.rows);
+                if (fused_mask) detail::mask_tile(p, ch.r0, 0, Sb);
+                // A fully masked row (max -inf) has P = 0, not NaN.
+                const Vec mx = detail::finite_or_zero(Sb.rowwise().maxCoeff());
                 Mat E = (Sb.colwise() - mx).array().exp();
-                const Vec sum = E.rowwise().sum();
-                P->middleRows(ch.r0, ch.rows) = E.array().colwise() / sum.array();
+                const Vec inv = E.rowwise().sum().unaryExpr([](float v) { return v > 0 ? 1.0F / v : 0.0F; });
+                P->middleRows(ch.r0, ch.rows) = E.array().colwise() * inv.array();
             }
             h.store(Tensor::P, {ch.r0, 0, ch.rows, N_kv}, -1, -1, "Alg 0 l.2: write P rows to HBM");
         });
@@ -168,21 +193,30 @@ void run(RunContext& c) {
             for (std::int64_t c0 = 0; c0 < N_kv; c0 += sm.chunk) {
                 const std::int64_t cols = std::min(sm.chunk, N_kv - c0);
                 h.load(Tensor::S, {row, c0, 1, cols}, -1, -1, "Alg 0 l.2: read S chunk (max, sum)");
-                h.compute(Tensor::S, {row, c0, 1, cols}, 0, 4 * cols, cols, 0, -1, -1,
+                h.compute(Tensor::S, {row, c0, 1, cols}, 0, (fused_mask ? 5 : 4) * cols, cols, 0, -1, -1,
                           "softmax: running max, sum", 0, cols);
                 if (numerics) {
-                    const float cmx = S->block(row, c0, 1, cols).maxCoeff();
+                    Mat chunk = S->block(row, c0, 1, cols);
+                    if (fused_mask) detail::mask_tile(p, row, c0, chunk);
+                    const float cmx = chunk.maxCoeff();
                     const float nmx = std::max(mx, cmx);
-                    sum = sum * std::exp(mx - nmx) + (S->block(row, c0, 1, cols).array() - nmx).exp().sum();
-                    mx = nmx;
+                    if (!std::isinf(nmx)) {  // nothing allowed yet: the running sum stays 0
+                        sum = sum * std::exp(mx - nmx) + (chunk.array() - nmx).exp().sum();
+                        mx = nmx;
+                    }
                 }
             }
             for (std::int64_t c0 = 0; c0 < N_kv; c0 += sm.chunk) {
                 const std::int64_t cols = std::min(sm.chunk, N_kv - c0);
                 h.load(Tensor::S, {row, c0, 1, cols}, -1, -1, "Alg 0 l.2: re-read S chunk");
-                h.compute(Tensor::P, {row, c0, 1, cols}, 0, 3 * cols, cols, cols, -1, -1, "softmax: P chunk", 0, cols);
-                if (numerics)
-                    P->block(row, c0, 1, cols) = (S->block(row, c0, 1, cols).array() - mx).exp() / sum;
+                h.compute(Tensor::P, {row, c0, 1, cols}, 0, (fused_mask ? 4 : 3) * cols, cols, cols, -1, -1,
+                          "softmax: P chunk", 0, cols);
+                if (numerics) {
+                    Mat chunk = S->block(row, c0, 1, cols);
+                    if (fused_mask) detail::mask_tile(p, row, c0, chunk);
+                    const float inv = sum > 0 ? 1.0F / sum : 0.0F;
+                    P->block(row, c0, 1, cols) = ((chunk.array() - (std::isinf(mx) ? 0.0F : mx)).exp() * inv).matrix();
+                }
                 h.store(Tensor::P, {row, c0, 1, cols}, -1, -1, "Alg 0 l.2: write P chunk to HBM");
             }
         }
@@ -240,11 +274,23 @@ ClosedForm closed_form(const Problem& p, const Tiling& t, const sim::HardwareSpe
     // eager pass 1 flop per element; softmax 5 per element in one pass, 4 + 3 when streamed.
     f.other_flops = std::max<std::int64_t>(1, extra) * NN + (row_fits ? 5 : 7) * NN;
     f.exp_flops = (row_fits ? 1 : 2) * NN;  // exp once per element, twice when streamed
+    // A mask: applied by the second eager pass (masked_fill), which also reads the boolean Mk, or, without
+    // one, fused into the softmax (1 flop per element per read of S). The GEMMs compute every tile.
+    std::int64_t mask_set = 0;
+    if (p.mask.active()) {
+        if (extra >= 2) {
+            f.read(Tensor::Mk) = NN;
+            const RowPass mp = row_pass_shape(p, hw, 2);
+            mask_set = (mp.one_pass ? mp.rows * N_kv : mp.chunk) * (e + 1);
+        } else {
+            f.other_flops += (row_fits ? 1 : 2) * NN;
+        }
+    }
     // Working sets: GEMM tiles (Q_i, K_j, S_ij), softmax rows (or a chunk), (P_ij, V_j, O_i).
     const std::int64_t gemm = (br * d + bc * d + br * bc) * e;
     const std::int64_t sm_rows = std::min(N_q, hw.sram_bytes / (N_kv * e));
     const std::int64_t softmax = row_fits ? sm_rows * N_kv * e : (hw.sram_bytes / e) * e;
-    f.sram_peak_bytes = std::max(gemm, softmax);
+    f.sram_peak_bytes = std::max({gemm, softmax, mask_set});
     return f;
 }
 
@@ -260,9 +306,13 @@ std::int64_t numerics_bytes(const Problem& p) {
 
 std::vector<sim::TensorDecl> tensors(const Problem& p, const Tiling& t) {
     using detail::decl;
-    return {decl(Tensor::Q, p.N_q, p.d, t.B_r, p.d, true),  decl(Tensor::K, p.N_kv, p.d, t.B_c, p.d, true),
-            decl(Tensor::V, p.N_kv, p.d, t.B_c, p.d, true), decl(Tensor::S, p.N_q, p.N_kv, t.B_r, t.B_c, false),
-            decl(Tensor::P, p.N_q, p.N_kv, t.B_r, t.B_c, false), decl(Tensor::O, p.N_q, p.d, t.B_r, p.d, false)};
+    std::vector<sim::TensorDecl> out = {
+        decl(Tensor::Q, p.N_q, p.d, t.B_r, p.d, true),  decl(Tensor::K, p.N_kv, p.d, t.B_c, p.d, true),
+        decl(Tensor::V, p.N_kv, p.d, t.B_c, p.d, true), decl(Tensor::S, p.N_q, p.N_kv, t.B_r, t.B_c, false),
+        decl(Tensor::P, p.N_q, p.N_kv, t.B_r, t.B_c, false), decl(Tensor::O, p.N_q, p.d, t.B_r, p.d, false)};
+    // The framework's boolean mask (built before the run; read by the eager mask pass when there is one).
+    if (p.mask.active()) out.push_back(decl(Tensor::Mk, p.N_q, p.N_kv, t.B_r, t.B_c, false));
+    return out;
 }
 
 }  // namespace

@@ -4,8 +4,11 @@
 // functions: the simulator is checked against this and against each definition's closed form, two
 // derivations that must agree with it and each other.
 //
-// Notation: N, d, B_r, B_c (the block sizes in force), T_r = ceil(N/B_r), T_c = ceil(N/B_c).
-// Elements per (batch, head); square problems (N_q = N_kv = N).
+// Notation: N_q query rows, N_kv key rows (the papers' N when equal), d, B_r, B_c (the block sizes in
+// force), T_r = ceil(N_q/B_r), T_c = ceil(N_kv/B_c). Elements per (batch, head). With a mask, the
+// FlashAttention orders skip the tiles it empties and mask the ones it cuts: their counts are sums
+// over tiles (test::tile_sums, from a brute-force scan of every element); without one those sums are
+// the unmasked grid's (rows = T_c N_q, cols = T_r N_kv, area = N_q N_kv).
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -14,6 +17,7 @@
 #include "kernels/problem.h"
 #include "sim/hardware.h"
 #include "sim/types.h"
+#include "tests/kernels/mask_brute.h"
 
 namespace tilesim::test {
 
@@ -35,88 +39,116 @@ inline std::int64_t cdiv(std::int64_t a, std::int64_t b) {
     return (a + b - 1) / b;
 }
 
-// The inputs of one check: the sizes in force and the machine.
+// The inputs of one check: the sizes in force and the machine. N_kv = 0 means N_kv = N (square).
 struct Shape {
     std::int64_t N, d, B_r, B_c;
     sim::Dtype dtype;
     std::int64_t extra_passes = 0;
+    std::int64_t N_kv = 0;
+    const kernels::Mask* mask = nullptr;
 };
 
 inline void forward_counts(std::string_view key, const Shape& s, const sim::HardwareSpec& hw, Expected& x) {
     using sim::Tensor;
-    const std::int64_t N = s.N, d = s.d, T_r = cdiv(N, s.B_r), T_c = cdiv(N, s.B_c);
+    const std::int64_t N_q = s.N, N_kv = s.N_kv > 0 ? s.N_kv : s.N, d = s.d;
+    const std::int64_t T_r = cdiv(N_q, s.B_r);
     const std::int64_t e = static_cast<std::int64_t>(sim::dtype_bytes(s.dtype));
-    const std::int64_t Nd = N * d, N2 = N * N, k = s.extra_passes;
-    // QK^T and PV: N^2 dot products of length d each, a multiply and an add per term.
-    x.matmul_flops = 2 * N2 * d + 2 * N2 * d;
+    const std::int64_t NN = N_q * N_kv, k = s.extra_passes;
+    const kernels::Mask none;
+    const kernels::Mask& mask = s.mask != nullptr ? *s.mask : none;
+    const TileSums t = tile_sums(mask, N_q, N_kv, s.B_r, s.B_c);
     // A block never holds more rows than the problem has.
-    const std::int64_t br = std::min(s.B_r, N), bc = std::min(s.B_c, N);
+    const std::int64_t br = std::min(s.B_r, N_q), bc = std::min(s.B_c, N_kv);
     if (key == "standard") {
+        // QK^T and PV: N_q N_kv dot products of length d each, a multiply and an add per term, every
+        // tile computed (cuBLAS does not skip masked tiles).
+        x.matmul_flops = 4 * NN * d;
         // Algorithm 0: reads 3Nd + 2N^2 (Q, K, V; S, P), writes Nd + 2N^2 (S, P; O) when the GEMM
         // operands are read once. A tiled GEMM re-reads K (pass 1) and V (pass 3) for each of the
         // T_r - 1 later Q blocks: from the L2 if one head's K fits there, else from HBM.
-        const bool l2_holds_K = hw.l2_bytes > 0 && Nd * e <= hw.l2_bytes;
-        const std::int64_t reread = (T_r - 1) * Nd;
-        // Softmax: if a row of S (N elements) fits in SRAM, S is read once; else twice (max/sum, then P).
-        const bool row_fits = N * e <= hw.sram_bytes;
-        x.r(Tensor::Q) = Nd;
-        x.r(Tensor::K) = Nd + (l2_holds_K ? 0 : reread);
-        x.r(Tensor::V) = Nd + (l2_holds_K ? 0 : reread);
-        x.r(Tensor::S) = (row_fits ? N2 : 2 * N2) + k * N2;
-        x.r(Tensor::P) = N2;
-        x.w(Tensor::S) = N2 + k * N2;
-        x.w(Tensor::P) = N2;
-        x.w(Tensor::O) = Nd;
+        const bool l2_holds_K = hw.l2_bytes > 0 && N_kv * d * e <= hw.l2_bytes;
+        const std::int64_t reread = (T_r - 1) * N_kv * d;
+        // Softmax: if a row of S (N_kv elements) fits in SRAM, S is read once; else twice (max/sum, then P).
+        const bool row_fits = N_kv * e <= hw.sram_bytes;
+        x.r(Tensor::Q) = N_q * d;
+        x.r(Tensor::K) = N_kv * d + (l2_holds_K ? 0 : reread);
+        x.r(Tensor::V) = N_kv * d + (l2_holds_K ? 0 : reread);
+        x.r(Tensor::S) = (row_fits ? NN : 2 * NN) + k * NN;
+        x.r(Tensor::P) = NN;
+        x.w(Tensor::S) = NN + k * NN;
+        x.w(Tensor::P) = NN;
+        x.w(Tensor::O) = N_q * d;
         x.l2_read = l2_holds_K ? 2 * reread : 0;
         // tau once per element of S (folded into the first eager pass when there is one), 1 flop per
         // element per eager pass, softmax 5 per element (7 when streamed twice: 4 + 3).
-        x.other_flops = (k == 0 ? N2 : k * N2) + (row_fits ? 5 : 7) * N2;
-        x.exp_flops = (row_fits ? 1 : 2) * N2;  // one exp per element per softmax pass over S
+        x.other_flops = (k == 0 ? NN : k * NN) + (row_fits ? 5 : 7) * NN;
+        x.exp_flops = (row_fits ? 1 : 2) * NN;  // one exp per element per softmax pass over S
         // Working sets: (Q_i, K_j, S_ij) and (P_ij, V_j, O_i) are the same size; softmax holds
-        // floor(sram / row bytes) whole rows (at most N), or one SRAM-sized chunk of a row.
+        // floor(sram / row bytes) whole rows (at most N_q), or one SRAM-sized chunk of a row.
         const std::int64_t gemm = (br * d + bc * d + br * bc) * e;
-        const std::int64_t softmax = row_fits ? std::min(N, hw.sram_bytes / (N * e)) * N * e : (hw.sram_bytes / e) * e;
+        const std::int64_t softmax =
+            row_fits ? std::min(N_q, hw.sram_bytes / (N_kv * e)) * N_kv * e : (hw.sram_bytes / e) * e;
         x.sram_peak_bytes = std::max(gemm, softmax);
+        if (mask.active()) {
+            if (k >= 2) {
+                // The framework's second eager pass is masked_fill: it reads the boolean mask (1 B per
+                // element) with S, holding as many rows of both as two rows of S would take.
+                x.r(Tensor::Mk) = NN;
+                const std::int64_t rows2 = hw.sram_bytes / (2 * N_kv * e);
+                const std::int64_t held = rows2 >= 1 ? std::min(N_q, rows2) * N_kv : hw.sram_bytes / (2 * e);
+                x.sram_peak_bytes = std::max(x.sram_peak_bytes, held * (e + 1));
+            } else {
+                x.other_flops += (row_fits ? 1 : 2) * NN;  // fused into the softmax: a compare per element read
+            }
+        }
     } else if (key == "flash") {
         // Algorithm 1. Reads 2Nd (K, V once) + T_c (2Nd + 2N) (Q_i, O_i, l_i, m_i per K/V block);
         // writes T_c (Nd + 2N) (O_i, l_i, m_i per K/V block) + Nd + 2N (line 2's initialisation).
-        x.r(Tensor::K) = Nd;
-        x.r(Tensor::V) = Nd;
-        x.r(Tensor::Q) = T_c * Nd;
-        x.r(Tensor::O) = T_c * Nd;
-        x.r(Tensor::l) = T_c * N;
-        x.r(Tensor::m) = T_c * N;
-        x.w(Tensor::O) = T_c * Nd + Nd;
-        x.w(Tensor::l) = T_c * N + N;
-        x.w(Tensor::m) = T_c * N + N;
-        // 5 per element of S (tau, max, subtract, exp, sum); per K/V block, 5 per row (m_new, l_new)
-        // and 3 per element of O (scale, add, divide).
-        x.other_flops = 5 * N2 + T_c * (5 * N + 3 * Nd);
-        // exp(S_ij - m~_ij) per element; e^(m_i - m_new) and e^(m~_ij - m_new) per row per K/V block.
-        x.exp_flops = N2 + T_c * 2 * N;
+        // With a mask, "per K/V block" is "per tile left" and K, V are read for live K/V blocks only.
+        x.r(Tensor::K) = t.kv_live * d;
+        x.r(Tensor::V) = t.kv_live * d;
+        x.r(Tensor::Q) = t.rows * d;
+        x.r(Tensor::O) = t.rows * d;
+        x.r(Tensor::l) = t.rows;
+        x.r(Tensor::m) = t.rows;
+        x.w(Tensor::O) = t.rows * d + N_q * d;
+        x.w(Tensor::l) = t.rows + N_q;
+        x.w(Tensor::m) = t.rows + N_q;
+        x.matmul_flops = 4 * t.area * d;
+        // 5 per element of S (tau, max, subtract, exp, sum); per tile, 5 per row (m_new, l_new) and 3 per
+        // element of O (scale, add, divide); the mask, 1 per element of a partial tile.
+        x.other_flops = 5 * t.area + t.rows * (5 + 3 * d) + t.partial_area;
+        // exp(S_ij - m~_ij) per element; e^(m_i - m_new) and e^(m~_ij - m_new) per row per tile.
+        x.exp_flops = t.area + 2 * t.rows;
         x.sram_peak_bytes = (2 * bc * d + 2 * br * d + br * bc) * e + 2 * br * 4;
     } else if (key == "flash2") {
-        // FA2 order: reads Nd (Q once) + 2 T_r Nd (K, V per Q block); writes Nd (O) + N (L).
-        x.r(Tensor::Q) = Nd;
-        x.r(Tensor::K) = T_r * Nd;
-        x.r(Tensor::V) = T_r * Nd;
-        x.w(Tensor::O) = Nd;
-        x.w(Tensor::L) = N;
-        // As FA1 but 2 per element of O per block (no division in the loop), then the deferred
+        // FA2 order: reads Nd (Q once) + 2 T_r Nd (K, V per Q block; per live tile with a mask);
+        // writes Nd (O) + N (L).
+        x.r(Tensor::Q) = N_q * d;
+        x.r(Tensor::K) = t.cols * d;
+        x.r(Tensor::V) = t.cols * d;
+        x.w(Tensor::O) = N_q * d;
+        x.w(Tensor::L) = N_q;
+        x.matmul_flops = 4 * t.area * d;
+        // As FA1 but 2 per element of O per tile (no division in the loop), then the deferred
         // division (Nd) and L = m + log l (2 per row).
-        x.other_flops = 5 * N2 + T_c * (5 * N + 2 * Nd) + Nd + 2 * N;
-        // exp per element; the rescale e^(m_old - m_new) per row per K/V block; log l_i per row.
-        x.exp_flops = N2 + T_c * N + N;
+        x.other_flops = 5 * t.area + t.rows * (5 + 2 * d) + t.partial_area + N_q * d + 2 * N_q;
+        // exp per element; the rescale e^(m_old - m_new) per row per tile; log l_i per row.
+        x.exp_flops = t.area + t.rows + N_q;
         x.sram_peak_bytes = (2 * bc * d + 2 * br * d + br * bc) * e + 2 * br * 4;
     }
 }
 
 inline void backward_counts(std::string_view key, const Shape& s, const sim::HardwareSpec& hw, Expected& x) {
     using sim::Tensor;
-    const std::int64_t N = s.N, d = s.d, T_r = cdiv(N, s.B_r), T_c = cdiv(N, s.B_c);
+    const std::int64_t N_q = s.N, N_kv = s.N_kv > 0 ? s.N_kv : s.N, d = s.d;
+    const std::int64_t T_r = cdiv(N_q, s.B_r), T_c = cdiv(N_kv, s.B_c);
     const std::int64_t e = static_cast<std::int64_t>(sim::dtype_bytes(s.dtype));
-    const std::int64_t Nd = N * d, N2 = N * N, k = s.extra_passes;
-    const std::int64_t br = std::min(s.B_r, N), bc = std::min(s.B_c, N);
+    const std::int64_t NN = N_q * N_kv, k = s.extra_passes;
+    const kernels::Mask none;
+    const kernels::Mask& mask = s.mask != nullptr ? *s.mask : none;
+    const TileSums t = tile_sums(mask, N_q, N_kv, s.B_r, s.B_c);
+    const std::int64_t br = std::min(s.B_r, N_q), bc = std::min(s.B_c, N_kv);
     if (key == "standard") {
         // Algorithm 3, line by line (each GEMM operand read once, as the paper counts):
         //   1. dV = P^T dO: read P (N^2), dO (Nd); write dV (Nd)
@@ -126,53 +158,57 @@ inline void backward_counts(std::string_view key, const Shape& s, const sim::Har
         //   5. dK = dS^T Q: read dS (N^2), Q (Nd); write dK (Nd)
         // = reads 5N^2 + 5Nd, writes 2N^2 + 3Nd. Each eager pass's backward reads and writes dS once.
         // A line-1/5 GEMM re-reads dO or Q for each K/V block after the first, a line-2/4 GEMM V or K for
-        // each Q block after the first: from the L2 if one head's Nd operand fits, else from HBM.
-        const bool l2 = hw.l2_bytes > 0 && Nd * e <= hw.l2_bytes;
-        const std::int64_t re_c = (T_c - 1) * Nd, re_r = (T_r - 1) * Nd;
+        // each Q block after the first: from the L2 if one head's operand fits, else from HBM.
+        const bool l2_q = hw.l2_bytes > 0 && N_q * d * e <= hw.l2_bytes;
+        const bool l2_kv = hw.l2_bytes > 0 && N_kv * d * e <= hw.l2_bytes;
+        const std::int64_t re_c = (T_c - 1) * N_q * d, re_r = (T_r - 1) * N_kv * d;
         // Line 3 holds a row of P and a row of dP at once; when two rows do not fit it streams twice.
-        const std::int64_t sm = 2 * N * e <= hw.sram_bytes ? 1 : 2;
-        x.r(Tensor::P) = N2 + sm * N2;
-        x.r(Tensor::dP) = sm * N2;
-        x.r(Tensor::dS) = 2 * N2 + k * N2;
-        x.r(Tensor::dO) = 2 * Nd + (l2 ? 0 : re_c);
-        x.r(Tensor::Q) = Nd + (l2 ? 0 : re_c);
-        x.r(Tensor::V) = Nd + (l2 ? 0 : re_r);
-        x.r(Tensor::K) = Nd + (l2 ? 0 : re_r);
-        x.w(Tensor::dV) = Nd;
-        x.w(Tensor::dP) = N2;
-        x.w(Tensor::dS) = N2 + k * N2;
-        x.w(Tensor::dQ) = Nd;
-        x.w(Tensor::dK) = Nd;
-        x.l2_read = l2 ? 2 * re_c + 2 * re_r : 0;
-        x.matmul_flops = 4 * 2 * N2 * d;  // lines 1, 2, 4, 5
+        const std::int64_t sm = 2 * N_kv * e <= hw.sram_bytes ? 1 : 2;
+        x.r(Tensor::P) = NN + sm * NN;
+        x.r(Tensor::dP) = sm * NN;
+        x.r(Tensor::dS) = 2 * NN + k * NN;
+        x.r(Tensor::dO) = 2 * N_q * d + (l2_q ? 0 : re_c);
+        x.r(Tensor::Q) = N_q * d + (l2_q ? 0 : re_c);
+        x.r(Tensor::V) = N_kv * d + (l2_kv ? 0 : re_r);
+        x.r(Tensor::K) = N_kv * d + (l2_kv ? 0 : re_r);
+        x.w(Tensor::dV) = N_kv * d;
+        x.w(Tensor::dP) = NN;
+        x.w(Tensor::dS) = NN + k * NN;
+        x.w(Tensor::dQ) = N_q * d;
+        x.w(Tensor::dK) = N_kv * d;
+        x.l2_read = (l2_q ? 2 * re_c : 0) + (l2_kv ? 2 * re_r : 0);
+        x.matmul_flops = 4 * 2 * NN * d;  // lines 1, 2, 4, 5
         // Softmax backward per element: P o dP, the row sum, the subtraction, the product (4); tau once
         // per element (folded into line 3, or the eager scale pass); 1 per element per other eager pass.
-        x.other_flops = 4 * N2 + (k == 0 ? N2 : k * N2);
+        x.other_flops = 4 * NN + (k == 0 ? NN : k * NN);
         const std::int64_t gemm = (br * bc + br * d + bc * d) * e;
-        const std::int64_t rows2 = std::min(N, hw.sram_bytes / (2 * N * e));
-        const std::int64_t softmax = sm == 1 ? 2 * rows2 * N * e : 2 * (hw.sram_bytes / (2 * e)) * e;
+        const std::int64_t rows2 = std::min(N_q, hw.sram_bytes / (2 * N_kv * e));
+        const std::int64_t softmax = sm == 1 ? 2 * rows2 * N_kv * e : 2 * (hw.sram_bytes / (2 * e)) * e;
         x.sram_peak_bytes = std::max(gemm, softmax);
+        // A mask: masked_fill's backward (the second eager pass) reads the boolean mask again.
+        if (mask.active() && k >= 2) x.r(Tensor::Mk) = NN;
     } else if (key == "flash") {
         // Algorithm 4 (facts file): reads 2Nd + T_c (4Nd + 2N) (K, V; then Q_i, O_i, dO_i, dQ_i, l_i,
         // m_i per K/V block), writes 2Nd + T_c Nd (dK, dV; dQ_i per K/V block), plus line 5's dQ = 0 (Nd).
-        x.r(Tensor::K) = Nd;
-        x.r(Tensor::V) = Nd;
-        x.r(Tensor::Q) = T_c * Nd;
-        x.r(Tensor::O) = T_c * Nd;
-        x.r(Tensor::dO) = T_c * Nd;
-        x.r(Tensor::dQ) = T_c * Nd;
-        x.r(Tensor::l) = T_c * N;
-        x.r(Tensor::m) = T_c * N;
-        x.w(Tensor::dQ) = T_c * Nd + Nd;
-        x.w(Tensor::dK) = Nd;
-        x.w(Tensor::dV) = Nd;
-        // Lines 11, 16, 17, 21, 22: five GEMMs of 2 N^2 d.
-        x.matmul_flops = 5 * 2 * N2 * d;
+        // With a mask: per tile left, and K, V for live K/V blocks (dK, dV are written for every block).
+        x.r(Tensor::K) = t.kv_live * d;
+        x.r(Tensor::V) = t.kv_live * d;
+        x.r(Tensor::Q) = t.rows * d;
+        x.r(Tensor::O) = t.rows * d;
+        x.r(Tensor::dO) = t.rows * d;
+        x.r(Tensor::dQ) = t.rows * d;
+        x.r(Tensor::l) = t.rows;
+        x.r(Tensor::m) = t.rows;
+        x.w(Tensor::dQ) = t.rows * d + N_q * d;
+        x.w(Tensor::dK) = N_kv * d;
+        x.w(Tensor::dV) = N_kv * d;
+        // Lines 11, 16, 17, 21, 22: five GEMMs of 2 rows cols d per tile.
+        x.matmul_flops = 5 * 2 * t.area * d;
         // Per element of S_ij: tau (l.11), subtract m, exp, divide by l (l.13), subtract D, multiply
-        // (l.20), and tau once on dS (used by l.21 and l.22): 7. Line 19's D_i (a product and a sum
-        // per element of dO_i) is inside the inner loop: T_c times 2Nd.
-        x.other_flops = 7 * N2 + T_c * 2 * Nd;
-        x.exp_flops = N2;  // line 13's exp, recomputed
+        // (l.20), and tau once on dS (used by l.21 and l.22): 7; the mask on partial tiles (l.12): 1.
+        // Line 19's D_i (a product and a sum per element of dO_i) is inside the inner loop: per tile.
+        x.other_flops = 7 * t.area + t.partial_area + t.rows * 2 * d;
+        x.exp_flops = t.area;  // line 13's exp, recomputed
         // K_j, V_j, dK_j, dV_j; Q_i, O_i, dO_i, dQ_i; S/P and dP/dS tiles; l_i, m_i, D_i in fp32.
         x.sram_peak_bytes = (4 * bc * d + 4 * br * d + 2 * br * bc) * e + 3 * br * 4;
     } else if (key == "flash2") {
@@ -182,29 +218,31 @@ inline void backward_counts(std::string_view key, const Shape& s, const sim::Har
         //     and dQacc_i += dS_ij K_j by atomics: a read and a write of Nd (fp32) per K/V block;
         //     write dK, dV (Nd each)
         //   convert: read dQacc (Nd, fp32), write dQ (Nd)
-        x.r(Tensor::dO) = Nd + T_c * Nd;
-        x.r(Tensor::O) = Nd;
-        x.r(Tensor::K) = Nd;
-        x.r(Tensor::V) = Nd;
-        x.r(Tensor::Q) = T_c * Nd;
-        x.r(Tensor::L) = T_c * N;
-        x.r(Tensor::D) = T_c * N;
-        x.r(Tensor::dQacc) = T_c * Nd + Nd;
-        x.w(Tensor::D) = N;
-        x.w(Tensor::dQacc) = Nd + T_c * Nd;
-        x.w(Tensor::dK) = Nd;
-        x.w(Tensor::dV) = Nd;
-        x.w(Tensor::dQ) = Nd;
-        x.matmul_flops = 5 * 2 * N2 * d;  // S, dV, dP, dQacc, dK
-        // D: 2 per element of dO; per element of S: tau, subtract L, exp, subtract D, multiply (5);
-        // dK *= tau and dQ = tau dQacc: one per element of each.
-        x.other_flops = 2 * Nd + 5 * N2 + Nd + Nd;
-        x.exp_flops = N2;  // exp(S_ij - L_i), recomputed
+        // With a mask: per tile left, K, V for live K/V blocks.
+        x.r(Tensor::dO) = N_q * d + t.rows * d;
+        x.r(Tensor::O) = N_q * d;
+        x.r(Tensor::K) = t.kv_live * d;
+        x.r(Tensor::V) = t.kv_live * d;
+        x.r(Tensor::Q) = t.rows * d;
+        x.r(Tensor::L) = t.rows;
+        x.r(Tensor::D) = t.rows;
+        x.r(Tensor::dQacc) = t.rows * d + N_q * d;
+        x.w(Tensor::D) = N_q;
+        x.w(Tensor::dQacc) = N_q * d + t.rows * d;
+        x.w(Tensor::dK) = N_kv * d;
+        x.w(Tensor::dV) = N_kv * d;
+        x.w(Tensor::dQ) = N_q * d;
+        x.matmul_flops = 5 * 2 * t.area * d;  // S, dV, dP, dQacc, dK
+        // D: 2 per element of dO; per element of S: tau, subtract L, exp, subtract D, multiply (5); the
+        // mask on partial tiles (1); dK *= tau and dQ = tau dQacc: one per element of each.
+        x.other_flops = 2 * N_q * d + 5 * t.area + t.partial_area + N_kv * d + N_q * d;
+        x.exp_flops = t.area;  // exp(S_ij - L_i), recomputed
         const std::int64_t pre = 2 * br * d * e + br * 4;
         const std::int64_t main = (4 * bc * d + 2 * br * d + 2 * br * bc) * e + br * d * 4 + 2 * br * 4;
         const std::int64_t conv = br * d * 4 + br * d * e;
         x.sram_peak_bytes = std::max({pre, main, conv});
     }
+    (void)T_c;
 }
 
 inline Expected expected_counts(std::string_view key, kernels::Pass pass, const Shape& s,
