@@ -54,10 +54,13 @@ enum class HopperKernel : std::uint8_t {
     warpspec,    // (c) hopper_fwd_2_warpspec.cuh: producer warpgroup + 2 consumer warpgroups, mbarrier ring
     pingpong,    // (d) hopper_fwd_3_pingpong.cuh: the consumers take turns on the tensor cores
     intrawg,     // (e) hopper_fwd_4_intrawg.cuh: softmax of S_j overlaps the PV GEMM of block j - 1
+    fp8,         // (f) hopper_fwd_5_fp8.cuh: e4m3 inputs (quantised by a pre-pass), d = 128 only
 };
 const char* hopper_kernel_name(HopperKernel k);
 // The steps compiled in this build (empty when sm_90a code was not built).
 std::vector<HopperKernel> hopper_kernels();
+// Whether step k is compiled for head dimension d (fp8: d = 128 only).
+bool hopper_supports(HopperKernel k, std::int64_t d);
 
 // Unit checks of the Hopper building blocks on one tile (hopper_probe.cu): the TMA's swizzled layout
 // in shared memory, S = A B^T by wgmma from two K-major descriptors, O = P V by wgmma with P from

@@ -45,7 +45,7 @@ constexpr BwdInstance make() {
 
 // The first entry for each d is its default. Each warp owns 16 keys of K_j, so B_c = 16 warps.
 const BwdInstance kBwdInstances[] = {
-    make<64, 128, 64, 8>(),   // 8 warps, K_j and V_j fragments kept in registers
+    make<64, 128, 64, 8>(),   // 8 warps: B_c = 128 keys per block, half the dQ atomics of the next
     make<64, 64, 64, 4>(),    // half the keys per block: twice the dQ atomics, more blocks per SM
     make<128, 128, 32, 8>(),  // d = 128: B_r = 32 keeps S^T, dP^T, dK_j, dV_j within 255 registers
 };

@@ -57,8 +57,9 @@ struct Shape {
     static constexpr int kTileS = B_c * B_r;
     static constexpr int kElems = 2 * kTileKV + 4 * kTileQ + kTileS;
     static constexpr int kSmemBytes = kElems * 2 + 4 * B_r * 4;
-    // Keep K_j's and V_j's A fragments in registers across the loop when they are small (d = 64:
-    // 2 x 16 registers); at d = 128 they would cost 64 registers, so they are reloaded per Q block.
+    // K_j's and V_j's A fragments could stay in registers across the loop (2 x 16 at d = 64); with the
+    // rest of the state near 255 registers that spilled, so they are reloaded per Q block (the switch is
+    // kept for experiments).
     static constexpr bool kKVInRegs = false;
     // At d = 128, dK_j and dV_j alone take 128 registers; fully unrolled, the loops over d and over the
     // keys of dQ also keep every one of their (loop-invariant, swizzled) shared-memory addresses in a

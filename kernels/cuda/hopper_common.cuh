@@ -101,9 +101,14 @@ __device__ __forceinline__ void issue_pv(float (&O)[d / 2], const std::uint32_t 
 // are updated, and alpha = e^{tau (m_old - m_new)} is returned per row for the caller to rescale O_i
 // (when that happens is what differs between the steps). `row0`: the global query row of this thread's
 // first row (h = 0); `k0`: the first key of K_j.
+// FP8 (step (f)) passes two more factors, both free here: `score_scale`, the dequantisation of S_ij
+// (true S = score_scale x the accumulator: c > 0, so the row max commutes with it), and `log2_pscale`,
+// log2 of a factor f the stored P~ is multiplied by (folded into the exponent's offset; l_i gets the
+// rowsum divided by f, so that l_i stays the sum of the unscaled P~).
 template <bool kCausal>
 __device__ __forceinline__ void softmax_step(float (&S)[B_c / 2], float (&m)[2], float (&l)[2], float (&alpha)[2],
-                                             int row0, int k0, int N, float tau_log2e, int t) {
+                                             int row0, int k0, int N, float tau_log2e, int t,
+                                             float score_scale = 1.0F, float log2_pscale = 0.0F) {
     if (k0 + B_c > N || (kCausal && k0 + B_c - 1 > row0)) {
 #pragma unroll
         for (int nt = 0; nt < B_c / 8; ++nt) {
@@ -122,21 +127,22 @@ __device__ __forceinline__ void softmax_step(float (&S)[B_c / 2], float (&m)[2],
         for (int nt = 0; nt < B_c / 8; ++nt) mx = fmaxf(mx, fmaxf(S[4 * nt + 2 * h], S[4 * nt + 2 * h + 1]));
         mx = fmaxf(mx, __shfl_xor_sync(0xffffffffU, mx, 1));
         mx = fmaxf(mx, __shfl_xor_sync(0xffffffffU, mx, 2));
-        const float m_new = fmaxf(m[h], mx);
+        const float m_new = fmaxf(m[h], mx * score_scale);
         // A row with every key masked so far keeps m = -inf: offset 0 so that exp gives 0, not NaN.
         const float offset = m_new == -INFINITY ? 0.0F : m_new * tau_log2e;
         alpha[h] = ptx::exp2_approx(m[h] * tau_log2e - offset);
+        const float mul = tau_log2e * score_scale, off = log2_pscale - offset;
         float rowsum = 0.0F;
 #pragma unroll
         for (int nt = 0; nt < B_c / 8; ++nt) {
 #pragma unroll
             for (int e = 0; e < 2; ++e) {
-                const float p = ptx::exp2_approx(fmaf(S[4 * nt + 2 * h + e], tau_log2e, -offset));
+                const float p = ptx::exp2_approx(fmaf(S[4 * nt + 2 * h + e], mul, off));
                 S[4 * nt + 2 * h + e] = p;
                 rowsum += p;
             }
         }
-        l[h] = alpha[h] * l[h] + rowsum;
+        l[h] = alpha[h] * l[h] + (log2_pscale == 0.0F ? rowsum : rowsum * ptx::exp2_approx(-log2_pscale));
         m[h] = m_new;
     }
 }

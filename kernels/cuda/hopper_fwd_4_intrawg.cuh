@@ -6,7 +6,8 @@
 // GEMMs before its softmax. Here it waits for S_ij = Q_i K_j^T only and computes softmax(S_ij) while its
 // own O_i += P~_i(j-1) V_(j-1) is still running (wgmma groups complete in order: wait_group 1 leaves the
 // PV group in flight). The cost is registers: S_ij (fp32) and the previous P~ (as A fragments) are live
-// at once. The O_i rescale by the new alpha has to wait for the PV to finish.
+// at once. As in FA3, the rescale of O_i by block j - 1's alpha is deferred to the next phase, where it
+// runs under the S_ij GEMM instead of after the PV GEMM.
 #include "kernels/cuda/hopper_fwd_2_warpspec.cuh"
 
 namespace tilesim::kernels::cuda::hopper {
@@ -70,54 +71,64 @@ __global__ void __launch_bounds__(384, 1)
     std::uint32_t P[B_c / 16][4];
     mbar_wait(ring.q(), 0);
     if (wg == 1) named_barrier_arrive(1, 256);  // warpgroup 0 goes first
+    auto pass_turn = [&](int j) {
+        // Warpgroup 1 skips this after its last phase: nobody waits for it.
+        if (!(wg == 1 && j == j_end - 1)) named_barrier_arrive(other_turn, 256);
+    };
+    float alpha[2];
 
-    for (int j = 0; j < j_end; ++j) {
-        const int s = j % kStages, sp = (j + kStages - 1) % kStages;  // slots of blocks j and j - 1
+    // Block 0, peeled: its phase has only S_i0 = Q_i K_0^T. (Peeling keeps the steady-state loop free of
+    // conditional waits, which ptxas cannot follow: with them it serialised every wgmma, C7514.)
+    mbar_wait(ring.full_k(0), 0);
+    named_barrier_sync(my_turn, 256);
+    wgmma_fence();
+    issue_qk<T, d>(S, Q_s, wg, K_s);
+    wgmma_commit();
+    pass_turn(0);
+    wgmma_wait<0>();
+    fence_operands(S);
+    softmax_step<kCausal>(S, m, l, alpha, row0, 0, N, tau_log2e, t);
+    to_a_frags<T>(S, P);
+
+    for (int j = 1; j < j_end; ++j) {
+        const int s = j % kStages, sp = (j - 1) % kStages;  // slots of blocks j and j - 1
         mbar_wait(ring.full_k(s), (j / kStages) & 1);
-        if (j > 0) mbar_wait(ring.full_v(sp), ((j - 1) / kStages) & 1);
-        // One GEMM phase per iteration, in turn with the other warpgroup: S_ij = Q_i K_j^T and (for the
-        // previous block, whose P~ is in registers) O_i += P~_i(j-1) V_(j-1).
+        mbar_wait(ring.full_v(sp), ((j - 1) / kStages) & 1);
         named_barrier_sync(my_turn, 256);
-        fence_operands(O_acc);
+        // S_ij = Q_i K_j^T first; while it runs, O_i is rescaled by the alpha of block j - 1 (FA3 does the
+        // same: the rescale is off the critical path, and O_i is not in flight yet), then
+        // O_i += P~_i(j-1) V_(j-1) is issued behind it.
         wgmma_fence();
         issue_qk<T, d>(S, Q_s, wg, K_s + s * Sh::kTileKV);
         wgmma_commit();
-        if (j > 0) {
-            issue_pv<T, d>(O_acc, P, V_s + sp * Sh::kTileKV);
-            wgmma_commit();
-        }
-        // The other warpgroup's turn (warpgroup 1 skips this after its last phase: nobody waits for it).
-        if (!(wg == 1 && j == j_end - 1)) named_barrier_arrive(other_turn, 256);
-        // FA3 Algorithm 2: wait for S_ij only (the groups complete in order; at most the PV group is
-        // left), and run its softmax while O_i += P~_i(j-1) V_(j-1) is still on the tensor cores. Then
-        // wait for that, rescale O_i by the new alpha, and only now overwrite P with P~_ij (the running
-        // wgmma reads the old P from these registers).
-        if (j > 0) {
-            wgmma_wait<1>();
-        } else {
-            wgmma_wait<0>();
-        }
+        rescale<d>(O_acc, alpha);
+        fence_operands(O_acc);
+        wgmma_fence();
+        issue_pv<T, d>(O_acc, P, V_s + sp * Sh::kTileKV);
+        wgmma_commit();
+        pass_turn(j);
+        // FA3 Algorithm 2: wait for S_ij only (groups complete in order: the PV group may still run) and
+        // compute its softmax under the PV GEMM; then wait for the PV, and only then overwrite P with
+        // P~_ij (the running wgmma reads the old P from these registers).
+        wgmma_wait<1>();
         fence_operands(S);
-        float alpha[2];
         softmax_step<kCausal>(S, m, l, alpha, row0, j * B_c, N, tau_log2e, t);
         wgmma_wait<0>();
         fence_operands(O_acc);
-        if (j > 0) mbar_arrive(ring.empty(sp));
-        rescale<d>(O_acc, alpha);
+        mbar_arrive(ring.empty(sp));
         to_a_frags<T>(S, P);
     }
-    // The last block's O_i += P~ V, outside the turns.
+    // The last block's rescale and O_i += P~ V, outside the turns.
     const int sl = (j_end - 1) % kStages;
-    if (j_end > 0) {
-        mbar_wait(ring.full_v(sl), ((j_end - 1) / kStages) & 1);
-        fence_operands(O_acc);
-        wgmma_fence();
-        issue_pv<T, d>(O_acc, P, V_s + sl * Sh::kTileKV);
-        wgmma_commit();
-        wgmma_wait<0>();
-        fence_operands(O_acc);
-        mbar_arrive(ring.empty(sl));
-    }
+    mbar_wait(ring.full_v(sl), ((j_end - 1) / kStages) & 1);
+    rescale<d>(O_acc, alpha);
+    fence_operands(O_acc);
+    wgmma_fence();
+    issue_pv<T, d>(O_acc, P, V_s + sl * Sh::kTileKV);
+    wgmma_commit();
+    wgmma_wait<0>();
+    fence_operands(O_acc);
+    mbar_arrive(ring.empty(sl));
     epilogue<T, d>(O_acc, m, l, O + static_cast<std::int64_t>(bh) * N * d, L + static_cast<std::int64_t>(bh) * N,
                    row0, N, tau, t);
 }

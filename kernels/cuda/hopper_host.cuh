@@ -15,5 +15,9 @@ namespace tilesim::kernels::cuda::detail {
 
 CUtensorMap make_tensor_map(const void* base, sim::Dtype dtype, std::int64_t heads, std::int64_t rows,
                             std::int64_t d, int box_rows);
+// The same for 1-byte elements (e4m3 stored as uint8): `cols` innermost, box of 128 columns (one
+// 128-byte panel row) by box_rows.
+CUtensorMap make_tensor_map_u8(const void* base, std::int64_t heads, std::int64_t rows, std::int64_t cols,
+                               int box_rows);
 
 }  // namespace tilesim::kernels::cuda::detail

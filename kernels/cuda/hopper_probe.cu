@@ -4,12 +4,16 @@
 //   1. TMA: a 128 x 128 fp16 tile lands in shared memory in the SW128 panel layout hopper.cuh describes
 //      (checked element by element from a raw dump of shared memory);
 //   2. wgmma SS: S = A B^T for two warpgroups (issue_qk of hopper_common.cuh, K-major descriptors);
-//   3. wgmma RS with MN-major B: O = P V with P = S from registers (issue_pv, to_a_frags).
+//   3. wgmma RS with MN-major B: O = P V with P = S from registers (issue_pv, to_a_frags);
+//   4. e4m3 wgmma SS: S = A B^T (issue_qk_fp8);
+//   5. e4m3 wgmma RS: O = P V with P packed by to_a_frags_fp8 and V^T stored with fp8_key_of_position's
+//      key order (the layout assumption step (f) rests on).
 #include <cstring>
 #include <vector>
 
 #include "kernels/cuda/check.cuh"
 #include "kernels/cuda/hopper_common.cuh"
+#include "kernels/cuda/hopper_fwd_5_fp8.cuh"
 #include "kernels/cuda/hopper_host.cuh"
 
 namespace tilesim::kernels::cuda {
@@ -77,6 +81,69 @@ __global__ void __launch_bounds__(256, 1)
         for (int e = 0; e < 4; ++e) {
             O_out[(row0 + 8 * (e >> 1)) * kD + nt * 8 + 2 * t + (e & 1)] = O[4 * nt + e];
         }
+    }
+}
+
+float p_val(int r, int k) {
+    return static_cast<float>((r + 3 * k) % 3 - 1);
+}
+
+__global__ void __launch_bounds__(256, 1)
+    probe_fp8_kernel(const __grid_constant__ CUtensorMap tm_A, const __grid_constant__ CUtensorMap tm_B,
+                     const __grid_constant__ CUtensorMap tm_Vt, float* S_out, float* O_out) {
+    using namespace hopper;
+    extern __shared__ unsigned char smem_raw[];
+    unsigned char* smem = aligned_smem(smem_raw);
+    constexpr int kTile = 128 * 128;
+    unsigned char* A_s = smem;
+    unsigned char* B_s = A_s + kTile;
+    unsigned char* V_s = B_s + kTile;
+    auto* bar = reinterpret_cast<std::uint64_t*>(V_s + kTile);
+    const int tid = static_cast<int>(threadIdx.x);
+    const int warp = tid / 32, lane = tid % 32, wg = warp / 4, g = lane >> 2, t = lane & 3;
+    if (tid == 0) {
+        mbar_init(bar, 1);
+        mbar_fence_init();
+    }
+    __syncthreads();
+    if (tid == 0) {
+        mbar_arrive_expect_tx(bar, 3 * kTile);
+        tma_load_3d(A_s, &tm_A, bar, 0, 0, 0);
+        tma_load_3d(B_s, &tm_B, bar, 0, 0, 0);
+        tma_load_3d(V_s, &tm_Vt, bar, 0, 0, 0);
+    }
+    mbar_wait(bar, 0);
+    float S[B_c / 2];
+    wgmma_fence();
+    issue_qk_fp8(S, A_s, wg, B_s);
+    wgmma_commit();
+    wgmma_wait<0>();
+    fence_operands(S);
+    const int row0 = wg * 64 + (warp % 4) * 16 + g;
+#pragma unroll
+    for (int nt = 0; nt < B_c / 8; ++nt) {
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+            const int r = row0 + 8 * (e >> 1), k = nt * 8 + 2 * t + (e & 1);
+            S_out[r * B_c + k] = S[4 * nt + e];
+            S[4 * nt + e] = static_cast<float>((r + 3 * k) % 3 - 1);  // P for step 5
+        }
+    }
+    std::uint32_t P[B_c / 32][4];
+    to_a_frags_fp8(S, P);
+    float O[64];
+#pragma unroll
+    for (int k = 0; k < 64; ++k) O[k] = 0.0F;
+    fence_operands(O);
+    wgmma_fence();
+    issue_pv_fp8(O, P, V_s);
+    wgmma_commit();
+    wgmma_wait<0>();
+    fence_operands(O);
+#pragma unroll
+    for (int nt = 0; nt < 16; ++nt) {
+#pragma unroll
+        for (int e = 0; e < 4; ++e) O_out[(row0 + 8 * (e >> 1)) * 128 + nt * 8 + 2 * t + (e & 1)] = O[4 * nt + e];
     }
 }
 
@@ -166,6 +233,52 @@ std::vector<ProbeResult> hopper_probe() {
         }
     }
     out.push_back({"wgmma RS m64n128k16 x 8 (P from registers, V MN-major): O = P V", e3, e3 == 0});
+
+    // 4, 5: the e4m3 path. A, B as above (small integers are exact in e4m3); V^T[c][p] = V[key(p)][c].
+    std::vector<std::uint8_t> A8(kR * kD), B8(kR * kD), Vt8(kR * kD);
+    auto e4m3 = [](float x) { return static_cast<std::uint8_t>(__nv_fp8_e4m3(x).__x); };
+    for (int r = 0; r < kR; ++r) {
+        for (int c = 0; c < kD; ++c) {
+            A8[r * kD + c] = e4m3(a_val(r, c));
+            B8[r * kD + c] = e4m3(b_val(r, c));
+        }
+    }
+    for (int c = 0; c < kD; ++c) {
+        for (int p = 0; p < 128; ++p) Vt8[c * 128 + p] = e4m3(v_val((p / 32) * 32 + hopper::fp8_key_of_position(p % 32), c));
+    }
+    void *fA = nullptr, *fB = nullptr, *fV = nullptr, *fS = nullptr, *fO = nullptr;
+    const std::size_t tile8 = static_cast<std::size_t>(kR) * kD;
+    TILESIM_CUDA_CHECK(cudaMalloc(&fA, tile8));
+    TILESIM_CUDA_CHECK(cudaMalloc(&fB, tile8));
+    TILESIM_CUDA_CHECK(cudaMalloc(&fV, tile8));
+    TILESIM_CUDA_CHECK(cudaMalloc(&fS, tile8 * 4));
+    TILESIM_CUDA_CHECK(cudaMalloc(&fO, tile8 * 4));
+    TILESIM_CUDA_CHECK(cudaMemcpy(fA, A8.data(), tile8, cudaMemcpyHostToDevice));
+    TILESIM_CUDA_CHECK(cudaMemcpy(fB, B8.data(), tile8, cudaMemcpyHostToDevice));
+    TILESIM_CUDA_CHECK(cudaMemcpy(fV, Vt8.data(), tile8, cudaMemcpyHostToDevice));
+    const CUtensorMap ta8 = detail::make_tensor_map_u8(fA, 1, kR, kD, kR);
+    const CUtensorMap tb8 = detail::make_tensor_map_u8(fB, 1, kR, kD, kR);
+    const CUtensorMap tv8 = detail::make_tensor_map_u8(fV, 1, kD, 128, kD);
+    const int smem8 = static_cast<int>(3 * tile8) + 64 + 1024;
+    TILESIM_CUDA_CHECK(cudaFuncSetAttribute(probe_fp8_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem8));
+    probe_fp8_kernel<<<1, 256, smem8>>>(ta8, tb8, tv8, static_cast<float*>(fS), static_cast<float*>(fO));
+    TILESIM_CUDA_CHECK_LAUNCH();
+    TILESIM_CUDA_CHECK(cudaDeviceSynchronize());
+    std::vector<float> S8(tile8), O8(tile8);
+    TILESIM_CUDA_CHECK(cudaMemcpy(S8.data(), fS, tile8 * 4, cudaMemcpyDeviceToHost));
+    TILESIM_CUDA_CHECK(cudaMemcpy(O8.data(), fO, tile8 * 4, cudaMemcpyDeviceToHost));
+    for (void* p : {fA, fB, fV, fS, fO}) cudaFree(p);
+    double e4 = 0, e5 = 0;
+    for (int r = 0; r < kR; ++r) {
+        for (int n = 0; n < 128; ++n) e4 = std::max(e4, std::fabs(Sref[static_cast<std::size_t>(r) * 128 + n] - S8[static_cast<std::size_t>(r) * 128 + n]));
+        for (int c = 0; c < kD; ++c) {
+            double acc = 0;
+            for (int k = 0; k < 128; ++k) acc += p_val(r, k) * v_val(k, c);
+            e5 = std::max(e5, std::fabs(acc - O8[static_cast<std::size_t>(r) * kD + c]));
+        }
+    }
+    out.push_back({"e4m3 wgmma SS m64n128k32 x 4: S = A B^T", e4, e4 == 0});
+    out.push_back({"e4m3 wgmma RS m64n128k32 x 4 (P packed in order, V^T key-permuted): O = P V", e5, e5 == 0});
     return out;
 }
 

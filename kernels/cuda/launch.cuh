@@ -40,6 +40,10 @@ void launch_flash_bwd(const FlashBwdBlock& block, BwdStage stage, bool causal, s
 // not compiled for (d, dtype) or the device is not sm_90.
 void launch_hopper(HopperKernel k, bool causal, sim::Dtype dtype, const void* Q, const void* K, const void* V,
                    void* O, float* L, std::int64_t bh, std::int64_t N, std::int64_t d, cudaStream_t stream);
+// Step (f)'s pre-pass: e4m3 copies of Q, K and V^T with per-block scales, into scratch the Hopper
+// launcher owns; launch_hopper(fp8) then reads them (it throws if they are not for these tensors).
+void launch_hopper_fp8_quantize(sim::Dtype dtype, const void* Q, const void* K, const void* V, std::int64_t bh,
+                                std::int64_t N, std::int64_t d, cudaStream_t stream);
 
 // Standard attention's own kernels (the GEMMs are cuBLAS calls in runner.cu).
 enum class EagerPass : std::uint8_t { scale, mask, dropout };

@@ -179,7 +179,10 @@ struct AttentionRunner::Impl {
             return {"flash forward (B_r=" + std::to_string(b.B_r) + ", B_c=" + std::to_string(b.B_c) +
                     ", warps=" + std::to_string(b.warps) + ")"};
         }
-        if (k == Kernel::hopper) return {std::string("hopper forward ") + hopper_kernel_name(o.hopper)};
+        if (k == Kernel::hopper) {
+            if (o.hopper == HopperKernel::fp8) return {"fp8: quantise Q, K, V^T (pre-pass)", "hopper forward (f) fp8"};
+            return {std::string("hopper forward ") + hopper_kernel_name(o.hopper)};
+        }
         std::vector<std::string> names{"S = QK^T (cuBLAS)"};
         for (std::int64_t x = 0; x < o.extra_passes; ++x) names.emplace_back(pass_name(x));
         names.emplace_back("P = softmax(S)");
@@ -223,6 +226,10 @@ struct AttentionRunner::Impl {
         }
         if (k == Kernel::hopper) {
             if (dev.cc_major != 9) throw CudaError("the Hopper kernels need a compute capability 9.0 GPU");
+            if (o.hopper == HopperKernel::fp8) {
+                detail::launch_hopper_fp8_quantize(p.dtype, Q, K, V, bh, N, d, stream);
+                mark();
+            }
             detail::launch_hopper(o.hopper, o.causal, p.dtype, Q, K, V, O, L, bh, N, d, stream);
             mark();
             return;
