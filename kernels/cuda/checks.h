@@ -26,12 +26,16 @@ inline double forward_tolerance(sim::Dtype dtype) {
     return dtype == sim::Dtype::bf16 ? 8 * kRelTolerance : kRelTolerance;
 }
 
-// FP8 (e4m3: 3 mantissa bits, u = 2^-4) forward, against the fp64 reference on the 16-bit inputs: the
-// quantisation of Q, K, V and P~ is part of the error. One e4m3 rounding is about u / sqrt(3) = 3.6% RMS
-// per element, but O averages over keys, so independent roundings shrink: FA3 (table 3) measures 49x the
-// fp16 error for block-quantised fp8, i.e. about 1.4e-2 relative to our fp16 2.9e-4. The bound is u
-// itself (6.25e-2), four times that; an indexing or layout error gives O(1).
-inline constexpr double kFp8Tolerance = 1.0 / 16;
+// FP8 (e4m3: 3 mantissa bits) forward, against the fp64 reference on the 16-bit inputs: the
+// quantisation of Q, K, V and P~ is part of the error. Rounding to e4m3 is 2^-4 to 2^-5 relative, about
+// 2.7% RMS per element. O = sum_k P_k V_k / sum_k P_k with random inputs is a small average of V, and each
+// rounded factor moves it by about its own relative error: S through Q and K (0.027 sqrt(2) per product,
+// summed over d = 128 terms: tau dS ~ 0.038, so P ~ 3.8%), P~ itself (2.7%), V (2.7%): together about
+// sqrt(3.8^2 + 2.7^2 + 2.7^2) ~ 5.4%, as measured on the H200 (4.8e-2 to 5.6e-2, run 3). The bound is
+// 2^-3 = 12.5%, about twice that; an indexing or layout error gives O(1). (Run 3 checked against a first
+// bound of 2^-4, derived from FA3's RMSE ratio, which does not carry over to a relative error; all
+// passed, with 10% margin, too little for other seeds.)
+inline constexpr double kFp8Tolerance = 1.0 / 8;
 
 // Tolerance on each gradient's ||dX - dX_ref||_F / ||dX_ref||_F (X = Q, K, V). The fp64 reference sees
 // the GPU's own Q, K, V, dO (exact in double), so only the kernels' roundings count, each about u / sqrt(3)

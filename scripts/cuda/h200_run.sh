@@ -62,8 +62,13 @@ for d in 64 128; do
 done
 [ "$HOPPER_OK" -gt 0 ] && step "hopper d=128 N=8192 bf16" 120 run hopper --set seq_len=8192 --set batch=2 \
   --set heads=16 --set head_dim=128 --set dtype=bf16 --check-heads 1 --csv "$C"
-[ "$HOPPER_OK" -gt 0 ] && step "hopper d=128 N=16384" 120 run hopper --set seq_len=16384 --set batch=1 \
-  --set heads=16 --set head_dim=128 --check-heads 1 --csv "$C"
+for d in 64 128; do
+  [ "$HOPPER_OK" -gt 0 ] || break
+  step "hopper d=$d N=16384" 120 run hopper --set seq_len=16384 --set batch=1 --set heads=16 --set head_dim=$d \
+    --check-heads 1 --csv "$C"
+  step "hopper d=$d N=2048" 120 run hopper --set seq_len=2048 --set batch=8 --set heads=16 --set head_dim=$d \
+    --check-heads 1 --csv "$C"
+done
 # Backward: the paper's Figure 2 workload (standard and flash), and d = 128 at N = 4096 (flash).
 step "backward fig2" 180 run backward --set seq_len=1024 --set batch=64 --set heads=16 --set head_dim=64 \
   --check-heads 1 --all-blocks --csv "$C"
@@ -71,13 +76,18 @@ step "backward d128" 120 run backward --set seq_len=4096 --set batch=4 --set hea
   --set algorithms=flash2 --check-heads 1 --all-blocks --csv "$C"
 step "backward d128 causal bf16" 120 run backward --set seq_len=4096 --set batch=4 --set heads=16 \
   --set head_dim=128 --set dtype=bf16 --set algorithms=flash2 --check-heads 1 --causal --csv "$C"
+step "backward fig2 bf16" 120 run backward --set seq_len=1024 --set batch=64 --set heads=16 --set head_dim=64 \
+  --set dtype=bf16 --set algorithms=flash2 --check-heads 1 --csv "$C"
 step "sdpa bwd" 180 sh -c "python3 '$D/bwd_bench.py' --shape 64 16 1024 64 --shape 4 16 4096 128 >> '$B' 2>&1"
+step "sdpa bwd bf16" 120 sh -c "python3 '$D/bwd_bench.py' --shape 64 16 1024 64 --dtype bf16 >> '$B' 2>&1"
 step "sdpa bwd causal bf16" 120 sh -c "python3 '$D/bwd_bench.py' --shape 4 16 4096 128 --dtype bf16 --causal >> '$B' 2>&1"
 # Split-KV decode: the target shape, no split vs the heuristic, contiguous and paged.
 step "decode" 120 run decode --set batch=1 --set heads=32 --set kv_heads=32 --set seq_len=32768 \
   --set head_dim=128 --set splits=1,0,16,32 --csv "$C"
 step "decode paged" 120 run decode --set batch=1 --set heads=32 --set kv_heads=32 --set seq_len=32768 \
   --set head_dim=128 --set page_size=64 --set shuffled=1 --set splits=1,0 --csv "$C"
+step "decode gqa" 120 run decode --set batch=1 --set heads=32 --set kv_heads=8 --set seq_len=32768 \
+  --set head_dim=128 --set splits=1,0 --csv "$C"
 step "decode gqa b8" 120 run decode --set batch=8 --set heads=32 --set kv_heads=8 --set seq_len=32768 \
   --set head_dim=128 --set splits=1,0 --csv "$C"
 
