@@ -1,6 +1,7 @@
-// Standard attention's own kernels (Algorithm 0, line 2, and a framework's eager passes), plus the
-// input generator. The GEMMs of lines 1 and 3 are cuBLAS calls (runner.cu). Every kernel here is
-// memory-bound: 16-byte loads and stores when rows allow it (N a multiple of 8), scalar otherwise.
+// Standard attention's own kernels (Algorithm 0, line 2, a framework's eager passes, and Algorithm 3,
+// line 3: the softmax's backward), plus the input generator, each templated on the element type (fp16,
+// bf16). The GEMMs are cuBLAS calls (runner.cu). Every kernel here is memory-bound: 16-byte loads and
+// stores when rows allow it (N a multiple of 8), scalar otherwise.
 #include <cmath>
 #include <cstdint>
 #include <type_traits>
