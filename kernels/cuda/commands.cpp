@@ -92,10 +92,11 @@ scenarios::Scenario build_scenario(const CommandOptions& o) {
 int run_validate(const CommandOptions& o) {
     const scenarios::Scenario s = build_scenario(o);
     const Problem& p = s.problem;
-    if (p.dtype != sim::Dtype::fp16) {
+    if (p.dtype != sim::Dtype::fp16 && p.dtype != sim::Dtype::bf16) {
         throw CudaError("dtype " + std::string(sim::dtype_name(p.dtype)) +
-                        ": the CUDA backend runs fp16 only (set dtype = \"fp16\")");
+                        ": the CUDA backend runs fp16 and bf16 (set dtype = \"fp16\" or \"bf16\")");
     }
+    const double tol = forward_tolerance(p.dtype);
 
     // The variants: standard (Algorithm 0 as frameworks run it) and the fused kernel, each with the
     // model's prediction for the same schedule (flash: the model's flash2 with the kernel's B_r, B_c).
@@ -151,7 +152,7 @@ int run_validate(const CommandOptions& o) {
             p.N_kv <= kFullCheckMaxN ? "all rows" : std::to_string(kSampledRows) + " rows spread over N";
         std::printf(
             "check against the fp64 reference on heads %s, %s (rel_fro <= %.0e; flash <= %.0fx standard):\n",
-            head_list.c_str(), rows.c_str(), kRelTolerance, kFlashVsStandard);
+            head_list.c_str(), rows.c_str(), tol, kFlashVsStandard);
         for (auto& v : variants) {
             runner.poison_output();
             runner.launch(v.kernel, v.launch);
@@ -162,7 +163,7 @@ int run_validate(const CommandOptions& o) {
                 v.worst.max_abs = std::max(v.worst.max_abs, e.max_abs);
             }
             v.checked = true;
-            v.ok = v.worst.rel_fro <= kRelTolerance;
+            v.ok = v.worst.rel_fro <= tol;
             std::string note;
             if (v.kernel == Kernel::standard) {
                 standard_err = v.worst.rel_fro;
@@ -242,7 +243,23 @@ int run_validate(const CommandOptions& o) {
     return all_ok ? 0 : 1;
 }
 
-int run_selftest(const CommandOptions&) {
+int run_selftest(const CommandOptions& o) {
+    if (o.only && *o.only != "forward") {
+        print_device(query_device());
+        SelftestCount c;
+        if (*o.only == "backward") {
+            c = selftest_backward();
+        } else if (*o.only == "decode") {
+            c = selftest_decode();
+        } else if (*o.only == "hopper") {
+            c = selftest_hopper();
+        } else {
+            throw CudaError("selftest --only takes forward, backward, decode or hopper, not '" + *o.only + "'");
+        }
+        if (c.not_run) std::printf("selftest %s: NOT RUN: %s\n", o.only->c_str(), c.why.c_str());
+        std::printf("selftest %s: %d of %d checks passed\n", o.only->c_str(), c.checks - c.failures, c.checks);
+        return c.failures == 0 ? 0 : 1;
+    }
     struct Case {
         std::int64_t batch, heads, N, d;
         bool causal;
@@ -298,7 +315,50 @@ int run_selftest(const CommandOptions&) {
                 static_cast<long long>(k == Kernel::standard ? c.extra_passes : 0), label.c_str(), worst);
         }
     }
-    std::printf("selftest: %d of %d checks passed\n", checks - failures, checks);
+    // bf16 forward: the same kernels instantiated for bf16 (standard and every flash block), on a
+    // ragged and a causal case.
+    for (const auto& c : {Case{1, 2, 1000, 64, true, 0}, Case{1, 2, 77, 128, false, 2}}) {
+        Problem p = Problem::square(c.N, c.d, sim::Dtype::bf16);
+        p.batch = c.batch;
+        p.heads = p.kv_heads = c.heads;
+        AttentionRunner runner(p, ++seed, true);
+        const auto heads = sample_heads(p.bh(), p.bh());
+        std::vector<HeadReference> refs;
+        for (auto h : heads) refs.push_back(reference_for_head(runner, h, c.causal));
+        std::vector<std::pair<std::string, LaunchOptions>> runs{{"standard", {c.causal, c.extra_passes, {}}}};
+        for (const auto& b : flash_blocks()) {
+            if (b.d == c.d) runs.push_back({block_label(b), {c.causal, 0, b}});
+        }
+        for (const auto& [label, lo] : runs) {
+            const Kernel k = label == "standard" ? Kernel::standard : Kernel::flash;
+            runner.poison_output();
+            runner.launch(k, lo);
+            runner.synchronize();
+            double worst = 0;
+            for (std::size_t h = 0; h < heads.size(); ++h) {
+                const double e = check_head(runner, refs[h]).rel_fro;
+                if (!(e <= worst)) worst = e;
+            }
+            const bool ok = worst <= forward_tolerance(sim::Dtype::bf16);
+            ++checks;
+            failures += ok ? 0 : 1;
+            std::printf("%-6s B=%lld H=%lld N=%-5lld d=%-3lld %-7s bf16    %-30s rel_fro %.3e\n", ok ? "ok" : "FAILED",
+                        static_cast<long long>(c.batch), static_cast<long long>(c.heads),
+                        static_cast<long long>(c.N), static_cast<long long>(c.d), c.causal ? "causal" : "full",
+                        label.c_str(), worst);
+        }
+    }
+    std::printf("selftest (forward): %d of %d checks passed\n", checks - failures, checks);
+    if (o.only) return failures == 0 ? 0 : 1;
+    const SelftestCount bwd = selftest_backward();
+    const SelftestCount dec = selftest_decode();
+    const SelftestCount hop = selftest_hopper();
+    checks += bwd.checks + dec.checks + hop.checks;
+    failures += bwd.failures + dec.failures + hop.failures;
+    std::printf("selftest: %d of %d checks passed (forward, backward %d/%d, decode %d/%d, hopper %d/%d%s)\n",
+                checks - failures, checks, bwd.checks - bwd.failures, bwd.checks, dec.checks - dec.failures,
+                dec.checks, hop.checks - hop.failures, hop.checks, hop.not_run ? "; hopper NOT RUN: " : "");
+    if (hop.not_run) std::printf("  %s\n", hop.why.c_str());
     return failures == 0 ? 0 : 1;
 }
 

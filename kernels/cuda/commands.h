@@ -20,6 +20,7 @@ struct CommandOptions {
     bool causal = false;
     bool all_blocks = false;                  // validate: also every other compiled B_r x B_c for this d
     std::optional<std::int64_t> check_heads;  // overrides the scenario's numerics_heads
+    std::optional<std::string> only;          // selftest: forward, backward, decode or hopper alone
 };
 
 // The scenario a command runs: the file (or built-in) when given, else the default scenario on the
@@ -28,6 +29,25 @@ scenarios::Scenario build_scenario(const CommandOptions& o);
 
 // Each returns the process exit code: 0 all checks passed, 1 a check failed. Errors throw.
 int run_validate(const CommandOptions& o);
+// backward: standard (Algorithm 3, cuBLAS) and flash backward, checked and timed (fwd, bwd, fwd+bwd).
+int run_backward(const CommandOptions& o);
+// hopper: the Hopper forward progression (b)-(e) next to the mma.sync kernel, checked and timed.
+int run_hopper(const CommandOptions& o);
+// decode: split-KV decoding, --set batch=, heads=, kv_heads=, q_len=, seq_len=, head_dim=, dtype=,
+// page_size=, shuffled=0|1, splits= (0: heuristic; several values: "splits=1,0"), causal=0|1.
+int run_decode(const CommandOptions& o);
+// bandwidth: the device-to-device copy rate (the HBM ceiling the decode kernel is measured against).
+int run_bandwidth();
+
+// Parts of selftest (commands_kernels.cpp). not_run: the GPU cannot run them (the reason in why).
+struct SelftestCount {
+    int checks = 0, failures = 0;
+    bool not_run = false;
+    std::string why;
+};
+SelftestCount selftest_backward();
+SelftestCount selftest_decode();
+SelftestCount selftest_hopper();
 int run_selftest(const CommandOptions& o);
 int run_profile(const CommandOptions& o);
 int run_blocks();

@@ -13,14 +13,17 @@ namespace tilesim::kernels::cuda {
 
 namespace {
 
-using LaunchFn = void (*)(const __half*, const __half*, const __half*, __half*, float*, int, int, float,
-                          cudaStream_t);
+using LaunchFn = void (*)(const void*, const void*, const void*, void*, float*, int, int, float, cudaStream_t);
 
-template <int d, int B_r, int B_c, int kWarps, bool kCausal>
-void launch_instance(const __half* Q, const __half* K, const __half* V, __half* O, float* L, int bh, int N,
+template <class T, int d, int B_r, int B_c, int kWarps, bool kCausal>
+void launch_instance(const void* Q_, const void* K_, const void* V_, void* O_, float* L, int bh, int N,
                      float tau, cudaStream_t stream) {
     using Sh = flash::Shape<d, B_r, B_c, kWarps>;
-    auto* kernel = flash::flash_fwd_kernel<d, B_r, B_c, kWarps, kCausal>;
+    const auto* Q = static_cast<const T*>(Q_);
+    const auto* K = static_cast<const T*>(K_);
+    const auto* V = static_cast<const T*>(V_);
+    auto* O = static_cast<T*>(O_);
+    auto* kernel = flash::flash_fwd_kernel<T, d, B_r, B_c, kWarps, kCausal>;
     // Above 48 KB a kernel must opt in to more dynamic shared memory; cheap, so set it every time.
     TILESIM_CUDA_CHECK(
         cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Sh::kSmemBytes));
@@ -31,15 +34,17 @@ void launch_instance(const __half* Q, const __half* K, const __half* V, __half* 
 
 struct Instance {
     FlashBlock block;
-    LaunchFn plain;
-    LaunchFn causal;
+    LaunchFn plain[2];   // [fp16, bf16]
+    LaunchFn causal[2];
 };
 
 template <int d, int B_r, int B_c, int kWarps>
 constexpr Instance make() {
     return {{d, B_r, B_c, kWarps},
-            &launch_instance<d, B_r, B_c, kWarps, false>,
-            &launch_instance<d, B_r, B_c, kWarps, true>};
+            {&launch_instance<__half, d, B_r, B_c, kWarps, false>,
+             &launch_instance<__nv_bfloat16, d, B_r, B_c, kWarps, false>},
+            {&launch_instance<__half, d, B_r, B_c, kWarps, true>,
+             &launch_instance<__nv_bfloat16, d, B_r, B_c, kWarps, true>}};
 }
 
 // The first entry for each d is its default (chosen by the measurements in docs/cuda.md).
@@ -79,8 +84,8 @@ FlashBlock find_flash_block(std::int64_t d, std::int64_t B_r, std::int64_t B_c) 
 
 namespace detail {
 
-void launch_flash(const FlashBlock& block, bool causal, const __half* Q, const __half* K, const __half* V,
-                  __half* O, float* L, std::int64_t bh, std::int64_t N, cudaStream_t stream) {
+void launch_flash(const FlashBlock& block, bool causal, sim::Dtype dtype, const void* Q, const void* K,
+                  const void* V, void* O, float* L, std::int64_t bh, std::int64_t N, cudaStream_t stream) {
     if (bh > 65535)
         throw CudaError("batch * heads = " + std::to_string(bh) + " exceeds the grid's 65535 limit");
     if (N * 256 >= (std::int64_t{1} << 31)) throw CudaError("N = " + std::to_string(N) + " is too large");
@@ -88,8 +93,9 @@ void launch_flash(const FlashBlock& block, bool causal, const __half* Q, const _
         if (in.block.d == block.d && in.block.B_r == block.B_r && in.block.B_c == block.B_c &&
             in.block.warps == block.warps) {
             const float tau = 1.0F / std::sqrt(static_cast<float>(block.d));
-            (causal ? in.causal : in.plain)(Q, K, V, O, L, static_cast<int>(bh), static_cast<int>(N), tau,
-                                            stream);
+            const int t = dtype_index(dtype);
+            (causal ? in.causal[t] : in.plain[t])(Q, K, V, O, L, static_cast<int>(bh), static_cast<int>(N), tau,
+                                                  stream);
             return;
         }
     }

@@ -13,13 +13,15 @@
 // only quad shuffles, never shared memory. O_i is divided by l_i once, after the last block
 // (FA2's deferred rescale), and L_i = tau m_i + log l_i is written for a backward pass.
 //
+// The element type T (fp16 or bf16, kernels/cuda/dtype.cuh) is a template parameter: the two differ only
+// in the mma instruction's type suffix and in the fp32 -> T conversion of P~_ij and O_i.
+//
 // Ragged N: rows of Q_i, K_j, V_j past N are zero-filled by cp.async (no read), scores of keys >= N
 // are set to -inf before the softmax, and rows of O_i past N are not stored. Causal: K/V blocks wholly
 // above the diagonal are skipped, diagonal blocks masked element-wise.
-#include <cuda_fp16.h>
-
 #include <cstdint>
 
+#include "kernels/cuda/dtype.cuh"
 #include "kernels/cuda/ptx.cuh"
 
 namespace tilesim::kernels::cuda::flash {
@@ -51,8 +53,8 @@ __device__ __forceinline__ int swz(int row, int chunk) {
 }
 
 // Rows [row0, row0 + kRows) of one head's N x d matrix -> a swizzled shared tile, asynchronously.
-template <int kRows, int d, int kThreads>
-__device__ __forceinline__ void load_tile_async(__half* tile, const __half* head, int row0, int N, int tid) {
+template <int kRows, int d, int kThreads, class T>
+__device__ __forceinline__ void load_tile_async(T* tile, const T* head, int row0, int N, int tid) {
     constexpr int kChunks = d / 8;
     constexpr int kTotal = kRows * kChunks;
     static_assert(kTotal % kThreads == 0, "tile chunks must divide evenly among the threads");
@@ -61,23 +63,23 @@ __device__ __forceinline__ void load_tile_async(__half* tile, const __half* head
         const int c = tid + k * kThreads;
         const int r = c / kChunks, ch = c % kChunks;
         const bool in_range = row0 + r < N;
-        const __half* src = head + static_cast<std::int64_t>(in_range ? row0 + r : 0) * d + ch * 8;
+        const T* src = head + static_cast<std::int64_t>(in_range ? row0 + r : 0) * d + ch * 8;
         ptx::cp_async_16(tile + swz<d>(r, ch), src, in_range ? 16 : 0);
     }
 }
 
-template <int d, int B_r, int B_c, int kWarps, bool kCausal>
+template <class T, int d, int B_r, int B_c, int kWarps, bool kCausal>
 __global__ void __launch_bounds__(32 * kWarps)
-    flash_fwd_kernel(const __half* __restrict__ Q, const __half* __restrict__ K, const __half* __restrict__ V,
-                     __half* __restrict__ O, float* __restrict__ L, int N, float tau) {
+    flash_fwd_kernel(const T* __restrict__ Q, const T* __restrict__ K, const T* __restrict__ V,
+                     T* __restrict__ O, float* __restrict__ L, int N, float tau) {
     using Sh = Shape<d, B_r, B_c, kWarps>;
     constexpr float kLog2e = 1.4426950408889634F;
     const float tau_log2e = tau * kLog2e;  // exp(tau x) = 2^(tau log2(e) x): one FFMA + one MUFU.EX2
 
     extern __shared__ __align__(128) unsigned char smem_raw[];
-    __half* Q_s = reinterpret_cast<__half*>(smem_raw);
-    __half* K_s = Q_s + Sh::kTileQ;       // stages 0, 1
-    __half* V_s = K_s + 2 * Sh::kTileKV;  // stages 0, 1
+    T* Q_s = reinterpret_cast<T*>(smem_raw);
+    T* K_s = Q_s + Sh::kTileQ;       // stages 0, 1
+    T* V_s = K_s + 2 * Sh::kTileKV;  // stages 0, 1
 
     const int tid = static_cast<int>(threadIdx.x);
     const int warp = tid / 32, lane = tid % 32;
@@ -86,9 +88,9 @@ __global__ void __launch_bounds__(32 * kWarps)
     // Causal: the last Q blocks have the most K/V blocks; launching them first balances the waves.
     const int i = kCausal ? T_r - 1 - static_cast<int>(blockIdx.x) : static_cast<int>(blockIdx.x);
     const std::int64_t head = static_cast<std::int64_t>(blockIdx.y) * N * d;
-    const __half* Q_h = Q + head;
-    const __half* K_h = K + head;
-    const __half* V_h = V + head;
+    const T* Q_h = Q + head;
+    const T* K_h = K + head;
+    const T* V_h = V + head;
     const int q0 = i * B_r;                    // first row of Q_i
     const int wrow = warp * Sh::kRowsPerWarp;  // first row of this warp inside Q_i
     const int T_c = (N + B_c - 1) / B_c;
@@ -132,8 +134,8 @@ __global__ void __launch_bounds__(32 * kWarps)
         ptx::cp_async_commit();   // possibly empty: keeps "one group per iteration" for the wait below
         ptx::cp_async_wait<1>();  // K_j, V_j (and Q_i) have landed for this thread ...
         __syncthreads();          // ... and for every thread
-        const __half* K_j = K_s + stage * Sh::kTileKV;
-        const __half* V_j = V_s + stage * Sh::kTileKV;
+        const T* K_j = K_s + stage * Sh::kTileKV;
+        const T* V_j = V_s + stage * Sh::kTileKV;
 
         if constexpr (kQInRegs) {
             if (j == 0) {
@@ -159,8 +161,8 @@ __global__ void __launch_bounds__(32 * kWarps)
                 ptx::ldmatrix_x4(b, K_j + swz<d>(key, 2 * kk + ((lane >> 3) & 1)));
 #pragma unroll
                 for (int mt = 0; mt < Sh::kM; ++mt) {
-                    ptx::mma_16816(S_ij[mt][2 * np], Q_frag[mt][kk * kF], b[0], b[1]);
-                    ptx::mma_16816(S_ij[mt][2 * np + 1], Q_frag[mt][kk * kF], b[2], b[3]);
+                    ptx::mma<T>(S_ij[mt][2 * np], Q_frag[mt][kk * kF], b[0], b[1]);
+                    ptx::mma<T>(S_ij[mt][2 * np + 1], Q_frag[mt][kk * kF], b[2], b[3]);
                 }
             }
         }
@@ -229,10 +231,10 @@ __global__ void __launch_bounds__(32 * kWarps)
             std::uint32_t P_frag[Sh::kM][4];
 #pragma unroll
             for (int mt = 0; mt < Sh::kM; ++mt) {
-                P_frag[mt][0] = ptx::pack_half2(S_ij[mt][2 * kk][0], S_ij[mt][2 * kk][1]);
-                P_frag[mt][1] = ptx::pack_half2(S_ij[mt][2 * kk][2], S_ij[mt][2 * kk][3]);
-                P_frag[mt][2] = ptx::pack_half2(S_ij[mt][2 * kk + 1][0], S_ij[mt][2 * kk + 1][1]);
-                P_frag[mt][3] = ptx::pack_half2(S_ij[mt][2 * kk + 1][2], S_ij[mt][2 * kk + 1][3]);
+                P_frag[mt][0] = Elem<T>::pack2(S_ij[mt][2 * kk][0], S_ij[mt][2 * kk][1]);
+                P_frag[mt][1] = Elem<T>::pack2(S_ij[mt][2 * kk][2], S_ij[mt][2 * kk][3]);
+                P_frag[mt][2] = Elem<T>::pack2(S_ij[mt][2 * kk + 1][0], S_ij[mt][2 * kk + 1][1]);
+                P_frag[mt][3] = Elem<T>::pack2(S_ij[mt][2 * kk + 1][2], S_ij[mt][2 * kk + 1][3]);
             }
 #pragma unroll
             for (int dp = 0; dp < Sh::kNO / 2; ++dp) {
@@ -241,8 +243,8 @@ __global__ void __launch_bounds__(32 * kWarps)
                 ptx::ldmatrix_x4_trans(b, V_j + swz<d>(key, 2 * dp + (lane >> 4)));
 #pragma unroll
                 for (int mt = 0; mt < Sh::kM; ++mt) {
-                    ptx::mma_16816(O_i[mt][2 * dp], P_frag[mt], b[0], b[1]);
-                    ptx::mma_16816(O_i[mt][2 * dp + 1], P_frag[mt], b[2], b[3]);
+                    ptx::mma<T>(O_i[mt][2 * dp], P_frag[mt], b[0], b[1]);
+                    ptx::mma<T>(O_i[mt][2 * dp + 1], P_frag[mt], b[2], b[3]);
                 }
             }
         }
@@ -252,7 +254,7 @@ __global__ void __launch_bounds__(32 * kWarps)
     // Deferred rescale (FA2): O_i = diag(l_i)^-1 O_i, L_i = tau m_i + log(l_i). O_i goes through shared
     // memory (Q_s is free: the loop's last __syncthreads came after every read of Q_i) so that the
     // global stores are 16-byte and coalesced.
-    __half* O_s = Q_s;
+    T* O_s = Q_s;
 #pragma unroll
     for (int mt = 0; mt < Sh::kM; ++mt) {
 #pragma unroll
@@ -268,12 +270,12 @@ __global__ void __launch_bounds__(32 * kWarps)
 #pragma unroll
             for (int nt = 0; nt < Sh::kNO; ++nt) {
                 *reinterpret_cast<std::uint32_t*>(O_s + swz<d>(r, nt) + 2 * t) =
-                    ptx::pack_half2(O_i[mt][nt][2 * h] * inv_l, O_i[mt][nt][2 * h + 1] * inv_l);
+                    Elem<T>::pack2(O_i[mt][nt][2 * h] * inv_l, O_i[mt][nt][2 * h + 1] * inv_l);
             }
         }
     }
     __syncthreads();
-    __half* O_h = O + head;
+    T* O_h = O + head;
 #pragma unroll
     for (int k = 0; k < B_r * Sh::kChunks / Sh::kThreads; ++k) {
         const int c = tid + k * Sh::kThreads;

@@ -7,9 +7,11 @@
 //   A (16 x 16, row): a0 = (g, 2t..2t+1), a1 = (g+8, 2t..), a2 = (g, 2t+8..), a3 = (g+8, 2t+8..)
 //   B (16 x 8, col):  b0 = (2t..2t+1, g), b1 = (2t+8..2t+9, g)
 //   C (16 x 8, f32):  c0, c1 = (g, 2t), (g, 2t+1); c2, c3 = (g+8, 2t), (g+8, 2t+1)
+#include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
 #include <cstdint>
+#include <type_traits>
 
 namespace tilesim::kernels::cuda::ptx {
 
@@ -55,6 +57,43 @@ __device__ __forceinline__ void mma_16816(float (&c)[4], const std::uint32_t (&a
         "{%0, %1, %2, %3};\n"
         : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+// The same for bf16 inputs (same fragment layouts; only the type suffix differs), and a version
+// templated on the element type for kernels written once for both.
+__device__ __forceinline__ void mma_16816_bf16(float (&c)[4], const std::uint32_t (&a)[4], std::uint32_t b0,
+                                               std::uint32_t b1) {
+    asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+        "{%0, %1, %2, %3};\n"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+template <class T>
+__device__ __forceinline__ void mma(float (&c)[4], const std::uint32_t (&a)[4], std::uint32_t b0,
+                                    std::uint32_t b1) {
+    if constexpr (std::is_same_v<T, __nv_bfloat16>) {
+        mma_16816_bf16(c, a, b0, b1);
+    } else {
+        mma_16816(c, a, b0, b1);
+    }
+}
+
+// 4-byte copy global -> shared (one fp32 row statistic); `src_bytes` 0 writes a zero without reading.
+__device__ __forceinline__ void cp_async_4(void* dst_smem, const void* src_gmem, int src_bytes) {
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(smem_addr(dst_smem)), "l"(src_gmem),
+                 "r"(src_bytes)
+                 : "memory");
+}
+
+// dQ accumulation: two adjacent fp32 values added to global memory atomically. Hopper has a vector
+// form (one request for both, atomicAdd(float2*)); Ampere gets two scalar reductions.
+__device__ __forceinline__ void atomic_add2(float* dst, float a, float b) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    atomicAdd(reinterpret_cast<float2*>(dst), make_float2(a, b));
+#else
+    atomicAdd(dst, a);
+    atomicAdd(dst + 1, b);
+#endif
 }
 
 // Two floats -> one register of two fp16 (lo in the low half, as the fragments expect).

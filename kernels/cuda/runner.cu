@@ -6,10 +6,12 @@
 // [B*H, N, N] fp16 each. cuBLAS is column-major: a row-major X is a column-major X^T, so
 //   S^T = K Q^T   -> gemm(op(A) = K^T stored as d x N, transposed; op(B) = Q^T stored as d x N)
 //   O^T = V^T P^T -> gemm(A = V^T stored as d x N; B = P^T stored as N x N), neither transposed.
+#include <cuda_bf16.h>
 #include <cuda_profiler_api.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <string>
 
 #include "kernels/cuda/check.cuh"
@@ -52,13 +54,25 @@ DeviceInfo query_device(int ordinal) {
 }
 
 const char* kernel_name(Kernel k) {
-    return k == Kernel::standard ? "standard" : "flash";
+    switch (k) {
+        case Kernel::standard:
+            return "standard";
+        case Kernel::flash:
+            return "flash";
+        case Kernel::hopper:
+            return "hopper";
+    }
+    return "?";
 }
 
 double attention_flops(const Problem& p, bool causal) {
     const double full = 4.0 * static_cast<double>(p.bh()) * static_cast<double>(p.N_kv) *
                         static_cast<double>(p.N_kv) * static_cast<double>(p.d);
     return causal ? full / 2 : full;
+}
+
+double attention_backward_flops(const Problem& p, bool causal) {
+    return 2.5 * attention_flops(p, causal);
 }
 
 namespace {
@@ -81,19 +95,51 @@ const char* pass_name(std::int64_t k) {
     return kNames[k];
 }
 
+cudaDataType_t cublas_type(sim::Dtype dtype) {
+    return dtype == sim::Dtype::bf16 ? CUDA_R_16BF : CUDA_R_16F;
+}
+
+// Strided-batched GEMM over the B*H heads, fp32 accumulation (column-major, as cuBLAS sees it).
+void gemm(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, std::int64_t m, std::int64_t n,
+          std::int64_t k, float alpha, const void* A, std::int64_t lda, std::int64_t sa, const void* B,
+          std::int64_t ldb, std::int64_t sb, void* C, std::int64_t ldc, std::int64_t sc, std::int64_t batch,
+          cudaDataType_t t) {
+    const float zero = 0.0F;
+    TILESIM_CUBLAS_CHECK(cublasGemmStridedBatchedEx(
+        h, ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), &alpha, A, t,
+        static_cast<int>(lda), sa, B, t, static_cast<int>(ldb), sb, &zero, C, t, static_cast<int>(ldc), sc,
+        static_cast<int>(batch), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+}
+
 }  // namespace
+
+namespace detail {
+Timing summarize(std::vector<double> v) {
+    Timing t;
+    t.runs = static_cast<int>(v.size());
+    t.min_ms = *std::min_element(v.begin(), v.end());
+    t.max_ms = *std::max_element(v.begin(), v.end());
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    t.median_ms = n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+    return t;
+}
+}  // namespace detail
 
 struct AttentionRunner::Impl {
     Problem p;
     DeviceInfo dev;
     bool with_standard = false;
+    bool with_backward = false;
     cudaStream_t stream = nullptr;
     cublasHandle_t cublas = nullptr;
-    __half *Q = nullptr, *K = nullptr, *V = nullptr, *O = nullptr, *S = nullptr, *P = nullptr;
-    float* L = nullptr;
+    // 2-byte elements of the problem's dtype (fp16 or bf16).
+    void *Q = nullptr, *K = nullptr, *V = nullptr, *O = nullptr, *S = nullptr, *P = nullptr;
+    void *dO = nullptr, *dQ = nullptr, *dK = nullptr, *dV = nullptr;
+    float *L = nullptr, *D = nullptr, *dQaccum = nullptr;
     unsigned char* flush = nullptr;  // written between timed runs to evict the L2
     std::int64_t flush_bytes = 0;
-    static constexpr int kMaxMarks = 8;
+    static constexpr int kMaxMarks = 16;
     cudaEvent_t marks[kMaxMarks] = {};
 
     ~Impl() {
@@ -101,9 +147,8 @@ struct AttentionRunner::Impl {
         for (auto& e : marks) {
             if (e != nullptr) cudaEventDestroy(e);
         }
-        for (void* ptr : {static_cast<void*>(Q), static_cast<void*>(K), static_cast<void*>(V),
-                          static_cast<void*>(O), static_cast<void*>(S), static_cast<void*>(P),
-                          static_cast<void*>(L), static_cast<void*>(flush)}) {
+        for (void* ptr : {Q, K, V, O, S, P, dO, dQ, dK, dV, static_cast<void*>(L), static_cast<void*>(D),
+                          static_cast<void*>(dQaccum), static_cast<void*>(flush)}) {
             if (ptr != nullptr) cudaFree(ptr);
         }
         if (cublas != nullptr) cublasDestroy(cublas);
@@ -114,17 +159,29 @@ struct AttentionRunner::Impl {
     std::int64_t qkv_elems() const { return p.bh() * p.N_kv * p.d; }
 
     void generate(std::uint64_t seed) {
-        // Three independent streams of the hash; never zeros (normal samples rounded to fp16).
-        detail::launch_fill_normal(Q, qkv_elems(), seed * 3 + 0, stream);
-        detail::launch_fill_normal(K, qkv_elems(), seed * 3 + 1, stream);
-        detail::launch_fill_normal(V, qkv_elems(), seed * 3 + 2, stream);
+        // Independent streams of the hash; never zeros (normal samples rounded to the dtype).
+        detail::launch_fill_normal(p.dtype, Q, qkv_elems(), seed * 4 + 0, stream);
+        detail::launch_fill_normal(p.dtype, K, qkv_elems(), seed * 4 + 1, stream);
+        detail::launch_fill_normal(p.dtype, V, qkv_elems(), seed * 4 + 2, stream);
+        if (dO != nullptr) detail::launch_fill_normal(p.dtype, dO, qkv_elems(), seed * 4 + 3, stream);
     }
 
-    std::vector<std::string> stage_names(Kernel k, const LaunchOptions& o) const {
+    FlashBlock block_for(const LaunchOptions& o) const {
+        return o.block.d == 0 ? find_flash_block(p.d) : o.block;
+    }
+    FlashBwdBlock bwd_block_for(const LaunchOptions& o) const {
+        return o.bwd_block.d == 0 ? find_flash_bwd_block(p.d) : o.bwd_block;
+    }
+
+    std::vector<std::string> forward_names(Kernel k, const LaunchOptions& o) const {
         if (k == Kernel::flash) {
             const FlashBlock b = block_for(o);
             return {"flash forward (B_r=" + std::to_string(b.B_r) + ", B_c=" + std::to_string(b.B_c) +
                     ", warps=" + std::to_string(b.warps) + ")"};
+        }
+        if (k == Kernel::hopper) {
+            if (o.hopper == HopperKernel::fp8) return {"fp8: quantise Q, K, V^T (pre-pass)", "hopper forward (f) fp8"};
+            return {std::string("hopper forward ") + hopper_kernel_name(o.hopper)};
         }
         std::vector<std::string> names{"S = QK^T (cuBLAS)"};
         for (std::int64_t x = 0; x < o.extra_passes; ++x) names.emplace_back(pass_name(x));
@@ -133,23 +190,48 @@ struct AttentionRunner::Impl {
         return names;
     }
 
-    FlashBlock block_for(const LaunchOptions& o) const {
-        return o.block.d == 0 ? find_flash_block(p.d) : o.block;
+    std::vector<std::string> backward_names(Kernel k, const LaunchOptions& o) const {
+        if (k == Kernel::flash) {
+            const FlashBwdBlock b = bwd_block_for(o);
+            return {"bwd: D = rowsum(dO o O), dQacc = 0",
+                    "bwd: dK, dV, dQacc (B_c=" + std::to_string(b.B_c) + ", B_r=" + std::to_string(b.B_r) +
+                        ", warps=" + std::to_string(b.warps) + ")",
+                    "bwd: dQ = tau dQacc"};
+        }
+        if (k == Kernel::hopper) throw CudaError("the Hopper kernels have no backward pass");
+        return {"bwd: dV = P^T dO (cuBLAS)", "bwd: dP = dO V^T (cuBLAS)", "bwd: dS = P o (dP - rowsum(P o dP))",
+                "bwd: dQ = tau dS K (cuBLAS)", "bwd: dK = tau dS^T Q (cuBLAS)"};
     }
 
-    // One forward pass; when `marks` is set, an event is recorded after each stage.
-    void launch(Kernel k, const LaunchOptions& o, cudaEvent_t* stage_marks) {
-        auto mark = [&](int s) {
-            if (stage_marks != nullptr) TILESIM_CUDA_CHECK(cudaEventRecord(stage_marks[s], stream));
-        };
+    std::vector<std::string> stage_names(Kernel k, const LaunchOptions& o) const {
+        std::vector<std::string> names;
+        if (o.pass != Pass::backward) names = forward_names(k, o);
+        if (o.pass != Pass::forward) {
+            for (auto& n : backward_names(k, o)) names.push_back(n);
+        }
+        return names;
+    }
+
+    // One forward pass; `mark(s)` records an event after stage s.
+    template <class Mark>
+    void forward(Kernel k, const LaunchOptions& o, Mark&& mark) {
         const std::int64_t N = p.N_kv, d = p.d, bh = p.bh();
         if (k == Kernel::flash) {
             const FlashBlock b = block_for(o);
             if (b.d != d)
-                throw CudaError("flash block for d=" + std::to_string(b.d) +
-                                " used with d=" + std::to_string(d));
-            detail::launch_flash(b, o.causal, Q, K, V, O, L, bh, N, stream);
-            mark(0);
+                throw CudaError("flash block for d=" + std::to_string(b.d) + " used with d=" + std::to_string(d));
+            detail::launch_flash(b, o.causal, p.dtype, Q, K, V, O, L, bh, N, stream);
+            mark();
+            return;
+        }
+        if (k == Kernel::hopper) {
+            if (dev.cc_major != 9) throw CudaError("the Hopper kernels need a compute capability 9.0 GPU");
+            if (o.hopper == HopperKernel::fp8) {
+                detail::launch_hopper_fp8_quantize(p.dtype, Q, K, V, bh, N, d, stream);
+                mark();
+            }
+            detail::launch_hopper(o.hopper, o.causal, p.dtype, Q, K, V, O, L, bh, N, d, stream);
+            mark();
             return;
         }
         if (!with_standard) throw CudaError("standard attention was not allocated for this runner");
@@ -157,42 +239,81 @@ struct AttentionRunner::Impl {
             throw CudaError("extra_passes = " + std::to_string(o.extra_passes) + ": must be 0..3");
         }
         const float tau = 1.0F / std::sqrt(static_cast<float>(d));
-        const int n = static_cast<int>(N), dd = static_cast<int>(d), batch = static_cast<int>(bh);
-        // Line 1: S = tau Q K^T, or unscaled when an eager pass applies tau (as frameworks do).
-        const float alpha_s = o.extra_passes >= 1 ? 1.0F : tau;
-        const float one = 1.0F, zero = 0.0F;
-        TILESIM_CUBLAS_CHECK(cublasGemmStridedBatchedEx(
-            cublas, CUBLAS_OP_T, CUBLAS_OP_N, n, n, dd, &alpha_s, K, CUDA_R_16F, dd, N * d, Q, CUDA_R_16F, dd,
-            N * d, &zero, S, CUDA_R_16F, n, N * N, batch, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
-        mark(0);
-        int stage = 1;
+        const cudaDataType_t t = cublas_type(p.dtype);
+        // Line 1: S = tau Q K^T (S^T = K Q^T), or unscaled when an eager pass applies tau (as frameworks do).
+        gemm(cublas, CUBLAS_OP_T, CUBLAS_OP_N, N, N, d, o.extra_passes >= 1 ? 1.0F : tau, K, d, N * d, Q, d,
+             N * d, S, N, N * N, bh, t);
+        mark();
         static const detail::EagerPass kPasses[] = {detail::EagerPass::scale, detail::EagerPass::mask,
                                                     detail::EagerPass::dropout};
         for (std::int64_t x = 0; x < o.extra_passes; ++x) {
-            detail::launch_eager_pass(kPasses[x], S, bh, N, tau, o.causal, stream);
-            mark(stage++);
+            detail::launch_eager_pass(kPasses[x], p.dtype, S, bh, N, tau, o.causal, stream);
+            mark();
         }
         // Line 2: P = softmax(S); the causal mask is fused here unless a mask pass applied it.
-        detail::launch_softmax(S, P, bh, N, 1.0F, o.causal && o.extra_passes < 2, stream);
-        mark(stage++);
-        // Line 3: O = P V.
-        TILESIM_CUBLAS_CHECK(cublasGemmStridedBatchedEx(
-            cublas, CUBLAS_OP_N, CUBLAS_OP_N, dd, n, n, &one, V, CUDA_R_16F, dd, N * d, P, CUDA_R_16F, n,
-            N * N, &zero, O, CUDA_R_16F, dd, N * d, batch, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
-        mark(stage);
+        detail::launch_softmax(p.dtype, S, P, bh, N, 1.0F, o.causal && o.extra_passes < 2, stream);
+        mark();
+        // Line 3: O = P V (O^T = V^T P^T).
+        gemm(cublas, CUBLAS_OP_N, CUBLAS_OP_N, d, N, N, 1.0F, V, d, N * d, P, N, N * N, O, d, N * d, bh, t);
+        mark();
+    }
+
+    // One backward pass, from dO and what the forward left (flash: O, L; standard: P).
+    template <class Mark>
+    void backward(Kernel k, const LaunchOptions& o, Mark&& mark) {
+        if (!with_backward) throw CudaError("the backward buffers were not allocated for this runner");
+        const std::int64_t N = p.N_kv, d = p.d, bh = p.bh();
+        if (k == Kernel::flash) {
+            const FlashBwdBlock b = bwd_block_for(o);
+            if (b.d != d) throw CudaError("backward block for d=" + std::to_string(b.d) + " used with d=" +
+                                          std::to_string(d));
+            const detail::BwdPointers ptrs{Q, K, V, O, dO, L, D, dQaccum, dQ, dK, dV};
+            for (auto st : {detail::BwdStage::preprocess, detail::BwdStage::main, detail::BwdStage::convert}) {
+                detail::launch_flash_bwd(b, st, o.causal, p.dtype, ptrs, bh, N, stream);
+                mark();
+            }
+            return;
+        }
+        if (k == Kernel::hopper) throw CudaError("the Hopper kernels have no backward pass");
+        if (!with_standard) throw CudaError("standard attention was not allocated for this runner");
+        // Algorithm 3 with every intermediate in device memory; dP and then dS take S's buffer.
+        const float tau = 1.0F / std::sqrt(static_cast<float>(d));
+        const cudaDataType_t t = cublas_type(p.dtype);
+        // Line 1: dV = P^T dO  (dV^T = dO^T P).
+        gemm(cublas, CUBLAS_OP_N, CUBLAS_OP_T, d, N, N, 1.0F, dO, d, N * d, P, N, N * N, dV, d, N * d, bh, t);
+        mark();
+        // Line 2: dP = dO V^T  (dP^T = V dO^T).
+        gemm(cublas, CUBLAS_OP_T, CUBLAS_OP_N, N, N, d, 1.0F, V, d, N * d, dO, d, N * d, S, N, N * N, bh, t);
+        mark();
+        // Line 3: dS = P o (dP - rowsum(P o dP)), over dP.
+        detail::launch_dsoftmax(p.dtype, P, S, bh, N, stream);
+        mark();
+        // Line 4: dQ = tau dS K  (dQ^T = tau K^T dS^T).
+        gemm(cublas, CUBLAS_OP_N, CUBLAS_OP_N, d, N, N, tau, K, d, N * d, S, N, N * N, dQ, d, N * d, bh, t);
+        mark();
+        // Line 5: dK = tau dS^T Q  (dK^T = tau Q^T dS).
+        gemm(cublas, CUBLAS_OP_N, CUBLAS_OP_T, d, N, N, tau, Q, d, N * d, S, N, N * N, dK, d, N * d, bh, t);
+        mark();
+    }
+
+    // o.pass of kernel k; with `stage_marks`, an event is recorded after each stage.
+    void launch(Kernel k, const LaunchOptions& o, cudaEvent_t* stage_marks) {
+        int s = 0;
+        auto mark = [&]() {
+            if (stage_marks != nullptr) TILESIM_CUDA_CHECK(cudaEventRecord(stage_marks[s], stream));
+            ++s;
+        };
+        if (o.pass != Pass::backward) forward(k, o, mark);
+        if (o.pass != Pass::forward) backward(k, o, mark);
     }
 };
 
-AttentionRunner::AttentionRunner(const Problem& p, std::uint64_t seed, bool with_standard)
+AttentionRunner::AttentionRunner(const Problem& p, std::uint64_t seed, bool with_standard, bool with_backward)
     : impl_(std::make_unique<Impl>()) {
     if (p.N_kv < 1 || p.d < 1 || p.batch < 1 || p.heads < 1) throw CudaError("problem sizes must be positive");
-    if (p.N_q != p.N_kv || p.kv_heads != p.heads) {
-        throw CudaError("the CUDA kernels run square problems with one K/V head per query head: set seq_len_q = "
-                        "seq_len and kv_heads = heads");
-    }
-    if (p.dtype != sim::Dtype::fp16) {
+    if (p.dtype != sim::Dtype::fp16 && p.dtype != sim::Dtype::bf16) {
         throw CudaError("dtype " + std::string(sim::dtype_name(p.dtype)) +
-                        ": the CUDA backend runs fp16 only (set dtype = \"fp16\")");
+                        ": the CUDA backend runs fp16 and bf16 (set dtype = \"fp16\" or \"bf16\")");
     }
     if (p.N_kv > (std::int64_t{1} << 24))
         throw CudaError("seq_len " + std::to_string(p.N_kv) + " is too large for the GPU run");
@@ -200,14 +321,15 @@ AttentionRunner::AttentionRunner(const Problem& p, std::uint64_t seed, bool with
     m.p = p;
     m.dev = query_device(0);
     m.with_standard = with_standard;
+    m.with_backward = with_backward;
     TILESIM_CUDA_CHECK(cudaSetDevice(m.dev.ordinal));
-    if (with_standard && p.bh() > 65535 * 65535LL) throw CudaError("too many heads");
     // Refuse early, with the numbers, rather than fail on a cudaMalloc halfway.
     std::size_t free_bytes = 0, total_bytes = 0;
     TILESIM_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
     m.flush_bytes = 2 * std::max<std::int64_t>(m.dev.l2_bytes, 1 << 20);
     const std::int64_t need = 4 * m.qkv_elems() * 2 + p.bh() * p.N_kv * 4 + m.flush_bytes +
-                              (with_standard ? 2 * p.bh() * p.N_kv * p.N_kv * 2 : 0);
+                              (with_standard ? 2 * p.bh() * p.N_kv * p.N_kv * 2 : 0) +
+                              (with_backward ? 4 * m.qkv_elems() * 2 + m.qkv_elems() * 4 + p.bh() * p.N_kv * 4 : 0);
     if (need > static_cast<std::int64_t>(free_bytes)) {
         throw CudaError("the problem needs " + std::to_string(need >> 20) +
                         " MiB of device memory (S and P alone: " +
@@ -227,6 +349,14 @@ AttentionRunner::AttentionRunner(const Problem& p, std::uint64_t seed, bool with
     if (with_standard) {
         m.S = device_alloc<__half>(p.bh() * p.N_kv * p.N_kv, "S");
         m.P = device_alloc<__half>(p.bh() * p.N_kv * p.N_kv, "P");
+    }
+    if (with_backward) {
+        m.dO = device_alloc<__half>(m.qkv_elems(), "dO");
+        m.dQ = device_alloc<__half>(m.qkv_elems(), "dQ");
+        m.dK = device_alloc<__half>(m.qkv_elems(), "dK");
+        m.dV = device_alloc<__half>(m.qkv_elems(), "dV");
+        m.dQaccum = device_alloc<float>(m.qkv_elems(), "dQaccum");
+        m.D = device_alloc<float>(p.bh() * p.N_kv, "D");
     }
     m.generate(seed);
     TILESIM_CUDA_CHECK(cudaStreamSynchronize(m.stream));
@@ -248,22 +378,55 @@ void AttentionRunner::regenerate(std::uint64_t seed) {
     TILESIM_CUDA_CHECK(cudaStreamSynchronize(impl_->stream));
 }
 
+namespace {
+// 2-byte elements of `dtype` -> float (host side; no CUDA device code).
+float widen(std::uint16_t bits, sim::Dtype dtype) {
+    if (dtype == sim::Dtype::bf16) {
+        const std::uint32_t w = static_cast<std::uint32_t>(bits) << 16;
+        float f;
+        std::memcpy(&f, &w, sizeof f);
+        return f;
+    }
+    __half_raw raw{};
+    raw.x = bits;
+    return __half2float(__half(raw));
+}
+}  // namespace
+
 std::vector<float> AttentionRunner::head(Buffer which, std::int64_t bh) const {
     const Impl& m = *impl_;
     if (bh < 0 || bh >= m.p.bh()) throw CudaError("head index " + std::to_string(bh) + " out of range");
-    const __half* base = which == Buffer::Q ? m.Q : which == Buffer::K ? m.K : which == Buffer::V ? m.V : m.O;
-    std::vector<__half> tmp(static_cast<std::size_t>(m.head_elems()));
+    const void* base = nullptr;
+    switch (which) {
+        case Buffer::Q: base = m.Q; break;
+        case Buffer::K: base = m.K; break;
+        case Buffer::V: base = m.V; break;
+        case Buffer::O: base = m.O; break;
+        case Buffer::dO: base = m.dO; break;
+        case Buffer::dQ: base = m.dQ; break;
+        case Buffer::dK: base = m.dK; break;
+        case Buffer::dV: base = m.dV; break;
+    }
+    if (base == nullptr) throw CudaError("that buffer was not allocated (construct with with_backward)");
+    std::vector<std::uint16_t> tmp(static_cast<std::size_t>(m.head_elems()));
     TILESIM_CUDA_CHECK(cudaStreamSynchronize(m.stream));
-    TILESIM_CUDA_CHECK(cudaMemcpy(tmp.data(), base + bh * m.head_elems(), tmp.size() * sizeof(__half),
-                                  cudaMemcpyDeviceToHost));
+    TILESIM_CUDA_CHECK(cudaMemcpy(tmp.data(), static_cast<const std::uint16_t*>(base) + bh * m.head_elems(),
+                                  tmp.size() * sizeof(std::uint16_t), cudaMemcpyDeviceToHost));
     std::vector<float> out(tmp.size());
-    std::transform(tmp.begin(), tmp.end(), out.begin(), [](__half h) { return __half2float(h); });
+    std::transform(tmp.begin(), tmp.end(), out.begin(), [&](std::uint16_t b) { return widen(b, m.p.dtype); });
     return out;
 }
 
 void AttentionRunner::poison_output() {
-    detail::launch_fill_nan(impl_->O, impl_->qkv_elems(), impl_->stream);
+    detail::launch_fill_nan(impl_->p.dtype, impl_->O, impl_->qkv_elems(), impl_->stream);
     TILESIM_CUDA_CHECK(cudaStreamSynchronize(impl_->stream));
+}
+
+void AttentionRunner::poison_gradients() {
+    Impl& m = *impl_;
+    if (!m.with_backward) throw CudaError("the backward buffers were not allocated for this runner");
+    for (void* g : {m.dQ, m.dK, m.dV}) detail::launch_fill_nan(m.p.dtype, g, m.qkv_elems(), m.stream);
+    TILESIM_CUDA_CHECK(cudaStreamSynchronize(m.stream));
 }
 
 void AttentionRunner::launch(Kernel k, const LaunchOptions& o) {
@@ -280,6 +443,12 @@ Timing AttentionRunner::time(Kernel k, const LaunchOptions& o, int warmup, int r
     const auto names = m.stage_names(k, o);
     const int stages = static_cast<int>(names.size());
     if (stages + 1 > Impl::kMaxMarks) throw CudaError("too many stages to time");
+    // A backward alone needs the forward's O, L / P once: run a forward first (untimed).
+    if (o.pass == Pass::backward) {
+        LaunchOptions f = o;
+        f.pass = Pass::forward;
+        m.launch(k, f, nullptr);
+    }
     for (int w = 0; w < warmup; ++w) m.launch(k, o, nullptr);
     TILESIM_CUDA_CHECK(cudaStreamSynchronize(m.stream));
 
@@ -301,19 +470,10 @@ Timing AttentionRunner::time(Kernel k, const LaunchOptions& o, int warmup, int r
             per_stage[static_cast<std::size_t>(s)][static_cast<std::size_t>(r)] = ms;
         }
     }
-    auto median = [](std::vector<double> v) {
-        std::sort(v.begin(), v.end());
-        const std::size_t n = v.size();
-        return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-    };
-    Timing t;
-    t.runs = runs;
-    t.median_ms = median(total);
-    t.min_ms = *std::min_element(total.begin(), total.end());
-    t.max_ms = *std::max_element(total.begin(), total.end());
+    Timing t = detail::summarize(total);
     for (int s = 0; s < stages; ++s) {
-        t.stages.push_back(
-            {names[static_cast<std::size_t>(s)], median(per_stage[static_cast<std::size_t>(s)])});
+        t.stages.push_back({names[static_cast<std::size_t>(s)],
+                            detail::summarize(per_stage[static_cast<std::size_t>(s)]).median_ms});
     }
     return t;
 }

@@ -2,10 +2,19 @@
 //
 //   tilesim-cuda validate [SCENARIO] [--set key=value]... [--csv FILE] [--runs N] [--warmup N]
 //                         [--causal] [--all-blocks] [--check-heads N]
-//   tilesim-cuda selftest          ragged N and causal cases against the fp64 reference
+//   tilesim-cuda selftest [--only forward|backward|decode|hopper]
+//                                  ragged N and causal cases of every kernel against the fp64 reference
 //   tilesim-cuda profile [SCENARIO] [--set key=value]... [--model-csv FILE] [--causal]
 //                                  one launch of each kernel for Nsight Compute (scripts/cuda/)
 //   tilesim-cuda blocks            the compiled FlashAttention block sizes
+//   tilesim-cuda backward [SCENARIO] [--set key=value]... [--causal] [--all-blocks] [--csv FILE]
+//                                  standard and flash backward: checked, then fwd / bwd / fwd+bwd timed
+//   tilesim-cuda hopper [SCENARIO] [--set key=value]... [--causal] [--csv FILE]
+//                                  the Hopper forward progression (b)-(e) next to the mma.sync kernel
+//   tilesim-cuda decode [--set key=value]... [--causal] [--csv FILE]
+//                                  split-KV decoding (keys: batch heads kv_heads q_len seq_len head_dim
+//                                  dtype page_size shuffled splits check_heads)
+//   tilesim-cuda bandwidth         device-to-device copy rate
 //
 // Exit status: 0 success, 1 a check failed, 2 bad input or a CUDA error (message on stderr).
 #include <cstdio>
@@ -23,9 +32,13 @@ using tilesim::kernels::cuda::CommandOptions;
 constexpr const char* kUsage =
     "usage: tilesim-cuda validate [SCENARIO] [--set key=value]... [--csv FILE] [--runs N] [--warmup N]\n"
     "                             [--causal] [--all-blocks] [--check-heads N]\n"
-    "       tilesim-cuda selftest\n"
+    "       tilesim-cuda selftest [--only forward|backward|decode|hopper]\n"
     "       tilesim-cuda profile [SCENARIO] [--set key=value]... [--model-csv FILE] [--causal]\n"
     "       tilesim-cuda blocks\n"
+    "       tilesim-cuda backward [SCENARIO] [--set key=value]... [--causal] [--all-blocks] [--csv FILE]\n"
+    "       tilesim-cuda hopper [SCENARIO] [--set key=value]... [--causal] [--csv FILE]\n"
+    "       tilesim-cuda decode [--set key=value]... [--causal] [--csv FILE]\n"
+    "       tilesim-cuda bandwidth\n"
     "SCENARIO is a TOML file or a built-in id; without one, the default scenario on the H100-SXM preset.\n"
     "Keys for --set: batch, heads, seq_len, head_dim, dtype, hardware, block_rows, block_cols, extra_passes, "
     "...\n";
@@ -53,8 +66,8 @@ CommandOptions parse(int argc, char** argv) {
     if (argc < 2) throw UsageError("missing command");
     CommandOptions o;
     o.command = argv[1];
-    if (o.command != "validate" && o.command != "selftest" && o.command != "profile" &&
-        o.command != "blocks") {
+    if (o.command != "validate" && o.command != "selftest" && o.command != "profile" && o.command != "blocks" &&
+        o.command != "backward" && o.command != "hopper" && o.command != "decode" && o.command != "bandwidth") {
         throw UsageError("unknown command '" + o.command + "'");
     }
     for (int k = 2; k < argc; ++k) {
@@ -77,6 +90,8 @@ CommandOptions parse(int argc, char** argv) {
             o.warmup = parse_int(a, value(a), 1, 100000);
         } else if (a == "--check-heads") {
             o.check_heads = parse_int(a, value(a), 0, 1 << 20);
+        } else if (a == "--only") {
+            o.only = value(a);
         } else if (a == "--causal") {
             o.causal = true;
         } else if (a == "--all-blocks") {
@@ -92,7 +107,8 @@ CommandOptions parse(int argc, char** argv) {
             throw UsageError("more than one scenario given ('" + *o.scenario + "' and '" + a + "')");
         }
     }
-    if ((o.command == "selftest" || o.command == "blocks") && (o.scenario || !o.settings.empty())) {
+    if ((o.command == "selftest" || o.command == "blocks" || o.command == "bandwidth") &&
+        (o.scenario || !o.settings.empty())) {
         throw UsageError(o.command + " takes no scenario or --set");
     }
     return o;
@@ -101,12 +117,18 @@ CommandOptions parse(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // Line-buffered even into a file: a run killed by a timeout keeps every line it printed.
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
     using namespace tilesim::kernels::cuda;
     try {
         const CommandOptions o = parse(argc, argv);
         if (o.command == "validate") return run_validate(o);
         if (o.command == "selftest") return run_selftest(o);
         if (o.command == "profile") return run_profile(o);
+        if (o.command == "backward") return run_backward(o);
+        if (o.command == "hopper") return run_hopper(o);
+        if (o.command == "decode") return run_decode(o);
+        if (o.command == "bandwidth") return run_bandwidth();
         return run_blocks();
     } catch (const UsageError& e) {
         std::fprintf(stderr, "tilesim-cuda: %s\n%s", e.what(), kUsage);

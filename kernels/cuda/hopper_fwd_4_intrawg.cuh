@@ -1,0 +1,136 @@
+#pragma once
+// Hopper step (e): intra-warpgroup pipelining of softmax and GEMMs, on top of ping-pong.
+//
+// What it adds over (d), hopper_fwd_3_pingpong.cuh: FlashAttention-3 section 3.2, "Intra-warpgroup
+// overlapping GEMMs and softmax" (FA3 Algorithm 2, two stages). In (d) a warpgroup waits for both of its
+// GEMMs before its softmax. Here it waits for S_ij = Q_i K_j^T only and computes softmax(S_ij) while its
+// own O_i += P~_i(j-1) V_(j-1) is still running (wgmma groups complete in order: wait_group 1 leaves the
+// PV group in flight). The cost is registers: S_ij (fp32) and the previous P~ (as A fragments) are live
+// at once. As in FA3, the rescale of O_i by block j - 1's alpha is deferred to the next phase, where it
+// runs under the S_ij GEMM instead of after the PV GEMM.
+#include "kernels/cuda/hopper_fwd_2_warpspec.cuh"
+
+namespace tilesim::kernels::cuda::hopper {
+
+template <class T, int d, bool kCausal>
+__global__ void __launch_bounds__(384, 1)
+    hopper_fwd_intrawg_kernel(const __grid_constant__ CUtensorMap tm_Q, const __grid_constant__ CUtensorMap tm_K,
+           const __grid_constant__ CUtensorMap tm_V, T* __restrict__ O, float* __restrict__ L, int N, float tau) {
+    using Sh = Step2<d>;
+    constexpr int kStages = Sh::kStages;
+    extern __shared__ unsigned char smem_raw[];
+    unsigned char* smem = aligned_smem(smem_raw);
+    unsigned char* Q_s = smem;
+    unsigned char* K_s = Q_s + Sh::kTileQ;
+    unsigned char* V_s = K_s + kStages * Sh::kTileKV;
+    const Ring ring{reinterpret_cast<std::uint64_t*>(V_s + kStages * Sh::kTileKV), kStages};
+
+    const int tid = static_cast<int>(threadIdx.x);
+    const int warp = tid / 32, lane = tid % 32;
+    const int role = warp / 4;  // 0: producer, 1 and 2: consumers
+    const int T_r = static_cast<int>(gridDim.x);
+    const int i = kCausal ? T_r - 1 - static_cast<int>(blockIdx.x) : static_cast<int>(blockIdx.x);
+    const int bh = static_cast<int>(blockIdx.y);
+    const int q0 = i * B_r;
+    const int T_c = (N + B_c - 1) / B_c;
+    const int j_end = kCausal ? min(T_c, (q0 + B_r + B_c - 1) / B_c) : T_c;
+
+    if (tid == 0) {
+        tma_prefetch_desc(&tm_Q);
+        tma_prefetch_desc(&tm_K);
+        tma_prefetch_desc(&tm_V);
+        mbar_init(ring.q(), 1);
+        for (int s = 0; s < kStages; ++s) {
+            mbar_init(ring.full_k(s), 1);
+            mbar_init(ring.full_v(s), 1);
+            mbar_init(ring.empty(s), 256);
+        }
+        mbar_fence_init();
+    }
+    __syncthreads();
+
+    if (role == 0) {
+        setmaxnreg_dec<Sh::kProducerRegs>();
+        if (tid == 0) produce<d, kStages>(ring, Q_s, K_s, V_s, &tm_Q, &tm_K, &tm_V, q0, bh, j_end);
+        return;
+    }
+    setmaxnreg_inc<Sh::kConsumerRegs>();
+    const int wg = role - 1;
+    const int g = lane >> 2, t = lane & 3;
+    const int row0 = q0 + wg * 64 + (warp % 4) * 16 + g;
+    const float tau_log2e = tau * 1.4426950408889634F;
+    // Named barriers 1 and 2 (0 is __syncthreads): barrier 1 + w is "warpgroup w may use the tensor
+    // cores"; 256 threads meet there: the 128 of w waiting (bar.sync), the 128 of the other arriving.
+    const int my_turn = 1 + wg, other_turn = 2 - wg;
+
+    float O_acc[d / 2];
+#pragma unroll
+    for (int k = 0; k < d / 2; ++k) O_acc[k] = 0.0F;
+    float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.0F, 0.0F};
+    float S[B_c / 2];
+    std::uint32_t P[B_c / 16][4];
+    mbar_wait(ring.q(), 0);
+    if (wg == 1) named_barrier_arrive(1, 256);  // warpgroup 0 goes first
+    auto pass_turn = [&](int j) {
+        // Warpgroup 1 skips this after its last phase: nobody waits for it.
+        if (!(wg == 1 && j == j_end - 1)) named_barrier_arrive(other_turn, 256);
+    };
+    float alpha[2];
+
+    // Block 0, peeled: its phase has only S_i0 = Q_i K_0^T. (Peeling keeps the steady-state loop free of
+    // conditional waits, which ptxas cannot follow: with them it serialised every wgmma, C7514.)
+    mbar_wait(ring.full_k(0), 0);
+    named_barrier_sync(my_turn, 256);
+    wgmma_fence();
+    issue_qk<T, d>(S, Q_s, wg, K_s);
+    wgmma_commit();
+    pass_turn(0);
+    wgmma_wait<0>();
+    fence_operands(S);
+    softmax_step<kCausal>(S, m, l, alpha, row0, 0, N, tau_log2e, t);
+    to_a_frags<T>(S, P);
+
+    for (int j = 1; j < j_end; ++j) {
+        const int s = j % kStages, sp = (j - 1) % kStages;  // slots of blocks j and j - 1
+        mbar_wait(ring.full_k(s), (j / kStages) & 1);
+        mbar_wait(ring.full_v(sp), ((j - 1) / kStages) & 1);
+        named_barrier_sync(my_turn, 256);
+        // S_ij = Q_i K_j^T first; while it runs, O_i is rescaled by the alpha of block j - 1 (FA3 does the
+        // same: the rescale is off the critical path, and O_i is not in flight yet), then
+        // O_i += P~_i(j-1) V_(j-1) is issued behind it.
+        wgmma_fence();
+        issue_qk<T, d>(S, Q_s, wg, K_s + s * Sh::kTileKV);
+        wgmma_commit();
+        rescale<d>(O_acc, alpha);
+        fence_operands(O_acc);
+        wgmma_fence();
+        issue_pv<T, d>(O_acc, P, V_s + sp * Sh::kTileKV);
+        wgmma_commit();
+        pass_turn(j);
+        // FA3 Algorithm 2: wait for S_ij only (groups complete in order: the PV group may still run) and
+        // compute its softmax under the PV GEMM; then wait for the PV, and only then overwrite P with
+        // P~_ij (the running wgmma reads the old P from these registers).
+        wgmma_wait<1>();
+        fence_operands(S);
+        softmax_step<kCausal>(S, m, l, alpha, row0, j * B_c, N, tau_log2e, t);
+        wgmma_wait<0>();
+        fence_operands(O_acc);
+        mbar_arrive(ring.empty(sp));
+        to_a_frags<T>(S, P);
+    }
+    // The last block's rescale and O_i += P~ V, outside the turns.
+    const int sl = (j_end - 1) % kStages;
+    mbar_wait(ring.full_v(sl), ((j_end - 1) / kStages) & 1);
+    rescale<d>(O_acc, alpha);
+    fence_operands(O_acc);
+    wgmma_fence();
+    issue_pv<T, d>(O_acc, P, V_s + sl * Sh::kTileKV);
+    wgmma_commit();
+    wgmma_wait<0>();
+    fence_operands(O_acc);
+    mbar_arrive(ring.empty(sl));
+    epilogue<T, d>(O_acc, m, l, O + static_cast<std::int64_t>(bh) * N * d, L + static_cast<std::int64_t>(bh) * N,
+                   row0, N, tau, t);
+}
+
+}  // namespace tilesim::kernels::cuda::hopper
