@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "cli/output.h"
+#include "cli/usage.h"
 #include "kernels/registry.h"
 #include "scenarios/report.h"
 #include "scenarios/runner.h"
@@ -79,14 +80,19 @@ int run_cli(int argc, char** argv) {
     auto* keys =
         app.add_subcommand("keys", "List scenario keys (TOML files, --set and --over use the same names)");
 
+    if (const std::string unknown = tilesim::cli::unknown_subcommand(app, argc, argv); !unknown.empty()) {
+        std::cerr << "error: " << unknown << " (run `tilesim --help`)\n";
+        return tilesim::cli::kUsageError;
+    }
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);  // --help: the usage text, exit 0
     } catch (const CLI::ParseError& e) {
-        // CLI11's own message, as one line like every other error, with the way to the usage text.
+        // CLI11's own message, as one line like every other error, with the way to the usage text;
+        // every usage error exits 2.
         std::cerr << "error: " << e.what() << " (run `tilesim --help` or `tilesim SUBCOMMAND --help`)\n";
-        return e.get_exit_code() != 0 ? e.get_exit_code() : 2;
+        return tilesim::cli::kUsageError;
     }
 
     try {

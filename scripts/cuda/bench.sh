@@ -9,11 +9,11 @@
 # runs twice: as Algorithm 0 with the scale fused into the GEMM (extra_passes = 0) and as an eager
 # framework runs it, with separate scale and mask passes (extra_passes = 2). Then sdpa_bench.py times
 # torch.nn.functional.scaled_dot_product_attention with the flash backend forced, same method.
-# Environment: TILESIM_CUDA_BIN (default build-cuda/kernels/cuda/tilesim-cuda), BENCH_OUT (default
+# Environment: TILESIM_CUDA_BIN (default build-cuda/tilesim-cuda), BENCH_OUT (default
 # bench-out): validate.log, speed.csv, sdpa.csv and the Markdown table speed.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-BIN=${TILESIM_CUDA_BIN:-build-cuda/kernels/cuda/tilesim-cuda}
+BIN=${TILESIM_CUDA_BIN:-build-cuda/tilesim-cuda}
 OUTDIR=${BENCH_OUT:-bench-out}
 NS=("$@")
 [ ${#NS[@]} -gt 0 ] || NS=(512 1024 2048 4096 8192 16384)

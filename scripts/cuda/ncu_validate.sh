@@ -5,7 +5,7 @@
 #   scripts/cuda/ncu_validate.sh [N ...]          (default: 512 1024 2048 4096 8192 16384)
 #
 # Problem: 16 heads, d = 64, fp16, batch = 16384 / N (B N = 16384), model hardware H100-SXM.
-# Environment: TILESIM_CUDA_BIN (default build-cuda/kernels/cuda/tilesim-cuda), NCU_OUT (folder for the
+# Environment: TILESIM_CUDA_BIN (default build-cuda/tilesim-cuda), NCU_OUT (folder for the
 # raw ncu CSVs and the model's CSVs, default ncu-out), EXTRA_PASSES (standard attention's eager passes,
 # default 0), NCU (default ncu).
 #
@@ -15,7 +15,7 @@
 # kernel starts from DRAM, as the model assumes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-BIN=${TILESIM_CUDA_BIN:-build-cuda/kernels/cuda/tilesim-cuda}
+BIN=${TILESIM_CUDA_BIN:-build-cuda/tilesim-cuda}
 OUTDIR=${NCU_OUT:-ncu-out}
 EXTRA=${EXTRA_PASSES:-0}
 NCU=${NCU:-ncu}

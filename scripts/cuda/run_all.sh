@@ -8,13 +8,13 @@
 # OUTDIR/ncu:  ncu_validate.sh output (ncu_p0.md: all N, standard without eager passes; ncu_p2.md:
 #   N = 1024, 4096 with scale and mask passes), raw ncu and model CSVs, l2_N4096.csv (L2 breakdown)
 # OUTDIR/bench: bench.sh output (speed.md, speed.csv, sdpa.csv, validate.log)
-# Environment: TILESIM_CUDA_BIN (default build-cuda/kernels/cuda/tilesim-cuda). Each step's exit
+# Environment: TILESIM_CUDA_BIN (default build-cuda/tilesim-cuda). Each step's exit
 # status is printed; a failing step does not stop the others.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 [ $# -eq 1 ] || { echo "usage: scripts/cuda/run_all.sh OUTDIR" >&2; exit 2; }
 OUTDIR=$1
-BIN=${TILESIM_CUDA_BIN:-build-cuda/kernels/cuda/tilesim-cuda}
+BIN=${TILESIM_CUDA_BIN:-build-cuda/tilesim-cuda}
 export TILESIM_CUDA_BIN=$BIN
 mkdir -p "$OUTDIR/misc" "$OUTDIR/ncu" "$OUTDIR/bench"
 step() { local name=$1; shift; "$@"; echo "$name: exit $?"; }

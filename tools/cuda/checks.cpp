@@ -1,4 +1,4 @@
-#include "kernels/cuda/checks.h"
+#include "tools/cuda/checks.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,5 +1,5 @@
 // validate, selftest, profile and blocks: the GPU's kernels next to the model and the fp64 oracle.
-#include "kernels/cuda/commands.h"
+#include "tools/cuda/commands.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,9 +7,9 @@
 #include <fstream>
 #include <string>
 
-#include "kernels/cuda/checks.h"
+#include "tools/cuda/checks.h"
 #include "kernels/cuda/cuda_backend.h"
-#include "kernels/cuda/model_prediction.h"
+#include "tools/cuda/model_prediction.h"
 #include "kernels/registry.h"
 
 namespace tilesim::kernels::cuda {
@@ -77,15 +77,12 @@ struct CsvWriter {
 }  // namespace
 
 scenarios::Scenario build_scenario(const CommandOptions& o) {
-    scenarios::Scenario s;
-    if (o.scenario) {
-        s = scenarios::resolve_scenario(*o.scenario);
-    } else {
-        s = scenarios::default_scenario();
-        scenarios::apply_setting(s, "hardware", "H100-SXM");  // the GPU these runs are made on
-    }
-    for (const auto& kv : o.settings) scenarios::apply_assignment(s, kv);
-    scenarios::validate(s);
+    scenarios::Scenario s = o.scenario ? scenarios::resolve_scenario(*o.scenario) : scenarios::default_scenario();
+    std::vector<std::string> sets = o.settings;
+    // Without a scenario, the default's problem on the GPU these runs are made on (an H200 here); an
+    // explicit --set hardware wins. apply_settings applies `hardware` first, as `tilesim` does.
+    if (!o.scenario) sets.insert(sets.begin(), "hardware=H200");
+    scenarios::apply_settings(s, sets);
     return s;
 }
 
@@ -107,7 +104,7 @@ int run_validate(const CommandOptions& o) {
         throw CudaError("the scenario's algorithms include neither standard nor flash");
     if (do_standard) {
         Variant v{Kernel::standard, {o.causal, s.extra_passes, {}}, "standard", {}, {}, false, true, {}};
-        v.model = predict("standard", p, s.tiling, s.hardware, s.extra_passes);
+        v.model = predict("standard", s, s.tiling);
         variants.push_back(v);
     }
     if (do_flash) {
@@ -122,7 +119,7 @@ int run_validate(const CommandOptions& o) {
         }
         for (const auto& b : blocks) {
             Variant v{Kernel::flash, {o.causal, 0, b}, block_label(b), {}, {}, false, true, {}};
-            v.model = predict("flash2", p, TilingRequest{b.B_r, b.B_c}, s.hardware, 0);
+            v.model = predict("flash2", s, TilingRequest{b.B_r, b.B_c});
             variants.push_back(v);
         }
     }
@@ -368,8 +365,8 @@ int run_profile(const CommandOptions& o) {
     const FlashBlock b = scenario_block(s);
     const LaunchOptions std_opts{o.causal, s.extra_passes, {}};
     const LaunchOptions fl_opts{o.causal, 0, b};
-    const ModelPrediction m_std = predict("standard", p, s.tiling, s.hardware, s.extra_passes);
-    const ModelPrediction m_fl = predict("flash2", p, TilingRequest{b.B_r, b.B_c}, s.hardware, 0);
+    const ModelPrediction m_std = predict("standard", s, s.tiling);
+    const ModelPrediction m_fl = predict("flash2", s, TilingRequest{b.B_r, b.B_c});
     if (o.model_csv) {
         std::ofstream out(*o.model_csv);
         if (!out) throw std::runtime_error("cannot write --model-csv file '" + *o.model_csv + "'");

@@ -8,8 +8,8 @@
 #include <sstream>
 #include <string>
 
-#include "kernels/cuda/checks.h"
-#include "kernels/cuda/commands.h"
+#include "tools/cuda/checks.h"
+#include "tools/cuda/commands.h"
 #include "kernels/cuda/cuda_backend.h"
 #include "kernels/cuda/split_heuristic.h"
 
