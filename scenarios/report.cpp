@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/bounds.h"
 #include "kernels/registry.h"
 
 namespace tilesim::scenarios {
@@ -143,6 +144,13 @@ json run_json(const AlgorithmRun& r, const Scenario& s) {
     j["counts_match_closed_form"] = r.counts_match_closed_form();
     j["paper_formula_elements"] = r.paper_total_elements * bh;
     const auto& p = s.problem;
+    const kernels::IoBounds b = kernels::io_bounds(p, r.pass(), s.hardware);
+    j["bounds"] = {{"compulsory_bytes", b.compulsory_bytes * bh},
+                   {"prop3_bytes", b.prop3_bytes * static_cast<double>(bh)},
+                   {"saha_ye_bytes", b.saha_ye_bytes * static_cast<double>(bh)},
+                   {"hbm_over_compulsory", static_cast<double>(hbm.total_bytes()) / static_cast<double>(b.compulsory_bytes * bh)},
+                   {"tiling_optimal", b.tiling_optimal},
+                   {"note", kernels::kBoundsNote}};
     if (p.mask.active()) {
         // The mask's tiles at this run's block sizes (what a FlashAttention order skips, masks or
         // computes whole; standard attention computes every tile and masks the elements).

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 #include <algorithm>
 
+#include "kernels/bounds.h"
 #include "kernels/registry.h"
 #include "scenarios/report.h"
 
@@ -64,6 +65,8 @@ std::string to_table(const SweepResult& r) {
     for (auto [b, o] : ratios) {
         out += fmt::format(" {:>15}", fmt::format("{}/{}", first[b].key(), column_name(*first[o].def)));
     }
+    // The forward's IO lower bounds at each point (kernels/bounds.h: the asymptotic one with constant 1).
+    out += fmt::format(" {:>12} {:>12}", "compulsory", "Saha & Ye");
     out += "\n";
     for (const auto& pt : r.points) {
         out += fmt::format("{:>10}", pt.value_text);
@@ -76,6 +79,12 @@ std::string to_table(const SweepResult& r) {
             out += base.fit.ok && other.fit.ok ? fmt::format(" {:>14.2f}x", hbm_total(base) / hbm_total(other))
                                                : fmt::format(" {:>15}", "-");
         }
+        Scenario at = r.base;
+        apply_setting(at, r.key, pt.value_text);
+        const kernels::IoBounds bnd = kernels::io_bounds(problem_of(at), kernels::Pass::forward, at.hardware);
+        const double bh = static_cast<double>(at.problem.bh());
+        out += fmt::format(" {:>12} {:>12}", human_bytes(static_cast<double>(bnd.compulsory_bytes) * bh),
+                           human_bytes(bnd.saha_ye_bytes * bh));
         out += "\n";
     }
     out += fmt::format("\nlog-log slope of HBM traffic against {}:\n", r.key);

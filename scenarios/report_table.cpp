@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "kernels/bounds.h"
 #include "kernels/registry.h"
 #include "scenarios/report.h"
 
@@ -138,6 +139,37 @@ std::string tensor_table(const ScenarioResult& r) {
     return out;
 }
 
+// The IO lower bounds of each pass beside what each algorithm moves.
+std::string bounds_table(const ScenarioResult& r) {
+    const auto& s = r.scenario;
+    const std::int64_t bh = s.problem.bh();
+    std::string out = "\nIO lower bounds (all heads; the asymptotic ones with constant 1: compare slopes, not heights)\n";
+    out += fmt::format("{:<10} {:>12} {:>12} {:>12}   {}\n", "pass", "compulsory", "Prop. 3", "Saha & Ye",
+                       "HBM traffic / compulsory");
+    for (auto pass : passes_of(s)) {
+        const kernels::IoBounds b = kernels::io_bounds(s.problem, pass, s.hardware);
+        std::string ratios;
+        for (const auto& run : r.runs) {
+            if (run.pass() != pass || !run.fit.ok) continue;
+            ratios += fmt::format("{}{} {:.1f}x", ratios.empty() ? "" : ", ", run.key(),
+                                  static_cast<double>(run.total.at(Level::HBM).total_bytes()) /
+                                      static_cast<double>(b.compulsory_bytes * bh));
+        }
+        out += fmt::format("{:<10} {:>12} {:>12} {:>12}   {}\n", kernels::pass_name(pass),
+                           human_bytes(static_cast<double>(b.compulsory_bytes * bh)),
+                           human_bytes(b.prop3_bytes * static_cast<double>(bh)),
+                           human_bytes(b.saha_ye_bytes * static_cast<double>(bh)), ratios);
+    }
+    const kernels::IoBounds b = kernels::io_bounds(s.problem, kernels::Pass::forward, s.hardware);
+    if (!b.tiling_optimal) {
+        out += fmt::format(
+            "  M = {:.0f} elements < d^2 = {}: here the tight bound is N^2 d / sqrt(M), below FlashAttention's "
+            "N^2 d^2 / M: its tiling is not optimal (Saha & Ye 2024)\n",
+            b.M, s.problem.d * s.problem.d);
+    }
+    return out;
+}
+
 // Forward + backward per algorithm: what one training step's attention costs.
 std::string totals_table(const ScenarioResult& r) {
     std::string out = "\nforward + backward (all heads)\n";
@@ -198,6 +230,7 @@ std::string to_table(const ScenarioResult& r) {
     std::string notes;
     out += runs_table(r, notes);
     out += tensor_table(r);
+    out += bounds_table(r);
     if (p.mask.active()) out += mask_grid(r);
     if (p.passes == kernels::Passes::forward_backward) out += totals_table(r);
     if (!s.published.empty()) out += published_table(r);
