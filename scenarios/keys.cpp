@@ -4,10 +4,12 @@
 #include <charconv>
 #include <cmath>
 #include <functional>
+#include <iomanip>
 #include <sstream>
 
 #include "kernels/registry.h"
 #include "scenarios/keys_internal.h"
+#include "scenarios/limits.h"
 #include "scenarios/scenario.h"
 
 namespace tilesim::scenarios {
@@ -43,6 +45,16 @@ std::int64_t positive(std::string_view key, std::int64_t v, std::string_view exa
     return v;
 }
 
+// A size with an upper bound: every product the model forms from bounded sizes fits in 64 bits.
+std::int64_t bounded(std::string_view key, std::int64_t v, std::int64_t hi, std::string_view example) {
+    positive(key, v, example);
+    if (v > hi) {
+        bad(key, std::to_string(v) + " is above the limit of " + std::to_string(hi) + " (e.g. " +
+                     std::string(example) + ")");
+    }
+    return v;
+}
+
 double positive_rate(std::string_view key, double v) {
     if (!(v > 0) || !std::isfinite(v)) {
         std::ostringstream os;
@@ -52,11 +64,48 @@ double positive_rate(std::string_view key, double v) {
     return v;
 }
 
+// A rate within a physical range, so that scaling to bytes or FLOPs per second and the roofline's
+// divisions give finite, meaningful times (1e308 GB/s overflowed to "inf PB/s"; 1e-310 predicted 1e304 s).
+double rate(std::string_view key, double v, double lo, double hi, std::string_view unit) {
+    positive_rate(key, v);
+    if (v < lo || v > hi) {
+        std::ostringstream os;
+        os << v << " " << unit << " is outside the physical range " << lo << " .. " << hi << " " << unit;
+        bad(key, os.str());
+    }
+    return v;
+}
+
 std::int64_t block(std::string_view key, std::int64_t v) {
     if (v < 0) {
         bad(key, "must be 0 or 'auto' (the paper's rule) or a positive block size, got " + std::to_string(v));
     }
+    if (v > limits::kMaxBlock) {
+        bad(key, std::to_string(v) + " is above the limit of " + std::to_string(limits::kMaxBlock) +
+                     " (blocks longer than the sequence are clamped to it anyway)");
+    }
     return v;
+}
+
+// Text shown in reports and the GUI: valid UTF-8 without control characters, so a name cannot move
+// the terminal's cursor or break a table, a CSV row or the JSON encoder.
+void check_text(std::string_view key, std::string_view text) {
+    for (std::size_t k = 0; k < text.size();) {
+        const auto c = static_cast<unsigned char>(text[k]);
+        if (c < 0x20 || c == 0x7F) {
+            std::ostringstream os;
+            os << "contains the control character U+" << std::hex << std::uppercase << std::setw(4)
+               << std::setfill('0') << static_cast<int>(c) << std::dec << " at byte " << k
+               << "; write printable text on one line";
+            bad(key, os.str());
+        }
+        // UTF-8: the lead byte says how many continuation bytes (10xxxxxx) follow.
+        const std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+        bool ok = n > 0 && k + n <= text.size();
+        for (std::size_t m = 1; ok && m < n; ++m) ok = (static_cast<unsigned char>(text[k + m]) >> 6) == 0x2;
+        if (!ok) bad(key, "is not valid UTF-8 text (byte " + std::to_string(k) + "); write it in UTF-8");
+        k += n;
+    }
 }
 
 std::vector<PublishedFigure> parse_published(const std::vector<std::string>& items) {
@@ -104,8 +153,9 @@ void set_mask(Scenario& s, const std::string& text) {
         const std::string w = text.substr(8);
         std::int64_t v = 0;
         auto [ptr, ec] = std::from_chars(w.data(), w.data() + w.size(), v);
-        if (w.empty() || ec != std::errc() || ptr != w.data() + w.size() || v < 1) {
-            bad("mask", "sliding:W needs a window W >= 1 (tokens), got '" + w + "' (e.g. mask = \"sliding:256\")");
+        if (w.empty() || ec != std::errc() || ptr != w.data() + w.size() || v < 1 || v > limits::kMaxWindow) {
+            bad("mask", "sliding:W needs a window W >= 1 (tokens, at most " + std::to_string(limits::kMaxWindow) +
+                            "), got '" + w + "' (e.g. mask = \"sliding:256\")");
         }
         spec.rule = "sliding";
         spec.window = v;
@@ -137,16 +187,16 @@ const std::vector<KeyDef>& table() {
          "earlier hardware overrides",
          [](Scenario& s, const Value& v) { set_hardware(s, v.s); }},
         {"batch", KType::Int, "Batch size B (>= 1)",
-         [](Scenario& s, const Value& v) { s.problem.batch = positive("batch", v.i, "batch = 64"); }},
+         [](Scenario& s, const Value& v) { s.problem.batch = bounded("batch", v.i, limits::kMaxBatch, "batch = 64"); }},
         {"heads", KType::Int, "Attention (query) heads H (>= 1)",
          [](Scenario& s, const Value& v) {
-             s.problem.heads = positive("heads", v.i, "heads = 16");
+             s.problem.heads = bounded("heads", v.i, limits::kMaxHeads, "heads = 16");
              if (!s.kv_heads_set) s.problem.kv_heads = s.problem.heads;
          }},
         {"kv_heads", KType::Int,
          "Key/value heads H_kv (divides heads; default = heads; fewer = grouped-query attention)",
          [](Scenario& s, const Value& v) {
-             s.problem.kv_heads = positive("kv_heads", v.i, "kv_heads = 4");
+             s.problem.kv_heads = bounded("kv_heads", v.i, limits::kMaxHeads, "kv_heads = 4");
              s.kv_heads_set = true;
          }},
         {"seq_len", KType::Int, "Sequence length N: keys and values N_kv, and queries unless seq_len_q is set (1 .. 1048576)",
@@ -187,15 +237,17 @@ const std::vector<KeyDef>& table() {
         {"mask_density", KType::Float,
          "Target fraction of blocks a generated pattern keeps (0 < s <= 1); documents: 1 / s documents",
          [](Scenario& s, const Value& v) {
-             if (!(v.f > 0 && v.f <= 1)) {
+             if (!(v.f >= limits::kMinMaskDensity && v.f <= 1)) {
                  std::ostringstream os;
-                 os << "must be in (0, 1], got " << v.f;
+                 os << "must be in (0, 1] and at least " << limits::kMinMaskDensity << ", got " << v.f;
                  bad("mask_density", os.str());
              }
              s.mask.density = v.f;
          }},
         {"mask_block", KType::Int, "Block size (tokens) of a generated block-sparse pattern (FlexAttention's default 128)",
-         [](Scenario& s, const Value& v) { s.mask.block = positive("mask_block", v.i, "mask_block = 128"); }},
+         [](Scenario& s, const Value& v) {
+             s.mask.block = bounded("mask_block", v.i, limits::kMaxBlock, "mask_block = 128");
+         }},
         {"head_dim", KType::Int, "Head dimension d (1 .. 1024)",
          [](Scenario& s, const Value& v) { s.problem.d = positive("head_dim", v.i, "head_dim = 64"); }},
         {"dtype", KType::String,
@@ -228,7 +280,8 @@ const std::vector<KeyDef>& table() {
          [](Scenario& s, const Value& v) { s.numerics = v.b; }},
         {"numerics_heads", KType::Int, "Heads on which numerics run (counts always cover all B*H heads)",
          [](Scenario& s, const Value& v) {
-             s.numerics_heads = positive("numerics_heads", v.i, "numerics_heads = 1");
+             s.numerics_heads = bounded("numerics_heads", v.i, limits::kMaxBatch * limits::kMaxHeads,
+                                        "numerics_heads = 1");
          }},
         {"seed", KType::Int, "Seed of the random inputs (>= 0)",
          [](Scenario& s, const Value& v) {
@@ -258,31 +311,35 @@ const std::vector<KeyDef>& table() {
         {"l2_bytes", KType::Int, "Override: L2 size in bytes (0 = no L2)",
          [](Scenario& s, const Value& v) {
              if (v.i < 0) bad("l2_bytes", "must be >= 0, got " + std::to_string(v.i));
+             if (v.i > limits::kMaxL2Bytes) {
+                 bad("l2_bytes", std::to_string(v.i) + " is above the limit of " +
+                                     std::to_string(limits::kMaxL2Bytes) + " (1 TiB)");
+             }
              s.hardware.l2_bytes = v.i;
          }},
         {"sm_count", KType::Int, "Override: number of SMs",
          [](Scenario& s, const Value& v) {
-             s.hardware.sm_count = positive("sm_count", v.i, "sm_count = 108");
+             s.hardware.sm_count = bounded("sm_count", v.i, limits::kMaxSmCount, "sm_count = 108");
          }},
         {"hbm_gbps", KType::Float, "Override: HBM bandwidth in GB/s",
          [](Scenario& s, const Value& v) {
-             s.hardware.hbm_bytes_per_s = positive_rate("hbm_gbps", v.f) * 1e9;
+             s.hardware.hbm_bytes_per_s = rate("hbm_gbps", v.f, limits::kMinGbps, limits::kMaxHbmGbps, "GB/s") * 1e9;
          }},
         {"sram_gbps", KType::Float, "Override: aggregate SRAM bandwidth in GB/s",
          [](Scenario& s, const Value& v) {
-             s.hardware.sram_bytes_per_s = positive_rate("sram_gbps", v.f) * 1e9;
+             s.hardware.sram_bytes_per_s = rate("sram_gbps", v.f, limits::kMinGbps, limits::kMaxOnChipGbps, "GB/s") * 1e9;
          }},
         {"l2_gbps", KType::Float, "Override: aggregate L2 bandwidth in GB/s",
          [](Scenario& s, const Value& v) {
-             s.hardware.l2_bytes_per_s = positive_rate("l2_gbps", v.f) * 1e9;
+             s.hardware.l2_bytes_per_s = rate("l2_gbps", v.f, limits::kMinGbps, limits::kMaxOnChipGbps, "GB/s") * 1e9;
          }},
         {"matmul_tflops", KType::Float, "Override: tensor-core matmul rate in TFLOP/s",
          [](Scenario& s, const Value& v) {
-             s.hardware.matmul_flops_per_s = positive_rate("matmul_tflops", v.f) * 1e12;
+             s.hardware.matmul_flops_per_s = rate("matmul_tflops", v.f, limits::kMinTflops, limits::kMaxTflops, "TFLOP/s") * 1e12;
          }},
         {"vector_tflops", KType::Float, "Override: fp32 non-matmul rate in TFLOP/s",
          [](Scenario& s, const Value& v) {
-             s.hardware.vector_flops_per_s = positive_rate("vector_tflops", v.f) * 1e12;
+             s.hardware.vector_flops_per_s = rate("vector_tflops", v.f, limits::kMinTflops, limits::kMaxTflops, "TFLOP/s") * 1e12;
          }},
     };
     return keys;
@@ -356,6 +413,9 @@ Value from_text(const KeyDef& k, std::string_view text) {
                 break;
             }
             auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v.i);
+            if (ec == std::errc::result_out_of_range && ptr == text.data() + text.size()) {
+                bad(k.key, shown + " is out of range: beyond the 64-bit integers (`tilesim keys` gives each key's range)");
+            }
             if (ec != std::errc() || ptr != text.data() + text.size() || text.empty()) {
                 bad(k.key, "expected an integer, got " + shown);
             }
@@ -436,7 +496,10 @@ const std::vector<KeyDoc>& key_docs() {
 
 void apply_setting(Scenario& s, std::string_view key, std::string_view value) {
     const KeyDef& k = find_key(trim(key));
-    k.apply(s, from_text(k, value));
+    const Value v = from_text(k, value);
+    check_text(k.key, v.s);
+    for (const auto& item : v.list) check_text(k.key, item);
+    k.apply(s, v);
 }
 
 void apply_assignment(Scenario& s, std::string_view assignment) {
@@ -499,6 +562,8 @@ void apply_toml(Scenario& s, std::string_view key, const toml::node& node) {
             break;
     }
     if (!ok) bad(k.key, "expected " + std::string(type_name(k.type)) + ", got " + describe_node(node));
+    check_text(k.key, v.s);
+    for (const auto& item : v.list) check_text(k.key, item);
     k.apply(s, v);
 }
 

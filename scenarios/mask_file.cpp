@@ -5,6 +5,8 @@
 #include <set>
 #include <sstream>
 
+#include "scenarios/keys_internal.h"
+#include "scenarios/limits.h"
 #include "scenarios/scenario.h"
 
 namespace tilesim::scenarios {
@@ -95,7 +97,9 @@ void parse_rule(const std::string& text, std::string& rule, std::int64_t& window
         const std::string w = text.substr(8);
         char* end = nullptr;
         const long long v = std::strtoll(w.c_str(), &end, 10);
-        if (w.empty() || *end != '\0' || v < 1) fail(path, "'mask_mod' sliding:W needs W >= 1, got '" + w + "'");
+        if (w.empty() || *end != '\0' || v < 1 || v > limits::kMaxWindow) {
+            fail(path, "'mask_mod' sliding:W needs 1 <= W <= " + std::to_string(limits::kMaxWindow) + ", got '" + w + "'");
+        }
         rule = "sliding";
         window = v;
         return;
@@ -103,20 +107,64 @@ void parse_rule(const std::string& text, std::string& rule, std::int64_t& window
     fail(path, "'mask_mod' must be none, causal or sliding:W, got '" + text + "'");
 }
 
+// The deepest nesting of arrays and objects in JSON text (outside strings). The mask format needs 4
+// levels; a hostile file could nest millions, and comparing or freeing such a value recurses as deep.
+int json_depth(std::string_view text) {
+    int depth = 0, deepest = 0;
+    bool in_string = false;
+    for (std::size_t k = 0; k < text.size(); ++k) {
+        const char c = text[k];
+        if (in_string) {
+            if (c == '\\') ++k;
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            deepest = std::max(deepest, ++depth);
+        } else if (c == ']' || c == '}') {
+            --depth;
+        }
+    }
+    return deepest;
+}
+
+void parse_mask(MaskSpec& spec, const json& doc, const std::string& path);
+
 }  // namespace
 
 void load_mask_file(MaskSpec& spec, const std::string& path) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec)) fail(path, "cannot open it (not a regular file)");
-    if (std::filesystem::file_size(path, ec) > (64 << 20)) fail(path, "larger than 64 MiB");
     std::ifstream in(path, std::ios::binary);
     if (!in) fail(path, "cannot open it");
+    std::string text;
+    try {
+        text = read_bounded(in, limits::kMaxMaskFileBytes, path, "the mask file");
+    } catch (const ScenarioError&) {
+        fail(path, "larger than " + std::to_string(limits::kMaxMaskFileBytes >> 20) + " MiB");
+    }
+    parse_mask_json(spec, text, path);
+}
+
+void parse_mask_json(MaskSpec& spec, std::string_view text, const std::string& path) {
+    if (json_depth(text) > 16) fail(path, "nested deeper than the format's [B][H][rows][blocks] arrays");
     json doc;
     try {
-        doc = json::parse(in);
+        doc = json::parse(text);
     } catch (const json::exception& e) {
         fail(path, std::string("not valid JSON: ") + e.what());
     }
+    try {
+        parse_mask(spec, doc, path);
+    } catch (const json::exception& e) {
+        // A field of the wrong JSON type deep in the lists (a string where a row of indices belongs).
+        fail(path, std::string("a field has the wrong type: ") + e.what());
+    }
+}
+
+namespace {
+
+void parse_mask(MaskSpec& spec, const json& doc, const std::string& path) {
     if (!doc.is_object()) fail(path, "the top level must be a JSON object");
     for (const char* f : {"BLOCK_SIZE", "kv_num_blocks", "kv_indices"}) {
         if (!doc.contains(f)) fail(path, std::string("missing '") + f + "'");
@@ -124,8 +172,10 @@ void load_mask_file(MaskSpec& spec, const std::string& path) {
     auto bs = doc["BLOCK_SIZE"];
     if (bs.is_number_integer()) bs = json::array({bs, bs});
     if (!bs.is_array() || bs.size() != 2 || !bs[0].is_number_integer() || !bs[1].is_number_integer() ||
-        bs[0].get<std::int64_t>() < 1 || bs[1].get<std::int64_t>() < 1) {
-        fail(path, "'BLOCK_SIZE' must be [Q, KV] positive integers, e.g. [128, 128]");
+        bs[0].get<std::int64_t>() < 1 || bs[1].get<std::int64_t>() < 1 || bs[0].get<std::int64_t>() > limits::kMaxBlock ||
+        bs[1].get<std::int64_t>() > limits::kMaxBlock) {
+        fail(path, "'BLOCK_SIZE' must be [Q, KV] integers from 1 to " + std::to_string(limits::kMaxBlock) +
+                       ", e.g. [128, 128]");
     }
     auto blocks = std::make_shared<kernels::BlockMask>();
     blocks->block_q = bs[0].get<std::int64_t>();
@@ -134,8 +184,9 @@ void load_mask_file(MaskSpec& spec, const std::string& path) {
     if (doc.contains("seq_lengths")) {
         const auto& sl = doc["seq_lengths"];
         if (!sl.is_array() || sl.size() != 2 || !sl[0].is_number_integer() || !sl[1].is_number_integer() ||
-            sl[0].get<std::int64_t>() < 1 || sl[1].get<std::int64_t>() < 1) {
-            fail(path, "'seq_lengths' must be [N_q, N_kv] positive integers");
+            sl[0].get<std::int64_t>() < 1 || sl[1].get<std::int64_t>() < 1 ||
+            sl[0].get<std::int64_t>() > limits::kMaxSeqLen || sl[1].get<std::int64_t>() > limits::kMaxSeqLen) {
+            fail(path, "'seq_lengths' must be [N_q, N_kv] integers from 1 to " + std::to_string(limits::kMaxSeqLen));
         }
         spec.file_N_q = sl[0].get<std::int64_t>();
         spec.file_N_kv = sl[1].get<std::int64_t>();
@@ -147,6 +198,11 @@ void load_mask_file(MaskSpec& spec, const std::string& path) {
     blocks->cols = spec.file_N_kv > 0 ? (spec.file_N_kv + blocks->block_kv - 1) / blocks->block_kv
                                       : (idx0.empty() ? 0 : static_cast<std::int64_t>(idx0[0].size()));
     if (blocks->rows < 1 || blocks->cols < 1) fail(path, "the mask has no blocks");
+    // rows < 2^26 (the file size bounds the list), cols <= 2^20: the product cannot overflow.
+    if (blocks->rows * blocks->cols > limits::kMaxMaskBlocks) {
+        fail(path, std::to_string(blocks->rows) + " x " + std::to_string(blocks->cols) + " blocks is above the limit of " +
+                       std::to_string(limits::kMaxMaskBlocks) + " (use larger blocks)");
+    }
     blocks->kinds.assign(static_cast<std::size_t>(blocks->rows * blocks->cols), kernels::TileKind::empty);
     const bool has_full = doc.contains("full_kv_num_blocks") && doc.contains("full_kv_indices");
     const auto partial = block_lists(doc, "kv_num_blocks", "kv_indices", blocks->cols, path);
@@ -175,10 +231,15 @@ void load_mask_file(MaskSpec& spec, const std::string& path) {
             fail(path, "'q_num_blocks' has " + std::to_string(q.size()) + " KV-block rows, expected " +
                            std::to_string(blocks->cols));
         }
+        // The blocks q lists, as a grid: one pass over the lists and one over the grid (searching the
+        // lists block by block took rows x cols x list length).
+        std::vector<bool> in_q(blocks->kinds.size(), false);
+        for (std::int64_t j = 0; j < blocks->cols; ++j) {
+            for (auto i : q[static_cast<std::size_t>(j)]) in_q[static_cast<std::size_t>(i * blocks->cols + j)] = true;
+        }
         for (std::int64_t j = 0; j < blocks->cols; ++j) {
             for (std::int64_t i = 0; i < blocks->rows; ++i) {
-                const bool listed = std::find(q[static_cast<std::size_t>(j)].begin(), q[static_cast<std::size_t>(j)].end(), i) !=
-                                    q[static_cast<std::size_t>(j)].end();
+                const bool listed = in_q[static_cast<std::size_t>(i * blocks->cols + j)];
                 if (listed != (blocks->at(i, j) == kernels::TileKind::partial)) {
                     fail(path, "'q_indices' is not the transpose of 'kv_indices' (KV block " + std::to_string(j) +
                                    ", Q block " + std::to_string(i) + ")");
@@ -195,5 +256,7 @@ void load_mask_file(MaskSpec& spec, const std::string& path) {
     spec.file = path;
     spec.file_blocks = std::move(blocks);
 }
+
+}  // namespace
 
 }  // namespace tilesim::scenarios

@@ -5,9 +5,12 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include "kernels/registry.h"
 #include "scenarios/keys_internal.h"
+#include "scenarios/limits.h"
+#include "scenarios/toml_guard.h"
 
 namespace tilesim::scenarios {
 
@@ -43,6 +46,7 @@ std::string where(const std::string& source, const toml::source_region& r) {
 }  // namespace
 
 Scenario parse_scenario_toml(std::string_view text, const std::string& source_name) {
+    if (const std::string bug = toml_guard(text); !bug.empty()) throw ScenarioError(source_name + ":" + bug);
     toml::table tbl;
     try {
         tbl = toml::parse(text, source_name);
@@ -96,9 +100,24 @@ Scenario load_scenario_file(const std::string& path) {
                             ": cannot open the scenario file (check the path; `tilesim list` shows the "
                             "built-in scenarios)");
     }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return parse_scenario_toml(ss.str(), path);
+    return parse_scenario_toml(read_bounded(in, limits::kMaxScenarioFileBytes, path, "the scenario file"), path);
+}
+
+std::string read_bounded(std::istream& in, std::int64_t max_bytes, const std::string& path, const std::string& what) {
+    // Read at most one byte more than allowed: an endless stream (/dev/zero, a pipe that never ends)
+    // is refused after max_bytes instead of filling memory.
+    std::string text;
+    char buf[65536];
+    while (in) {
+        in.read(buf, sizeof buf);
+        text.append(buf, static_cast<std::size_t>(in.gcount()));
+        if (static_cast<std::int64_t>(text.size()) > max_bytes) {
+            throw ScenarioError(path + ": " + what + " is larger than " + std::to_string(max_bytes) +
+                                " bytes, the limit (is it the right file?)");
+        }
+    }
+    if (in.bad()) throw ScenarioError(path + ": reading " + what + " failed");
+    return text;
 }
 
 std::vector<kernels::Pass> passes_of(const Scenario& s) {
@@ -167,6 +186,16 @@ void validate(const Scenario& s) {
     auto fail = [](const std::string& msg) { throw ScenarioError(msg); };
     if (p.N_q < 1 || p.N_kv < 1 || p.d < 1 || p.batch < 1 || p.heads < 1 || p.kv_heads < 1)
         fail("batch, heads, kv_heads, seq_len, seq_len_q and head_dim must be >= 1");
+    // The keys bound each size; a Problem built in code is held to the same bounds, so that B*H and
+    // the byte counts below cannot wrap around before they are compared.
+    for (auto [key, n, limit] : {std::tuple{"batch", p.batch, limits::kMaxBatch},
+                                 std::tuple{"heads", p.heads, limits::kMaxHeads},
+                                 std::tuple{"kv_heads", p.kv_heads, limits::kMaxHeads}}) {
+        if (n > limit) {
+            fail("key '" + std::string(key) + "': " + std::to_string(n) + " is above the limit of " +
+                 std::to_string(limit));
+        }
+    }
     for (auto [key, n] : {std::pair{"seq_len", p.N_kv}, std::pair{"seq_len_q", p.N_q}}) {
         if (n > (1 << 20)) {
             fail("key '" + std::string(key) + "': " + std::to_string(n) +
@@ -193,6 +222,29 @@ void validate(const Scenario& s) {
              " exceeds batch x heads = " + std::to_string(p.bh()));
     }
     if (s.hardware.sram_bytes < 1) fail("key 'sram_bytes': must be positive");
+    if (s.hardware.sm_count < 1 || s.hardware.sm_count > limits::kMaxSmCount) {
+        fail("key 'sm_count': " + std::to_string(s.hardware.sm_count) + " is outside 1 .. " +
+             std::to_string(limits::kMaxSmCount));
+    }
+    if (s.hardware.l2_bytes < 0 || s.hardware.l2_bytes > limits::kMaxL2Bytes) {
+        fail("key 'l2_bytes': " + std::to_string(s.hardware.l2_bytes) + " is outside 0 .. " +
+             std::to_string(limits::kMaxL2Bytes));
+    }
+    if (s.tiling.B_r < 0 || s.tiling.B_r > limits::kMaxBlock || s.tiling.B_c < 0 || s.tiling.B_c > limits::kMaxBlock) {
+        fail("keys 'block_rows' and 'block_cols': each must be 0 (auto) .. " + std::to_string(limits::kMaxBlock));
+    }
+    if (s.mask.block < 1 || s.mask.block > limits::kMaxBlock) {
+        fail("key 'mask_block': " + std::to_string(s.mask.block) + " is outside 1 .. " + std::to_string(limits::kMaxBlock));
+    }
+    if (!s.mask.pattern.empty() && s.mask.pattern != "document") {
+        // A generated pattern holds one cell per mask block: bounded like a mask file's grid.
+        const std::int64_t rows = kernels::ceil_div(p.N_q, s.mask.block), cols = kernels::ceil_div(p.N_kv, s.mask.block);
+        if (rows * cols > limits::kMaxMaskBlocks) {
+            fail("keys 'mask_block' = " + std::to_string(s.mask.block) + " and 'seq_len': the pattern would hold " +
+                 std::to_string(rows) + " x " + std::to_string(cols) + " blocks, above the limit of " +
+                 std::to_string(limits::kMaxMaskBlocks) + "; use a larger mask_block");
+        }
+    }
     if (s.hardware.sram_bytes > (std::int64_t{1} << 30)) fail("key 'sram_bytes': above the limit of 1 GiB");
     if (s.algorithms.empty()) fail("key 'algorithms': needs at least one algorithm");
     for (const auto& key : s.algorithms) {

@@ -357,7 +357,8 @@ TEST_CASE("apply_setting from text: integers, auto, bools, lists, numbers and th
     expect_setting_error("seq_len", "12x", {"key 'seq_len'", "expected an integer", "'12x'"});
     expect_setting_error("seq_len", "", {"key 'seq_len'", "expected an integer"});
     expect_setting_error("seq_len", "1.5", {"key 'seq_len'", "expected an integer"});
-    expect_setting_error("seq_len", "99999999999999999999", {"key 'seq_len'", "expected an integer"});
+    // Beyond 64 bits is a number out of range, not "not an integer" (issue 11).
+    expect_setting_error("seq_len", "99999999999999999999", {"key 'seq_len'", "out of range", "64-bit"});
     expect_setting_error("batch", "-3", {"key 'batch'", "positive"});
     expect_setting_error("block_rows", "automatic", {"key 'block_rows'", "expected an integer"});
     expect_setting_error("numerics", "maybe", {"key 'numerics'", "expected true or false", "'maybe'"});
