@@ -11,6 +11,7 @@
 #include <Eigen/Core>
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -52,6 +53,8 @@ struct RunOptions {
     std::int64_t extra_passes = 0;
     // Online-softmax probe: record m_i, l_i and O_i of this Q block after every update (-1: off).
     std::int32_t watch_block = -1;
+    // Called every sim::Hierarchy::kTickEvents events (progress; cancellation by throwing); may be null.
+    const std::function<void(std::int64_t)>* tick = nullptr;
 };
 
 // The running statistics of one Q block after one update (peeked, not counted).

@@ -74,6 +74,7 @@ RunResult run(const AlgorithmDef& def, const Problem& p, const TilingRequest& re
         }
     }
     sim::Hierarchy h(hw, p.dtype, options.trace, options.max_trace_events);
+    h.set_tick(options.tick);
     for (const auto& t : tensors) h.declare(t);
     RunContext ctx{def, p, r.tiling, h, options, state, r.probe};
     def.run(ctx);

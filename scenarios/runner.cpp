@@ -8,6 +8,7 @@
 
 #include "kernels/reference.h"
 #include "kernels/registry.h"
+#include "scenarios/work.h"
 
 namespace tilesim::scenarios {
 
@@ -116,7 +117,16 @@ struct Reference {
 
 class Runner {
   public:
-    Runner(const Scenario& s, const RunControls& c) : s_(s), c_(c), passes_(passes_of(s)) {}
+    Runner(const Scenario& s, const RunControls& c, double estimated_events)
+        : s_(s), c_(c), passes_(passes_of(s)), estimated_events_(static_cast<std::int64_t>(estimated_events)) {
+        // Inside a run, every 65536 events: cancel (the GUI's, reaching into a long kernel loop) and
+        // the progress of a long run.
+        tick_ = [this](std::int64_t) {
+            check_cancel(c_);
+            events_ += sim::Hierarchy::kTickEvents;
+            if (c_.step_progress) c_.step_progress(events_, estimated_events_);
+        };
+    }
 
     ScenarioResult run() {
         ScenarioResult result;
@@ -200,6 +210,7 @@ class Runner {
         o.numerics = numerics;
         o.max_trace_events = c_.max_trace_events;
         o.extra_passes = s_.extra_passes;
+        o.tick = &tick_;
         return o;
     }
 
@@ -242,6 +253,8 @@ class Runner {
     const RunControls& c_;
     std::vector<kernels::Pass> passes_;
     std::int64_t done_ = 0, total_ = 0;
+    std::int64_t estimated_events_ = 0, events_ = 0;
+    std::function<void(std::int64_t)> tick_;
 };
 
 }  // namespace
@@ -251,9 +264,10 @@ ScenarioResult run_scenario(const Scenario& given, const RunControls& controls) 
     // The problem the kernels see: the mask built for the final sizes.
     Scenario s = given;
     s.problem = problem_of(given);
+    const WorkEstimate work = estimate_work(s, controls);
+    const std::int64_t avail = host_memory_available();
     if (s.numerics) {
         const std::int64_t need = numerics_need(s);
-        const std::int64_t avail = host_memory_available();
         if (avail >= 0 && need > avail * 8 / 10) {
             throw ScenarioError("numerics for seq_len = " + std::to_string(s.problem.N_kv) + " need about " +
                                 gib(need) + " of host memory but " + gib(avail) +
@@ -261,7 +275,18 @@ ScenarioResult run_scenario(const Scenario& given, const RunControls& controls) 
                                 "smaller seq_len");
         }
     }
-    return Runner(s, controls).run();
+    // Then time (the estimate and its override), then the model's own bookkeeping, which only a run
+    // allowed to be long can make large.
+    check_work(work, controls.max_work_seconds);
+    if (avail >= 0 && work.host_bytes > static_cast<double>(avail) * 0.8) {
+        throw ScenarioError("the model's bookkeeping for this run (distinct tiles per pass" +
+                            std::string(controls.trace ? ", the trace" : "") + ") needs about " +
+                            gib(static_cast<std::int64_t>(work.host_bytes)) + " of host memory but " + gib(avail) +
+                            " is available; reduce seq_len or give the tiles more room (sram_bytes, block_rows, "
+                            "block_cols)" +
+                            (controls.trace ? std::string(", or record fewer events (--trace-cap)") : std::string()));
+    }
+    return Runner(s, controls, work.tile_steps * kEventsPerTileStep).run();
 }
 
 }  // namespace tilesim::scenarios

@@ -50,19 +50,30 @@ struct ScenarioResult {
     const AlgorithmRun* find(std::string_view key, kernels::Pass pass) const;
 };
 
+// The default limit on a run's estimated work (scenarios/work.h): every built-in scenario and test
+// is far below it; `tilesim run --allow-long` lifts it.
+inline constexpr double kDefaultMaxWorkSeconds = 600;
+
 struct RunControls {
     bool trace = false;
     std::int64_t max_trace_events = 1'000'000;
     std::int32_t watch_block = -1;
     // Called with (done, total) work units; may be called from the running thread.
     std::function<void(std::int64_t, std::int64_t)> progress;
-    const std::atomic<bool>* cancel = nullptr;  // checked between algorithms and heads
+    // Called every 65536 events inside a run with (events so far, events estimated): the progress of
+    // one long run. The estimate is rough; `done` may pass it.
+    std::function<void(std::int64_t, std::int64_t)> step_progress;
+    // Checked between algorithms and heads, and every 65536 events inside a run.
+    const std::atomic<bool>* cancel = nullptr;
+    // Runs whose estimated work (scenarios/work.h) exceeds this many seconds are refused; <= 0: no limit.
+    double max_work_seconds = kDefaultMaxWorkSeconds;
 };
 
 // Bytes of host memory available for numerics (MemAvailable), or -1 when unknown.
 std::int64_t host_memory_available();
 
-// Throws ScenarioError when numerics would need more host memory than is free, or when cancelled.
+// Throws ScenarioError when numerics or the model's bookkeeping would need more host memory than is
+// free, when the estimated work is above controls.max_work_seconds, or when cancelled.
 ScenarioResult run_scenario(const Scenario& s, const RunControls& controls = {});
 
 // The definition that the scenario's baseline comparisons use for `pass` (the table's baseline

@@ -1,5 +1,7 @@
 #include "scenarios/sweep.h"
 
+#include "scenarios/work.h"
+
 #include <cmath>
 #include <mutex>
 #include <thread>
@@ -86,6 +88,21 @@ SweepResult run_sweep(const Scenario& base, const std::string& key, const std::v
         out.points.push_back(pt);
         scenarios.push_back(std::move(s));
     }
+    // The whole sweep's work against the limit, before any point starts (each point alone may be small).
+    WorkEstimate total;
+    double biggest = -1;
+    for (std::size_t k = 0; k < scenarios.size(); ++k) {
+        Scenario built = scenarios[k];
+        built.problem = problem_of(scenarios[k]);
+        const WorkEstimate w = estimate_work(built, controls);
+        total.tile_steps += w.tile_steps;
+        total.numerics_flops += w.numerics_flops;
+        if (w.tile_steps > biggest) {
+            biggest = w.tile_steps;
+            total.largest = key + " = " + values[k] + ", " + w.largest;
+        }
+    }
+    check_work(total, controls.max_work_seconds);
     // Points are independent: spread them over the cores, largest first for balance.
     std::mutex mu;
     std::int64_t done = 0;
@@ -103,6 +120,7 @@ SweepResult run_sweep(const Scenario& base, const std::string& key, const std::v
             try {
                 RunControls c;
                 c.cancel = controls.cancel;
+                c.max_work_seconds = 0;  // checked for the whole sweep above
                 ScenarioResult r = run_scenario(scenarios[k], c);
                 std::lock_guard<std::mutex> lock(mu);
                 out.points[k].runs = std::move(r.runs);

@@ -170,6 +170,7 @@ void Hierarchy::transfer(Tensor tensor, const Rect& tile, Level from, Level to, 
     if (to == Level::HBM) count_unique_hbm(tensor, tile, bytes, true);
     ++total_.transfers;
     ++phase().counters.transfers;
+    tick();
     if (trace_) {
         Event e;
         e.op = to == Level::SRAM ? Op::Load : Op::Store;
@@ -202,6 +203,7 @@ void Hierarchy::compute(Tensor produced, const Rect& tile, std::int64_t matmul_f
                         std::int64_t other_flops, std::int64_t sram_read_elements,
                         std::int64_t sram_write_elements, std::int32_t i, std::int32_t j, const char* label,
                         std::uint8_t flags, std::int64_t exp_flops) {
+    tick();
     const auto el = static_cast<std::int64_t>(dtype_bytes(dtype_));
     const auto s = static_cast<std::size_t>(Level::SRAM);
     for (Counters* c : {&total_, &phase().counters}) {

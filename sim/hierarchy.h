@@ -7,6 +7,7 @@
 // Ownership: the Hierarchy owns its Counters, phases and Trace. It holds no tensor data: kernels keep
 // the numbers (HBM matrices, SRAM tiles) and peek at them without counting.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -102,6 +103,11 @@ class Hierarchy {
                  std::int64_t sram_read_elements, std::int64_t sram_write_elements, std::int32_t i,
                  std::int32_t j, const char* label, std::uint8_t flags = 0, std::int64_t exp_flops = 0);
 
+    // Called every kTickEvents moves and compute steps (with the count so far) while set: the
+    // progress of a long run, and the place to stop one (the callee may throw).
+    static constexpr std::int64_t kTickEvents = 65536;
+    void set_tick(const std::function<void(std::int64_t)>* tick) { tick_ = tick; }
+
     const Counters& counters() const { return total_; }
     const std::vector<Phase>& phases() const { return phases_; }
     const Trace* trace() const { return trace_.get(); }
@@ -121,6 +127,9 @@ class Hierarchy {
     void record(Event e);
     void count_unique_hbm(Tensor t, const Rect& tile, std::int64_t bytes, bool write);
     Phase& phase();
+    void tick() {
+        if (tick_ != nullptr && (++steps_ & (kTickEvents - 1)) == 0) (*tick_)(steps_);
+    }
 
     HardwareSpec spec_;
     Dtype dtype_;
@@ -136,6 +145,8 @@ class Hierarchy {
     // Tiles of the current phase already moved to/from HBM, keyed by direction, tensor and origin
     // (kernels use one tile grid per tensor within a pass, so the origin identifies the tile).
     TileSet phase_tiles_seen_;
+    const std::function<void(std::int64_t)>* tick_ = nullptr;
+    std::int64_t steps_ = 0;
 };
 
 }  // namespace tilesim::sim
