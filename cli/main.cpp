@@ -6,13 +6,16 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "cli/output.h"
 #include "cli/usage.h"
 #include "kernels/registry.h"
+#include "scenarios/limits.h"
 #include "scenarios/report.h"
 #include "scenarios/runner.h"
 #include "scenarios/sweep.h"
+#include "scenarios/work.h"
 
 namespace ts = tilesim::scenarios;
 
@@ -40,11 +43,54 @@ class Progress {
         shown_ = true;
     }
 
+    // A long single run: its events so far against the estimate (rough, so capped below 100%).
+    void steps(std::int64_t done, std::int64_t estimated) {
+        if (!tty_) return;
+        const double elapsed =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+        if (elapsed < 1.0) return;
+        const double f = std::min(0.99, static_cast<double>(done) / static_cast<double>(std::max<std::int64_t>(1, estimated)));
+        std::cerr << fmt::format("\rsimulating: {:.0f}% (estimated), {:.3g} events, {:.0f} s", 100 * f,
+                                 static_cast<double>(done), elapsed)
+                  << std::flush;
+        shown_ = true;
+    }
+    // Clears a progress line still showing, before the results are printed.
+    void finish() {
+        if (shown_ && tty_) std::cerr << "\r\033[K" << std::flush;
+        shown_ = false;
+    }
+    ~Progress() { finish(); }
+
   private:
     bool tty_ = isatty(STDERR_FILENO) != 0;
     bool shown_ = false;
     std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
+
+// One line on stderr: control characters from the input (a file name, a scenario name) are shown
+// escaped, so an error cannot move the terminal's cursor or span lines.
+void print_error(std::string_view msg) {
+    std::string out = "error: ";
+    for (const char ch : msg) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c == '\n') {
+            out += ' ';
+        } else if (c < 0x20 || c == 0x7F) {
+            out += fmt::format("\\x{:02X}", c);
+        } else {
+            out += ch;
+        }
+    }
+    std::cerr << out << "\n";
+}
+
+// What a capped trace lost, for the report and the trace file: the cap and how to raise it.
+std::string trace_note(const ts::AlgorithmRun& r) {
+    return fmt::format("the trace of {} {} stopped at its cap of {} events ({} more not recorded); raise the cap with --trace-cap N (up to {})",
+                       r.key(), tilesim::kernels::pass_name(r.pass()), r.trace->max_events(), r.trace->dropped_events(),
+                       ts::limits::kMaxTraceEvents);
+}
 
 }  // namespace
 
@@ -54,7 +100,8 @@ int run_cli(int argc, char** argv) {
 
     std::string scenario, format = "table", output, trace_out, over;
     std::vector<std::string> sets;
-    bool numerics = false;
+    bool numerics = false, allow_long = false;
+    std::int64_t trace_cap = ts::RunControls{}.max_trace_events;
     const std::vector<std::string> formats = {"table", "json", "csv"};
     const char* scenario_help =
         "Built-in scenario id (see `tilesim list`) or a .toml file; default: gpt2-medium";
@@ -65,6 +112,10 @@ int run_cli(int argc, char** argv) {
     run->add_option("--format", format, "Output format")->check(CLI::IsMember(formats));
     run->add_option("-o,--output", output, "Write to this file instead of stdout (replaced atomically)");
     run->add_option("--trace", trace_out, "Also write every algorithm's event trace as CSV to this file");
+    run->add_option("--trace-cap", trace_cap, "Events recorded per algorithm and pass in --trace (default 1000000)")
+        ->check(CLI::Range(std::int64_t{1}, ts::limits::kMaxTraceEvents));
+    const char* allow_help = "Run even when the estimated work is above the limit (10 minutes)";
+    run->add_flag("--allow-long", allow_long, allow_help);
 
     auto* sweep = app.add_subcommand("sweep", "Sweep one key; fit log-log slopes of HBM traffic");
     sweep->add_option("scenario", scenario, scenario_help);
@@ -75,6 +126,7 @@ int run_cli(int argc, char** argv) {
     sweep->add_option("-o,--output", output, "Write to this file instead of stdout (replaced atomically)");
     sweep->add_flag("--numerics", numerics,
                     "Also compute O and check it at every point (slow); default count-only");
+    sweep->add_flag("--allow-long", allow_long, allow_help);
 
     auto* list = app.add_subcommand("list", "List built-in scenarios, hardware presets and algorithms");
     auto* keys =
@@ -91,8 +143,15 @@ int run_cli(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         // CLI11's own message, as one line like every other error, with the way to the usage text;
         // every usage error exits 2.
-        std::cerr << "error: " << e.what() << " (run `tilesim --help` or `tilesim SUBCOMMAND --help`)\n";
+        print_error(std::string(e.what()) + " (run `tilesim --help` or `tilesim SUBCOMMAND --help`)");
         return tilesim::cli::kUsageError;
+    }
+    // Two outputs to one file: the trace would silently replace the report. Refused before any work.
+    if (!trace_out.empty()) {
+        if (const std::string same = tilesim::cli::same_output(output, trace_out); !same.empty()) {
+            print_error("-o and --trace name the same file (" + same + "); give --trace a path of its own");
+            return tilesim::cli::kUsageError;
+        }
     }
 
     try {
@@ -122,31 +181,60 @@ int run_cli(int argc, char** argv) {
             const ts::Scenario s = load(scenario, sets);
             ts::RunControls controls;
             controls.trace = !trace_out.empty();
+            controls.max_trace_events = trace_cap;
+            if (allow_long) controls.max_work_seconds = 0;
+            Progress progress;
+            controls.step_progress = [&progress](std::int64_t d, std::int64_t e) { progress.steps(d, e); };
             const ts::ScenarioResult result = ts::run_scenario(s, controls);
+            progress.finish();
             // A tile that cannot fit is a status in the model, but for `run` it is bad input: say
             // what and how to fix it, write nothing.
             int misfits = 0;
             for (const auto& r : result.runs) {
                 if (r.fit.ok) continue;
-                std::cerr << "error: " << r.key() << " " << tilesim::kernels::pass_name(r.pass()) << ": "
-                          << r.fit.reason << "; fix: " << r.fit.fix << "\n";
+                print_error(std::string(r.key()) + " " + std::string(tilesim::kernels::pass_name(r.pass())) + ": " +
+                            r.fit.reason + "; fix: " + r.fit.fix);
                 ++misfits;
             }
             if (misfits > 0) return 2;
-            std::string text = format == "json"  ? ts::to_json(result).dump(2) + "\n"
-                               : format == "csv" ? ts::to_csv(result)
-                                                 : ts::to_table(result);
+            // A trace that reached its cap says so in the trace file and in the report.
+            std::vector<std::string> notes;
+            nlohmann::json trace_json = nlohmann::json::array();
             std::string trace_text;
             if (!trace_out.empty()) {
                 for (const auto& r : result.runs) {
                     if (!r.trace) continue;
                     trace_text += "# algorithm " + std::string(r.key()) + " " +
                                   std::string(tilesim::kernels::pass_name(r.pass())) + "\n";
+                    if (r.trace->truncated()) {
+                        notes.push_back(trace_note(r));
+                        trace_text += "# truncated: " + notes.back() + "\n";
+                    }
                     trace_text += ts::trace_csv(*r.trace);
+                    trace_json.push_back({{"algorithm", r.key()},
+                                          {"pass", tilesim::kernels::pass_name(r.pass())},
+                                          {"events", r.trace->events().size()},
+                                          {"cap", r.trace->max_events()},
+                                          {"dropped_events", r.trace->dropped_events()}});
                 }
             }
-            tilesim::cli::write_output(output, text);
-            if (!trace_out.empty()) tilesim::cli::write_output(trace_out, trace_text);
+            std::string text;
+            if (format == "json") {
+                nlohmann::json j = ts::to_json(result);
+                if (!trace_out.empty()) j["trace"] = trace_json;
+                text = j.dump(2) + "\n";
+            } else if (format == "csv") {
+                text = ts::to_csv(result);
+                for (const auto& n : notes) std::cerr << "note: " << n << "\n";  // a CSV row has no room for it
+            } else {
+                text = ts::to_table(result);
+                for (const auto& n : notes) text += "note: " + n + "\n";
+            }
+            // The report and the trace are committed together: a failing trace leaves no report.
+            tilesim::cli::Outputs outputs;
+            outputs.add(output, std::move(text));
+            if (!trace_out.empty()) outputs.add(trace_out, std::move(trace_text));
+            outputs.commit();
             return 0;
         }
         if (sweep->parsed()) {
@@ -155,6 +243,7 @@ int run_cli(int argc, char** argv) {
             Progress progress;
             ts::RunControls controls;
             controls.progress = [&progress](std::int64_t d, std::int64_t t) { progress(d, t); };
+            if (allow_long) controls.max_work_seconds = 0;
             const ts::SweepResult result = ts::run_sweep(s, key, values, numerics, controls);
             std::string text = format == "json"  ? ts::to_json(result).dump(2) + "\n"
                                : format == "csv" ? ts::to_csv(result)
@@ -163,10 +252,13 @@ int run_cli(int argc, char** argv) {
             return 0;
         }
     } catch (const ts::ScenarioError& e) {
-        std::cerr << "error: " << e.what() << "\n";
+        print_error(e.what());
         return 2;
+    } catch (const std::bad_alloc&) {
+        print_error("out of host memory; reduce seq_len, numerics_heads or --trace-cap, or set numerics=false");
+        return 1;
     } catch (const std::exception& e) {
-        std::cerr << "error: " << e.what() << "\n";
+        print_error(e.what());
         return 1;
     }
     return 0;
@@ -175,12 +267,13 @@ int run_cli(int argc, char** argv) {
 int main(int argc, char** argv) {
     // Whatever escapes (an allocation failure while building the app, say) is still one line and a
     // non-zero exit, never an abort with a core dump.
+    tilesim::cli::init_process_io();
     try {
         return run_cli(argc, argv);
     } catch (const std::exception& e) {
-        std::cerr << "error: " << e.what() << "\n";
+        print_error(e.what());
     } catch (...) {
-        std::cerr << "error: unexpected failure\n";
+        print_error("unexpected failure");
     }
     return 1;
 }
