@@ -4,6 +4,10 @@
 set -euo pipefail
 TILESIM_PACKAGES=(build-essential cmake pkg-config libeigen3-dev catch2 libfmt-dev libimgui-dev libglfw3-dev
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libstb-dev xvfb xauth)
+# The fuzz build only (scripts/fuzz.sh sets TILESIM_FUZZ_DEPS=1): clang and its libFuzzer runtime.
+if [ -n "${TILESIM_FUZZ_DEPS:-}" ]; then
+  TILESIM_PACKAGES+=(clang libclang-rt-14-dev)
+fi
 missing=()
 for p in "${TILESIM_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
