@@ -136,20 +136,19 @@ class Lexer {
 
     void normal() {
         const char32_t c = peek();
-        if (c == ' ' || c == '\t' || c == '\r') {
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
             next();
-            return;
-        }
-        if (c == '\n') {
-            next();
+            bare_ = false;
             return;
         }
         const bool at_start = line_start_;
         line_start_ = false;
+        const bool bare = bare_;
+        bare_ = false;
         if (c == '#') {
             next();
             mode_ = Mode::comment;
-        } else if (c == '"' || c == '\'') {
+        } else if ((c == '"' || c == '\'') && !bare) {
             const bool triple = peek(1) == c && peek(2) == c;
             for (int k = 0; k < (triple ? 3 : 1); ++k) next();
             mode_ = c == '"' ? (triple ? Mode::ml_basic : Mode::basic) : (triple ? Mode::ml_literal : Mode::literal);
@@ -161,9 +160,14 @@ class Lexer {
         } else if (c == ']' || c == '}') {
             next();
             if (depth_ > 0) --depth_;
+        } else if (c == ',' || c == '=') {
+            next();
         } else {
-            check(next(), "outside a string",
-                  "non-ASCII text belongs inside a \"...\" string or a comment");
+            // A bare value (a number, a date, true): the parser scans it up to the next blank, bracket,
+            // comma or '#', quotes included ("16\"A100\"" is one scan), asking of each character whether
+            // it ends the value.
+            check(next(), "outside a string", "non-ASCII text belongs inside a \"...\" string or a comment");
+            bare_ = true;
         }
     }
 
@@ -220,6 +224,7 @@ class Lexer {
     int line_ = 1, col_ = 1, at_line_ = 1, at_col_ = 1;
     Mode mode_ = Mode::normal;
     bool line_start_ = true;
+    bool bare_ = false;  // inside a bare token: a quote here does not open a string
     int depth_ = 0;
     std::string error_;
 };
