@@ -5,9 +5,12 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <string>
 
+#include "cli/output.h"
 #include "tools/cuda/checks.h"
+#include "tools/cuda/csv_file.h"
 #include "kernels/cuda/cuda_backend.h"
 #include "tools/cuda/model_prediction.h"
 #include "kernels/registry.h"
@@ -60,17 +63,11 @@ struct Variant {
 };
 
 struct CsvWriter {
-    std::ofstream out;
+    CsvFile out;
     explicit CsvWriter(const std::string& path) {
-        std::ifstream probe(path);
-        const bool fresh = !probe.good() || probe.peek() == std::ifstream::traits_type::eof();
-        out.open(path, std::ios::app);
-        if (!out) throw std::runtime_error("cannot open --csv file '" + path + "' for writing");
-        if (fresh) {
-            out << "scenario,gpu,batch,heads,N,d,causal,extra_passes,kernel,stage,B_r,B_c,measured_ms,model_"
-                   "ms,"
-                   "tflops,model_hbm_bytes,model_l2_bytes,rel_fro,max_abs,check\n";
-        }
+        out.open(path,
+                 "scenario,gpu,batch,heads,N,d,causal,extra_passes,kernel,stage,B_r,B_c,measured_ms,model_ms,"
+                 "tflops,model_hbm_bytes,model_l2_bytes,rel_fro,max_abs,check\n");
     }
 };
 
@@ -368,8 +365,7 @@ int run_profile(const CommandOptions& o) {
     const ModelPrediction m_std = predict("standard", s, s.tiling);
     const ModelPrediction m_fl = predict("flash2", s, TilingRequest{b.B_r, b.B_c});
     if (o.model_csv) {
-        std::ofstream out(*o.model_csv);
-        if (!out) throw std::runtime_error("cannot write --model-csv file '" + *o.model_csv + "'");
+        std::ostringstream out;  // written whole, replaced atomically (cli/output.h)
         out << "kernel,phase,model_hbm_read_bytes,model_hbm_write_bytes,model_l2_bytes,model_time_s,B_r,B_"
                "c,model_dram_bytes\n";
         for (const auto* m : {&m_std, &m_fl}) {
@@ -379,6 +375,7 @@ int run_profile(const CommandOptions& o) {
                     << m->tiling.B_r << ',' << m->tiling.B_c << ',' << ph.dram_bytes << '\n';
             }
         }
+        tilesim::cli::write_output(*o.model_csv, out.str());
     }
     AttentionRunner runner(p, s.seed, true);
     print_device(runner.device());

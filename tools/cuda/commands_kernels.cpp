@@ -10,6 +10,7 @@
 
 #include "tools/cuda/checks.h"
 #include "tools/cuda/commands.h"
+#include "tools/cuda/csv_file.h"
 #include "kernels/cuda/cuda_backend.h"
 #include "kernels/cuda/split_heuristic.h"
 
@@ -110,13 +111,8 @@ int run_backward(const CommandOptions& o) {
                 o.warmup);
     std::printf("  %-34s %10s %10s %10s %9s %9s %9s\n", "kernel", "fwd ms", "bwd ms", "fwd+bwd ms", "fwd TF/s",
                 "bwd TF/s", "f+b TF/s");
-    std::ofstream csv;
-    if (o.csv) {
-        std::ifstream probe(*o.csv);
-        const bool fresh = !probe.good() || probe.peek() == std::ifstream::traits_type::eof();
-        csv.open(*o.csv, std::ios::app);
-        if (fresh) csv << "gpu,batch,heads,N,d,dtype,causal,kernel,stage,ms,tflops\n";
-    }
+    CsvFile csv;
+    if (o.csv) csv.open(*o.csv, "gpu,batch,heads,N,d,dtype,causal,kernel,stage,ms,tflops\n");
     for (auto& v : vs) {
         LaunchOptions lo = v.lo;
         lo.pass = Pass::forward;
@@ -197,13 +193,8 @@ int run_hopper(const CommandOptions& o) {
     const double flops = attention_flops(p, o.causal);
     std::printf("  %-32s %12s %10s %9s %10s\n", "step", "rel_fro", "ms", "TFLOP/s", "vs prev");
     double prev = 0;
-    std::ofstream csv;
-    if (o.csv) {
-        std::ifstream probe(*o.csv);
-        const bool fresh = !probe.good() || probe.peek() == std::ifstream::traits_type::eof();
-        csv.open(*o.csv, std::ios::app);
-        if (fresh) csv << "gpu,batch,heads,N,d,dtype,causal,step,rel_fro,check,ms,tflops\n";
-    }
+    CsvFile csv;
+    if (o.csv) csv.open(*o.csv, "gpu,batch,heads,N,d,dtype,causal,step,rel_fro,check,ms,tflops\n");
     for (auto& v : vs) {
         const Timing t = runner.time(v.k, v.lo, o.warmup, o.runs);
         const double tf = tflops(flops, t.median_ms);
@@ -318,15 +309,11 @@ int run_decode(const CommandOptions& o) {
     std::printf("  %-8s %12s %10s %10s %10s %9s %9s  %s\n", "splits", "rel_fro", "total us", "split us", "combine us",
                 "GB/s", "% copy", "check");
     bool all_ok = true;
-    std::ofstream csv;
+    CsvFile csv;
     if (o.csv) {
-        std::ifstream probe(*o.csv);
-        const bool fresh = !probe.good() || probe.peek() == std::ifstream::traits_type::eof();
-        csv.open(*o.csv, std::ios::app);
-        if (fresh) {
-            csv << "gpu,batch,heads,kv_heads,q_len,N,d,dtype,page_size,shuffled,causal,splits,rel_fro,check,total_us,"
-                   "split_us,combine_us,gbps,copy_gbps\n";
-        }
+        csv.open(*o.csv,
+                 "gpu,batch,heads,kv_heads,q_len,N,d,dtype,page_size,shuffled,causal,splits,rel_fro,check,total_us,"
+                 "split_us,combine_us,gbps,copy_gbps\n");
     }
     for (int sp : s.splits) {
         const DecodeOptions opt{sp};

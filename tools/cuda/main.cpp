@@ -14,10 +14,13 @@
 //
 // Exit status: 0 success, 1 a check failed, 2 bad input or a CUDA error (message on stderr).
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <string>
 
+#include "cli/output.h"
 #include "cli/usage.h"
 #include "kernels/cuda/cuda_backend.h"
 #include "tools/cuda/commands.h"
@@ -90,11 +93,21 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
+// Standard output is an output like the files: a full disk or a closed pipe is an error, not exit 0.
+int checked_stdout(int status) {
+    if (std::fflush(stdout) != 0 || std::ferror(stdout) != 0) {
+        std::fprintf(stderr, "tilesim-cuda: error: writing standard output failed: %s\n", std::strerror(errno));
+        return status == 0 ? 2 : status;
+    }
+    return status;
+}
+
 int main(int argc, char** argv) {
     // Line-buffered even into a file: a run killed by a timeout keeps every line it printed.
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
+    tilesim::cli::init_process_io();  // write errors come back as errors (SIGPIPE, SIGXFSZ ignored)
     try {
-        return run(argc, argv);
+        return checked_stdout(run(argc, argv));
     } catch (const tilesim::scenarios::ScenarioError& e) {
         std::fprintf(stderr, "tilesim-cuda: error: %s\n", e.what());
     } catch (const tilesim::kernels::cuda::CudaError& e) {
