@@ -48,7 +48,8 @@ class Progress {
         if (!tty_) return;
         const double elapsed =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-        if (elapsed < 1.0) return;
+        if (elapsed < 1.0 || elapsed < last_draw_ + 0.25) return;  // a few redraws a second
+        last_draw_ = elapsed;
         const double f = std::min(0.99, static_cast<double>(done) / static_cast<double>(std::max<std::int64_t>(1, estimated)));
         std::cerr << fmt::format("\rsimulating: {:.0f}% (estimated), {:.3g} events, {:.0f} s", 100 * f,
                                  static_cast<double>(done), elapsed)
@@ -65,6 +66,7 @@ class Progress {
   private:
     bool tty_ = isatty(STDERR_FILENO) != 0;
     bool shown_ = false;
+    double last_draw_ = 0;
     std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
