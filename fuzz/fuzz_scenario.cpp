@@ -8,6 +8,7 @@
 // regressions and the seed corpus, as a plain program that replays files (fuzz/replay_main.cpp).
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <set>
 #include <string>
 #include <string_view>
@@ -77,7 +78,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         // The clean refusal.
 #ifdef TILESIM_FUZZ_TOML_ASSERT
     } catch (const tilesim::fuzz::TomlAssertion& a) {
-        // toml++'s own assertion (its bug, not ours): said once per place, then counted silently.
+        // toml++'s own assertion (its bug, not ours): said once per place, then counted silently;
+        // TILESIM_FUZZ_TOML_ABORT=1 makes it a crash, to find and minimise the input.
+        if (std::getenv("TILESIM_FUZZ_TOML_ABORT") != nullptr) std::abort();
         static std::set<std::pair<std::string, int>> seen;
         if (seen.insert({a.file, a.line}).second) {
             std::fprintf(stderr, "toml++ assertion (upstream bug, not counted as a crash): %s at %s:%d\n", a.expr,

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <vector>
 
 namespace tilesim::scenarios {
 
@@ -136,39 +137,76 @@ class Lexer {
 
     void normal() {
         const char32_t c = peek();
-        if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+        if (bare_ && !ends_bare_value(c)) {
+            // A bare value (a number, a date, true, or junk): the parser scans it up to the next blank,
+            // ']', '}', ',' or '#', asking of every character whether it ends the value; quotes,
+            // brackets and '=' are scanned like any other character ("16\"A100\"", "1{\"x\"").
+            check(next(), "outside a string", "non-ASCII text belongs inside a \"...\" string or a comment");
+            return;
+        }
+        if (bare_ && c == ' ' && date_then_digit()) {
+            next();  // "1979-05-27 07:32:00": the parser reads on past the space of a date-time
+            return;
+        }
+        bare_ = false;
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f') {
             next();
-            bare_ = false;
+            if (c == '\n' && nest_.empty()) value_next_ = false;
             return;
         }
         const bool at_start = line_start_;
         line_start_ = false;
-        const bool bare = bare_;
-        bare_ = false;
         if (c == '#') {
             next();
             mode_ = Mode::comment;
-        } else if ((c == '"' || c == '\'') && !bare) {
+        } else if (c == '"' || c == '\'') {
             const bool triple = peek(1) == c && peek(2) == c;
             for (int k = 0; k < (triple ? 3 : 1); ++k) next();
             mode_ = c == '"' ? (triple ? Mode::ml_basic : Mode::basic) : (triple ? Mode::ml_literal : Mode::literal);
-        } else if (c == '[' && at_start && depth_ == 0) {
+            value_next_ = false;
+        } else if (c == '[' && at_start && nest_.empty()) {
             header();
         } else if (c == '[' || c == '{') {
             next();
-            ++depth_;
+            nest_.push_back(static_cast<char>(c));
+            value_next_ = c == '[';  // an array holds values, an inline table starts with a key
         } else if (c == ']' || c == '}') {
             next();
-            if (depth_ > 0) --depth_;
-        } else if (c == ',' || c == '=') {
+            if (!nest_.empty()) nest_.pop_back();
+            value_next_ = false;
+        } else if (c == ',') {
             next();
+            value_next_ = !nest_.empty() && nest_.back() == '[';
+        } else if (c == '=') {
+            next();
+            value_next_ = true;
         } else {
-            // A bare value (a number, a date, true): the parser scans it up to the next blank, bracket,
-            // comma or '#', quotes included ("16\"A100\"" is one scan), asking of each character whether
-            // it ends the value.
+            // A key's character (keys end at the first character that is not one, unasked), or the
+            // first of a bare value.
+            bare_start_ = pos_;
             check(next(), "outside a string", "non-ASCII text belongs inside a \"...\" string or a comment");
-            bare_ = true;
+            bare_ = value_next_;
+            value_next_ = false;
         }
+    }
+
+    static bool ends_bare_value(char32_t c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r' || c == ']' || c == '}' ||
+               c == ',' || c == '#';
+    }
+
+    // The bare value so far is a date (YYYY-MM-DD) and a digit follows the space at pos_.
+    bool date_then_digit() const {
+        const std::string_view v = t_.substr(bare_start_, pos_ - bare_start_);
+        auto digits = [&](std::size_t from, std::size_t n) {
+            for (std::size_t k = from; k < from + n; ++k) {
+                if (v[k] < '0' || v[k] > '9') return false;
+            }
+            return true;
+        };
+        const char32_t after = peek(1);
+        return v.size() == 10 && digits(0, 4) && v[4] == '-' && digits(5, 2) && v[7] == '-' && digits(8, 2) &&
+               after >= '0' && after <= '9';
     }
 
     // A table header: "[" or "[[", blanks, then a key must start (issue 294).
@@ -224,8 +262,10 @@ class Lexer {
     int line_ = 1, col_ = 1, at_line_ = 1, at_col_ = 1;
     Mode mode_ = Mode::normal;
     bool line_start_ = true;
-    bool bare_ = false;  // inside a bare token: a quote here does not open a string
-    int depth_ = 0;
+    bool bare_ = false;        // inside a bare value, which the parser scans to its end
+    std::size_t bare_start_ = 0;
+    bool value_next_ = false;  // the next token is a value (after '=', in an array)
+    std::vector<char> nest_;   // the arrays and inline tables open around the position
     std::string error_;
 };
 

@@ -175,6 +175,14 @@ TEST_CASE("robust: the toml++ screen refuses the inputs that reach its bugs and 
     // value), so the character is tested although it looks like it is in a string.
     CHECK_THAT(guard("heads = 16\"A100-4\xd0\xb5""B\"\n"), Catch::StartsWith("1:18: the character U+0435 outside a string"));
     CHECK_THAT(guard("t = 1979-05-27 07\"\xc3\xa9\"\n"), Catch::StartsWith("1:19: the character U+00E9"));
+    // Found by the fuzzer next: brackets, braces and '=' do not end a bare value either.
+    CHECK_THAT(guard("seq_len = 16384ooo{\"B\xc3\xa9\"}\n"), Catch::StartsWith("1:22: the character U+00E9"));
+    CHECK_THAT(guard("a = 1[\"\xc3\xa9\"]\n"), Catch::StartsWith("1:8:"));
+    CHECK_THAT(guard("a = tru=\"\xc3\xa9\"\n"), Catch::StartsWith("1:10:"));
+    // ... while keys end at the first character that is not a key's, unasked: no space needed.
+    CHECK(guard("name=\"caf\xc3\xa9\"\n").empty());
+    CHECK(guard("a = {b=\"\xc3\xa9\", c=1, d = [1,\"\xc3\xa9\"]}\n").empty());
+    CHECK(guard("t = 1979-05-27 07:32:00 # \xc3\xa9\n").empty());
     // Safe: inside one-line strings (basic and literal, keys too), comments, multi-line strings away
     // from a backslash; non-breaking codepoints anywhere; headers with keys; arrays over lines.
     for (const char* ok : {"name = \"caf\xc3\xa9\"\n", "name = 'caf\xc3\xa9'\n", "# caf\xc3\xa9\n", "a = 1 # \xc3\xa9\n",
