@@ -50,7 +50,9 @@ class Progress {
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
         if (elapsed < 1.0 || elapsed < last_draw_ + 0.25) return;  // a few redraws a second
         last_draw_ = elapsed;
-        const double f = std::min(0.99, static_cast<double>(done) / static_cast<double>(std::max<std::int64_t>(1, estimated)));
+        const double ratio =
+            static_cast<double>(done) / static_cast<double>(std::max<std::int64_t>(1, estimated));
+        const double f = std::min(0.99, ratio);
         std::cerr << fmt::format("\rsimulating: {:.0f}% (estimated), {:.3g} events, {:.0f} s", 100 * f,
                                  static_cast<double>(done), elapsed)
                   << std::flush;
@@ -89,9 +91,11 @@ void print_error(std::string_view msg) {
 
 // What a capped trace lost, for the report and the trace file: the cap and how to raise it.
 std::string trace_note(const ts::AlgorithmRun& r) {
-    return fmt::format("the trace of {} {} stopped at its cap of {} events ({} more not recorded); raise the cap with --trace-cap N (up to {})",
-                       r.key(), tilesim::kernels::pass_name(r.pass()), r.trace->max_events(), r.trace->dropped_events(),
-                       ts::limits::kMaxTraceEvents);
+    return fmt::format(
+        "the trace of {} {} stopped at its cap of {} events ({} more not recorded); raise the cap with "
+        "--trace-cap N (up to {})",
+        r.key(), tilesim::kernels::pass_name(r.pass()), r.trace->max_events(), r.trace->dropped_events(),
+        ts::limits::kMaxTraceEvents);
 }
 
 }  // namespace
@@ -114,7 +118,8 @@ int run_cli(int argc, char** argv) {
     run->add_option("--format", format, "Output format")->check(CLI::IsMember(formats));
     run->add_option("-o,--output", output, "Write to this file instead of stdout (replaced atomically)");
     run->add_option("--trace", trace_out, "Also write every algorithm's event trace as CSV to this file");
-    run->add_option("--trace-cap", trace_cap, "Events recorded per algorithm and pass in --trace (default 1000000)")
+    run->add_option("--trace-cap", trace_cap,
+                    "Events recorded per algorithm and pass in --trace (default 1000000)")
         ->check(CLI::Range(std::int64_t{1}, ts::limits::kMaxTraceEvents));
     const char* allow_help = "Run even when the estimated work is above the limit (10 minutes)";
     run->add_flag("--allow-long", allow_long, allow_help);
@@ -194,8 +199,8 @@ int run_cli(int argc, char** argv) {
             int misfits = 0;
             for (const auto& r : result.runs) {
                 if (r.fit.ok) continue;
-                print_error(std::string(r.key()) + " " + std::string(tilesim::kernels::pass_name(r.pass())) + ": " +
-                            r.fit.reason + "; fix: " + r.fit.fix);
+                print_error(std::string(r.key()) + " " + std::string(tilesim::kernels::pass_name(r.pass())) +
+                            ": " + r.fit.reason + "; fix: " + r.fit.fix);
                 ++misfits;
             }
             if (misfits > 0) return 2;
@@ -227,7 +232,8 @@ int run_cli(int argc, char** argv) {
                 text = j.dump(2) + "\n";
             } else if (format == "csv") {
                 text = ts::to_csv(result);
-                for (const auto& n : notes) std::cerr << "note: " << n << "\n";  // a CSV row has no room for it
+                // A CSV row has no room for it.
+                for (const auto& n : notes) std::cerr << "note: " << n << "\n";
             } else {
                 text = ts::to_table(result);
                 for (const auto& n : notes) text += "note: " + n + "\n";
@@ -257,7 +263,8 @@ int run_cli(int argc, char** argv) {
         print_error(e.what());
         return 2;
     } catch (const std::bad_alloc&) {
-        print_error("out of host memory; reduce seq_len, numerics_heads or --trace-cap, or set numerics=false");
+        print_error(
+            "out of host memory; reduce seq_len, numerics_heads or --trace-cap, or set numerics=false");
         return 1;
     } catch (const std::exception& e) {
         print_error(e.what());

@@ -117,7 +117,8 @@ void init_process_io() {
     for (int fd = 0; fd <= 2; ++fd) {
         if (::fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
             g_std_closed[fd] = true;
-            const int held = ::open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);  // takes the lowest free number: fd
+            const int held =
+                ::open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);  // takes the lowest free number: fd
             (void)held;
         }
     }
@@ -187,7 +188,8 @@ void Outputs::resolve(Item& it) {
             return;
         }
         if (S_ISLNK(st.st_mode)) {
-            if (hops >= 40) throw OutputError("cannot write '" + it.path + "': too many levels of symbolic links");
+            if (hops >= 40)
+                throw OutputError("cannot write '" + it.path + "': too many levels of symbolic links");
             const fs::path link = fs::read_symlink(t, ec);
             if (ec) throw OutputError("cannot write '" + it.path + "': " + ec.message());
             t = link.is_absolute() ? link : dir / link;
@@ -195,14 +197,16 @@ void Outputs::resolve(Item& it) {
         }
         it.target = t.string();
         if (S_ISREG(st.st_mode)) return;
-        if (S_ISDIR(st.st_mode)) throw OutputError("cannot write '" + it.path + "': it is a folder; give a file name");
+        if (S_ISDIR(st.st_mode))
+            throw OutputError("cannot write '" + it.path + "': it is a folder; give a file name");
         if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
             it.direct = true;
             return;
         }
-        throw OutputError("cannot write '" + it.path +
-                          "': it is neither a regular file nor a FIFO nor a character device (a block device or a "
-                          "socket); give a file name");
+        throw OutputError(
+            "cannot write '" + it.path +
+            "': it is neither a regular file nor a FIFO nor a character device (a block device or a "
+            "socket); give a file name");
     }
 }
 
@@ -253,7 +257,8 @@ void Outputs::commit() {
                 if (g_std_closed[1]) {
                     throw OutputError("standard output is closed; redirect it or give -o FILE");
                 }
-                if (const int err = write_all(STDOUT_FILENO, it.text); err != 0) fail_write(it.path, err, kNoneChanged);
+                if (const int err = write_all(STDOUT_FILENO, it.text); err != 0)
+                    fail_write(it.path, err, kNoneChanged);
                 continue;
             }
             // A FIFO without a reader would block the open until one comes: refused instead.
@@ -261,7 +266,8 @@ void Outputs::commit() {
                                   O_WRONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK | (it.append ? O_APPEND : 0));
             if (fd < 0) {
                 const int err = errno;
-                if (err == ENXIO) throw OutputError("cannot write '" + it.path + "': no process is reading this FIFO");
+                if (err == ENXIO)
+                    throw OutputError("cannot write '" + it.path + "': no process is reading this FIFO");
                 throw OutputError("cannot write '" + it.path + "': " + std::strerror(err));
             }
             ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
@@ -302,7 +308,8 @@ AppendFile::~AppendFile() {
 
 void AppendFile::write(std::string_view text) {
     if (fd_ < 0) throw OutputError("writing '" + path_ + "' after it was closed");
-    if (const int err = write_all(fd_, text); err != 0) fail_write(path_, err, "the rows before this one are kept");
+    if (const int err = write_all(fd_, text); err != 0)
+        fail_write(path_, err, "the rows before this one are kept");
 }
 
 void AppendFile::close() {

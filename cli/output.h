@@ -48,8 +48,8 @@ class Outputs {
   private:
     struct Item {
         std::string path, text;
-        std::string target;  // the file written: the path with symbolic links followed
-        std::string tmp;     // its temporary, while one exists
+        std::string target;   // the file written: the path with symbolic links followed
+        std::string tmp;      // its temporary, while one exists
         bool direct = false;  // written in place (standard output, a FIFO, a device)
         bool append = false;  // a /proc/<pid>/fd link: another process's descriptor, appended to
     };

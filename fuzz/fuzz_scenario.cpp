@@ -36,7 +36,8 @@ void bounded_run(ts::Scenario s) {
     const double nnd = static_cast<double>(p.N_q) * static_cast<double>(p.N_kv) * static_cast<double>(p.d);
     s.numerics = s.numerics && nnd <= 65536 && s.numerics_heads <= 2;
     ts::RunControls c;
-    c.max_work_seconds = 0.02;  // about 4e4 tile steps; above it the run is refused (the estimate is fuzzed too)
+    c.max_work_seconds =
+        0.02;  // about 4e4 tile steps; above it the run is refused (the estimate is fuzzed too)
     c.trace = (p.N_q + p.N_kv + p.d) % 2 == 0;
     c.max_trace_events = 2000;
     c.watch_block = 0;
@@ -58,7 +59,8 @@ void mask_case(std::string_view text) {
     // The sizes the file states, or those its grid implies; problem_of checks they agree.
     const std::int64_t N_q = spec.file_N_q > 0 ? spec.file_N_q : b.rows * b.block_q;
     const std::int64_t N_kv = spec.file_N_kv > 0 ? spec.file_N_kv : b.cols * b.block_kv;
-    ts::apply_settings(s, {"seq_len=" + std::to_string(N_kv), "seq_len_q=" + std::to_string(N_q), "numerics=false"});
+    ts::apply_settings(
+        s, {"seq_len=" + std::to_string(N_kv), "seq_len_q=" + std::to_string(N_q), "numerics=false"});
     s.mask = spec;
     bounded_run(s);
 }
@@ -83,8 +85,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (std::getenv("TILESIM_FUZZ_TOML_ABORT") != nullptr) std::abort();
         static std::set<std::pair<std::string, int>> seen;
         if (seen.insert({a.file, a.line}).second) {
-            std::fprintf(stderr, "toml++ assertion (upstream bug, not counted as a crash): %s at %s:%d\n", a.expr,
-                         a.file, a.line);
+            std::fprintf(stderr, "toml++ assertion (upstream bug, not counted as a crash): %s at %s:%d\n",
+                         a.expr, a.file, a.line);
         }
 #endif
     }

@@ -11,4 +11,5 @@ struct TomlAssertion {
 };
 [[noreturn]] void toml_assertion_failed(const char* expr, const char* file, int line);
 }  // namespace tilesim::fuzz
-#define TOML_ASSERT(expr) ((expr) ? static_cast<void>(0) : ::tilesim::fuzz::toml_assertion_failed(#expr, __FILE__, __LINE__))
+#define TOML_ASSERT(expr) \
+    ((expr) ? static_cast<void>(0) : ::tilesim::fuzz::toml_assertion_failed(#expr, __FILE__, __LINE__))

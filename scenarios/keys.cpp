@@ -100,7 +100,8 @@ void check_text(std::string_view key, std::string_view text) {
             bad(key, os.str());
         }
         // UTF-8: the lead byte says how many continuation bytes (10xxxxxx) follow.
-        const std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+        const std::size_t n =
+            c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
         bool ok = n > 0 && k + n <= text.size();
         for (std::size_t m = 1; ok && m < n; ++m) ok = (static_cast<unsigned char>(text[k + m]) >> 6) == 0x2;
         if (!ok) bad(key, "is not valid UTF-8 text (byte " + std::to_string(k) + "); write it in UTF-8");
@@ -154,8 +155,9 @@ void set_mask(Scenario& s, const std::string& text) {
         std::int64_t v = 0;
         auto [ptr, ec] = std::from_chars(w.data(), w.data() + w.size(), v);
         if (w.empty() || ec != std::errc() || ptr != w.data() + w.size() || v < 1 || v > limits::kMaxWindow) {
-            bad("mask", "sliding:W needs a window W >= 1 (tokens, at most " + std::to_string(limits::kMaxWindow) +
-                            "), got '" + w + "' (e.g. mask = \"sliding:256\")");
+            bad("mask", "sliding:W needs a window W >= 1 (tokens, at most " +
+                            std::to_string(limits::kMaxWindow) + "), got '" + w +
+                            "' (e.g. mask = \"sliding:256\")");
         }
         spec.rule = "sliding";
         spec.window = v;
@@ -187,7 +189,9 @@ const std::vector<KeyDef>& table() {
          "earlier hardware overrides",
          [](Scenario& s, const Value& v) { set_hardware(s, v.s); }},
         {"batch", KType::Int, "Batch size B (>= 1)",
-         [](Scenario& s, const Value& v) { s.problem.batch = bounded("batch", v.i, limits::kMaxBatch, "batch = 64"); }},
+         [](Scenario& s, const Value& v) {
+             s.problem.batch = bounded("batch", v.i, limits::kMaxBatch, "batch = 64");
+         }},
         {"heads", KType::Int, "Attention (query) heads H (>= 1)",
          [](Scenario& s, const Value& v) {
              s.problem.heads = bounded("heads", v.i, limits::kMaxHeads, "heads = 16");
@@ -323,23 +327,28 @@ const std::vector<KeyDef>& table() {
          }},
         {"hbm_gbps", KType::Float, "Override: HBM bandwidth in GB/s",
          [](Scenario& s, const Value& v) {
-             s.hardware.hbm_bytes_per_s = rate("hbm_gbps", v.f, limits::kMinGbps, limits::kMaxHbmGbps, "GB/s") * 1e9;
+             s.hardware.hbm_bytes_per_s =
+                 rate("hbm_gbps", v.f, limits::kMinGbps, limits::kMaxHbmGbps, "GB/s") * 1e9;
          }},
         {"sram_gbps", KType::Float, "Override: aggregate SRAM bandwidth in GB/s",
          [](Scenario& s, const Value& v) {
-             s.hardware.sram_bytes_per_s = rate("sram_gbps", v.f, limits::kMinGbps, limits::kMaxOnChipGbps, "GB/s") * 1e9;
+             s.hardware.sram_bytes_per_s =
+                 rate("sram_gbps", v.f, limits::kMinGbps, limits::kMaxOnChipGbps, "GB/s") * 1e9;
          }},
         {"l2_gbps", KType::Float, "Override: aggregate L2 bandwidth in GB/s",
          [](Scenario& s, const Value& v) {
-             s.hardware.l2_bytes_per_s = rate("l2_gbps", v.f, limits::kMinGbps, limits::kMaxOnChipGbps, "GB/s") * 1e9;
+             s.hardware.l2_bytes_per_s =
+                 rate("l2_gbps", v.f, limits::kMinGbps, limits::kMaxOnChipGbps, "GB/s") * 1e9;
          }},
         {"matmul_tflops", KType::Float, "Override: tensor-core matmul rate in TFLOP/s",
          [](Scenario& s, const Value& v) {
-             s.hardware.matmul_flops_per_s = rate("matmul_tflops", v.f, limits::kMinTflops, limits::kMaxTflops, "TFLOP/s") * 1e12;
+             s.hardware.matmul_flops_per_s =
+                 rate("matmul_tflops", v.f, limits::kMinTflops, limits::kMaxTflops, "TFLOP/s") * 1e12;
          }},
         {"vector_tflops", KType::Float, "Override: fp32 non-matmul rate in TFLOP/s",
          [](Scenario& s, const Value& v) {
-             s.hardware.vector_flops_per_s = rate("vector_tflops", v.f, limits::kMinTflops, limits::kMaxTflops, "TFLOP/s") * 1e12;
+             s.hardware.vector_flops_per_s =
+                 rate("vector_tflops", v.f, limits::kMinTflops, limits::kMaxTflops, "TFLOP/s") * 1e12;
          }},
     };
     return keys;
@@ -414,7 +423,8 @@ Value from_text(const KeyDef& k, std::string_view text) {
             }
             auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v.i);
             if (ec == std::errc::result_out_of_range && ptr == text.data() + text.size()) {
-                bad(k.key, shown + " is out of range: beyond the 64-bit integers (`tilesim keys` gives each key's range)");
+                bad(k.key, shown + " is out of range: beyond the 64-bit integers (`tilesim keys` gives each "
+                                   "key's range)");
             }
             if (ec != std::errc() || ptr != text.data() + text.size() || text.empty()) {
                 bad(k.key, "expected an integer, got " + shown);

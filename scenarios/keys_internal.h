@@ -15,7 +15,8 @@ void apply_toml(Scenario& s, std::string_view key, const toml::node& node);
 
 // Reads all of `in`, refusing more than `max_bytes` (an endless stream such as /dev/zero is refused
 // once it has sent that much). Throws ScenarioError naming `path` and `what`.
-std::string read_bounded(std::istream& in, std::int64_t max_bytes, const std::string& path, const std::string& what);
+std::string read_bounded(std::istream& in, std::int64_t max_bytes, const std::string& path,
+                         const std::string& what);
 
 // Parses the JSON text of a FlexAttention BlockMask file (load_mask_file reads it, the fuzzer gives it
 // directly). Throws ScenarioError naming `path`.

@@ -98,7 +98,8 @@ void parse_rule(const std::string& text, std::string& rule, std::int64_t& window
         char* end = nullptr;
         const long long v = std::strtoll(w.c_str(), &end, 10);
         if (w.empty() || *end != '\0' || v < 1 || v > limits::kMaxWindow) {
-            fail(path, "'mask_mod' sliding:W needs 1 <= W <= " + std::to_string(limits::kMaxWindow) + ", got '" + w + "'");
+            fail(path, "'mask_mod' sliding:W needs 1 <= W <= " + std::to_string(limits::kMaxWindow) +
+                           ", got '" + w + "'");
         }
         rule = "sliding";
         window = v;
@@ -172,8 +173,8 @@ void parse_mask(MaskSpec& spec, const json& doc, const std::string& path) {
     auto bs = doc["BLOCK_SIZE"];
     if (bs.is_number_integer()) bs = json::array({bs, bs});
     if (!bs.is_array() || bs.size() != 2 || !bs[0].is_number_integer() || !bs[1].is_number_integer() ||
-        bs[0].get<std::int64_t>() < 1 || bs[1].get<std::int64_t>() < 1 || bs[0].get<std::int64_t>() > limits::kMaxBlock ||
-        bs[1].get<std::int64_t>() > limits::kMaxBlock) {
+        bs[0].get<std::int64_t>() < 1 || bs[1].get<std::int64_t>() < 1 ||
+        bs[0].get<std::int64_t>() > limits::kMaxBlock || bs[1].get<std::int64_t>() > limits::kMaxBlock) {
         fail(path, "'BLOCK_SIZE' must be [Q, KV] integers from 1 to " + std::to_string(limits::kMaxBlock) +
                        ", e.g. [128, 128]");
     }
@@ -185,8 +186,10 @@ void parse_mask(MaskSpec& spec, const json& doc, const std::string& path) {
         const auto& sl = doc["seq_lengths"];
         if (!sl.is_array() || sl.size() != 2 || !sl[0].is_number_integer() || !sl[1].is_number_integer() ||
             sl[0].get<std::int64_t>() < 1 || sl[1].get<std::int64_t>() < 1 ||
-            sl[0].get<std::int64_t>() > limits::kMaxSeqLen || sl[1].get<std::int64_t>() > limits::kMaxSeqLen) {
-            fail(path, "'seq_lengths' must be [N_q, N_kv] integers from 1 to " + std::to_string(limits::kMaxSeqLen));
+            sl[0].get<std::int64_t>() > limits::kMaxSeqLen ||
+            sl[1].get<std::int64_t>() > limits::kMaxSeqLen) {
+            fail(path, "'seq_lengths' must be [N_q, N_kv] integers from 1 to " +
+                           std::to_string(limits::kMaxSeqLen));
         }
         spec.file_N_q = sl[0].get<std::int64_t>();
         spec.file_N_kv = sl[1].get<std::int64_t>();
@@ -200,8 +203,9 @@ void parse_mask(MaskSpec& spec, const json& doc, const std::string& path) {
     if (blocks->rows < 1 || blocks->cols < 1) fail(path, "the mask has no blocks");
     // rows < 2^26 (the file size bounds the list), cols <= 2^20: the product cannot overflow.
     if (blocks->rows * blocks->cols > limits::kMaxMaskBlocks) {
-        fail(path, std::to_string(blocks->rows) + " x " + std::to_string(blocks->cols) + " blocks is above the limit of " +
-                       std::to_string(limits::kMaxMaskBlocks) + " (use larger blocks)");
+        fail(path, std::to_string(blocks->rows) + " x " + std::to_string(blocks->cols) +
+                       " blocks is above the limit of " + std::to_string(limits::kMaxMaskBlocks) +
+                       " (use larger blocks)");
     }
     blocks->kinds.assign(static_cast<std::size_t>(blocks->rows * blocks->cols), kernels::TileKind::empty);
     const bool has_full = doc.contains("full_kv_num_blocks") && doc.contains("full_kv_indices");
@@ -235,7 +239,9 @@ void parse_mask(MaskSpec& spec, const json& doc, const std::string& path) {
         // lists block by block took rows x cols x list length).
         std::vector<bool> in_q(blocks->kinds.size(), false);
         for (std::int64_t j = 0; j < blocks->cols; ++j) {
-            for (auto i : q[static_cast<std::size_t>(j)]) in_q[static_cast<std::size_t>(i * blocks->cols + j)] = true;
+            for (auto i : q[static_cast<std::size_t>(j)]) {
+                in_q[static_cast<std::size_t>(i * blocks->cols + j)] = true;
+            }
         }
         for (std::int64_t j = 0; j < blocks->cols; ++j) {
             for (std::int64_t i = 0; i < blocks->rows; ++i) {

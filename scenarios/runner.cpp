@@ -118,7 +118,10 @@ struct Reference {
 class Runner {
   public:
     Runner(const Scenario& s, const RunControls& c, double estimated_events)
-        : s_(s), c_(c), passes_(passes_of(s)), estimated_events_(static_cast<std::int64_t>(estimated_events)) {
+        : s_(s),
+          c_(c),
+          passes_(passes_of(s)),
+          estimated_events_(static_cast<std::int64_t>(estimated_events)) {
         // Inside a run, every 65536 events: cancel (the GUI's, reaching into a long kernel loop) and
         // the progress of a long run.
         tick_ = [this](std::int64_t) {
@@ -279,12 +282,14 @@ ScenarioResult run_scenario(const Scenario& given, const RunControls& controls) 
     // allowed to be long can make large.
     check_work(work, controls.max_work_seconds);
     if (avail >= 0 && work.host_bytes > static_cast<double>(avail) * 0.8) {
+        const std::string trace = controls.trace ? ", or record fewer events (--trace-cap)" : "";
         throw ScenarioError("the model's bookkeeping for this run (distinct tiles per pass" +
                             std::string(controls.trace ? ", the trace" : "") + ") needs about " +
-                            gib(static_cast<std::int64_t>(work.host_bytes)) + " of host memory but " + gib(avail) +
-                            " is available; reduce seq_len or give the tiles more room (sram_bytes, block_rows, "
-                            "block_cols)" +
-                            (controls.trace ? std::string(", or record fewer events (--trace-cap)") : std::string()));
+                            gib(static_cast<std::int64_t>(work.host_bytes)) + " of host memory but " +
+                            gib(avail) +
+                            " is available; reduce seq_len or give the tiles more room (sram_bytes, "
+                            "block_rows, block_cols)" +
+                            trace);
     }
     return Runner(s, controls, work.tile_steps * kEventsPerTileStep).run();
 }

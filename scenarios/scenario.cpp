@@ -100,10 +100,12 @@ Scenario load_scenario_file(const std::string& path) {
                             ": cannot open the scenario file (check the path; `tilesim list` shows the "
                             "built-in scenarios)");
     }
-    return parse_scenario_toml(read_bounded(in, limits::kMaxScenarioFileBytes, path, "the scenario file"), path);
+    return parse_scenario_toml(read_bounded(in, limits::kMaxScenarioFileBytes, path, "the scenario file"),
+                               path);
 }
 
-std::string read_bounded(std::istream& in, std::int64_t max_bytes, const std::string& path, const std::string& what) {
+std::string read_bounded(std::istream& in, std::int64_t max_bytes, const std::string& path,
+                         const std::string& what) {
     // Read at most one byte more than allowed: an endless stream (/dev/zero, a pipe that never ends)
     // is refused after max_bytes instead of filling memory.
     std::string text;
@@ -230,18 +232,23 @@ void validate(const Scenario& s) {
         fail("key 'l2_bytes': " + std::to_string(s.hardware.l2_bytes) + " is outside 0 .. " +
              std::to_string(limits::kMaxL2Bytes));
     }
-    if (s.tiling.B_r < 0 || s.tiling.B_r > limits::kMaxBlock || s.tiling.B_c < 0 || s.tiling.B_c > limits::kMaxBlock) {
-        fail("keys 'block_rows' and 'block_cols': each must be 0 (auto) .. " + std::to_string(limits::kMaxBlock));
+    if (s.tiling.B_r < 0 || s.tiling.B_r > limits::kMaxBlock || s.tiling.B_c < 0 ||
+        s.tiling.B_c > limits::kMaxBlock) {
+        fail("keys 'block_rows' and 'block_cols': each must be 0 (auto) .. " +
+             std::to_string(limits::kMaxBlock));
     }
     if (s.mask.block < 1 || s.mask.block > limits::kMaxBlock) {
-        fail("key 'mask_block': " + std::to_string(s.mask.block) + " is outside 1 .. " + std::to_string(limits::kMaxBlock));
+        fail("key 'mask_block': " + std::to_string(s.mask.block) + " is outside 1 .. " +
+             std::to_string(limits::kMaxBlock));
     }
     if (!s.mask.pattern.empty() && s.mask.pattern != "document") {
         // A generated pattern holds one cell per mask block: bounded like a mask file's grid.
-        const std::int64_t rows = kernels::ceil_div(p.N_q, s.mask.block), cols = kernels::ceil_div(p.N_kv, s.mask.block);
+        const std::int64_t rows = kernels::ceil_div(p.N_q, s.mask.block);
+        const std::int64_t cols = kernels::ceil_div(p.N_kv, s.mask.block);
         if (rows * cols > limits::kMaxMaskBlocks) {
-            fail("keys 'mask_block' = " + std::to_string(s.mask.block) + " and 'seq_len': the pattern would hold " +
-                 std::to_string(rows) + " x " + std::to_string(cols) + " blocks, above the limit of " +
+            fail("keys 'mask_block' = " + std::to_string(s.mask.block) +
+                 " and 'seq_len': the pattern would hold " + std::to_string(rows) + " x " +
+                 std::to_string(cols) + " blocks, above the limit of " +
                  std::to_string(limits::kMaxMaskBlocks) + "; use a larger mask_block");
         }
     }

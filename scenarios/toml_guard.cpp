@@ -68,7 +68,11 @@ class Lexer {
     // the parser reports it), advancing line and column.
     char32_t next() {
         const auto b = static_cast<unsigned char>(t_[pos_]);
-        const std::size_t n = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
+        const std::size_t n = b < 0x80           ? 1
+                              : (b >> 5) == 0x6  ? 2
+                              : (b >> 4) == 0xE  ? 3
+                              : (b >> 3) == 0x1E ? 4
+                                                 : 0;
         char32_t c = n == 2 ? b & 0x1F : n == 3 ? b & 0x0F : n == 4 ? b & 0x07 : b;
         bool ok = n > 0 && pos_ + n <= t_.size();
         for (std::size_t k = 1; ok && k < n; ++k) {
@@ -109,10 +113,11 @@ class Lexer {
 
     void refuse(char32_t c, const char* where) {
         char buf[256];
-        std::snprintf(buf, sizeof buf,
-                      "%d:%d: the character U+%04X %s reaches a known bug of the TOML parser (toml++ 3.3, upstream "
-                      "issues 190 and 295); ",
-                      at_line_, at_col_, static_cast<unsigned>(c), where);
+        std::snprintf(
+            buf, sizeof buf,
+            "%d:%d: the character U+%04X %s reaches a known bug of the TOML parser (toml++ 3.3, upstream "
+            "issues 190 and 295); ",
+            at_line_, at_col_, static_cast<unsigned>(c), where);
         error_ = buf;
     }
 
@@ -162,7 +167,8 @@ class Lexer {
         } else if (c == '"' || c == '\'') {
             const bool triple = peek(1) == c && peek(2) == c;
             for (int k = 0; k < (triple ? 3 : 1); ++k) next();
-            mode_ = c == '"' ? (triple ? Mode::ml_basic : Mode::basic) : (triple ? Mode::ml_literal : Mode::literal);
+            mode_ = c == '"' ? (triple ? Mode::ml_basic : Mode::basic)
+                             : (triple ? Mode::ml_literal : Mode::literal);
             value_next_ = false;
         } else if (c == '[' && at_start && nest_.empty()) {
             header();
@@ -191,8 +197,8 @@ class Lexer {
     }
 
     static bool ends_bare_value(char32_t c) {
-        return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r' || c == ']' || c == '}' ||
-               c == ',' || c == '#';
+        return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r' || c == ']' ||
+               c == '}' || c == ',' || c == '#';
     }
 
     // The bare value so far is a date (YYYY-MM-DD) and a digit follows the space at pos_.
@@ -220,10 +226,11 @@ class Lexer {
         if (!key_start && pos_ < t_.size()) {
             next();
             char buf[200];
-            std::snprintf(buf, sizeof buf,
-                          "%d:%d: malformed TOML: a table header needs a key name after '[' (scenario files use "
-                          "no [sections]: write every key at the top level)",
-                          at_line_, at_col_);
+            std::snprintf(
+                buf, sizeof buf,
+                "%d:%d: malformed TOML: a table header needs a key name after '[' (scenario files use "
+                "no [sections]: write every key at the top level)",
+                at_line_, at_col_);
             error_ = buf;
         }
     }
@@ -262,7 +269,7 @@ class Lexer {
     int line_ = 1, col_ = 1, at_line_ = 1, at_col_ = 1;
     Mode mode_ = Mode::normal;
     bool line_start_ = true;
-    bool bare_ = false;        // inside a bare value, which the parser scans to its end
+    bool bare_ = false;  // inside a bare value, which the parser scans to its end
     std::size_t bare_start_ = 0;
     bool value_next_ = false;  // the next token is a value (after '=', in an array)
     std::vector<char> nest_;   // the arrays and inline tables open around the position

@@ -52,8 +52,8 @@ WorkEstimate estimate_work(const Scenario& s, const RunControls& c) {
         for (auto pass : {kernels::Pass::forward, kernels::Pass::backward}) {
             const auto* def = kernels::find_definition(key, pass);
             // A backward alone with numerics still runs its forward (uncounted) for O and l, m.
-            const bool runs = kernels::includes(p.passes, pass) || (pass == kernels::Pass::forward && backward &&
-                                                                    !forward && s.numerics);
+            const bool runs = kernels::includes(p.passes, pass) ||
+                              (pass == kernels::Pass::forward && backward && !forward && s.numerics);
             if (def == nullptr || !runs) continue;
             sim::FitStatus fit;
             const kernels::Tiling t = kernels::resolve_tiling(*def, p, s.tiling, s.hardware, &fit);
@@ -71,21 +71,26 @@ WorkEstimate estimate_work(const Scenario& s, const RunControls& c) {
             double distinct = 0;
             for (const auto& d : def->tensors(p, t)) {
                 if (!d.in_hbm) continue;
-                distinct += std::ceil(static_cast<double>(d.rows) / static_cast<double>(std::max<std::int64_t>(1, d.block_rows))) *
-                            std::ceil(static_cast<double>(d.cols) / static_cast<double>(std::max<std::int64_t>(1, d.block_cols)));
+                distinct += std::ceil(static_cast<double>(d.rows) /
+                                      static_cast<double>(std::max<std::int64_t>(1, d.block_rows))) *
+                            std::ceil(static_cast<double>(d.cols) /
+                                      static_cast<double>(std::max<std::int64_t>(1, d.block_cols)));
             }
             tile_set = std::max(tile_set, distinct * kTileSetBytesPerTile);
-            if (c.trace) trace_events += std::min(static_cast<double>(c.max_trace_events), tiles * kEventsPerTileStep);
+            if (c.trace)
+                trace_events += std::min(static_cast<double>(c.max_trace_events), tiles * kEventsPerTileStep);
         }
     }
     // The fp64 reference: the forward's two matmuls, and the gradients' five, at half the float rate.
-    if (s.numerics) w.numerics_flops += 2.0 * ((forward || backward ? 4.0 : 0.0) + (backward ? 10.0 : 0.0)) * NNd * heads;
+    if (s.numerics)
+        w.numerics_flops += 2.0 * ((forward || backward ? 4.0 : 0.0) + (backward ? 10.0 : 0.0)) * NNd * heads;
     // A block mask is consulted per block for every tile and per query row by the report's
     // allowed-pairs count: cheap steps, a hundredth of a tile step each.
     if (p.mask.blocks) {
         const auto& b = *p.mask.blocks;
         w.tile_steps += (static_cast<double>(p.N_q) * static_cast<double>(b.cols) +
-                         4.0 * static_cast<double>(b.rows) * static_cast<double>(b.cols)) / 100.0;
+                         4.0 * static_cast<double>(b.rows) * static_cast<double>(b.cols)) /
+                        100.0;
     }
     w.host_bytes = tile_set + trace_events * kTraceBytesPerEvent;
     return w;

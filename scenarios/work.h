@@ -11,7 +11,7 @@ namespace tilesim::scenarios {
 
 // Rates the estimate assumes: a slow classroom machine (two cores, measured on a loaded one), so the
 // estimate errs long.
-inline constexpr double kTileStepsPerSecond = 2e6;  // count-only: a tile of S with its moves and steps
+inline constexpr double kTileStepsPerSecond = 2e6;      // count-only: a tile of S with its moves and steps
 inline constexpr double kNumericsFlopsPerSecond = 3e9;  // Eigen on SRAM tiles and the fp64 reference
 // Events (moves, compute steps, allocations) per tile step, for progress: about 8 in the flash loops.
 inline constexpr double kEventsPerTileStep = 8;
@@ -22,7 +22,9 @@ struct WorkEstimate {
     double host_bytes = 0;      // the model's own memory: distinct-tile sets and traces (not numerics)
     double numerics_bytes = 0;  // the numerics' matrices (runner.cpp's numerics_need)
     std::string largest;        // the biggest part: "standard forward: 1048576 x 43691 tiles of 1 x 24"
-    double seconds() const { return tile_steps / kTileStepsPerSecond + numerics_flops / kNumericsFlopsPerSecond; }
+    double seconds() const {
+        return tile_steps / kTileStepsPerSecond + numerics_flops / kNumericsFlopsPerSecond;
+    }
 };
 
 // The estimate for `s`, whose problem carries its final mask (problem_of), under `c` (trace or not).

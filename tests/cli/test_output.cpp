@@ -27,7 +27,8 @@ struct Dir {
     // Files whose names mark them as temporaries of an output.
     int temporaries() const {
         int n = 0;
-        for (const auto& e : fs::directory_iterator(path)) n += e.path().filename().string().find(".tmp-") != std::string::npos;
+        for (const auto& e : fs::directory_iterator(path))
+            n += e.path().filename().string().find(".tmp-") != std::string::npos;
         return n;
     }
 };
@@ -45,7 +46,8 @@ void put(const std::string& p, const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("output: all outputs or none: a failing second output leaves the first untouched", "[cli][output]") {
+TEST_CASE("output: all outputs or none: a failing second output leaves the first untouched",
+          "[cli][output]") {
     Dir d;
     put(d / "report.txt", "old\n");
     tilesim::cli::Outputs out;
@@ -92,7 +94,8 @@ TEST_CASE("output: links are written through, chains and relative targets too", 
     // A loop of links is refused, not followed forever.
     fs::create_symlink("loopb", d.path / "loopa");
     fs::create_symlink("loopa", d.path / "loopb");
-    CHECK_THROWS_WITH(tilesim::cli::write_output(d / "loopa", "x"), Catch::Contains("too many levels of symbolic links"));
+    CHECK_THROWS_WITH(tilesim::cli::write_output(d / "loopa", "x"),
+                      Catch::Contains("too many levels of symbolic links"));
     CHECK(d.temporaries() == 0);
 }
 

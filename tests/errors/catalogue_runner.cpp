@@ -55,7 +55,8 @@ struct Case {
     int concurrent = 1;
     int exit = 0;
     std::string message;
-    std::string message_in;  // a file of the case's folder the message is looked for in (default: stdout, stderr)
+    std::string
+        message_in;  // a file of the case's folder the message is looked for in (default: stdout, stderr)
     std::vector<std::string> checks;
     double timeout = 120;
 };
@@ -76,7 +77,8 @@ std::vector<std::string> lines_of(const std::string& text) {
 
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
     if (from.empty()) return s;
-    for (std::size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size()) s.replace(pos, from.size(), to);
+    for (std::size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size())
+        s.replace(pos, from.size(), to);
     return s;
 }
 
@@ -102,7 +104,8 @@ std::vector<Case> load(const std::string& path) {
         c.program = t["program"].value_or(std::string("tilesim"));
         c.args = strings(t["args"]);
         if (const auto* f = t["files"].as_table()) {
-            for (const auto& [k, v] : *f) c.files.emplace_back(std::string(k.str()), v.value_or(std::string()));
+            for (const auto& [k, v] : *f)
+                c.files.emplace_back(std::string(k.str()), v.value_or(std::string()));
         }
         c.setup = strings(t["setup"]);
         c.stdout_mode = t["stdout"].value_or(std::string("file"));
@@ -114,7 +117,8 @@ std::vector<Case> load(const std::string& path) {
         c.checks = strings(t["checks"]);
         c.timeout = t["timeout"].value_or(120.0);
         if (c.id.empty() || c.section.empty() || c.message.empty()) {
-            throw std::runtime_error(path + ": every case needs id, section and message (case '" + c.id + "')");
+            throw std::runtime_error(path + ": every case needs id, section and message (case '" + c.id +
+                                     "')");
         }
         out.push_back(std::move(c));
     }
@@ -224,17 +228,26 @@ Outcome wait_for(pid_t pid, double timeout, const fs::path& dir, int k) {
 std::vector<std::string> command(const Case& c, const fs::path& dir, const Paths& paths) {
     std::vector<std::string> argv;
     if (c.program == "tilesim-gui") {
-        if (paths.gui.empty() || paths.xvfb.empty()) throw std::runtime_error("GUI case without --gui and --xvfb");
+        if (paths.gui.empty() || paths.xvfb.empty())
+            throw std::runtime_error("GUI case without --gui and --xvfb");
         // The GUI's own status, recorded inside the X session: xvfb-run replaces it with 5 when it
         // cannot clean up its temporary folder (as happens when other X servers come and go).
-        argv = {paths.xvfb, "-a", "-s", "-screen 0 1920x1080x24", "/bin/sh", "-c", "\"$0\" \"$@\"; echo $? > .gui-status",
+        argv = {paths.xvfb,
+                "-a",
+                "-s",
+                "-screen 0 1920x1080x24",
+                "/bin/sh",
+                "-c",
+                "\"$0\" \"$@\"; echo $? > .gui-status",
                 paths.gui};
     } else {
         argv = {paths.tilesim};
     }
     for (const auto& a : c.args) argv.push_back(expand(a, dir, paths));
     if (c.program == "tilesim-gui") {
-        for (const std::string& a : std::vector<std::string>{"--size", "1600x900", "--screenshot", (dir / "shot.png").string()}) argv.push_back(a);
+        for (const std::string& a :
+             std::vector<std::string>{"--size", "1600x900", "--screenshot", (dir / "shot.png").string()})
+            argv.push_back(a);
     }
     return argv;
 }
@@ -244,7 +257,8 @@ std::vector<std::string> command(const Case& c, const fs::path& dir, const Paths
 // free memory (which varies) as N.
 std::string doc_line(const Case& c, const Outcome& o, const fs::path& dir, const Paths& paths) {
     std::string line;
-    const std::string text = c.message_in.empty() ? o.err + o.out : slurp(dir / replace_all(c.message_in, "{long}", long_name()));
+    const std::string text =
+        c.message_in.empty() ? o.err + o.out : slurp(dir / replace_all(c.message_in, "{long}", long_name()));
     for (const auto& l : lines_of(text)) {
         if (l.find(c.message) != std::string::npos) {
             line = l;
@@ -262,25 +276,31 @@ std::string doc_line(const Case& c, const Outcome& o, const fs::path& dir, const
 // What the case requires of one run; failures appended to `why`.
 void judge(const Case& c, const Outcome& o, const fs::path& dir, std::vector<std::string>& why) {
     if (o.timed_out) why.push_back("did not finish within " + std::to_string(c.timeout) + " s (a hang)");
-    if (o.signal != 0) why.push_back("ended by signal " + std::to_string(o.signal) + " (" + strsignal(o.signal) + ")");
-    if (o.status != c.exit) why.push_back("exit status " + std::to_string(o.status) + ", expected " + std::to_string(c.exit));
+    if (o.signal != 0)
+        why.push_back("ended by signal " + std::to_string(o.signal) + " (" + strsignal(o.signal) + ")");
+    if (o.status != c.exit)
+        why.push_back("exit status " + std::to_string(o.status) + ", expected " + std::to_string(c.exit));
     const auto err = lines_of(o.err);
     if (c.exit != 0) {
         const std::string prefix = c.program == "tilesim-gui" ? "tilesim-gui: error: " : "error: ";
         // xvfb-run may add its own chatter; the program's lines are the ones with its prefix.
         std::vector<std::string> mine;
         for (const auto& l : err) {
-            if (l.rfind(prefix, 0) == 0) mine.push_back(l);
-            else if (c.program != "tilesim-gui") mine.push_back(l);
+            if (l.rfind(prefix, 0) == 0)
+                mine.push_back(l);
+            else if (c.program != "tilesim-gui")
+                mine.push_back(l);
         }
         if (mine.size() != 1 || mine[0].rfind(prefix, 0) != 0) {
             why.push_back("expected exactly one line on stderr starting '" + prefix + "', got:\n" + o.err);
         } else if (mine[0].find(c.message) == std::string::npos) {
             why.push_back("the error line does not contain '" + c.message + "': " + mine[0]);
         }
-        if (c.stdout_mode == "file" && !o.out.empty()) why.push_back("wrote to stdout although it failed:\n" + o.out);
+        if (c.stdout_mode == "file" && !o.out.empty())
+            why.push_back("wrote to stdout although it failed:\n" + o.out);
     } else if (!c.message_in.empty()) {
-        if (slurp(dir / replace_all(c.message_in, "{long}", long_name())).find(c.message) == std::string::npos) {
+        if (slurp(dir / replace_all(c.message_in, "{long}", long_name())).find(c.message) ==
+            std::string::npos) {
             why.push_back(c.message_in + " does not contain '" + c.message + "'; stderr:\n" + o.err);
         }
     } else if ((o.out + o.err).find(c.message) == std::string::npos) {
@@ -288,7 +308,8 @@ void judge(const Case& c, const Outcome& o, const fs::path& dir, std::vector<std
     }
 }
 
-void check_after(const Case& c, const std::vector<Outcome>& runs, const fs::path& dir, std::vector<std::string>& why) {
+void check_after(const Case& c, const std::vector<Outcome>& runs, const fs::path& dir,
+                 std::vector<std::string>& why) {
     auto content_of = [&](const std::string& name) -> std::optional<std::string> {
         for (const auto& [n, text] : c.files) {
             if (n == name) return text;
@@ -297,7 +318,8 @@ void check_after(const Case& c, const std::vector<Outcome>& runs, const fs::path
     };
     for (const auto& chk : c.checks) {
         const auto colon = chk.find(':');
-        const std::string kind = chk.substr(0, colon), rest = colon == std::string::npos ? "" : chk.substr(colon + 1);
+        const std::string kind = chk.substr(0, colon),
+                          rest = colon == std::string::npos ? "" : chk.substr(colon + 1);
         const std::string name = replace_all(rest.substr(0, rest.find(':')), "{long}", long_name());
         const std::string arg = rest.find(':') == std::string::npos ? "" : rest.substr(rest.find(':') + 1);
         const fs::path p = name.rfind('/', 0) == 0 ? fs::path(name) : dir / name;
@@ -306,9 +328,11 @@ void check_after(const Case& c, const std::vector<Outcome>& runs, const fs::path
         if (kind == "absent") {
             if (exists) why.push_back(name + " exists; the failed run should not have created it");
         } else if (kind == "unchanged") {
-            if (!exists || slurp(p) != content_of(name).value_or("\x01")) why.push_back(name + " was changed or removed");
+            if (!exists || slurp(p) != content_of(name).value_or("\x01"))
+                why.push_back(name + " was changed or removed");
         } else if (kind == "contains") {
-            if (!exists || slurp(p).find(arg) == std::string::npos) why.push_back(name + " does not contain '" + arg + "'");
+            if (!exists || slurp(p).find(arg) == std::string::npos)
+                why.push_back(name + " does not contain '" + arg + "'");
         } else if (kind == "symlink") {
             if (!exists || !S_ISLNK(st.st_mode)) why.push_back(name + " is no longer a symbolic link");
         } else if (kind == "chardev") {
@@ -350,11 +374,13 @@ struct Result {
 
 Result run_case(const Case& c, const Paths& paths) {
     Result res;
-    const fs::path dir = fs::temp_directory_path() / ("tilesim_catalogue_" + std::to_string(::getpid()) + "_" + c.id);
+    const fs::path dir =
+        fs::temp_directory_path() / ("tilesim_catalogue_" + std::to_string(::getpid()) + "_" + c.id);
     fs::remove_all(dir);
     fs::create_directories(dir);
     for (const auto& [name, text] : c.files) {
-        std::ofstream(dir / replace_all(name, "{long}", long_name()), std::ios::binary) << expand(text, dir, paths);
+        std::ofstream(dir / replace_all(name, "{long}", long_name()), std::ios::binary)
+            << expand(text, dir, paths);
     }
     std::vector<std::pair<std::string, int>> fifos;
     for (const auto& s : c.setup) {
@@ -390,7 +416,8 @@ Result run_case(const Case& c, const Paths& paths) {
     std::vector<pid_t> pids;
     for (int k = 0; k < c.concurrent; ++k) pids.push_back(spawn(argv, c, dir, k));
     std::vector<Outcome> runs;
-    for (int k = 0; k < c.concurrent; ++k) runs.push_back(wait_for(pids[static_cast<std::size_t>(k)], c.timeout, dir, k));
+    for (int k = 0; k < c.concurrent; ++k)
+        runs.push_back(wait_for(pids[static_cast<std::size_t>(k)], c.timeout, dir, k));
     for (auto& [name, fd] : fifos) {
         const std::string got = drain(fd);
         ::close(fd);
@@ -399,18 +426,23 @@ Result run_case(const Case& c, const Paths& paths) {
     for (const auto& o : runs) judge(c, o, dir, res.why);
     check_after(c, runs, dir, res.why);
     res.line = doc_line(c, runs.front(), dir, paths);
-    if (res.why.empty()) fs::remove_all(dir);
-    else res.why.push_back("(the case's folder is kept: " + dir.string() + ")");
+    if (res.why.empty())
+        fs::remove_all(dir);
+    else
+        res.why.push_back("(the case's folder is kept: " + dir.string() + ")");
     return res;
 }
 
 // ---- docs/errors.md ----
 
-constexpr const char* kBegin = "<!-- catalogue: generated by scripts/errors_doc.sh from tests/errors/catalogue.toml; do not edit -->";
+constexpr const char* kBegin =
+    "<!-- catalogue: generated by scripts/errors_doc.sh from tests/errors/catalogue.toml; do not edit -->";
 constexpr const char* kEnd = "<!-- catalogue: end -->";
 
 std::string shell_quote(const std::string& a) {
-    if (!a.empty() && a.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+=.,/:@$%{}") == std::string::npos) {
+    if (!a.empty() &&
+        a.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+=.,/:@$%{}") ==
+            std::string::npos) {
         return a;
     }
     return "'" + replace_all(a, "'", "'\\''") + "'";
@@ -486,7 +518,8 @@ std::map<std::string, std::string> doc_lines(const std::string& doc) {
 int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty()) {
-        std::cerr << "usage: tilesim_catalogue CATALOGUE (--list | --case ID | --check-doc DOC | --write-doc DOC) ...\n";
+        std::cerr << "usage: tilesim_catalogue CATALOGUE (--list | --case ID | --check-doc DOC | --write-doc "
+                     "DOC) ...\n";
         return 2;
     }
     try {
@@ -496,10 +529,14 @@ int main(int argc, char** argv) {
         for (std::size_t k = 1; k < args.size(); ++k) {
             const std::string& a = args[k];
             const std::string v = k + 1 < args.size() ? args[k + 1] : "";
-            if (a == "--tilesim") paths.tilesim = v;
-            else if (a == "--gui") paths.gui = v;
-            else if (a == "--xvfb") paths.xvfb = v;
-            else if (a == "--source") paths.source = v;
+            if (a == "--tilesim")
+                paths.tilesim = v;
+            else if (a == "--gui")
+                paths.gui = v;
+            else if (a == "--xvfb")
+                paths.xvfb = v;
+            else if (a == "--source")
+                paths.source = v;
             else if (a == "--case" || a == "--check-doc" || a == "--write-doc") {
                 mode = a;
                 target = v;
@@ -512,7 +549,8 @@ int main(int argc, char** argv) {
             ++k;
         }
         if (mode == "--list") {
-            for (const auto& c : cases) std::cout << c.id << (c.program == "tilesim-gui" ? " gui" : "") << "\n";
+            for (const auto& c : cases)
+                std::cout << c.id << (c.program == "tilesim-gui" ? " gui" : "") << "\n";
             return 0;
         }
         if (mode == "--case") {
@@ -526,7 +564,8 @@ int main(int argc, char** argv) {
                 if (it == shown.end()) {
                     r.why.push_back("docs/errors.md has no entry for this case (run scripts/errors_doc.sh)");
                 } else if (it->second != r.line) {
-                    r.why.push_back("docs/errors.md shows\n  " + it->second + "\nbut the program printed\n  " + r.line +
+                    r.why.push_back("docs/errors.md shows\n  " + it->second +
+                                    "\nbut the program printed\n  " + r.line +
                                     "\n(run scripts/errors_doc.sh)");
                 }
                 for (const auto& w : r.why) std::cerr << c.id << ": " << w << "\n";
@@ -581,7 +620,8 @@ int main(int argc, char** argv) {
                 doc = doc.substr(0, b) + body + doc.substr(e + std::strlen(kEnd) + 1);
             }
             std::ofstream(target, std::ios::binary) << doc;
-            std::cout << target << ": " << cases.size() << " cases" << (failed ? ", some failing (see above)" : "") << "\n";
+            std::cout << target << ": " << cases.size() << " cases"
+                      << (failed ? ", some failing (see above)" : "") << "\n";
             return failed == 0 ? 0 : 1;
         }
         std::cerr << "tilesim_catalogue: give --list, --case, --check-doc or --write-doc\n";

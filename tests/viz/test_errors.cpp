@@ -65,11 +65,12 @@ TEST_CASE("gui errors: every refused --set value is listed and drawn, as the CLI
         const char* set;
         const char* says;
     };
-    for (const Bad& b : {Bad{"hardware=nope", "key 'hardware': unknown preset 'nope'"},
-                         Bad{"algorithms=flash3", "key 'algorithms': unknown algorithm 'flash3'"},
-                         Bad{"extra_passes=9", "key 'extra_passes': must be 0..3, got 9"},
-                         Bad{"hbm_gbps=1e308", "key 'hbm_gbps': 1e+308 GB/s is outside the physical range"},
-                         Bad{"batch=4611686018427387905", "key 'batch': 4611686018427387905 is above the limit"}}) {
+    for (const Bad& b :
+         {Bad{"hardware=nope", "key 'hardware': unknown preset 'nope'"},
+          Bad{"algorithms=flash3", "key 'algorithms': unknown algorithm 'flash3'"},
+          Bad{"extra_passes=9", "key 'extra_passes': must be 0..3, got 9"},
+          Bad{"hbm_gbps=1e308", "key 'hbm_gbps': 1e+308 GB/s is outside the physical range"},
+          Bad{"batch=4611686018427387905", "key 'batch': 4611686018427387905 is above the limit"}}) {
         INFO(b.set);
         viz::App app(options({"classroom", "--set", b.set}));
         REQUIRE(app.session().wait_idle(60));
@@ -78,7 +79,7 @@ TEST_CASE("gui errors: every refused --set value is listed and drawn, as the CLI
         CHECK(app.refused()[0] == "--set " + std::string(b.set) + ": " +
                                       app.refused()[0].substr(app.refused()[0].find(": ") + 2));
         CHECK_THAT(app.refused()[0], Catch::Contains(b.says));
-        CHECK(vertices("Controls") > before);  // the message is on screen
+        CHECK(vertices("Controls") > before);                // the message is on screen
         CHECK(app.session().scenario().problem.N_kv == 16);  // the views keep the classroom
     }
 }
@@ -86,11 +87,11 @@ TEST_CASE("gui errors: every refused --set value is listed and drawn, as the CLI
 TEST_CASE("gui errors: a window whose run would take long closes at once", "[errors]") {
     Context ctx;
     // About 15 s of model work (N = 16384, d = 1 on the classroom machine, traced for the animation).
-    auto app = std::make_unique<viz::App>(options({"classroom", "--set", "seq_len=16384", "--set", "head_dim=1"}));
+    auto app =
+        std::make_unique<viz::App>(options({"classroom", "--set", "seq_len=16384", "--set", "head_dim=1"}));
     frames(*app, 2);
     const auto t0 = std::chrono::steady_clock::now();
-    while (!app->session().model_busy() &&
-           std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5)) {
+    while (!app->session().model_busy() && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5)) {
         frames(*app, 1);
     }
     REQUIRE(app->session().model_busy());

@@ -96,7 +96,8 @@ int run(int argc, char** argv) {
 // Standard output is an output like the files: a full disk or a closed pipe is an error, not exit 0.
 int checked_stdout(int status) {
     if (std::fflush(stdout) != 0 || std::ferror(stdout) != 0) {
-        std::fprintf(stderr, "tilesim-cuda: error: writing standard output failed: %s\n", std::strerror(errno));
+        std::fprintf(stderr, "tilesim-cuda: error: writing standard output failed: %s\n",
+                     std::strerror(errno));
         return status == 0 ? 2 : status;
     }
     return status;
