@@ -196,7 +196,14 @@ void Outputs::resolve(Item& it) {
             continue;
         }
         it.target = t.string();
-        if (S_ISREG(st.st_mode)) return;
+        if (S_ISREG(st.st_mode)) {
+            // Renaming over a read-only file would succeed (the folder is writable): refuse, as the file says.
+            if (::access(t.c_str(), W_OK) != 0) {
+                throw OutputError("cannot write '" + it.path + "': " + std::strerror(errno) +
+                                  " (the file is not writable)");
+            }
+            return;
+        }
         if (S_ISDIR(st.st_mode))
             throw OutputError("cannot write '" + it.path + "': it is a folder; give a file name");
         if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {

@@ -81,6 +81,19 @@ TEST_CASE("output: a replaced file keeps its permissions, a new one follows the 
     CHECK((st.st_mode & 07777) == 0644);
 }
 
+TEST_CASE("output: a read-only file is not replaced", "[cli][output]") {
+    if (::geteuid() == 0) {
+        WARN("running as root: every file is writable, nothing to check");
+        return;
+    }
+    Dir d;
+    put(d / "ro.txt", "old");
+    ::chmod((d / "ro.txt").c_str(), 0444);
+    CHECK_THROWS_WITH(tilesim::cli::write_output(d / "ro.txt", "new"), Catch::Contains("not writable"));
+    CHECK(slurp(d / "ro.txt") == "old");
+    CHECK(d.temporaries() == 0);
+}
+
 TEST_CASE("output: links are written through, chains and relative targets too", "[cli][output]") {
     Dir d;
     fs::create_directories(d.path / "real");
