@@ -125,8 +125,13 @@ TEST_CASE("cli: `tilesim run` prints the standard-vs-FlashAttention comparison o
         CHECK_THAT(r.out, Catch::Contains(w));
     }
     CHECK(r.out.find(" NO ") == std::string::npos);  // every count equals its closed form
-    // The issue asks for an answer within a couple of seconds; allow a loaded test machine 5x.
+    // The issue asks for an answer within a couple of seconds; allow a loaded test machine 5x, and a
+    // sanitizer build (Debug, ASan + UBSan: measured 10 s on a loaded two-core machine) 6x more.
+#if defined(__SANITIZE_ADDRESS__)
+    CHECK(secs < 60.0);
+#else
     CHECK(secs < 10.0);
+#endif
 }
 
 TEST_CASE("cli: --format json parses and follows the contract", "[cli][json]") {
