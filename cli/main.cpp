@@ -10,6 +10,7 @@
 #include "cli/output.h"
 #include "cli/usage.h"
 #include "kernels/registry.h"
+#include "scenarios/precision_table.h"
 #include "scenarios/report.h"
 #include "scenarios/runner.h"
 #include "scenarios/sweep.h"
@@ -75,6 +76,14 @@ int run_cli(int argc, char** argv) {
     sweep->add_option("-o,--output", output, "Write to this file instead of stdout (replaced atomically)");
     sweep->add_flag("--numerics", numerics,
                     "Also compute O and check it at every point (slow); default count-only");
+
+    auto* precision = app.add_subcommand(
+        "precision", "Error table of the storage formats and fp8 recipes (FlashAttention-3's Table 3), numerics on");
+    precision->add_option("scenario", scenario, scenario_help);
+    precision->add_option("--set", sets, "Override a scenario key (repeatable)");
+    const std::vector<std::string> precision_formats = {"table", "json"};
+    precision->add_option("--format", format, "Output format")->check(CLI::IsMember(precision_formats));
+    precision->add_option("-o,--output", output, "Write to this file instead of stdout (replaced atomically)");
 
     auto* list = app.add_subcommand("list", "List built-in scenarios, hardware presets and algorithms");
     auto* keys =
@@ -147,6 +156,12 @@ int run_cli(int argc, char** argv) {
             }
             tilesim::cli::write_output(output, text);
             if (!trace_out.empty()) tilesim::cli::write_output(trace_out, trace_text);
+            return 0;
+        }
+        if (precision->parsed()) {
+            const ts::Scenario s = load(scenario, sets);
+            const ts::PrecisionTable t = ts::run_precision_table(s);
+            tilesim::cli::write_output(output, format == "json" ? ts::to_json(t).dump(2) + "\n" : ts::to_table(t));
             return 0;
         }
         if (sweep->parsed()) {

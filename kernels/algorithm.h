@@ -52,6 +52,12 @@ struct RunOptions {
     std::int64_t extra_passes = 0;
     // Online-softmax probe: record m_i, l_i and O_i of this Q block after every update (-1: off).
     std::int32_t watch_block = -1;
+    // Emulate the storage formats (numerics only): every store to HBM rounds to the tensor's
+    // storage_dtype(), and the on-chip conversions before a GEMM (P~_ij before P~V, P_ij and dS_ij in
+    // the backward) round to the operand format. Off: the arithmetic is plain fp32 throughout, which
+    // the kernel tests compare with the reference at fp32 tolerance. The inputs are put in their
+    // formats beforehand by store_inputs() (kernels/precision.h).
+    bool rounding = false;
 };
 
 // The running statistics of one Q block after one update (peeked, not counted).
@@ -108,6 +114,14 @@ struct RunContext {
     HbmState* hbm;  // null: count-only
     std::vector<SoftmaxSnapshot>& probe;
     bool numerics() const { return hbm != nullptr; }
+    // Records the store of `tile` of `t` to HBM and, with rounding, rounds what the run has just
+    // written there to t's storage format. Write the values first, then call store().
+    void store(sim::Tensor t, const sim::Rect& tile, std::int32_t i, std::int32_t j, const char* label,
+               std::uint8_t flags = 0);
+    // A GEMM operand as the tensor cores take it: `x` rounded to the operand format (with rounding on),
+    // else `x` itself. FlashAttention-3's fp8 forward feeds P~_ij to the second GEMM in fp8; the
+    // backward's operands of an fp8 problem are bf16.
+    Mat operand(const Mat& x) const;
 };
 
 // How the algorithm's rule picks blocks from M (SRAM in elements of the input dtype), and which

@@ -56,6 +56,15 @@ inline std::int64_t el_bytes(sim::Tensor t, sim::Dtype dt) {
     return static_cast<std::int64_t>(sim::element_bytes(t, dt));
 }
 
+// Element bytes of a problem's GEMM inputs (Q, K, V, dO) and of what it computes and writes (S, P, O,
+// the gradients): equal, except that an fp8 problem reads fp8 and writes bf16.
+struct ElementBytes {
+    std::int64_t in, out;
+};
+inline ElementBytes element_bytes(const Problem& p) {
+    return {el_bytes(sim::Tensor::Q, p.dtype), el_bytes(sim::Tensor::O, p.dtype)};
+}
+
 }  // namespace tilesim::kernels::detail
 
 namespace tilesim::kernels::detail {

@@ -1,9 +1,9 @@
 // kernels::run: resolve the tiling, build the hierarchy, declare the tensors, run the definition.
-#include <random>
 #include <stdexcept>
 
 #include "kernels/algorithm.h"
 #include "kernels/tiling.h"
+#include "sim/numeric.h"
 
 namespace tilesim::kernels {
 
@@ -36,21 +36,26 @@ std::int64_t ClosedForm::hbm_write_elements() const {
     return s;
 }
 
-HbmState random_inputs(const Problem& p, std::uint64_t seed) {
-    std::mt19937_64 gen(seed);
-    std::normal_distribution<float> dist(0.0F, 1.0F);
-    HbmState hbm;
-    auto fill = [&](sim::Tensor t, std::int64_t rows) {
-        Mat& m = hbm[t];
-        m.resize(rows, p.d);
-        for (Eigen::Index k = 0; k < m.size(); ++k) m.data()[k] = dist(gen);
-    };
-    // Q, K, V first, in this order, so a forward's inputs do not depend on whether dO is drawn.
-    fill(sim::Tensor::Q, p.N_q);
-    fill(sim::Tensor::K, p.N_kv);
-    fill(sim::Tensor::V, p.N_kv);
-    fill(sim::Tensor::dO, p.N_q);
-    return hbm;
+void RunContext::store(sim::Tensor t, const sim::Rect& tile, std::int32_t i, std::int32_t j, const char* label,
+                       std::uint8_t flags) {
+    if (hbm != nullptr && o.rounding) {
+        const sim::Dtype fmt = sim::storage_dtype(t, p.dtype);
+        Mat& m = (*hbm)[t];
+        if (sim::has_format(fmt) && m.size() > 0) {
+            for (std::int64_t r = tile.row0; r < tile.row0 + tile.rows; ++r) {
+                sim::round_span(fmt, m.row(r).data() + tile.col0, tile.cols);
+            }
+        }
+    }
+    h.store(t, tile, i, j, label, flags);
+}
+
+Mat RunContext::operand(const Mat& x) const {
+    if (!o.rounding) return x;
+    const sim::Dtype fmt = sim::is_fp8(p.dtype) && def.pass == Pass::backward ? sim::Dtype::bf16 : p.dtype;
+    Mat r = x;
+    sim::round_span(fmt, r.data(), r.size());
+    return r;
 }
 
 RunResult run(const AlgorithmDef& def, const Problem& p, const TilingRequest& req, const sim::HardwareSpec& hw,

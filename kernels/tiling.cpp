@@ -8,7 +8,8 @@ namespace tilesim::kernels {
 using sim::Tensor;
 
 RowPass row_pass_shape(const Problem& p, const sim::HardwareSpec& hw, std::int64_t rows_held) {
-    const auto e = static_cast<std::int64_t>(sim::dtype_bytes(p.dtype));
+    // Rows of S, P, dP or dS: all stored alike (bf16 for an fp8 problem).
+    const auto e = static_cast<std::int64_t>(sim::element_bytes(Tensor::S, p.dtype));
     RowPass s;
     const std::int64_t rows = hw.sram_bytes / (rows_held * p.N_kv * e);
     if (rows >= 1) {

@@ -199,12 +199,49 @@ const std::vector<KeyDef>& table() {
         {"head_dim", KType::Int, "Head dimension d (1 .. 1024)",
          [](Scenario& s, const Value& v) { s.problem.d = positive("head_dim", v.i, "head_dim = 64"); }},
         {"dtype", KType::String,
-         "Element type of Q, K, V, S, P, O and the gradients: fp16, bf16, fp32, fp64 (statistics and accumulators are fp32)",
+         "Element type of Q, K, V, S, P, O and the gradients: fp16, bf16, fp32, fp64, fp8e4m3, fp8e5m2 (statistics "
+         "and accumulators are fp32; with fp8, Q, K, V and dO are fp8 and what a kernel writes is bf16)",
          [](Scenario& s, const Value& v) {
              auto dt = sim::parse_dtype(v.s);
-             if (!dt) bad("dtype", "unknown type '" + v.s + "'; choose fp16, bf16, fp32 or fp64");
+             if (!dt) bad("dtype", "unknown type '" + v.s + "'; choose fp16, bf16, fp32, fp64, fp8e4m3 or fp8e5m2");
              s.problem.dtype = *dt;
          }},
+        {"rounding", KType::Bool,
+         "Numerics emulate the storage formats: inputs, every HBM store and the GEMM operands converted on chip "
+         "are rounded (false = fp32 arithmetic throughout)",
+         [](Scenario& s, const Value& v) { s.rounding = v.b; }},
+        {"inputs", KType::String,
+         "Distribution of the random inputs: \"normal\" (N(0,1)) or \"outliers\" (N(0,1) + N(0,100) x "
+         "Bernoulli(0.001), FlashAttention-3's Table 3)",
+         [](Scenario& s, const Value& v) {
+             auto d = kernels::parse_distribution(v.s);
+             if (!d) bad("inputs", "unknown distribution '" + v.s + "'; choose normal or outliers");
+             s.inputs = *d;
+         }},
+        {"fp8_scale", KType::String,
+         "fp8 scaling: \"tensor\" (one scale amax/max per tensor), \"block\" (one per B_r x d or B_c x d tile "
+         "block, FlashAttention-3's block quantisation), or a fixed positive number s (x_fp8 = x / s)",
+         [](Scenario& s, const Value& v) {
+             if (v.s == "tensor" || v.s == "block") {
+                 s.quant.scale = v.s == "tensor" ? kernels::Fp8Scale::tensor : kernels::Fp8Scale::block;
+                 return;
+             }
+             double x = 0;
+             auto [ptr, ec] = std::from_chars(v.s.data(), v.s.data() + v.s.size(), x);
+             if (v.s.empty() || ec != std::errc() || ptr != v.s.data() + v.s.size()) {
+                 bad("fp8_scale", "'" + v.s + "' is neither tensor, block nor a number (e.g. fp8_scale = \"block\")");
+             }
+             if (!(x > 0) || !std::isfinite(x)) {
+                 bad("fp8_scale", "a fixed scale must be a positive finite number, got '" + v.s +
+                                      "' (x_fp8 = x / scale; or use \"tensor\" or \"block\")");
+             }
+             s.quant.scale = kernels::Fp8Scale::fixed;
+             s.quant.fixed_scale = x;
+         }},
+        {"fp8_incoherent", KType::Bool,
+         "FlashAttention-3's incoherent processing: Q and K times a random orthogonal Hadamard matrix before "
+         "quantisation, which spreads outliers (needs head_dim a power of two)",
+         [](Scenario& s, const Value& v) { s.quant.incoherent = v.b; }},
         {"block_rows", KType::Int, "B_r, rows of a Q block; 0 or \"auto\" = each algorithm's rule",
          [](Scenario& s, const Value& v) { s.tiling.B_r = block("block_rows", v.i); }},
         {"block_cols", KType::Int, "B_c, rows of a K/V block; 0 or \"auto\" = each algorithm's rule",
@@ -473,6 +510,12 @@ void apply_toml(Scenario& s, std::string_view key, const toml::node& node) {
         case KType::String:
             if (auto str = node.value_exact<std::string>()) {
                 v.s = *str;
+                ok = true;
+            } else if (k.key == "fp8_scale" && node.is_number()) {  // a fixed scale may be written as a number
+                std::ostringstream os;
+                os.precision(17);
+                os << node.value<double>().value_or(0.0);
+                v.s = os.str();
                 ok = true;
             }
             break;

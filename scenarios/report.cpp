@@ -61,6 +61,16 @@ json scenario_json(const Scenario& s) {
            {"numerics_heads", s.numerics ? s.numerics_heads : 0},
            {"extra_passes", s.extra_passes},
            {"seed", s.seed}};
+    const json scale = s.quant.scale == kernels::Fp8Scale::fixed
+                           ? json(s.quant.fixed_scale)
+                           : json(s.quant.scale == kernels::Fp8Scale::tensor ? "tensor" : "block");
+    j["precision"] = {{"input_format", std::string(sim::dtype_name(sim::storage_dtype(sim::Tensor::Q, p.dtype)))},
+                      {"output_format", std::string(sim::dtype_name(sim::storage_dtype(sim::Tensor::O, p.dtype)))},
+                      {"statistics_format", "fp32"},
+                      {"rounding", s.rounding},
+                      {"inputs", std::string(kernels::distribution_name(s.inputs))},
+                      {"fp8_scale", scale},
+                      {"fp8_incoherent", s.quant.incoherent}};
     return j;
 }
 
@@ -131,6 +141,12 @@ json run_json(const AlgorithmRun& r, const Scenario& s) {
     j["phases"] = phases;
     j["max_abs_error"] = r.max_abs_error ? json(*r.max_abs_error) : json(nullptr);
     j["rel_error"] = r.rel_error ? json(*r.rel_error) : json(nullptr);
+    j["rmse"] = r.rmse ? json(*r.rmse) : json(nullptr);
+    if (r.quantisation.values > 0) {
+        j["quantisation"] = {{"scales", r.quantisation.scales},
+                             {"saturated", r.quantisation.saturated},
+                             {"values", r.quantisation.values}};
+    }
     if (r.pass() == kernels::Pass::backward) {
         j["gradient_errors"] = r.gradient_errors ? json{{"dQ", r.gradient_errors->dQ},
                                                         {"dK", r.gradient_errors->dK},

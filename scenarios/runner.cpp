@@ -1,13 +1,16 @@
 #include "scenarios/runner.h"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <limits>
 #include <sstream>
 #include <string>
 
+#include "kernels/precision.h"
 #include "kernels/reference.h"
 #include "kernels/registry.h"
+#include "kernels/tiling.h"
 
 namespace tilesim::scenarios {
 
@@ -105,6 +108,10 @@ void record_error(AlgorithmRun& run, const kernels::Mat& out, const kernels::Mat
     const auto err = kernels::compare(out, ref);
     run.max_abs_error = std::max(run.max_abs_error.value_or(0.0), err.max_abs);
     run.rel_error = std::max(run.rel_error.value_or(0.0), err.rel_fro);
+    const auto n = static_cast<std::int64_t>(out.size());
+    run.squared_error_sum += err.rmse * err.rmse * static_cast<double>(n);
+    run.error_count += n;
+    run.rmse = std::sqrt(run.squared_error_sum / static_cast<double>(run.error_count));
     if (slot != nullptr) *slot = std::max(*slot, err.max_abs);
 }
 
@@ -136,7 +143,7 @@ class Runner {
             std::optional<kernels::HbmState> inputs;
             std::optional<Reference> ref;
             if (s_.numerics) {
-                inputs = kernels::random_inputs(s_.problem, s_.seed + static_cast<std::uint64_t>(head));
+                inputs = kernels::random_inputs(s_.problem, s_.seed + static_cast<std::uint64_t>(head), s_.inputs);
                 ref.emplace();
                 const kernels::Inputs in = kernels::inputs_of(*inputs);
                 kernels::ReferenceOptions ro;
@@ -160,6 +167,21 @@ class Runner {
         if (inputs != nullptr) hbm = *inputs;
         const bool backward = kernels::includes(s_.problem.passes, kernels::Pass::backward);
         const std::string& key = s_.algorithms[first / passes_.size()];
+        // The inputs in their storage formats (fp8 block scales at the algorithm's first pass's tiles);
+        // the reference saw them exact, so the error includes storing them.
+        if (hbm && s_.rounding) {
+            const auto* def = result.runs[first].def;
+            sim::FitStatus fit;
+            const kernels::Tiling t = kernels::resolve_tiling(*def, s_.problem, s_.tiling, s_.hardware, &fit);
+            if (fit.ok) {
+                kernels::Quantisation q = s_.quant;
+                q.seed = s_.seed;
+                const auto rep = kernels::store_inputs(s_.problem, t, q, *hbm);
+                if (head == 0) {
+                    for (std::size_t k = first; k < first + passes_.size(); ++k) result.runs[k].quantisation = rep;
+                }
+            }
+        }
         bool forward_ok = true;
         std::size_t slot = first;
         if (kernels::includes(s_.problem.passes, kernels::Pass::forward)) {
@@ -186,6 +208,11 @@ class Runner {
             hbm.reset();
         }
         if (execute(run, head, hbm ? &*hbm : nullptr) && hbm && ref && ref->grads) {
+            if (s_.rounding) {
+                kernels::Quantisation q = s_.quant;
+                q.seed = s_.seed;
+                kernels::restore_gradients(q, *hbm);  // out of the rotated basis of incoherent processing
+            }
             GradientErrors g = run.gradient_errors.value_or(GradientErrors{});
             record_error(run, (*hbm)[sim::Tensor::dQ], ref->grads->dQ, &g.dQ);
             record_error(run, (*hbm)[sim::Tensor::dK], ref->grads->dK, &g.dK);
@@ -200,6 +227,7 @@ class Runner {
         o.numerics = numerics;
         o.max_trace_events = c_.max_trace_events;
         o.extra_passes = s_.extra_passes;
+        o.rounding = s_.rounding;
         return o;
     }
 

@@ -32,6 +32,10 @@ struct AlgorithmRun {
     std::int64_t paper_total_elements = 0;  // the paper's headline formula, per head
     std::optional<double> max_abs_error;    // over the sampled heads and outputs; empty in count-only mode
     std::optional<double> rel_error;        // ||x - ref||_F / ||ref||_F, worst sampled head and output
+    std::optional<double> rmse;             // root-mean-square error over every sampled head and output
+    double squared_error_sum = 0;           // (accumulates rmse: sum of squared errors, and their count)
+    std::int64_t error_count = 0;
+    kernels::QuantisationReport quantisation;  // how the inputs were stored (head 0; numerics with rounding)
     std::optional<GradientErrors> gradient_errors;  // backward runs with numerics
     std::string numerics_note;                      // why numerics did not run when asked for
     std::int64_t heads_checked = 0;

@@ -206,6 +206,10 @@ void validate(const Scenario& s) {
             }
         }
     }
+    if (s.quant.incoherent && (p.d & (p.d - 1)) != 0) {
+        fail("key 'fp8_incoherent': needs head_dim a power of two (the d x d Hadamard matrix), got head_dim = " +
+             std::to_string(p.d) + "; set fp8_incoherent = false or a head_dim such as 64 or 128");
+    }
     for (const auto& f : s.published) {
         if (std::find(s.algorithms.begin(), s.algorithms.end(), f.algorithm) == s.algorithms.end()) {
             fail("key 'published': '" + f.algorithm + "' is not among the scenario's algorithms");

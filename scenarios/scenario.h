@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kernels/precision.h"
 #include "kernels/problem.h"
 #include "sim/hardware.h"
 
@@ -58,6 +59,11 @@ struct Scenario {
     std::int64_t numerics_heads = 1;  // heads on which numerics run (counts always cover all B*H)
     std::uint64_t seed = 1;
     std::int64_t extra_passes = 0;  // standard attention: eager-mode passes over S (0..3)
+    // Numerics in low precision (kernels/precision.h): the inputs' distribution, the storage formats'
+    // rounding emulated (or plain fp32 throughout), fp8's scales and incoherent processing.
+    kernels::InputDistribution inputs = kernels::InputDistribution::normal;
+    bool rounding = true;
+    kernels::Quantisation quant;
     MaskSpec mask;
     std::vector<PublishedFigure> published;
     std::string published_source;  // where the published figures come from

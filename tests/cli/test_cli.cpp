@@ -170,7 +170,10 @@ TEST_CASE("cli: --format json parses and follows the contract", "[cli][json]") {
         CHECK(run.at("flops").get<std::int64_t>() > 0);
         CHECK(run.at("predicted_ms").get<double>() > 0);
         CHECK(run.at("max_abs_error").is_number());
-        CHECK(run["max_abs_error"].get<double>() <= 1e-5);
+        // fp16 rounding emulated (the default): a few unit roundoffs u = 2^-11 of |O| <= max |V|; a wrong
+        // result is off by ~0.1.
+        CHECK(run["max_abs_error"].get<double>() <= 4e-3);
+        CHECK(run.at("rmse").get<double>() <= run["max_abs_error"].get<double>());
         CHECK(run.at("closed_form").at("read_elements") == hbm["read_elements"]);
         CHECK(run["closed_form"].at("write_elements") == hbm["write_elements"]);
     }

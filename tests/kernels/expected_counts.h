@@ -52,7 +52,10 @@ inline void forward_counts(std::string_view key, const Shape& s, const sim::Hard
     using sim::Tensor;
     const std::int64_t N_q = s.N, N_kv = s.N_kv > 0 ? s.N_kv : s.N, d = s.d;
     const std::int64_t T_r = cdiv(N_q, s.B_r);
+    // Bytes per element: Q, K, V, dO in the problem's dtype (e); what is computed and written (S, P, O,
+    // dP, dS, the gradients) in es: the same, except that an fp8 problem writes bf16 (2 bytes).
     const std::int64_t e = static_cast<std::int64_t>(sim::dtype_bytes(s.dtype));
+    const std::int64_t es = sim::is_fp8(s.dtype) ? 2 : e;
     const std::int64_t NN = N_q * N_kv, k = s.extra_passes;
     const kernels::Mask none;
     const kernels::Mask& mask = s.mask != nullptr ? *s.mask : none;
@@ -69,7 +72,7 @@ inline void forward_counts(std::string_view key, const Shape& s, const sim::Hard
         const bool l2_holds_K = hw.l2_bytes > 0 && N_kv * d * e <= hw.l2_bytes;
         const std::int64_t reread = (T_r - 1) * N_kv * d;
         // Softmax: if a row of S (N_kv elements) fits in SRAM, S is read once; else twice (max/sum, then P).
-        const bool row_fits = N_kv * e <= hw.sram_bytes;
+        const bool row_fits = N_kv * es <= hw.sram_bytes;
         x.r(Tensor::Q) = N_q * d;
         x.r(Tensor::K) = N_kv * d + (l2_holds_K ? 0 : reread);
         x.r(Tensor::V) = N_kv * d + (l2_holds_K ? 0 : reread);
@@ -85,18 +88,19 @@ inline void forward_counts(std::string_view key, const Shape& s, const sim::Hard
         x.exp_flops = (row_fits ? 1 : 2) * NN;  // one exp per element per softmax pass over S
         // Working sets: (Q_i, K_j, S_ij) and (P_ij, V_j, O_i) are the same size; softmax holds
         // floor(sram / row bytes) whole rows (at most N_q), or one SRAM-sized chunk of a row.
-        const std::int64_t gemm = (br * d + bc * d + br * bc) * e;
+        // The GEMM sets: (Q_i, K_j, S_ij) and (P_ij, V_j, O_i).
+        const std::int64_t gemm = std::max((br * d + bc * d) * e + br * bc * es, (br * bc + br * d) * es + bc * d * e);
         const std::int64_t softmax =
-            row_fits ? std::min(N_q, hw.sram_bytes / (N_kv * e)) * N_kv * e : (hw.sram_bytes / e) * e;
+            row_fits ? std::min(N_q, hw.sram_bytes / (N_kv * es)) * N_kv * es : (hw.sram_bytes / es) * es;
         x.sram_peak_bytes = std::max(gemm, softmax);
         if (mask.active()) {
             if (k >= 2) {
                 // The framework's second eager pass is masked_fill: it reads the boolean mask (1 B per
                 // element) with S, holding as many rows of both as two rows of S would take.
                 x.r(Tensor::Mk) = NN;
-                const std::int64_t rows2 = hw.sram_bytes / (2 * N_kv * e);
-                const std::int64_t held = rows2 >= 1 ? std::min(N_q, rows2) * N_kv : hw.sram_bytes / (2 * e);
-                x.sram_peak_bytes = std::max(x.sram_peak_bytes, held * (e + 1));
+                const std::int64_t rows2 = hw.sram_bytes / (2 * N_kv * es);
+                const std::int64_t held = rows2 >= 1 ? std::min(N_q, rows2) * N_kv : hw.sram_bytes / (2 * es);
+                x.sram_peak_bytes = std::max(x.sram_peak_bytes, held * (es + 1));
             } else {
                 x.other_flops += (row_fits ? 1 : 2) * NN;  // fused into the softmax: a compare per element read
             }
@@ -120,7 +124,8 @@ inline void forward_counts(std::string_view key, const Shape& s, const sim::Hard
         x.other_flops = 5 * t.area + t.rows * (5 + 3 * d) + t.partial_area;
         // exp(S_ij - m~_ij) per element; e^(m_i - m_new) and e^(m~_ij - m_new) per row per tile.
         x.exp_flops = t.area + 2 * t.rows;
-        x.sram_peak_bytes = (2 * bc * d + 2 * br * d + br * bc) * e + 2 * br * 4;
+        // K_j, V_j, Q_i (input format); O_i, S_ij (written format); m_i, l_i fp32.
+        x.sram_peak_bytes = (2 * bc * d + br * d) * e + (br * d + br * bc) * es + 2 * br * 4;
     } else if (key == "flash2") {
         // FA2 order: reads Nd (Q once) + 2 T_r Nd (K, V per Q block; per live tile with a mask);
         // writes Nd (O) + N (L).
@@ -135,7 +140,9 @@ inline void forward_counts(std::string_view key, const Shape& s, const sim::Hard
         x.other_flops = 5 * t.area + t.rows * (5 + 2 * d) + t.partial_area + N_q * d + 2 * N_q;
         // exp per element; the rescale e^(m_old - m_new) per row per tile; log l_i per row.
         x.exp_flops = t.area + t.rows + N_q;
-        x.sram_peak_bytes = (2 * bc * d + 2 * br * d + br * bc) * e + 2 * br * 4;
+        // As FA1, and with fp8 the transposed copy V_j^T (d x B_c) for the second GEMM.
+        x.sram_peak_bytes = (2 * bc * d + br * d + (sim::is_fp8(s.dtype) ? bc * d : 0)) * e + (br * d + br * bc) * es +
+                            2 * br * 4;
     }
 }
 
@@ -143,7 +150,10 @@ inline void backward_counts(std::string_view key, const Shape& s, const sim::Har
     using sim::Tensor;
     const std::int64_t N_q = s.N, N_kv = s.N_kv > 0 ? s.N_kv : s.N, d = s.d;
     const std::int64_t T_r = cdiv(N_q, s.B_r), T_c = cdiv(N_kv, s.B_c);
+    // Bytes per element: Q, K, V, dO in the problem's dtype (e); what is computed and written (S, P, O,
+    // dP, dS, the gradients) in es: the same, except that an fp8 problem writes bf16 (2 bytes).
     const std::int64_t e = static_cast<std::int64_t>(sim::dtype_bytes(s.dtype));
+    const std::int64_t es = sim::is_fp8(s.dtype) ? 2 : e;
     const std::int64_t NN = N_q * N_kv, k = s.extra_passes;
     const kernels::Mask none;
     const kernels::Mask& mask = s.mask != nullptr ? *s.mask : none;
@@ -163,7 +173,7 @@ inline void backward_counts(std::string_view key, const Shape& s, const sim::Har
         const bool l2_kv = hw.l2_bytes > 0 && N_kv * d * e <= hw.l2_bytes;
         const std::int64_t re_c = (T_c - 1) * N_q * d, re_r = (T_r - 1) * N_kv * d;
         // Line 3 holds a row of P and a row of dP at once; when two rows do not fit it streams twice.
-        const std::int64_t sm = 2 * N_kv * e <= hw.sram_bytes ? 1 : 2;
+        const std::int64_t sm = 2 * N_kv * es <= hw.sram_bytes ? 1 : 2;
         x.r(Tensor::P) = NN + sm * NN;
         x.r(Tensor::dP) = sm * NN;
         x.r(Tensor::dS) = 2 * NN + k * NN;
@@ -181,9 +191,12 @@ inline void backward_counts(std::string_view key, const Shape& s, const sim::Har
         // Softmax backward per element: P o dP, the row sum, the subtraction, the product (4); tau once
         // per element (folded into line 3, or the eager scale pass); 1 per element per other eager pass.
         x.other_flops = 4 * NN + (k == 0 ? NN : k * NN);
-        const std::int64_t gemm = (br * bc + br * d + bc * d) * e;
-        const std::int64_t rows2 = std::min(N_q, hw.sram_bytes / (2 * N_kv * e));
-        const std::int64_t softmax = sm == 1 ? 2 * rows2 * N_kv * e : 2 * (hw.sram_bytes / (2 * e)) * e;
+        // The four GEMMs' sets: dV = P^T dO (P_ij, dO_i, dV_j), dP = dO V^T (dO_i, V_j, dP_ij), dQ = dS K
+        // (dS_ij, K_j, dQ_i), dK = dS^T Q (dS_ij, Q_i, dK_j).
+        const std::int64_t gemm = std::max({br * bc * es + br * d * e + bc * d * es, (br * d + bc * d) * e + br * bc * es,
+                                            br * bc * es + bc * d * e + br * d * es});
+        const std::int64_t rows2 = std::min(N_q, hw.sram_bytes / (2 * N_kv * es));
+        const std::int64_t softmax = sm == 1 ? 2 * rows2 * N_kv * es : 2 * (hw.sram_bytes / (2 * es)) * es;
         x.sram_peak_bytes = std::max(gemm, softmax);
         // A mask: masked_fill's backward (the second eager pass) reads the boolean mask again.
         if (mask.active() && k >= 2) x.r(Tensor::Mk) = NN;
@@ -210,7 +223,8 @@ inline void backward_counts(std::string_view key, const Shape& s, const sim::Har
         x.other_flops = 7 * t.area + t.partial_area + t.rows * 2 * d;
         x.exp_flops = t.area;  // line 13's exp, recomputed
         // K_j, V_j, dK_j, dV_j; Q_i, O_i, dO_i, dQ_i; S/P and dP/dS tiles; l_i, m_i, D_i in fp32.
-        x.sram_peak_bytes = (4 * bc * d + 4 * br * d + 2 * br * bc) * e + 3 * br * 4;
+        // Inputs K_j, V_j, Q_i, dO_i; dK~_j, dV~_j, O_i, dQ_i, S_ij, dP_ij as written; l_i, m_i, D_i.
+        x.sram_peak_bytes = (2 * bc * d + 2 * br * d) * e + (2 * bc * d + 2 * br * d + 2 * br * bc) * es + 3 * br * 4;
     } else if (key == "flash2") {
         // FA2 backward as its kernel runs it, three launches:
         //   D = rowsum(dO o O): read dO, O (Nd each); write D (N); zero dQacc (Nd, fp32)
@@ -237,9 +251,9 @@ inline void backward_counts(std::string_view key, const Shape& s, const sim::Har
         // mask on partial tiles (1); dK *= tau and dQ = tau dQacc: one per element of each.
         x.other_flops = 2 * N_q * d + 5 * t.area + t.partial_area + N_kv * d + N_q * d;
         x.exp_flops = t.area;  // exp(S_ij - L_i), recomputed
-        const std::int64_t pre = 2 * br * d * e + br * 4;
-        const std::int64_t main = (4 * bc * d + 2 * br * d + 2 * br * bc) * e + br * d * 4 + 2 * br * 4;
-        const std::int64_t conv = br * d * 4 + br * d * e;
+        const std::int64_t pre = br * d * (e + es) + br * 4;  // dO_i, O_i, D_i
+        const std::int64_t main = (2 * bc * d + 2 * br * d) * e + (2 * bc * d + 2 * br * bc) * es + br * d * 4 + 2 * br * 4;
+        const std::int64_t conv = br * d * 4 + br * d * es;
         x.sram_peak_bytes = std::max({pre, main, conv});
     }
     (void)T_c;

@@ -29,11 +29,11 @@ struct Machine {
     sim::Dtype dtype;
 };
 // The toy machine in fp32 (it has no L2 and tiny SRAM: re-reads and two-pass softmax show up), the
-// GPUs in fp16 and one in fp32 (statistics stay 4 bytes in every case).
-const Machine kMachines[] = {{"classroom", sim::Dtype::fp32},
-                             {"T4", sim::Dtype::fp16},
-                             {"A100-40GB", sim::Dtype::fp16},
-                             {"H100-SXM", sim::Dtype::fp32}};
+// GPUs in fp16 and one in fp32 (statistics stay 4 bytes in every case), and fp8 on a GPU and on the toy
+// machine (1-byte inputs, bf16 outputs: blocks from the same M differ).
+const Machine kMachines[] = {{"classroom", sim::Dtype::fp32},   {"T4", sim::Dtype::fp16},
+                             {"A100-40GB", sim::Dtype::fp16},   {"H100-SXM", sim::Dtype::fp32},
+                             {"H100-SXM", sim::Dtype::fp8e4m3}, {"classroom", sim::Dtype::fp8e5m2}};
 
 std::int64_t bytes_from_elements(const std::array<std::int64_t, sim::kTensorCount>& el, sim::Dtype dt) {
     std::int64_t b = 0;
