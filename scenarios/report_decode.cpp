@@ -97,10 +97,12 @@ std::string decode_notes(const AlgorithmRun& r, const Scenario& s) {
             human_bytes(static_cast<double>(g.wasted_slots * c.slot_bytes)), p.batch, p.kv_heads,
             human_bytes(static_cast<double>(r.total.at(Level::HBM, sim::Tensor::PT).read_bytes)));
     }
-    // Thread blocks against SMs: a pass with fewer blocks than SMs cannot draw the whole bandwidth.
+    // Thread blocks against SMs: a pass with fewer blocks than SMs cannot draw the whole bandwidth (said
+    // for the passes that take a tenth of the run's time or more).
     for (std::size_t k = 0; k < r.cost.phases.size() && k < r.phases.size(); ++k) {
         const auto& ph = r.cost.phases[k];
-        if (ph.thread_blocks >= hw.sm_count || r.phases[k].counters.at(Level::HBM).total_bytes() == 0)
+        if (ph.thread_blocks >= hw.sm_count || r.phases[k].counters.at(Level::HBM).total_bytes() == 0 ||
+            ph.time_s < 0.1 * r.cost.total_s)
             continue;
         out += fmt::format(
             "  {}: '{}' runs {} thread block(s) on {} SMs: {} SMs busy, at most {} of the HBM bandwidth "
@@ -126,11 +128,11 @@ std::string decode_notes(const AlgorithmRun& r, const Scenario& s) {
             static_cast<double>(r.total.flops()) / static_cast<double>(r.dram.total_bytes());
         const double ridge = hw.matmul_flops_per_s / hw.hbm_bytes_per_s;
         out += fmt::format(
-            "  {}: {:.3g} FLOP per DRAM byte against the {}'s {:.0f} (matmul rate / HBM bandwidth): {}\n",
+            "  {}: {:.3g} FLOP per DRAM byte against the {}'s ridge of {:.0f} (matmul rate / HBM bandwidth): "
+            "{}\n",
             who, intensity, s.hardware_name, ridge,
-            intensity < ridge
-                ? "memory-bound; the time is the bytes over the bandwidth its thread blocks can draw"
-                : "compute-bound");
+            intensity < ridge ? "memory-bound, the arithmetic waits on the bytes"
+                              : "compute-bound, the bytes wait on the arithmetic");
     }
     return out;
 }
