@@ -54,7 +54,8 @@ json decode_json(const AlgorithmRun& r, const Scenario& s) {
            {"wasted_slots", paged ? c.g.wasted_slots : 0},
            {"wasted_bytes", paged ? c.g.wasted_slots * c.slot_bytes : 0},
            {"cache_bytes", c.g.pool_rows(p.N_kv) * c.slot_bytes},
-           {"page_table_bytes", r.total.at(Level::HBM, sim::Tensor::PT).read_bytes}};
+           {"page_table_bytes", r.total.at(Level::HBM, sim::Tensor::PT).read_bytes},
+           {"tile_moves", r.total.transfers}};
     return j;
 }
 
@@ -90,12 +91,12 @@ std::string decode_notes(const AlgorithmRun& r, const Scenario& s) {
             "  {}: paged KV cache: {}-token pages ({}), {} per sequence, the last holding {} of {}: {} "
             "slot(s) "
             "wasted per sequence ({} of the allocated cache, {} over {} sequence(s) x {} KV head(s)); "
-            "page-table reads {}\n",
+            "page-table reads {}; {} tile moves in all (the gather: one per page a K/V block spans)\n",
             who, g.page_size, kernels::page_order_name(p.page_order), g.pages, g.last_page_len, g.page_size,
             g.wasted_slots,
             percent(static_cast<double>(g.wasted_slots) / static_cast<double>(g.pages * g.page_size)),
             human_bytes(static_cast<double>(g.wasted_slots * c.slot_bytes)), p.batch, p.kv_heads,
-            human_bytes(static_cast<double>(r.total.at(Level::HBM, sim::Tensor::PT).read_bytes)));
+            human_bytes(static_cast<double>(r.total.at(Level::HBM, sim::Tensor::PT).read_bytes)), r.total.transfers);
     }
     // Thread blocks against SMs: a pass with fewer blocks than SMs cannot draw the whole bandwidth (said
     // for the passes that take a tenth of the run's time or more).

@@ -175,7 +175,11 @@ TEST_CASE("built-in decode-paged: pages, waste and page-table bytes in the JSON 
         // Page table: 2044 int32 per thread block per head; the 7 splits start on page boundaries
         // (37 blocks x 128 tokens = 4736 = 296 pages), so no page is looked up twice: 32 x 2044 x 4 B.
         CHECK(dec.at("page_table_bytes") == 32 * 2044 * 4);
+        CHECK(dec.at("tile_moves").get<std::int64_t>() > 2 * 2044 * 32);  // one gather per page, K and V
     }
+    // decode gathers one move per page of K and of V (the 128-token blocks are page aligned), plus the
+    // page-table reads (one per block), Q, O and L: 32 x (2 x 2044 + 256 + 3).
+    CHECK(j.at("runs").at(0).at("decode").at("tile_moves") == 32 * (2 * 2044 + 256 + 3));
     CHECK(j.at("runs").at(1).at("decode").at("splits") == 7);
     const std::string table = scenarios::to_table(r);
     CHECK_THAT(table, Catch::Contains("KV cache in 16-token pages (shuffled)"));
