@@ -126,6 +126,8 @@ json run_json(const AlgorithmRun& r, const Scenario& s) {
                           {"occupancy", ph.occupancy},
                           {"thread_blocks", ph.thread_blocks},
                           {"hbm_occupancy", ph.hbm_occupancy},
+                          {"heads_in_flight", dr.heads_in_flight},
+                          {"kv_group_fetches", dr.group_fetches},
                           {"hbm_bytes", r.phases.at(k).counters.at(Level::HBM).total_bytes() * bh},
                           {"dram_estimate_bytes", dr.read_bytes + dr.write_bytes},
                           {"reuse_footprint_bytes", dr.reuse_footprint_bytes},

@@ -236,6 +236,8 @@ TEST_CASE("built-in gqa: the packed decode reads K/V once per KV head; the DRAM 
     CHECK(jd.at("closed_form").at("read_elements").get<std::int64_t>() ==
           dec.total.at(Level::HBM).read_elements);
     CHECK(jd.at("phases").at(0).at("thread_blocks") == 8);
+    CHECK(j.at("runs").at(0).at("phases").at(0).at("heads_in_flight") == 32);
+    CHECK(j.at("runs").at(0).at("phases").at(0).at("kv_group_fetches") == 1);
     CHECK_THAT(scenarios::to_csv(r), Catch::Contains(std::to_string(dec.total.at(Level::HBM).read_elements)));
     const std::string table = scenarios::to_table(r);
     CHECK_THAT(table, Catch::Contains("packs the 4 query heads of each KV group"));
