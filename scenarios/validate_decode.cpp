@@ -2,6 +2,7 @@
 // runs: called by validate() once every key is applied, so the order of the keys in a file does not
 // matter. Every failure is one line naming the key and the fix. Nothing here names an algorithm: it
 // reads the definitions' flags (AlgorithmDef::paged_kv, splits_kv, packs_gqa).
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -15,11 +16,12 @@ namespace {
 
 // The keys whose definitions have `flag`, for "choose from ..." in a message.
 std::string keys_with(bool kernels::AlgorithmDef::*flag) {
-    std::string out;
+    std::vector<std::string_view> keys;
     for (const auto* d : kernels::definitions()) {
-        if (!(d->*flag) || out.find(std::string(d->key)) != std::string::npos) continue;
-        out += (out.empty() ? "" : ", ") + std::string(d->key);
+        if (d->*flag && std::find(keys.begin(), keys.end(), d->key) == keys.end()) keys.push_back(d->key);
     }
+    std::string out;
+    for (auto k : keys) out += (out.empty() ? "" : ", ") + std::string(k);
     return out;
 }
 

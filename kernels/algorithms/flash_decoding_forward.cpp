@@ -34,51 +34,58 @@ namespace {
 
 constexpr int kMaxSplits = 128;  // FA2's split kernel supports up to 128 (flash_api.cpp)
 
-// The split count for blocks B_r x B_c and why. FA2 counts B x H x ceil(N_q / 64) tiles against 2
-// thread blocks per SM; the model's T_r is ceil(N_q / B_r) with B_r = 64 unless the SRAM shrank it.
-struct Splits {
-    std::int64_t S = 1;
-    std::string why;
+// The split count for blocks B_r x B_c: kv_splits, or FA2's heuristic over B x H x T_r tiles against 2
+// thread blocks per SM (FA2 counts ceil(N_q / 64) m-blocks; the model's T_r is ceil(N_q / B_r) with
+// B_r = 64 unless the SRAM shrank it) and T_c K/V blocks.
+struct SplitInputs {
+    std::int64_t T_r, T_c, tiles, slots, S;
 };
-Splits splits_for(const Problem& p, std::int64_t B_r, std::int64_t B_c, const sim::HardwareSpec& hw) {
-    const std::int64_t T_r = ceil_div(p.N_q, std::max<std::int64_t>(1, B_r));
-    const std::int64_t T_c = ceil_div(p.N_kv, std::max<std::int64_t>(1, B_c));
+SplitInputs split_count(const Problem& p, std::int64_t B_r, std::int64_t B_c, const sim::HardwareSpec& hw) {
+    SplitInputs x{};
+    x.T_r = ceil_div(p.N_q, std::max<std::int64_t>(1, B_r));
+    x.T_c = ceil_div(p.N_kv, std::max<std::int64_t>(1, B_c));
+    x.tiles = p.batch * p.heads * x.T_r;
+    x.slots = 2 * std::max<std::int64_t>(1, hw.sm_count);
+    x.S = p.kv_splits > 0 ? p.kv_splits : num_splits_heuristic(x.tiles, x.slots, x.T_c, kMaxSplits);
+    return x;
+}
+
+// Why that count, in words, for the report's notes.
+std::string split_reason(const Problem& p, const SplitInputs& x) {
     std::ostringstream why;
     if (p.kv_splits > 0) {
         why << "kv_splits = " << p.kv_splits << " (set)";
-        return {p.kv_splits, why.str()};
+        return why.str();
     }
-    const std::int64_t sms = std::max<std::int64_t>(1, hw.sm_count);
-    const std::int64_t tiles = p.batch * p.heads * T_r, slots = 2 * sms;
-    const std::int64_t S = num_splits_heuristic(tiles, slots, T_c, kMaxSplits);
-    why << "FA2's heuristic: " << tiles << " tiles (B x H x T_r = " << p.batch << " x " << p.heads << " x "
-        << T_r << ")";
-    if (static_cast<double>(tiles) >= 0.8 * static_cast<double>(slots)) {
-        why << " >= 0.8 x " << slots << " thread-block slots (2 per SM x " << sms
+    why << "FA2's heuristic: " << x.tiles << " tiles (B x H x T_r = " << p.batch << " x " << p.heads << " x "
+        << x.T_r << ")";
+    if (static_cast<double>(x.tiles) >= 0.8 * static_cast<double>(x.slots)) {
+        why << " >= 0.8 x " << x.slots << " thread-block slots (2 per SM x " << x.slots / 2
             << " SMs): the machine is full without splitting";
-    } else if (S == 1) {
-        why << " < 0.8 x " << slots << " thread-block slots, but T_c = " << T_c
+    } else if (x.S == 1) {
+        why << " < 0.8 x " << x.slots << " thread-block slots, but T_c = " << x.T_c
             << " K/V block(s) leave nothing worth splitting";
     } else {
-        const double waves = static_cast<double>(tiles * S) / static_cast<double>(slots);
+        const double waves = static_cast<double>(x.tiles * x.S) / static_cast<double>(x.slots);
         why.setf(std::ios::fixed);
         why.precision(2);
-        why << " < 0.8 x " << slots << " thread-block slots (2 per SM x " << sms << " SMs): " << S
-            << " splits make " << tiles * S << " thread blocks, wave efficiency " << waves / std::ceil(waves)
-            << ", the smallest split count within 85% of the best";
+        why << " < 0.8 x " << x.slots << " thread-block slots (2 per SM x " << x.slots / 2 << " SMs): " << x.S
+            << " splits make " << x.tiles * x.S << " thread blocks, wave efficiency "
+            << waves / std::ceil(waves) << ", the smallest split count within 85% of the best";
     }
-    return {S, why.str()};
+    return why.str();
 }
 
 void finish_tiling(const Problem& p, const sim::HardwareSpec& hw, Tiling& t) {
-    const Splits s = splits_for(p, t.B_r, t.B_c, hw);
-    t.splits = s.S;
-    const std::int64_t n = ceil_div(t.T_c, s.S), used = ceil_div(t.T_c, n);
+    const SplitInputs x = split_count(p, t.B_r, t.B_c, hw);
+    const std::int64_t S = x.S;
+    t.splits = S;
+    const std::int64_t n = ceil_div(t.T_c, S), used = ceil_div(t.T_c, n);
     std::ostringstream note;
-    note << s.S << " split(s) of n = ceil(T_c / S) = ceil(" << t.T_c << " / " << s.S << ") = " << n
+    note << S << " split(s) of n = ceil(T_c / S) = ceil(" << t.T_c << " / " << S << ") = " << n
          << " K/V block(s)";
-    if (used < s.S) note << ", the last " << s.S - used << " empty (they write 0 and -inf)";
-    note << "; " << s.why;
+    if (used < S) note << ", the last " << S - used << " empty (they write 0 and -inf)";
+    note << "; " << split_reason(p, x);
     t.splits_note = note.str();
 }
 
@@ -93,7 +100,7 @@ std::vector<BufferSpec> combine_buffers(const Problem& p, std::int64_t B_r, std:
 }
 
 WorkingSets working_sets(const Problem& p, std::int64_t B_r, std::int64_t B_c, const sim::HardwareSpec& hw) {
-    const std::int64_t S = splits_for(p, B_r, B_c, hw).S;
+    const std::int64_t S = split_count(p, B_r, B_c, hw).S;
     if (S == 1) return {decode::stream_buffers(p, B_r, B_c, Tensor::O, Tensor::L)};
     return {decode::stream_buffers(p, B_r, B_c, Tensor::Oacc, Tensor::Lacc), combine_buffers(p, B_r, S)};
 }
