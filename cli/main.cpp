@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 
@@ -113,9 +114,11 @@ int run_cli(int argc, char** argv) {
             for (const auto& h : tilesim::sim::hardware_presets())
                 out += fmt::format("  {:<18} {}\n", h.name, h.description);
             out += "algorithms (key, pass: name: what it does):\n";
+            std::size_t width = 9;  // the longest key ("flash-decoding") sets the column
+            for (const auto* a : tilesim::kernels::definitions()) width = std::max(width, a->key.size());
             for (const auto* a : tilesim::kernels::definitions()) {
-                out += fmt::format("  {:<9} {:<9} {}: {}\n", a->key, tilesim::kernels::pass_name(a->pass), a->name,
-                                   a->description);
+                out += fmt::format("  {:<{}} {:<9} {}: {}\n", a->key, width, tilesim::kernels::pass_name(a->pass),
+                                   a->name, a->description);
             }
             tilesim::cli::write_output("", out);
             return 0;

@@ -176,7 +176,32 @@ struct AlgorithmDef {
     // The tensors the run produces (checked against the reference in numerics mode).
     std::vector<sim::Tensor> outputs;
     OnlineSoftmax softmax = OnlineSoftmax::none;
+
+    // Decoding (the decode definitions set these; the others keep the defaults).
+    // packs_gqa: one thread block runs the g = H / H_kv query heads of a KV group together, their
+    // queries packed into one Q tile (FlashAttention-3's pack_gqa), so it reads each K/V head once per
+    // group. One simulated unit is then a (batch, KV head) with g N_q query rows: unit_problem() below.
+    bool packs_gqa = false;
+    // paged_kv: reads K and V through a page table when Problem::page_size > 0 (kernels/paging.h);
+    // validation refuses a paged cache for the definitions that cannot read one.
+    bool paged_kv = false;
+    // splits_kv: splits the KV sequence (Problem::kv_splits; Tiling::splits).
+    bool splits_kv = false;
+    // masks: honours Problem::mask (skips the tiles it empties, masks the ones it cuts); false: a
+    // scenario with a mask refuses the definition.
+    bool masks = true;
+    // Fills in what the block sizes alone do not decide (a split-KV definition's split count and its
+    // reason: Tiling::splits, splits_note), after resolve_tiling has chosen B_r, B_c. Null: nothing.
+    void (*finish_tiling)(const Problem& p, const sim::HardwareSpec& hw, Tiling& t) = nullptr;
 };
+
+// The problem one simulated run of `def` solves: `p` itself (one (batch, head)), or for a definition
+// that packs a KV group's query heads (packs_gqa) one (batch, KV head) with H / H_kv x N_q query rows
+// against its K/V. Counts of a run are per unit; a problem has unit_problem(def, p).bh() units. Callers
+// of run() pass this problem (and inputs of its shape).
+Problem unit_problem(const AlgorithmDef& def, const Problem& p);
+// Query heads one unit covers: 1, or H / H_kv for a definition that packs a KV group.
+std::int64_t query_heads_per_unit(const AlgorithmDef& def, const Problem& p);
 
 struct RunResult {
     const AlgorithmDef* def = nullptr;

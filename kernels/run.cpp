@@ -1,7 +1,9 @@
 // kernels::run: resolve the tiling, build the hierarchy, declare the tensors, run the definition.
+#include <optional>
 #include <stdexcept>
 
 #include "kernels/algorithm.h"
+#include "kernels/paging.h"
 #include "kernels/tiling.h"
 #include "sim/numeric.h"
 
@@ -58,6 +60,21 @@ Mat RunContext::operand(const Mat& x) const {
     return r;
 }
 
+Problem unit_problem(const AlgorithmDef& def, const Problem& p) {
+    const std::int64_t g = query_heads_per_unit(def, p);
+    if (g == 1) return p;
+    // pack_gqa: the group's g query heads become g x N_q rows of one Q tile against one K/V head.
+    Problem u = p;
+    u.heads = p.kv_heads;
+    u.N_q = g * p.N_q;
+    return u;
+}
+
+std::int64_t query_heads_per_unit(const AlgorithmDef& def, const Problem& p) {
+    if (!def.packs_gqa || p.kv_heads < 1 || p.heads % p.kv_heads != 0) return 1;
+    return p.heads / p.kv_heads;
+}
+
 RunResult run(const AlgorithmDef& def, const Problem& p, const TilingRequest& req, const sim::HardwareSpec& hw,
               HbmState* hbm, const RunOptions& options) {
     RunResult r;
@@ -66,11 +83,20 @@ RunResult run(const AlgorithmDef& def, const Problem& p, const TilingRequest& re
     if (!r.fit.ok) return r;
     const std::vector<sim::TensorDecl> tensors = def.tensors(p, r.tiling);
     HbmState* state = options.numerics ? hbm : nullptr;
+    // A paged KV cache: the kernel finds K and V scattered in pages (kernels/paging.h). The caller's
+    // inputs stay logical (as the reference reads them); the run works on a paged copy and hands back
+    // its outputs.
+    std::optional<HbmState> paged;
+    if (options.numerics && hbm != nullptr && def.paged_kv && p.page_size > 0) {
+        paged = *hbm;
+        lay_out_pages(p, *paged);
+        state = &*paged;
+    }
     if (options.numerics) {
         if (hbm == nullptr) throw std::invalid_argument("kernels::run: numerics need the HBM inputs");
         for (const auto& t : tensors) {
             if (!t.input) continue;
-            const Mat& m = (*hbm)[t.tensor];
+            const Mat& m = (*state)[t.tensor];
             if (m.rows() != t.rows || m.cols() != t.cols) {
                 throw std::invalid_argument("kernels::run: " + std::string(def.key) + " needs " +
                                             std::string(sim::tensor_name(t.tensor)) + " as " +
@@ -82,6 +108,9 @@ RunResult run(const AlgorithmDef& def, const Problem& p, const TilingRequest& re
     for (const auto& t : tensors) h.declare(t);
     RunContext ctx{def, p, r.tiling, h, options, state, r.probe};
     def.run(ctx);
+    if (paged) {
+        for (sim::Tensor t : def.outputs) (*hbm)[t] = std::move((*paged)[t]);
+    }
     r.counters = h.counters();
     r.phases = h.phases();
     r.trace = h.take_trace();

@@ -204,6 +204,7 @@ Tiling resolve_tiling(const AlgorithmDef& alg, const Problem& p, const TilingReq
     t.T_r = ceil_div(p.N_q, std::max<std::int64_t>(1, t.B_r));
     t.T_c = ceil_div(p.N_kv, std::max<std::int64_t>(1, t.B_c));
     t.note = note.str();
+    if (st.ok && alg.finish_tiling != nullptr) alg.finish_tiling(p, hw, t);
     if (status != nullptr) *status = st;
     return t;
 }

@@ -149,7 +149,8 @@ const std::vector<KeyDef>& table() {
              s.problem.kv_heads = positive("kv_heads", v.i, "kv_heads = 4");
              s.kv_heads_set = true;
          }},
-        {"seq_len", KType::Int, "Sequence length N: keys and values N_kv, and queries unless seq_len_q is set (1 .. 1048576)",
+        {"seq_len", KType::Int,
+         "Sequence length N: keys and values N_kv, and queries unless seq_len_q is set (1 .. 1048576)",
          [](Scenario& s, const Value& v) {
              s.problem.N_kv = positive("seq_len", v.i, "seq_len = 1024");
              if (!s.seq_len_q_set) s.problem.N_q = s.problem.N_kv;
@@ -158,6 +159,40 @@ const std::vector<KeyDef>& table() {
          [](Scenario& s, const Value& v) {
              s.problem.N_q = positive("seq_len_q", v.i, "seq_len_q = 1");
              s.seq_len_q_set = true;
+         }},
+        {"page_size", KType::Int,
+         "Paged KV cache (PagedAttention): tokens per page; 0 = one contiguous cache (decode, "
+         "flash-decoding)",
+         [](Scenario& s, const Value& v) {
+             if (v.i < 0 || v.i > (1 << 20)) {
+                 bad("page_size",
+                     "must be 0 (a contiguous cache) or a page size of 1 .. 1048576 tokens, got " +
+                         std::to_string(v.i) + " (e.g. page_size = 16)");
+             }
+             s.problem.page_size = v.i;
+         }},
+        {"page_order", KType::String,
+         "Physical order of the cache's pages: \"contiguous\" or \"shuffled\" (a seeded permutation, as a "
+         "server's allocator leaves them; needs page_size > 0; counts do not change, tile addresses do)",
+         [](Scenario& s, const Value& v) {
+             for (auto o : {kernels::PageOrder::contiguous, kernels::PageOrder::shuffled}) {
+                 if (kernels::page_order_name(o) == v.s) {
+                     s.problem.page_order = o;
+                     return;
+                 }
+             }
+             bad("page_order", "unknown order '" + v.s + "'; choose contiguous or shuffled");
+         }},
+        {"kv_splits", KType::Int,
+         "Split-KV (flash-decoding): splits of the KV sequence, 1 .. 128 and at most the K/V blocks; 0 = "
+         "FlashAttention-2's occupancy heuristic",
+         [](Scenario& s, const Value& v) {
+             if (v.i < 0 || v.i > 128) {
+                 bad("kv_splits",
+                     "must be 0 (FA2's heuristic) or a split count of 1 .. 128 (FA2's limit), got " +
+                         std::to_string(v.i));
+             }
+             s.problem.kv_splits = v.i;
          }},
         {"pass", KType::String, "Which passes run: \"forward\", \"backward\" or \"forward+backward\"",
          [](Scenario& s, const Value& v) {
@@ -261,7 +296,8 @@ const std::vector<KeyDef>& table() {
              s.algorithms = chosen;
          }},
         {"numerics", KType::Bool,
-         "Compute the outputs for real (O; dQ, dK, dV) and compare with the fp64 reference (false = count-only)",
+         "Compute the outputs for real (O; dQ, dK, dV) and compare with the fp64 reference (false = "
+         "count-only)",
          [](Scenario& s, const Value& v) { s.numerics = v.b; }},
         {"numerics_heads", KType::Int, "Heads on which numerics run (counts always cover all B*H heads)",
          [](Scenario& s, const Value& v) {

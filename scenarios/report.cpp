@@ -71,11 +71,13 @@ json scenario_json(const Scenario& s) {
                       {"inputs", std::string(kernels::distribution_name(s.inputs))},
                       {"fp8_scale", scale},
                       {"fp8_incoherent", s.quant.incoherent}};
+    add_decode_keys(j, s);
     return j;
 }
 
 json run_json(const AlgorithmRun& r, const Scenario& s) {
-    const std::int64_t bh = s.problem.bh();
+    // Per-unit counts scale by the units the run simulated: B*H heads, or B*H_kv packed KV groups.
+    const std::int64_t bh = r.units;
     json j{{"algorithm", std::string(r.key())},
            {"name", std::string(r.def->name)},
            {"pass", std::string(kernels::pass_name(r.pass()))},
@@ -133,6 +135,10 @@ json run_json(const AlgorithmRun& r, const Scenario& s) {
                           {"hbm_ms", ph.hbm_s * 1e3},
                           {"compute_ms", ph.compute_s * 1e3},
                           {"occupancy", ph.occupancy},
+                          {"thread_blocks", ph.thread_blocks},
+                          {"hbm_occupancy", ph.hbm_occupancy},
+                          {"heads_in_flight", dr.heads_in_flight},
+                          {"kv_group_fetches", dr.group_fetches},
                           {"hbm_bytes", r.phases.at(k).counters.at(Level::HBM).total_bytes() * bh},
                           {"dram_estimate_bytes", dr.read_bytes + dr.write_bytes},
                           {"reuse_footprint_bytes", dr.reuse_footprint_bytes},
@@ -173,6 +179,8 @@ json run_json(const AlgorithmRun& r, const Scenario& s) {
         const kernels::MaskStats st = kernels::mask_stats(p.mask, p.N_q, p.N_kv, r.tiling.B_r, r.tiling.B_c);
         j["blocks"] = {{"full", st.full}, {"partial", st.partial}, {"empty", st.empty}};
     }
+    j["units"] = r.units;
+    if (auto dec = decode_json(r, s); !dec.is_null()) j["decode"] = dec;
     return j;
 }
 
@@ -259,8 +267,8 @@ std::string to_csv(const ScenarioResult& r) {
         "algorithm,fits,B_r,B_c,hbm_read_bytes,hbm_write_bytes,hbm_read_elements,hbm_write_elements,l2_read_"
         "bytes,sram_peak_bytes,flops,predicted_ms,max_abs_error,closed_form_read_elements,closed_form_write_"
         "elements,pass,dram_estimate_bytes\n";
-    const std::int64_t bh = r.scenario.problem.bh();
     for (const auto& run : r.runs) {
+        const std::int64_t bh = run.units;
         const auto key = run.key();
         const auto pass = kernels::pass_name(run.pass());
         if (!run.fit.ok) {

@@ -19,6 +19,15 @@ nlohmann::json to_json(const SweepResult& r);
 std::string to_table(const SweepResult& r);
 std::string to_csv(const SweepResult& r);
 
+// Decoding (report_decode.cpp): the scenario's decode keys (page_size, page_order, kv_splits) added to
+// its JSON; a run's `decode` object (split count, pages, packed heads; null for a definition that neither
+// splits, pages nor packs); the table's problem-line text and notes (split count and why, page waste,
+// packed heads, thread blocks against SMs, memory-bound in words).
+void add_decode_keys(nlohmann::json& scenario, const Scenario& s);
+nlohmann::json decode_json(const AlgorithmRun& r, const Scenario& s);
+std::string decode_problem_text(const Scenario& s);
+std::string decode_notes(const AlgorithmRun& r, const Scenario& s);
+
 // Trace events as CSV (one row per event), for export and inspection.
 std::string trace_csv(const sim::Trace& t);
 

@@ -59,6 +59,7 @@ std::string problem_line(const Scenario& s) {
                                   p.d, sim::dtype_name(p.dtype), p.bh(), kernels::passes_name(p.passes));
     if (s.extra_passes > 0) out += fmt::format(", {} eager passes over S", s.extra_passes);
     if (p.mask.active()) out += ", mask " + kernels::mask_text(p.mask);
+    out += decode_problem_text(s);
     return out + "\n\n";
 }
 
@@ -109,6 +110,7 @@ std::string runs_table(const ScenarioResult& r, std::string& notes) {
                                  run.gradient_errors->dK, run.gradient_errors->dV);
         }
         if (!run.numerics_note.empty()) notes += fmt::format("  {}: no numerics: {}\n", who, run.numerics_note);
+        notes += decode_notes(run, r.scenario);
     }
     return out;
 }

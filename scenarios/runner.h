@@ -23,8 +23,13 @@ struct AlgorithmRun {
     const kernels::AlgorithmDef* def = nullptr;
     kernels::Tiling tiling;
     sim::FitStatus fit;               // !fit.ok: the pass did not run; reason and fix say why
-    sim::Counters per_head;           // one (batch, head)
+    sim::Counters per_head;           // one (batch, head): one unit of the run (see `units`)
     sim::Counters total;              // all B*H heads (per_head scaled; SRAM peak stays per block)
+    // Units the run simulated one of and scaled by: B*H heads, or B*H_kv KV groups for a definition
+    // that runs a group's query heads together (AlgorithmDef::packs_gqa: then per_head, phases and
+    // closed_form are per group, and query_heads_per_unit = H / H_kv).
+    std::int64_t units = 0;
+    std::int64_t query_heads_per_unit = 1;
     std::vector<sim::Phase> phases;   // per head
     sim::CostBreakdown cost;          // predicted time for all heads
     sim::DramEstimate dram;           // what a DRAM counter would see with the hardware's L2 (all heads)

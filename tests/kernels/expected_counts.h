@@ -11,6 +11,7 @@
 // the unmasked grid's (rows = T_c N_q, cols = T_r N_kv, area = N_q N_kv).
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <string_view>
 
@@ -47,6 +48,106 @@ struct Shape {
     std::int64_t N_kv = 0;
     const kernels::Mask* mask = nullptr;
 };
+
+// ---- Decoding: decode, flash-decoding (forward only) ----
+// Written from the Flash-Decoding description and FA2's split-KV code as the facts file (section 4)
+// describes them, and from the PagedAttention paper, not from the definitions' closed_form functions.
+
+// FA2's num_splits_heuristic, transcribed again from the facts file's four steps: (1) 1 split once the
+// tiles reach 0.8 x the slots; (2) the candidates 1 .. min(128, slots, KV blocks); (3) efficiency
+// e(s) = w / ceil(w), w = tiles x s / slots, skipping s that give each split as many blocks as s - 1;
+// (4) the smallest candidate with e(s) >= 0.85 x the best.
+inline std::int64_t fa2_splits(std::int64_t tiles, std::int64_t slots, std::int64_t kv_blocks) {
+    if (10 * tiles >= 8 * slots) return 1;
+    const std::int64_t top = std::min<std::int64_t>({128, slots, kv_blocks});
+    auto per_split = [&](std::int64_t s) { return cdiv(kv_blocks, s); };
+    auto skipped = [&](std::int64_t s) { return s > 1 && per_split(s) == per_split(s - 1); };
+    auto eff = [&](std::int64_t s) {
+        const double w = static_cast<double>(tiles * s) / static_cast<double>(slots);
+        return w / std::ceil(w);
+    };
+    double best = 0;
+    for (std::int64_t s = 1; s <= top; ++s) {
+        if (!skipped(s)) best = std::max(best, eff(s));
+    }
+    for (std::int64_t s = 1; s <= top; ++s) {
+        if (!skipped(s) && eff(s) >= 0.85 * best) return s;
+    }
+    return 1;
+}
+
+// One unit of a decode run: N_q query rows (g x the scenario's when a KV group is packed) against N_kv
+// keys; the block sizes and split count in force; P = page size (0: contiguous).
+struct DecodeShape {
+    std::int64_t N_q, N_kv, d, B_r, B_c;
+    sim::Dtype dtype;
+    std::int64_t splits = 1;
+    std::int64_t page_size = 0;
+};
+
+// decode: FA2's loop with one thread block per Q block over the whole cache. Reads Q once, K and V
+// once per Q block (T_r), a page-table entry per page per thread block; writes O and L once.
+inline void decode_counts(const DecodeShape& s, Expected& x) {
+    using sim::Tensor;
+    const std::int64_t Nq = s.N_q, Nk = s.N_kv, d = s.d, T_r = cdiv(Nq, s.B_r), T_c = cdiv(Nk, s.B_c);
+    // Inputs in the dtype (e); O_i and S_ij as written (es: bf16 for an fp8 problem).
+    const std::int64_t e = static_cast<std::int64_t>(sim::dtype_bytes(s.dtype));
+    const std::int64_t es = sim::is_fp8(s.dtype) ? 2 : e;
+    const std::int64_t br = std::min(s.B_r, Nq), bc = std::min(s.B_c, Nk);
+    const std::int64_t pages = s.page_size > 0 ? cdiv(Nk, s.page_size) : 0;
+    x.r(Tensor::Q) = Nq * d;
+    x.r(Tensor::K) = T_r * Nk * d;
+    x.r(Tensor::V) = T_r * Nk * d;
+    x.r(Tensor::PT) = T_r * pages;
+    x.w(Tensor::O) = Nq * d;
+    x.w(Tensor::L) = Nq;
+    x.matmul_flops = 2 * Nq * Nk * d + 2 * Nq * Nk * d;
+    // As FA2 (forward_counts): 5 per score, per (Q block, K/V block) 5 per row and 2 per element of O_i,
+    // then the division by l_i and L = m + log l.
+    x.other_flops = 5 * Nq * Nk + T_c * (5 * Nq + 2 * Nq * d) + Nq * d + 2 * Nq;
+    x.exp_flops = Nq * Nk + T_c * Nq + Nq;
+    // K_j, V_j, Q_i, O_i, S_ij; l_i, m_i (fp32); the int32 entries of the pages one K/V block can span.
+    const std::int64_t pt = s.page_size > 0 ? std::min(pages, cdiv(bc, s.page_size) + 1) : 0;
+    x.sram_peak_bytes = (2 * bc * d + br * d) * e + (br * d + br * bc) * es + 2 * br * 4 + pt * 4;
+}
+
+// flash-decoding: split s of every Q block streams K/V blocks [s n, min((s + 1) n, T_c)), n =
+// ceil(T_c / S); a split that gets none writes its partials without loading Q. S = 1 is decode's count.
+inline void flash_decoding_counts(const DecodeShape& s, Expected& x) {
+    using sim::Tensor;
+    decode_counts(s, x);
+    if (s.splits == 1) return;
+    const std::int64_t Nq = s.N_q, Nk = s.N_kv, d = s.d, T_r = cdiv(Nq, s.B_r), T_c = cdiv(Nk, s.B_c);
+    const std::int64_t S = s.splits, n = cdiv(T_c, S), br = std::min(s.B_r, Nq);
+    std::int64_t busy = 0, table = 0;
+    for (std::int64_t k = 0; k < S; ++k) {
+        const std::int64_t first = k * n, last = std::min(T_c, (k + 1) * n);  // blocks [first, last)
+        if (first >= last) continue;
+        ++busy;
+        if (s.page_size > 0) {
+            // Its tokens [first B_c, min(last B_c, N_kv)) lie in pages first B_c / P .. (end - 1) / P.
+            const std::int64_t t0 = first * s.B_c, t1 = std::min(last * s.B_c, Nk);
+            table += (t1 - 1) / s.page_size - t0 / s.page_size + 1;
+        }
+    }
+    x.r(Tensor::Q) = busy * Nq * d;
+    x.r(Tensor::PT) = T_r * table;
+    // Every split (the empty ones too) writes S partial rows of d + 1 fp32 values; the combine reads them.
+    x.w(Tensor::Oacc) = S * Nq * d;
+    x.w(Tensor::Lacc) = S * Nq;
+    x.r(Tensor::Oacc) = S * Nq * d;
+    x.r(Tensor::Lacc) = S * Nq;
+    // The epilogue runs once per busy split, not once per Q block.
+    x.other_flops = 5 * Nq * Nk + T_c * (5 * Nq + 2 * Nq * d) + busy * (Nq * d + 2 * Nq);
+    x.exp_flops = Nq * Nk + T_c * Nq + busy * Nq;
+    // Combine, per query row: max of S (S), S subtractions and exps, an S-term sum, a log and an add
+    // (4S + 2, S + 1 transcendental); per split a weight exp(Lacc - L) (2, one exp) and 2d for O += w Oacc.
+    x.other_flops += Nq * (4 * S + 2) + S * Nq * (2 + 2 * d);
+    x.exp_flops += Nq * (S + 1) + S * Nq;
+    // The combine holds an fp32 accumulator and one split's fp32 tile (B_r x d each), the S
+    // log-sum-exps and L of its rows.
+    x.sram_peak_bytes = std::max(x.sram_peak_bytes, (2 * br * d + br * S + br) * 4);
+}
 
 inline void forward_counts(std::string_view key, const Shape& s, const sim::HardwareSpec& hw, Expected& x) {
     using sim::Tensor;
@@ -143,6 +244,12 @@ inline void forward_counts(std::string_view key, const Shape& s, const sim::Hard
         // As FA1, and with fp8 the transposed copy V_j^T (d x B_c) for the second GEMM.
         x.sram_peak_bytes = (2 * bc * d + br * d + (sim::is_fp8(s.dtype) ? bc * d : 0)) * e + (br * d + br * bc) * es +
                             2 * br * 4;
+    } else if (key == "decode") {
+        decode_counts({N_q, N_kv, d, s.B_r, s.B_c, s.dtype}, x);
+    } else if (key == "flash-decoding") {
+        // One head (B = H = 1): FA2's heuristic over T_r tiles and 2 slots per SM.
+        const std::int64_t S = fa2_splits(T_r, 2 * hw.sm_count, cdiv(N_kv, s.B_c));
+        flash_decoding_counts({N_q, N_kv, d, s.B_r, s.B_c, s.dtype, S}, x);
     }
 }
 

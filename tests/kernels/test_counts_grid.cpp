@@ -226,11 +226,24 @@ TEST_CASE("grid: FlashAttention-2 backward counts equal both closed forms exactl
     grid_for("flash2", Pass::backward);
 }
 
+TEST_CASE("grid: FlashAttention decode counts equal both closed forms exactly (square problems)",
+          "[kernels][counts][grid][decode]") {
+    grid_for("decode", Pass::forward);
+}
+
+TEST_CASE("grid: Flash-Decoding counts equal both closed forms exactly (square problems)",
+          "[kernels][counts][grid][decode]") {
+    grid_for("flash-decoding", Pass::forward);
+}
+
 TEST_CASE("grid: every definition in the table is covered by the grid above", "[kernels][counts][grid]") {
-    // A definition added to the table without a grid (and the tests' own closed form) fails here.
+    // A definition added to the table without a grid (and the tests' own closed form) fails here. The
+    // decode definitions also have their own grid over N_q, splits, pages and groups
+    // (test_counts_decode.cpp).
     for (const auto* def : kernels::definitions()) {
         INFO(def->key << " " << kernels::pass_name(def->pass));
-        const bool known = def->key == "standard" || def->key == "flash" || def->key == "flash2";
+        const bool known = def->key == "standard" || def->key == "flash" || def->key == "flash2" ||
+                           def->key == "decode" || def->key == "flash-decoding";
         CHECK(known);
     }
 }

@@ -68,6 +68,14 @@ kernels::ErrorStats rounded_error(const kernels::AlgorithmDef& def, const kernel
     return worst;
 }
 
+// A tiling of B_r x B_c blocks (store_inputs reads only the block sizes).
+kernels::Tiling blocks(std::int64_t B_r, std::int64_t B_c) {
+    kernels::Tiling t;
+    t.B_r = B_r;
+    t.B_c = B_c;
+    return t;
+}
+
 bool representable(Dtype dt, float x) {
     return sim::round_to(dt, x) == x;
 }
@@ -136,7 +144,7 @@ TEST_CASE("precision: store_inputs puts fp16 and fp8 values on their grids, with
         const auto p = kernels::Problem::square(50, 16, Dtype::fp16);
         const auto in = kernels::random_inputs(p, 2);
         auto hbm = in;
-        const auto rep = kernels::store_inputs(p, {10, 10, 5, 5, ""}, {}, hbm);
+        const auto rep = kernels::store_inputs(p, blocks(10, 10), {}, hbm);
         CHECK(rep.values == 4 * 50 * 16);
         CHECK(rep.scales == 0);
         for (auto t : {Tensor::Q, Tensor::K, Tensor::V, Tensor::dO}) {
@@ -152,7 +160,7 @@ TEST_CASE("precision: store_inputs puts fp16 and fp8 values on their grids, with
         auto hbm = in;
         kernels::Quantisation q;
         q.scale = kernels::Fp8Scale::tensor;
-        const auto rep = kernels::store_inputs(p, {10, 20, 5, 3, ""}, q, hbm);
+        const auto rep = kernels::store_inputs(p, blocks(10, 20), q, hbm);
         CHECK(rep.scales == 4);
         CHECK(rep.saturated == 0);
         for (auto t : {Tensor::Q, Tensor::K, Tensor::V}) {
@@ -168,7 +176,7 @@ TEST_CASE("precision: store_inputs puts fp16 and fp8 values on their grids, with
         const auto p = kernels::Problem::square(50, 16, Dtype::fp8e4m3);
         const auto in = kernels::random_inputs(p, 2);
         auto hbm = in;
-        const auto rep = kernels::store_inputs(p, {10, 20, 5, 3, ""}, {}, hbm);  // block scales by default
+        const auto rep = kernels::store_inputs(p, blocks(10, 20), {}, hbm);  // block scales by default
         CHECK(rep.scales == 2 * 5 + 2 * 3);  // Q, dO: ceil(50/10); K, V: ceil(50/20)
         for (std::int64_t r0 = 0; r0 < 50; r0 += 20) {
             const std::int64_t rows = std::min<std::int64_t>(20, 50 - r0);
@@ -183,14 +191,14 @@ TEST_CASE("precision: store_inputs puts fp16 and fp8 values on their grids, with
         kernels::Quantisation q;
         q.scale = kernels::Fp8Scale::fixed;
         q.fixed_scale = 1.0 / 224;  // range +-2 (saturation from 464 / 224)
-        const auto rep = kernels::store_inputs(p, {10, 20, 5, 3, ""}, q, hbm);
+        const auto rep = kernels::store_inputs(p, blocks(10, 20), q, hbm);
         std::int64_t beyond = 0;
         for (auto t : {Tensor::Q, Tensor::K, Tensor::V, Tensor::dO}) beyond += (in[t].array().abs() >= 464.0F / 224).count();
         CHECK(rep.saturated == beyond);
         CHECK(beyond > 0);
         CHECK(hbm[Tensor::Q].cwiseAbs().maxCoeff() == Approx(2.0));
         q.fixed_scale = 0;
-        CHECK_THROWS_WITH(kernels::store_inputs(p, {10, 20, 5, 3, ""}, q, hbm), Catch::Contains("positive"));
+        CHECK_THROWS_WITH(kernels::store_inputs(p, blocks(10, 20), q, hbm), Catch::Contains("positive"));
     }
     SECTION("what block scales are for: blocks of very different magnitude") {
         // K's first block is 10^-5 of the rest: one tensor scale (amax / 448 ~ 1e-2) pushes it below
@@ -202,8 +210,8 @@ TEST_CASE("precision: store_inputs puts fp16 and fp8 values on their grids, with
         auto per_tensor = in, per_block = in;
         kernels::Quantisation q;
         q.scale = kernels::Fp8Scale::tensor;
-        kernels::store_inputs(p, {16, 16, 4, 4, ""}, q, per_tensor);
-        kernels::store_inputs(p, {16, 16, 4, 4, ""}, {}, per_block);
+        kernels::store_inputs(p, blocks(16, 16), q, per_tensor);
+        kernels::store_inputs(p, blocks(16, 16), {}, per_block);
         const auto small = in[Tensor::K].topRows(16);
         const double err_tensor = (per_tensor[Tensor::K].topRows(16) - small).norm() / small.norm();
         const double err_block = (per_block[Tensor::K].topRows(16) - small).norm() / small.norm();
