@@ -1,6 +1,7 @@
 # Figures, trace exports and the `plot` subcommand (docs/exports.md).
 #   tilesim_plot     plot/: a canvas of primitives, its SVG writer and software rasteriser (stb_truetype
 #                    text, stb_image_write PNG); knows nothing about the model
+#   tilesim_exports  what the model's runs become for other tools (scenarios/trace_export.cpp)
 find_package(PkgConfig QUIET)
 if(PkgConfig_FOUND)
   pkg_check_modules(STB QUIET stb)
@@ -26,3 +27,9 @@ if(TILESIM_FONT_DIR)
   target_compile_definitions(tilesim_plot PRIVATE TILESIM_FONT_DIR="${TILESIM_FONT_DIR}")
 endif()
 tilesim_warnings(tilesim_plot)
+
+add_library(tilesim_exports STATIC scenarios/trace_export.cpp)
+target_link_libraries(tilesim_exports PUBLIC tilesim_scenarios tilesim_plot)
+tilesim_warnings(tilesim_exports)
+
+target_link_libraries(tilesim PRIVATE tilesim_exports)
