@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "cli/output.h"
+#include "cli/plot_command.h"
 #include "cli/usage.h"
 #include "kernels/registry.h"
 #include "scenarios/report.h"
@@ -87,6 +88,9 @@ int run_cli(int argc, char** argv) {
     sweep->add_flag("--numerics", numerics,
                     "Also compute O and check it at every point (slow); default count-only");
 
+    tilesim::cli::PlotArgs plot_args;
+    auto* plot = tilesim::cli::add_plot_command(app, plot_args);
+
     auto* list = app.add_subcommand("list", "List built-in scenarios, hardware presets and algorithms");
     auto* keys =
         app.add_subcommand("keys", "List scenario keys (TOML files, --set and --over use the same names)");
@@ -157,6 +161,10 @@ int run_cli(int argc, char** argv) {
                 trace_out.empty() ? std::string() : ts::export_trace(result, trace_fmt, din);
             tilesim::cli::write_output(output, text);
             if (!trace_out.empty()) tilesim::cli::write_output(trace_out, trace_text);
+            return 0;
+        }
+        if (plot->parsed()) {
+            tilesim::cli::run_plot_command(plot_args);
             return 0;
         }
         if (sweep->parsed()) {

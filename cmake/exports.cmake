@@ -1,7 +1,8 @@
 # Figures, trace exports and the `plot` subcommand (docs/exports.md).
 #   tilesim_plot     plot/: a canvas of primitives, its SVG writer and software rasteriser (stb_truetype
 #                    text, stb_image_write PNG); knows nothing about the model
-#   tilesim_exports  what the model's runs become for other tools (scenarios/trace_export.cpp)
+#   tilesim_exports  the figures and trace exports built from the model (scenarios/plot_*.cpp,
+#                    scenarios/trace_export.cpp)
 find_package(PkgConfig QUIET)
 if(PkgConfig_FOUND)
   pkg_check_modules(STB QUIET stb)
@@ -28,8 +29,9 @@ if(TILESIM_FONT_DIR)
 endif()
 tilesim_warnings(tilesim_plot)
 
-add_library(tilesim_exports STATIC scenarios/trace_export.cpp)
+add_library(tilesim_exports STATIC scenarios/plot_figures.cpp scenarios/plot_timeline.cpp scenarios/trace_export.cpp)
 target_link_libraries(tilesim_exports PUBLIC tilesim_scenarios tilesim_plot)
 tilesim_warnings(tilesim_exports)
 
+target_sources(tilesim PRIVATE cli/plot_command.cpp)
 target_link_libraries(tilesim PRIVATE tilesim_exports)

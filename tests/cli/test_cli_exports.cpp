@@ -1,6 +1,7 @@
-// `tilesim run --trace-format` through the real binary: files written, formats
-// followed, and bad input refused with one line, exit 2, and no file created or
-// truncated.
+// `tilesim plot` and `tilesim run --trace-format` through the real binary:
+// files written, formats followed, and bad input refused with one line, exit 2,
+// and no file created or truncated.
+#include <stb_image.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -9,6 +10,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+
+#include "tests/plot/xml_check.h"
 
 namespace fs = std::filesystem;
 
@@ -78,6 +81,67 @@ void expect_refused(const Dir &d, const std::string &args,
 }
 
 } // namespace
+
+TEST_CASE("cli plot: SVG and PNG files for every kind", "[cli][plot]") {
+  Dir d;
+  for (const char *kind :
+       {"io-vs-n", "io-vs-block", "io-vs-sram", "roofline", "timeline"}) {
+    INFO(kind);
+    const fs::path svg = d.path(std::string(kind) + ".svg"),
+                   png = d.path(std::string(kind) + ".png");
+    Out r = d.run(std::string("plot ") + kind + " classroom -o '" +
+                  svg.string() + "'");
+    INFO(r.err);
+    REQUIRE(r.rc == 0);
+    CHECK(r.out.empty());
+    const auto root = tilesim::testing::parse_xml(slurp(svg));
+    CHECK(root->name == "svg");
+    r = d.run(std::string("plot ") + kind +
+              " classroom --size 960x540 --scale 2 -o '" + png.string() + "'");
+    REQUIRE(r.rc == 0);
+    int w = 0, h = 0, n = 0;
+    unsigned char *px = stbi_load(png.string().c_str(), &w, &h, &n, 3);
+    REQUIRE(px != nullptr);
+    stbi_image_free(px);
+    CHECK(w == 1920);
+    CHECK(h == 1080);
+  }
+  // --over sets the io-vs-n range as `tilesim sweep` takes it.
+  const fs::path svg = d.path("n.svg");
+  REQUIRE(d.run("plot io-vs-n classroom --over seq_len=8,16,32 -o '" +
+                svg.string() + "'")
+              .rc == 0);
+  const auto root = tilesim::testing::parse_xml(slurp(svg));
+  std::vector<const tilesim::testing::XmlNode *> pts;
+  root->collect(
+      [](const auto &n) {
+        return n.name == "g" && n.attr("class") == "points";
+      },
+      pts);
+  REQUIRE(pts.size() == 3);
+  for (const auto *p : pts)
+    CHECK(p->children.size() == 3);
+}
+
+TEST_CASE("cli plot: bad input is one line, exit 2, nothing written",
+          "[cli][plot][errors]") {
+  Dir d;
+  const std::string f = d.path("fig.svg").string();
+  expect_refused(
+      d, "plot bogus -o '" + f + "'", "fig.svg",
+      {"unknown plot kind 'bogus'", "io-vs-n", "roofline", "timeline"});
+  expect_refused(d, "plot io-vs-n -o '" + d.path("fig.jpg").string() + "'",
+                 "fig.jpg", {".svg or .png"});
+  expect_refused(d, "plot io-vs-n classroom --over head_dim=4,8 -o '" + f + "'",
+                 "fig.svg", {"seq_len", "--over"});
+  expect_refused(d, "plot roofline --over seq_len=8..16 -o '" + f + "'",
+                 "fig.svg", {"drop --over"});
+  expect_refused(d, "plot io-vs-n --size 10x10 -o '" + f + "'", "fig.svg",
+                 {"--size", "1280x720"});
+  expect_refused(d, "plot io-vs-n --set seq_len=0 -o '" + f + "'", "fig.svg",
+                 {"seq_len"});
+  expect_refused(d, "plot io-vs-n", "fig.svg", {"--output"});
+}
 
 TEST_CASE("cli run --trace-format: csv one table, perfetto JSON, dinero din",
           "[cli][trace]") {
