@@ -202,28 +202,41 @@ struct LegendEntry {
     std::vector<std::string> lines;
 };
 
-}  // namespace
+Text label(Point at, std::string text, double size, Anchor a, Color color, int rotate = 0) {
+    return Text{at, std::move(text), size, a, false, color, rotate};
+}
 
-Canvas draw(const LogLogChart& ch, const TextMeasure& m) {
-    Canvas c(ch.width, ch.height);
-    c.rect(0, 0, ch.width, ch.height, hex(0xFFFFFF));
-    const double plot_top = title_block(c, ch.title, ch.subtitle, m) + 8;
+std::string tick_label(const TickFormat& f, double v) {
+    return f ? f(v) : std::to_string(v);
+}
 
-    // Legend entries (wrapped) decide the plot's right edge.
-    const double legend_text_max = std::min(340.0, ch.width * 0.28);
+// The legend's entries, wrapped and in rank order, and the box's width.
+std::vector<LegendEntry> legend_entries(const LogLogChart& ch, const TextMeasure& m, double& width) {
+    const double text_max = std::min(340.0, ch.width * 0.28);
     std::vector<LegendEntry> legend;
-    double legend_text_w = 0;
+    double text_w = 0;
     for (const auto& s : ch.series) {
         if (!s.in_legend || s.label.empty()) continue;
-        LegendEntry e{&s, wrap(s.label, legend_text_max, kTextSize, false, m)};
-        for (const auto& l : e.lines) legend_text_w = std::max(legend_text_w, m(l, kTextSize, false));
+        LegendEntry e{&s, wrap(s.label, text_max, kTextSize, false, m)};
+        for (const auto& l : e.lines) text_w = std::max(text_w, m(l, kTextSize, false));
         legend.push_back(std::move(e));
     }
     std::stable_sort(legend.begin(), legend.end(), [](const LegendEntry& a, const LegendEntry& b) {
         return a.s->legend_rank < b.s->legend_rank;
     });
-    const double legend_w = legend.empty() ? 0 : 12 + kSample + 10 + legend_text_w + 12;
+    width = legend.empty() ? 0 : 12 + kSample + 10 + text_w + 12;
+    return legend;
+}
 
+// Where the plot area sits and how the axes map values to pixels.
+struct Frame {
+    double left = 0, right = 0, top = 0, bottom = 0;
+    Axis ax, ay;
+    std::vector<LogTick> xt, yt;
+};
+
+Frame frame_for(const LogLogChart& ch, double top, double bottom, double right, const TextMeasure& m) {
+    Frame f;
     std::vector<double> xs, ys;
     for (const auto& s : ch.series) {
         for (std::size_t k = 0; k < s.x.size() && k < s.y.size(); ++k) {
@@ -234,99 +247,75 @@ Canvas draw(const LogLogChart& ch, const TextMeasure& m) {
         }
     }
     for (const auto& v : ch.vlines) xs.push_back(v.x);
-    Axis ax, ay;
-    std::tie(ax.lo, ax.hi) = log_range(xs);
-    std::tie(ay.lo, ay.hi) = log_range(ys);
-    const auto xt = log_ticks(std::pow(10.0, ax.lo), std::pow(10.0, ax.hi));
-    const auto yt = log_ticks(std::pow(10.0, ay.lo), std::pow(10.0, ay.hi));
-    auto label_of = [](const TickFormat& f, double v) { return f ? f(v) : std::to_string(v); };
-
-    const double caption_w = ch.width - 2 * kPad;
-    const auto cap = caption_lines(ch.notes, caption_w, m);
-    const double plot_bottom = ch.height - kPad -
-                               static_cast<double>(cap.empty() ? 0 : cap.size() - 1) * kLine -
-                               (cap.empty() ? 0 : 34) - 62;
-    ay.p0 = plot_bottom;
-    // First pass on the y labels' widths (all candidates), then the left edge.
+    std::tie(f.ax.lo, f.ax.hi) = log_range(xs);
+    std::tie(f.ay.lo, f.ay.hi) = log_range(ys);
+    f.xt = log_ticks(std::pow(10.0, f.ax.lo), std::pow(10.0, f.ax.hi));
+    f.yt = log_ticks(std::pow(10.0, f.ay.lo), std::pow(10.0, f.ay.hi));
+    // The left edge leaves room for the widest y label that may be drawn.
     double ylab_w = 0;
-    for (const auto& t : yt) {
-        if (t.labelled) ylab_w = std::max(ylab_w, m(label_of(ch.y_ticks, t.value), kTextSize, false));
+    for (const auto& t : f.yt) {
+        if (t.labelled) ylab_w = std::max(ylab_w, m(tick_label(ch.y_ticks, t.value), kTextSize, false));
     }
-    const double plot_left = kPad + kAxisSize + 14 + ylab_w + 12;
-    const double plot_right = ch.width - kPad - (legend.empty() ? 0 : legend_w + 22);
-    ax.p0 = plot_left;
-    ax.p1 = plot_right;
-    ay.p1 = plot_top;
+    f.left = kPad + kAxisSize + 14 + ylab_w + 12;
+    f.right = right;
+    f.top = top;
+    f.bottom = bottom;
+    f.ax.p0 = f.left;
+    f.ax.p1 = f.right;
+    f.ay.p0 = f.bottom;
+    f.ay.p1 = f.top;
+    return f;
+}
 
-    // Grid, ticks and labels.
+// Grid lines at decades (and labelled minor ticks), tick marks, labels that do not collide, the
+// frame and the axis labels.
+void draw_axes(Canvas& c, const LogLogChart& ch, const Frame& f, const TextMeasure& m) {
     const Stroke grid{hex(0xDDDDDD), 1, {}}, minor{hex(0xEEEEEE), 1, {}}, axis{hex(kInk), 1.5, {}};
-    std::vector<double> xext, yext;
-    for (const auto& t : xt) xext.push_back(m(label_of(ch.x_ticks, t.value), kTextSize, false));
-    for (std::size_t k = 0; k < yt.size(); ++k) yext.push_back(kTextSize);
-    const auto xkeep = thin_labels(xt, ax, xext), ykeep = thin_labels(yt, ay, yext);
+    std::vector<double> xext, yext(f.yt.size(), kTextSize);
+    for (const auto& t : f.xt) xext.push_back(m(tick_label(ch.x_ticks, t.value), kTextSize, false));
+    const auto xkeep = thin_labels(f.xt, f.ax, xext), ykeep = thin_labels(f.yt, f.ay, yext);
     c.begin_group("axes");
-    for (std::size_t k = 0; k < xt.size(); ++k) {
-        const double p = ax.at(xt[k].value);
-        if (xt[k].major || xt[k].labelled)
-            c.line({p, plot_top}, {p, plot_bottom}, xt[k].major ? grid : minor);
-        c.line({p, plot_bottom}, {p, plot_bottom + (xt[k].major ? 8 : 4)}, axis);
+    for (std::size_t k = 0; k < f.xt.size(); ++k) {
+        const LogTick& t = f.xt[k];
+        const double p = f.ax.at(t.value);
+        if (t.major || t.labelled) c.line({p, f.top}, {p, f.bottom}, t.major ? grid : minor);
+        c.line({p, f.bottom}, {p, f.bottom + (t.major ? 8 : 4)}, axis);
         if (xkeep[k])
-            c.text({{p, plot_bottom + 28},
-                    label_of(ch.x_ticks, xt[k].value),
-                    kTextSize,
-                    Anchor::middle,
-                    false,
-                    hex(kInk)});
+            c.text(label({p, f.bottom + 28}, tick_label(ch.x_ticks, t.value), kTextSize, Anchor::middle,
+                         hex(kInk)));
     }
-    for (std::size_t k = 0; k < yt.size(); ++k) {
-        const double p = ay.at(yt[k].value);
-        if (yt[k].major || yt[k].labelled)
-            c.line({plot_left, p}, {plot_right, p}, yt[k].major ? grid : minor);
-        c.line({plot_left - (yt[k].major ? 8 : 4), p}, {plot_left, p}, axis);
+    for (std::size_t k = 0; k < f.yt.size(); ++k) {
+        const LogTick& t = f.yt[k];
+        const double p = f.ay.at(t.value);
+        if (t.major || t.labelled) c.line({f.left, p}, {f.right, p}, t.major ? grid : minor);
+        c.line({f.left - (t.major ? 8 : 4), p}, {f.left, p}, axis);
         if (ykeep[k])
-            c.text({{plot_left - 12, p + 6},
-                    label_of(ch.y_ticks, yt[k].value),
-                    kTextSize,
-                    Anchor::end,
-                    false,
-                    hex(kInk)});
+            c.text(label({f.left - 12, p + 6}, tick_label(ch.y_ticks, t.value), kTextSize, Anchor::end,
+                         hex(kInk)));
     }
-    c.rect(plot_left, plot_top, plot_right - plot_left, plot_bottom - plot_top, std::nullopt, axis);
-    c.text({{(plot_left + plot_right) / 2, plot_bottom + 60},
-            ch.x_label,
-            kAxisSize,
-            Anchor::middle,
-            false,
-            hex(kInk)});
-    c.text({{kPad + kAxisSize, (plot_top + plot_bottom) / 2},
-            ch.y_label,
-            kAxisSize,
-            Anchor::middle,
-            false,
-            hex(kInk),
-            -90});
+    c.rect(f.left, f.top, f.right - f.left, f.bottom - f.top, std::nullopt, axis);
+    c.text(label({(f.left + f.right) / 2, f.bottom + 60}, ch.x_label, kAxisSize, Anchor::middle, hex(kInk)));
+    c.text(label({kPad + kAxisSize, (f.top + f.bottom) / 2}, ch.y_label, kAxisSize, Anchor::middle, hex(kInk),
+                 -90));
     c.end_group();
+}
 
-    // Vertical lines, then the series, inside the plot area.
-    c.set_clip(ClipBox{plot_left, plot_top, plot_right - plot_left, plot_bottom - plot_top});
+// Vertical lines, then the series (lines broken at gaps, a marker per point), clipped to the plot.
+void draw_data(Canvas& c, const LogLogChart& ch, const Frame& f, const TextMeasure& m) {
+    c.set_clip(ClipBox{f.left, f.top, f.right - f.left, f.bottom - f.top});
     for (const auto& v : ch.vlines) {
-        const double p = ax.at(v.x);
+        const double p = f.ax.at(v.x);
         c.begin_group("vline", v.label);
-        c.line({p, plot_top}, {p, plot_bottom}, Stroke{v.color, 2, v.dash});
+        c.line({p, f.top}, {p, f.bottom}, Stroke{v.color, 2, v.dash});
         // Right of the line, or left of it when the label would leave the plot.
-        const bool right = p + 8 + m(v.label, kTextSize, false) <= plot_right - 4;
-        c.text({{right ? p + 8 : p - 8, plot_bottom - 12},
-                v.label,
-                kTextSize,
-                right ? Anchor::start : Anchor::end,
-                false,
-                v.color});
+        const bool right = p + 8 + m(v.label, kTextSize, false) <= f.right - 4;
+        c.text(label({right ? p + 8 : p - 8, f.bottom - 12}, v.label, kTextSize,
+                     right ? Anchor::start : Anchor::end, v.color));
         c.end_group();
     }
     for (const auto& s : ch.series) {
         c.begin_group("series " + s.role, s.key);
-        std::vector<Point> run;
-        std::vector<Point> pts;
+        std::vector<Point> run, pts;
         auto flush = [&] {
             if (s.line && run.size() >= 2) c.polyline(run, Stroke{s.color, s.width, s.dash});
             run.clear();
@@ -336,9 +325,8 @@ Canvas draw(const LogLogChart& ch, const TextMeasure& m) {
                 flush();
                 continue;
             }
-            const Point p{ax.at(s.x[k]), ay.at(s.y[k])};
-            run.push_back(p);
-            pts.push_back(p);
+            run.push_back({f.ax.at(s.x[k]), f.ay.at(s.y[k])});
+            pts.push_back(run.back());
         }
         flush();
         if (s.marker != Marker::none) {
@@ -349,29 +337,47 @@ Canvas draw(const LogLogChart& ch, const TextMeasure& m) {
         c.end_group();
     }
     c.set_clip(std::nullopt);
+}
 
-    // Legend, top right, beside the plot.
-    if (!legend.empty()) {
-        double h = 12;
-        for (const auto& e : legend) h += static_cast<double>(e.lines.size()) * kLine + 6;
-        const double lx = ch.width - kPad - legend_w, ly = plot_top;
-        c.begin_group("legend");
-        c.rect(lx, ly, legend_w, h, hex(0xFFFFFF), Stroke{hex(0xBBBBBB), 1, {}});
-        double y = ly + 12;
-        for (const auto& e : legend) {
-            const double mid = y + kLine / 2 - 1;
-            const Series& s = *e.s;
-            if (s.line) c.line({lx + 12, mid}, {lx + 12 + kSample, mid}, Stroke{s.color, s.width, s.dash});
-            marker(c, s.marker, {lx + 12 + kSample / 2, mid}, kMarkerR, s.color, s.hollow);
-            double ty = y + 18;
-            for (const auto& l : e.lines) {
-                c.text({{lx + 12 + kSample + 10, ty}, l, kTextSize, Anchor::start, false, hex(kInk)});
-                ty += kLine;
-            }
-            y += static_cast<double>(e.lines.size()) * kLine + 6;
+void draw_legend(Canvas& c, const std::vector<LegendEntry>& legend, double lx, double ly, double w) {
+    if (legend.empty()) return;
+    double h = 12;
+    for (const auto& e : legend) h += static_cast<double>(e.lines.size()) * kLine + 6;
+    c.begin_group("legend");
+    c.rect(lx, ly, w, h, hex(0xFFFFFF), Stroke{hex(0xBBBBBB), 1, {}});
+    double y = ly + 12;
+    for (const auto& e : legend) {
+        const double mid = y + kLine / 2 - 1;
+        const Series& s = *e.s;
+        if (s.line) c.line({lx + 12, mid}, {lx + 12 + kSample, mid}, Stroke{s.color, s.width, s.dash});
+        marker(c, s.marker, {lx + 12 + kSample / 2, mid}, kMarkerR, s.color, s.hollow);
+        double ty = y + 18;
+        for (const auto& l : e.lines) {
+            c.text(label({lx + 12 + kSample + 10, ty}, l, kTextSize, Anchor::start, hex(kInk)));
+            ty += kLine;
         }
-        c.end_group();
+        y += static_cast<double>(e.lines.size()) * kLine + 6;
     }
+    c.end_group();
+}
+
+}  // namespace
+
+Canvas draw(const LogLogChart& ch, const TextMeasure& m) {
+    Canvas c(ch.width, ch.height);
+    c.rect(0, 0, ch.width, ch.height, hex(0xFFFFFF));
+    const double top = title_block(c, ch.title, ch.subtitle, m) + 8;
+    double legend_w = 0;
+    const auto legend = legend_entries(ch, m, legend_w);
+    const auto cap = caption_lines(ch.notes, ch.width - 2 * kPad, m);
+    // Bottom up: the caption, the x label and the tick labels.
+    const double bottom = ch.height - kPad - static_cast<double>(cap.empty() ? 0 : cap.size() - 1) * kLine -
+                          (cap.empty() ? 0 : 34) - 62;
+    const double right = ch.width - kPad - (legend.empty() ? 0 : legend_w + 22);
+    const Frame f = frame_for(ch, top, bottom, right, m);
+    draw_axes(c, ch, f, m);
+    draw_data(c, ch, f, m);
+    draw_legend(c, legend, ch.width - kPad - legend_w, top, legend_w);
     caption(c, cap);
     return c;
 }

@@ -30,14 +30,8 @@ std::vector<GanttBar> coalesce(std::vector<GanttBar> bars, double px_per_unit) {
     return out;
 }
 
-}  // namespace
-
-Canvas draw(const GanttChart& ch, const TextMeasure& m) {
-    Canvas c(ch.width, ch.height);
-    c.rect(0, 0, ch.width, ch.height, hex(0xFFFFFF));
-    double y = title_block(c, ch.title, ch.subtitle, m);
-
-    // The kinds' legend: swatches in rows.
+// The kinds' legend: swatches in rows under the title; returns the y below it.
+double kinds_legend(Canvas& c, const GanttChart& ch, double y, const TextMeasure& m) {
     c.begin_group("legend");
     double x = kPad;
     y += 12;
@@ -52,120 +46,148 @@ Canvas draw(const GanttChart& ch, const TextMeasure& m) {
         x += w;
     }
     c.end_group();
-    const double top = y + 18;
+    return y + 18;
+}
 
+// The plot area, the time scale and where each lane sits.
+struct Layout {
+    double left = 0, right = 0, top = 0, bottom = 0, x_hi = 1, lane_h = 0;
+    std::vector<double> ticks, lane_y, header_y;
+    std::vector<std::pair<double, double>> group_span;  // top and bottom of each group's lanes
+    double at(double v) const { return left + v / x_hi * (right - left); }
+};
+
+Layout layout_for(const GanttChart& ch, double top, double bottom, const TextMeasure& m) {
+    Layout L;
     double label_w = 0;
     for (const auto& l : ch.lane_labels) label_w = std::max(label_w, m(l, kTextSize, false));
-    const double left = kPad + label_w + 14, right = ch.width - kPad;
-    const auto cap = caption_lines(ch.notes, ch.width - 2 * kPad, m);
-    const double bottom = ch.height - kPad - static_cast<double>(cap.empty() ? 0 : cap.size() - 1) * kLine -
-                          (cap.empty() ? 0 : 34) - 62;
-
+    L.left = kPad + label_w + 14;
+    L.right = ch.width - kPad;
+    L.top = top;
+    L.bottom = bottom;
     double x_max = 0;
     for (const auto& b : ch.bars) x_max = std::max(x_max, b.end);
     for (const auto& b : ch.bands) x_max = std::max(x_max, b.end);
-    const auto ticks = linear_ticks(x_max > 0 ? x_max : 1);
-    const double x_hi = std::max(ticks.back(), x_max > 0 ? x_max : 1);
-    auto at = [&](double v) { return left + v / x_hi * (right - left); };
-
-    const int groups = static_cast<int>(ch.group_titles.size());
-    const int lanes = static_cast<int>(ch.lane_labels.size());
+    L.ticks = linear_ticks(x_max > 0 ? x_max : 1);
+    L.x_hi = std::max(L.ticks.back(), x_max > 0 ? x_max : 1);
+    const std::size_t groups = ch.group_titles.size(), lanes = ch.lane_labels.size();
     const double header = kLine + 6;
-    const double lane_h = lanes == 0 ? 0 : std::clamp((bottom - top - groups * header) / lanes, 12.0, 44.0);
+    L.lane_h =
+        lanes == 0
+            ? 0
+            : std::clamp((bottom - top - static_cast<double>(groups) * header) / static_cast<double>(lanes),
+                         12.0, 44.0);
+    L.lane_y.assign(lanes, 0);
+    L.group_span.assign(groups, {1e300, -1e300});
+    double gy = top;
+    for (std::size_t g = 0; g < groups; ++g) {
+        L.header_y.push_back(gy);
+        gy += header;
+        for (std::size_t l = 0; l < lanes; ++l) {
+            if (ch.lane_group[l] != static_cast<int>(g)) continue;
+            L.lane_y[l] = gy;
+            L.group_span[g] = {std::min(L.group_span[g].first, gy),
+                               std::max(L.group_span[g].second, gy + L.lane_h)};
+            gy += L.lane_h;
+        }
+    }
+    return L;
+}
 
-    // Gridlines under everything.
+void time_axis(Canvas& c, const GanttChart& ch, const Layout& L) {
     c.begin_group("axes");
     const Stroke grid{hex(0xDDDDDD), 1, {}}, axis{hex(kInk), 1.5, {}};
-    for (double t : ticks) {
-        const double p = at(t);
-        c.line({p, top}, {p, bottom}, grid);
-        c.line({p, bottom}, {p, bottom + 8}, axis);
-        c.text({{p, bottom + 28},
-                ch.x_ticks ? ch.x_ticks(t) : std::to_string(t),
-                kTextSize,
-                Anchor::middle,
-                false,
-                hex(kInk)});
+    for (double t : L.ticks) {
+        const double p = L.at(t);
+        c.line({p, L.top}, {p, L.bottom}, grid);
+        c.line({p, L.bottom}, {p, L.bottom + 8}, axis);
+        const std::string text = ch.x_ticks ? ch.x_ticks(t) : std::to_string(t);
+        c.text({{p, L.bottom + 28}, text, kTextSize, Anchor::middle, false, hex(kInk)});
     }
-    c.line({left, bottom}, {right, bottom}, axis);
-    c.text({{(left + right) / 2, bottom + 60}, ch.x_label, kAxisSize, Anchor::middle, false, hex(kInk)});
+    c.line({L.left, L.bottom}, {L.right, L.bottom}, axis);
+    c.text(
+        {{(L.left + L.right) / 2, L.bottom + 60}, ch.x_label, kAxisSize, Anchor::middle, false, hex(kInk)});
     c.end_group();
+}
 
-    // Where each lane sits.
-    std::vector<double> lane_y(static_cast<std::size_t>(lanes));
-    std::vector<std::pair<double, double>> group_span(static_cast<std::size_t>(groups), {1e300, -1e300});
-    double gy = top;
-    for (int g = 0; g < groups; ++g) {
-        const double header_y = gy;
-        gy += header;
-        for (int l = 0; l < lanes; ++l) {
-            if (ch.lane_group[static_cast<std::size_t>(l)] != g) continue;
-            lane_y[static_cast<std::size_t>(l)] = gy;
-            auto& sp = group_span[static_cast<std::size_t>(g)];
-            sp = {std::min(sp.first, gy), std::max(sp.second, gy + lane_h)};
-            gy += lane_h;
-        }
-        // Group title, then the band labels that fit beside it and each other.
-        c.begin_group("group", ch.group_titles[static_cast<std::size_t>(g)]);
-        const std::string& title = ch.group_titles[static_cast<std::size_t>(g)];
-        c.text({{kPad, header_y + kLine - 4}, title, kTextSize, Anchor::start, true, hex(kInk)});
-        double used = kPad + m(title, kTextSize, true) + 16;
-        const auto& sp = group_span[static_cast<std::size_t>(g)];
-        // Each band's label at its start when every one fits there; otherwise all of them, in order,
-        // after the title (the alternating shading tells which is which).
-        std::vector<std::pair<double, std::string>> placed;
-        bool all_fit = true;
-        std::string listed;
-        double next_free = used;
-        int band_index = 0;
-        for (const auto& b : ch.bands) {
-            if (b.group != g || sp.first > sp.second) continue;
-            const double x0 = at(b.start), x1 = at(b.end);
-            c.rect(x0, sp.first, std::max(0.0, x1 - x0), sp.second - sp.first,
-                   hex(band_index++ % 2 == 0 ? 0xEFEFEF : 0xF8F8F8));
-            c.line({x0, header_y + 6}, {x0, sp.second}, Stroke{hex(0xAAAAAA), 1, {4, 3}});
-            if (b.label.empty()) continue;
-            const double tw = m(b.label, kTextSize, false);
-            all_fit = all_fit && x0 + 4 >= next_free && x0 + 4 + tw <= std::max(x1, right);
-            next_free = x0 + 4 + tw + 12;
-            placed.emplace_back(x0 + 4, b.label);
-            listed += (listed.empty() ? "" : " | ") + b.label;
-        }
-        if (placed.size() < 2) {
-            // One pass: its name would repeat the title.
-        } else if (all_fit) {
-            for (const auto& [px, label] : placed)
-                c.text({{px, header_y + kLine - 4}, label, kTextSize, Anchor::start, false, hex(kMuted)});
-        } else if (used + m(listed, kTextSize, false) <= right) {
-            c.text({{used, header_y + kLine - 4}, listed, kTextSize, Anchor::start, false, hex(kMuted)});
-        }
-        c.end_group();
+// One group's title and shaded bands. Each band's label goes at its start when every one fits
+// there; otherwise all of them, in order, after the title (the alternating shading tells which is
+// which); a single band's label would repeat the title and is left out.
+void group_header(Canvas& c, const GanttChart& ch, const Layout& L, std::size_t g, const TextMeasure& m) {
+    const std::string& title = ch.group_titles[g];
+    const double base = L.header_y[g] + kLine - 4;
+    const auto& sp = L.group_span[g];
+    c.begin_group("group", title);
+    c.text({{kPad, base}, title, kTextSize, Anchor::start, true, hex(kInk)});
+    const double used = kPad + m(title, kTextSize, true) + 16;
+    std::vector<std::pair<double, std::string>> placed;
+    bool all_fit = true;
+    std::string listed;
+    double next_free = used;
+    int band_index = 0;
+    for (const auto& b : ch.bands) {
+        if (b.group != static_cast<int>(g) || sp.first > sp.second) continue;
+        const double x0 = L.at(b.start), x1 = L.at(b.end);
+        c.rect(x0, sp.first, std::max(0.0, x1 - x0), sp.second - sp.first,
+               hex(band_index++ % 2 == 0 ? 0xEFEFEF : 0xF8F8F8));
+        c.line({x0, L.header_y[g] + 6}, {x0, sp.second}, Stroke{hex(0xAAAAAA), 1, {4, 3}});
+        if (b.label.empty()) continue;
+        const double tw = m(b.label, kTextSize, false);
+        all_fit = all_fit && x0 + 4 >= next_free && x0 + 4 + tw <= std::max(x1, L.right);
+        next_free = x0 + 4 + tw + 12;
+        placed.emplace_back(x0 + 4, b.label);
+        listed += (listed.empty() ? "" : " | ") + b.label;
     }
-    for (int l = 0; l < lanes; ++l) {
-        c.text({{kPad, lane_y[static_cast<std::size_t>(l)] + lane_h / 2 + 6},
-                ch.lane_labels[static_cast<std::size_t>(l)],
-                std::min(kTextSize, lane_h * 0.9),
-                Anchor::start,
-                false,
-                hex(kInk)});
+    if (placed.size() >= 2 && all_fit) {
+        for (const auto& [px, text] : placed)
+            c.text({{px, base}, text, kTextSize, Anchor::start, false, hex(kMuted)});
+    } else if (placed.size() >= 2 && used + m(listed, kTextSize, false) <= L.right) {
+        c.text({{used, base}, listed, kTextSize, Anchor::start, false, hex(kMuted)});
     }
+    c.end_group();
+}
 
-    // Bars, by kind (one SVG group per kind).
-    const auto bars = coalesce(ch.bars, (right - left) / x_hi);
-    c.set_clip(ClipBox{left, top, right - left, bottom - top});
+// The bars, one SVG group per kind, clipped to the plot area.
+void bars(Canvas& c, const GanttChart& ch, const Layout& L) {
+    const auto merged = coalesce(ch.bars, (L.right - L.left) / L.x_hi);
+    const int lanes = static_cast<int>(ch.lane_labels.size());
+    c.set_clip(ClipBox{L.left, L.top, L.right - L.left, L.bottom - L.top});
     for (std::size_t k = 0; k < ch.kinds.size(); ++k) {
         c.begin_group("bars", ch.kinds[k].label);
-        for (const auto& b : bars) {
+        for (const auto& b : merged) {
             if (b.kind != static_cast<int>(k) || b.lane < 0 || b.lane >= lanes) continue;
             // Wide bars end a pixel early, so consecutive moves of one kind stay apart.
-            const double x0 = at(b.start), full = at(b.end) - x0,
-                         w = full >= 3 ? full - 1 : std::max(1.0, full);
-            c.rect(x0, lane_y[static_cast<std::size_t>(b.lane)] + lane_h * 0.15, w, lane_h * 0.7,
-                   ch.kinds[k].color);
+            const double x0 = L.at(b.start), full = L.at(b.end) - x0;
+            const double w = full >= 3 ? full - 1 : std::max(1.0, full);
+            const double y = L.lane_y[static_cast<std::size_t>(b.lane)] + L.lane_h * 0.15;
+            c.rect(x0, y, w, L.lane_h * 0.7, ch.kinds[k].color);
         }
         c.end_group();
     }
     c.set_clip(std::nullopt);
+}
+
+}  // namespace
+
+Canvas draw(const GanttChart& ch, const TextMeasure& m) {
+    Canvas c(ch.width, ch.height);
+    c.rect(0, 0, ch.width, ch.height, hex(0xFFFFFF));
+    const double top = kinds_legend(c, ch, title_block(c, ch.title, ch.subtitle, m), m);
+    const auto cap = caption_lines(ch.notes, ch.width - 2 * kPad, m);
+    const double bottom = ch.height - kPad - static_cast<double>(cap.empty() ? 0 : cap.size() - 1) * kLine -
+                          (cap.empty() ? 0 : 34) - 62;
+    const Layout L = layout_for(ch, top, bottom, m);
+    time_axis(c, ch, L);
+    for (std::size_t g = 0; g < ch.group_titles.size(); ++g) group_header(c, ch, L, g, m);
+    for (std::size_t l = 0; l < ch.lane_labels.size(); ++l) {
+        c.text({{kPad, L.lane_y[l] + L.lane_h / 2 + 6},
+                ch.lane_labels[l],
+                std::min(kTextSize, L.lane_h * 0.9),
+                Anchor::start,
+                false,
+                hex(kInk)});
+    }
+    bars(c, ch, L);
     caption(c, cap);
     return c;
 }

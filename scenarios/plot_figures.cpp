@@ -228,45 +228,26 @@ std::vector<Series> bound_series(const SweepResult& sw) {
     return {comp, prop3, saha};
 }
 
-}  // namespace
-
-plot::LogLogChart io_chart(PlotKind kind, const Scenario& base, const PlotOptions& o) {
-    const std::string spec = o.over.empty() ? default_over(kind, base) : o.over;
-    auto [key, values] = parse_over(spec);
+// The sweep --over asks for (or the default), refusing a key this figure does not sweep.
+std::pair<std::string, std::vector<std::string>> checked_over(PlotKind kind, const Scenario& base,
+                                                              const PlotOptions& o) {
+    auto over = parse_over(o.over.empty() ? default_over(kind, base) : o.over);
     const std::vector<std::string> allowed = kind == PlotKind::io_vs_n ? std::vector<std::string>{"seq_len"}
                                              : kind == PlotKind::io_vs_block
                                                  ? std::vector<std::string>{"block_cols", "block_rows"}
                                                  : std::vector<std::string>{"sram_bytes"};
-    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+    if (std::find(allowed.begin(), allowed.end(), over.first) == allowed.end()) {
         std::string names;
         for (const auto& a : allowed) names += (names.empty() ? "" : " or ") + a;
-        throw ScenarioError("--over " + key + ": this figure sweeps " + names + ", e.g. --over " +
+        throw ScenarioError("--over " + over.first + ": this figure sweeps " + names + ", e.g. --over " +
                             default_over(kind, base) + " (`tilesim sweep` sweeps any key)");
     }
-    Scenario s = base;
-    s.numerics = false;  // figures count; they never need the arithmetic
-    const SweepResult sw = run_sweep(s, key, values, false);
-    const IoAxis axis = io_axis(kind, key);
+    return over;
+}
 
-    plot::LogLogChart ch;
-    ch.width = o.width;
-    ch.height = o.height;
-    ch.title = axis.title;
-    ch.subtitle = text::problem_line(s, kind != PlotKind::io_vs_n) + "; count-only runs";
-    ch.x_label = axis.x_label;
-    ch.y_label = fmt::format("HBM traffic, bytes (all B×H = {} heads)", s.problem.bh());
-    ch.x_ticks = axis.ticks;
-    ch.y_ticks = [](double v) { return text::si(v, "B", true); };
-
-    // Bounds first (underneath), then Theta curves, then the data on top.
-    auto bounds = bound_series(sw);
-    // While M >= d^2 the tight bound is Proposition 3's: one curve hides the other, and the caption says so.
-    const bool bounds_coincide =
-        std::equal(bounds[1].y.begin(), bounds[1].y.end(), bounds[2].y.begin(), bounds[2].y.end(),
-                   [](double a, double b) { return std::abs(a - b) <= 1e-9 * std::abs(a); });
-    for (auto& b : bounds) ch.series.push_back(std::move(b));
-    std::vector<Series> data, theta;
-    int misfits = 0;
+// One series per algorithm key: its HBM bytes at every point (passes added), -1 where it does not fit.
+std::vector<Series> data_series(const Scenario& s, const SweepResult& sw, int& misfits) {
+    std::vector<Series> data;
     for (const auto& k : s.algorithms) {
         const int idx = std::max(0, kernels::key_index(k));
         Series d;
@@ -282,65 +263,110 @@ plot::LogLogChart io_chart(PlotKind kind, const Scenario& base, const PlotOption
         }
         data.push_back(std::move(d));
     }
-    // One point for every Theta curve to meet its data: the scenario's own value when it is swept and
-    // every algorithm fits there, else the largest value where every algorithm fits.
-    std::optional<std::size_t> anchor;
-    const auto own = own_value(s, key);
+    return data;
+}
+
+// The one point where every Theta curve meets its data: the scenario's own value when it is swept and
+// every algorithm fits there, else the first (smallest) value where every algorithm fits.
+std::optional<std::size_t> theta_anchor(const Scenario& s, const SweepResult& sw,
+                                        const std::vector<Series>& data) {
     auto all_fit = [&](std::size_t i) {
         return std::all_of(data.begin(), data.end(), [i](const Series& d) { return d.y[i] > 0; });
     };
+    const auto own = own_value(s, sw.key);
     for (std::size_t i = 0; i < sw.points.size(); ++i) {
-        if (own && sw.points[i].value == *own && all_fit(i)) anchor = i;
+        if (own && sw.points[i].value == *own && all_fit(i)) return i;
     }
-    for (std::size_t i = 0; !anchor && i < sw.points.size(); ++i) {
-        if (all_fit(i)) anchor = i;
+    for (std::size_t i = 0; i < sw.points.size(); ++i) {
+        if (all_fit(i)) return i;
     }
-    std::vector<std::string> flat;  // keys whose bound does not change over this sweep
-    if (kind != PlotKind::io_vs_block && anchor) {
-        for (const auto& d : data) {
-            const std::string txt = theta_text(d.key, s);
-            if (txt.empty()) continue;
-            std::vector<double> f;
-            for (const auto& pt : sw.points) {
-                double N = 0, dd = 0, M = 0;
-                theta_point(kind, s, pt.value, N, dd, M);
-                f.push_back(theta_value(d.key, s, N, dd, M));
-            }
-            const auto [lo, hi] = std::minmax_element(f.begin(), f.end());
-            if (!(f[*anchor] > 0) || *hi - *lo <= 1e-9 * *hi) {
-                flat.push_back(d.key);
-                continue;
-            }
-            // Drawn over the data in a lighter tint: where the bound runs along its data (standard
-            // attention's does, exactly) the dashes show on the line instead of hiding under it.
-            Series t;
-            t.label = txt + ", scaled (" + d.key + ")";
-            t.key = d.key;
-            t.role = "theta";
-            t.legend_rank = 1;
-            t.color = plot::Color{static_cast<std::uint8_t>((d.color.r + 255) / 2),
-                                  static_cast<std::uint8_t>((d.color.g + 255) / 2),
-                                  static_cast<std::uint8_t>((d.color.b + 255) / 2), 1};
-            t.width = 2.5;
-            t.dash = {12, 7};
-            for (std::size_t i = 0; i < f.size(); ++i) {
-                t.x.push_back(sw.points[i].value);
-                t.y.push_back(d.y[*anchor] / f[*anchor] * f[i]);
-            }
-            theta.push_back(std::move(t));
+    return std::nullopt;
+}
+
+// Each algorithm's Theta scaled to meet its data at `anchor`; `flat` gets the keys whose Theta does
+// not change over the sweep (they say nothing there and are left out).
+std::vector<Series> theta_series(PlotKind kind, const Scenario& s, const SweepResult& sw,
+                                 const std::vector<Series>& data, std::size_t anchor,
+                                 std::vector<std::string>& flat) {
+    std::vector<Series> out;
+    for (const auto& d : data) {
+        const std::string txt = theta_text(d.key, s);
+        if (txt.empty()) continue;
+        std::vector<double> f;
+        for (const auto& pt : sw.points) {
+            double N = 0, dd = 0, M = 0;
+            theta_point(kind, s, pt.value, N, dd, M);
+            f.push_back(theta_value(d.key, s, N, dd, M));
         }
+        const auto [lo, hi] = std::minmax_element(f.begin(), f.end());
+        if (!(f[anchor] > 0) || *hi - *lo <= 1e-9 * *hi) {
+            flat.push_back(d.key);
+            continue;
+        }
+        // Drawn over the data in a lighter tint: where the bound runs along its data (standard
+        // attention's does, exactly) the dashes show on the line instead of hiding under it.
+        Series t;
+        t.label = txt + ", scaled (" + d.key + ")";
+        t.key = d.key;
+        t.role = "theta";
+        t.legend_rank = 1;
+        t.color = plot::Color{static_cast<std::uint8_t>((d.color.r + 255) / 2),
+                              static_cast<std::uint8_t>((d.color.g + 255) / 2),
+                              static_cast<std::uint8_t>((d.color.b + 255) / 2), 1};
+        t.width = 2.5;
+        t.dash = {12, 7};
+        for (std::size_t i = 0; i < f.size(); ++i) {
+            t.x.push_back(sw.points[i].value);
+            t.y.push_back(d.y[anchor] / f[anchor] * f[i]);
+        }
+        out.push_back(std::move(t));
     }
-    for (auto& d : data) ch.series.push_back(std::move(d));
-    for (auto& t : theta) ch.series.push_back(std::move(t));
+    return out;
+}
+
+}  // namespace
+
+plot::LogLogChart io_chart(PlotKind kind, const Scenario& base, const PlotOptions& o) {
+    const auto [key, values] = checked_over(kind, base, o);
+    Scenario s = base;
+    s.numerics = false;  // figures count; they never need the arithmetic
+    const SweepResult sw = run_sweep(s, key, values, false);
+    const IoAxis axis = io_axis(kind, key);
+
+    plot::LogLogChart ch;
+    ch.width = o.width;
+    ch.height = o.height;
+    ch.title = axis.title;
+    ch.subtitle = text::problem_line(s, kind != PlotKind::io_vs_n) + "; count-only runs";
+    ch.x_label = axis.x_label;
+    ch.y_label = fmt::format("HBM traffic, bytes (all B×H = {} heads)", s.problem.bh());
+    ch.x_ticks = axis.ticks;
+    ch.y_ticks = [](double v) { return text::si(v, "B", true); };
+
+    // Bounds first (underneath), the data, then the Theta curves over it.
+    auto bounds = bound_series(sw);
+    // While M >= d^2 the tight bound is Proposition 3's: one curve hides the other, and the caption says so.
+    const bool bounds_coincide =
+        std::equal(bounds[1].y.begin(), bounds[1].y.end(), bounds[2].y.begin(), bounds[2].y.end(),
+                   [](double a, double b) { return std::abs(a - b) <= 1e-9 * std::abs(a); });
+    for (auto& b : bounds) ch.series.push_back(std::move(b));
+    int misfits = 0;
+    const auto data = data_series(s, sw, misfits);
+    const auto anchor = theta_anchor(s, sw, data);
+    std::vector<std::string> flat;
+    const auto theta = kind != PlotKind::io_vs_block && anchor
+                           ? theta_series(kind, s, sw, data, *anchor, flat)
+                           : std::vector<Series>{};
+    ch.series.insert(ch.series.end(), data.begin(), data.end());
+    ch.series.insert(ch.series.end(), theta.begin(), theta.end());
 
     // The caption states what the eye must know to read the figure honestly.
     if (kind == PlotKind::io_vs_block) {
         ch.notes.push_back("A Θ bound depends on N, d and M, not on the block size: none is drawn here.");
     } else if (anchor) {
-        const double x0 = sw.points[*anchor].value;
-        const std::string where = kind == PlotKind::io_vs_n
-                                      ? fmt::format("N = {}", static_cast<std::int64_t>(x0))
-                                      : "M = " + text::binary(static_cast<std::int64_t>(x0));
+        const auto x0 = static_cast<std::int64_t>(sw.points[*anchor].value);
+        const std::string where =
+            kind == PlotKind::io_vs_n ? fmt::format("N = {}", x0) : "M = " + text::binary(x0);
         ch.notes.push_back("Light dashes: each algorithm's Θ bound, scaled to meet its run at " + where +
                            " (a Θ has no constant: compare slopes, not heights).");
         if (!flat.empty()) {
@@ -349,13 +375,11 @@ plot::LogLogChart io_chart(PlotKind kind, const Scenario& base, const PlotOption
             ch.notes.back() += " Not drawn: " + who + " (its Θ does not change here).";
         }
     }
-    ch.notes.push_back(
-        std::string(
-            "Grey: IO lower bounds (kernels/bounds.h); Prop. 3 and Saha & Ye are asymptotic, drawn with "
-            "constant 1 in elements × element size") +
-        (bounds_coincide ? "; here they coincide (M ≥ d²: the tight bound is Prop. 3's, which "
-                           "FlashAttention's tiling meets)."
-                         : "."));
+    ch.notes.push_back(std::string("Grey: IO lower bounds (kernels/bounds.h); Prop. 3 and Saha & Ye are "
+                                   "asymptotic, drawn with constant 1 in elements × element size") +
+                       (bounds_coincide ? "; here they coincide (M ≥ d²: the tight bound is Prop. 3's, which "
+                                          "FlashAttention's tiling meets)."
+                                        : "."));
     if (misfits > 0) {
         ch.notes.push_back(fmt::format(
             "Gaps: {} run{} where the blocks do not fit in SRAM (`tilesim sweep` says by how much).", misfits,
