@@ -1,6 +1,6 @@
 #pragma once
 // The two chart types the figures are made of, laid out for a slide (1280 x 720 by default, text
-// 18-26 px): a log-log chart (decade ticks, legend beside the plot, caption below) and a Gantt chart
+// 18-24 px): a log-log chart (decade ticks, legend beside the plot, caption below) and a Gantt chart
 // (lanes of bars over a linear time axis, grouped, with shaded spans behind them). Both return a
 // Canvas, so SVG and PNG come from the same drawing.
 #include <functional>

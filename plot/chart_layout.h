@@ -8,7 +8,7 @@
 namespace tilesim::plot::layout {
 
 inline constexpr double kPad = 28;        // margin around everything
-inline constexpr double kTitleSize = 26;  // bold
+inline constexpr double kTitleSize = 24;  // bold
 inline constexpr double kAxisSize = 20;   // axis labels
 inline constexpr double kTextSize = 18;   // ticks, legend, caption: the smallest text on a slide
 inline constexpr double kLine = 24;       // line height of 18 px text
