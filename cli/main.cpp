@@ -9,12 +9,14 @@
 #include <iostream>
 
 #include "cli/output.h"
+#include "cli/plot_command.h"
 #include "cli/usage.h"
 #include "kernels/registry.h"
 #include "scenarios/precision_table.h"
 #include "scenarios/report.h"
 #include "scenarios/runner.h"
 #include "scenarios/sweep.h"
+#include "scenarios/trace_export.h"
 
 namespace ts = tilesim::scenarios;
 
@@ -54,7 +56,7 @@ int run_cli(int argc, char** argv) {
     CLI::App app{"tilesim: why FlashAttention is fast, counted byte by byte on a model of HBM and SRAM"};
     app.require_subcommand(1);
 
-    std::string scenario, format = "table", output, trace_out, over;
+    std::string scenario, format = "table", output, trace_out, over, trace_format = "csv", din_granularity;
     std::vector<std::string> sets;
     bool numerics = false;
     const std::vector<std::string> formats = {"table", "json", "csv"};
@@ -66,7 +68,17 @@ int run_cli(int argc, char** argv) {
     run->add_option("--set", sets, "Override a scenario key, e.g. --set seq_len=4096 (repeatable)");
     run->add_option("--format", format, "Output format")->check(CLI::IsMember(formats));
     run->add_option("-o,--output", output, "Write to this file instead of stdout (replaced atomically)");
-    run->add_option("--trace", trace_out, "Also write every algorithm's event trace as CSV to this file");
+    auto* trace_opt = run->add_option("--trace", trace_out,
+                                      "Also write every algorithm's event trace (head 0) to this file");
+    run->add_option("--trace-format", trace_format,
+                    "Trace file format: csv (one table), perfetto (ui.perfetto.dev), "
+                    "dinero (Dinero IV din address trace); see docs/exports.md")
+        ->check(CLI::IsMember({"csv", "perfetto", "dinero"}))
+        ->needs(trace_opt);
+    run->add_option(
+           "--din-granularity", din_granularity,
+           "dinero: one access per `element` (default) or per aligned chunk of this many bytes (32, 128)")
+        ->needs(trace_opt);
 
     auto* sweep = app.add_subcommand("sweep", "Sweep one key; fit log-log slopes of HBM traffic");
     sweep->add_option("scenario", scenario, scenario_help);
@@ -85,6 +97,8 @@ int run_cli(int argc, char** argv) {
     const std::vector<std::string> precision_formats = {"table", "json"};
     precision->add_option("--format", format, "Output format")->check(CLI::IsMember(precision_formats));
     precision->add_option("-o,--output", output, "Write to this file instead of stdout (replaced atomically)");
+    tilesim::cli::PlotArgs plot_args;
+    auto* plot = tilesim::cli::add_plot_command(app, plot_args);
 
     auto* list = app.add_subcommand("list", "List built-in scenarios, hardware presets and algorithms");
     auto* keys =
@@ -131,6 +145,11 @@ int run_cli(int argc, char** argv) {
             return 0;
         }
         if (run->parsed()) {
+            const auto trace_fmt = ts::parse_trace_format(trace_format).value_or(ts::TraceFormat::csv);
+            if (!din_granularity.empty() && trace_fmt != ts::TraceFormat::dinero)
+                throw ts::ScenarioError("--din-granularity applies to --trace-format dinero only");
+            const ts::DinOptions din =
+                ts::parse_din_granularity(din_granularity.empty() ? "element" : din_granularity);
             const ts::Scenario s = load(scenario, sets);
             ts::RunControls controls;
             controls.trace = !trace_out.empty();
@@ -148,15 +167,9 @@ int run_cli(int argc, char** argv) {
             std::string text = format == "json"  ? ts::to_json(result).dump(2) + "\n"
                                : format == "csv" ? ts::to_csv(result)
                                                  : ts::to_table(result);
-            std::string trace_text;
-            if (!trace_out.empty()) {
-                for (const auto& r : result.runs) {
-                    if (!r.trace) continue;
-                    trace_text += "# algorithm " + std::string(r.key()) + " " +
-                                  std::string(tilesim::kernels::pass_name(r.pass())) + "\n";
-                    trace_text += ts::trace_csv(*r.trace);
-                }
-            }
+            // Built before anything is written: an export that fails leaves no file behind.
+            const std::string trace_text =
+                trace_out.empty() ? std::string() : ts::export_trace(result, trace_fmt, din);
             tilesim::cli::write_output(output, text);
             if (!trace_out.empty()) tilesim::cli::write_output(trace_out, trace_text);
             return 0;
@@ -165,6 +178,10 @@ int run_cli(int argc, char** argv) {
             const ts::Scenario s = load(scenario, sets);
             const ts::PrecisionTable t = ts::run_precision_table(s);
             tilesim::cli::write_output(output, format == "json" ? ts::to_json(t).dump(2) + "\n" : ts::to_table(t));
+            return 0;
+        }
+        if (plot->parsed()) {
+            tilesim::cli::run_plot_command(plot_args);
             return 0;
         }
         if (sweep->parsed()) {
