@@ -331,7 +331,7 @@ TEST_CASE("hand count: classroom flash-decoding, 2 splits and the combine",
 }
 
 TEST_CASE(
-    "hand count: flash-decoding splits read the page of a boundary twice; empty splits write 0 and -inf",
+    "hand count: flash-decoding splits read the page of a boundary twice, empty splits write 0 and -inf",
     "[kernels][counts][hand][decode]") {
     const auto hw = *sim::find_preset("classroom");
     // 2 splits over 4-token pages: split 0 = tokens 0..8 (pages 0, 1, 2), split 1 = 9..17 (pages 2, 3, 4):

@@ -259,7 +259,7 @@ TEST_CASE("precision: the outlier distribution has about 0.1% entries of ten tim
     CHECK(a[Tensor::Q] == b[Tensor::Q]);
 }
 
-TEST_CASE("precision: counts never depend on rounding, scales or incoherent processing; fp8 FA2 transposes V_j",
+TEST_CASE("precision: counts never depend on rounding, scales or incoherent processing, fp8 FA2 transposes V_j",
           "[precision]") {
     const auto p = kernels::Problem::square(300, 64, Dtype::fp8e4m3);
     for (const auto* def : kernels::definitions()) {

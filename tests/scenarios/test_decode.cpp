@@ -202,7 +202,7 @@ TEST_CASE("built-in decode-paged: pages, waste and page-table bytes in the JSON 
     CHECK(scenarios::to_json(big).at("runs").at(0).at("decode").at("wasted_slots") == 128 * 256 - 32700);
 }
 
-TEST_CASE("built-in gqa: the packed decode reads K/V once per KV head; the DRAM estimate sees the L2 do it",
+TEST_CASE("built-in gqa: the packed decode reads K/V once per KV head, the DRAM estimate sees the L2 do it",
           "[scenarios][decode][gqa]") {
     const auto r = scenarios::run_scenario(builtin("gqa"));
     const auto& f2 = run_of(r, "flash2");
@@ -211,8 +211,9 @@ TEST_CASE("built-in gqa: the packed decode reads K/V once per KV head; the DRAM 
     for (const auto* run : {&f2, &dec, &fd}) {
         INFO(run->key());
         CHECK(run->counts_match_closed_form());
-        REQUIRE(run->max_abs_error);
-        CHECK(*run->max_abs_error <= 1e-5);
+        REQUIRE(run->rel_error);
+        // fp16 rounding emulated: a few unit roundoffs (tests/kernels/test_precision.cpp).
+        CHECK(*run->rel_error <= 4 * std::ldexp(1.0, -11));
     }
     // decode packs the 4 query heads of a group: 8 units (B x H_kv) of 4 query rows.
     CHECK(dec.units == 8);

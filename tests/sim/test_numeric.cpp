@@ -132,7 +132,7 @@ TEST_CASE("rounding: bf16 against its values (fp32's range, 7 fraction bits)", "
     CHECK(sim::round_to(Dtype::bf16, 1.0F / 3) == 0.333984375F);
 }
 
-TEST_CASE("rounding: fp32 and fp64 are stored exactly; unit roundoffs", "[numeric]") {
+TEST_CASE("rounding: fp32 and fp64 are stored exactly, and the unit roundoffs", "[numeric]") {
     CHECK(sim::round_to(Dtype::fp32, 0.1F) == 0.1F);
     CHECK(sim::round_to(Dtype::fp64, 0.1F) == 0.1F);
     CHECK_FALSE(sim::has_format(Dtype::fp32));
@@ -144,7 +144,7 @@ TEST_CASE("rounding: fp32 and fp64 are stored exactly; unit roundoffs", "[numeri
     CHECK(v == std::vector<float>{0.1015625F, 0.34375F, 448.0F});
 }
 
-TEST_CASE("storage formats: fp8 problems read 1-byte inputs and write bf16; statistics stay fp32", "[numeric]") {
+TEST_CASE("storage formats: fp8 problems read 1-byte inputs and write bf16, statistics stay fp32", "[numeric]") {
     using sim::Tensor;
     for (auto dt : {Dtype::fp8e4m3, Dtype::fp8e5m2}) {
         for (auto t : {Tensor::Q, Tensor::K, Tensor::V, Tensor::dO}) {
