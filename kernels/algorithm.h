@@ -21,6 +21,7 @@
 #include "sim/counters.h"
 #include "sim/hardware.h"
 #include "sim/hierarchy.h"
+#include "sim/schedule.h"
 #include "sim/trace.h"
 
 namespace tilesim::kernels {
@@ -52,6 +53,8 @@ struct RunOptions {
     std::int64_t extra_passes = 0;
     // Online-softmax probe: record m_i, l_i and O_i of this Q block after every update (-1: off).
     std::int32_t watch_block = -1;
+    // Keep each thread block's tile moves for the L2 model (sim/l2.h); changes no count.
+    bool record_accesses = false;
 };
 
 // The running statistics of one Q block after one update (peeked, not counted).
@@ -135,6 +138,15 @@ enum class OnlineSoftmax : std::uint8_t {
     deferred,    // O_i kept unnormalised, divided once at the end (FlashAttention-2)
 };
 
+// The schedules a definition's kernels can run (sim/schedule.h; "paper" is always allowed), the one
+// its real kernel runs, and the tensor-core instruction its synchronous kernel issues.
+struct ScheduleSupport {
+    std::vector<sim::Schedule> supported = {sim::Schedule::sync};
+    sim::Schedule preferred = sim::Schedule::sync;
+    sim::MmaKind sync_mma = sim::MmaKind::mma_sync;
+    bool supports(sim::Schedule s) const;
+};
+
 struct AlgorithmDef {
     std::string_view key;  // "flash": scenario files, CLI, JSON; the forward and backward share it
     Pass pass;
@@ -159,6 +171,7 @@ struct AlgorithmDef {
     // The tensors the run produces (checked against the reference in numerics mode).
     std::vector<sim::Tensor> outputs;
     OnlineSoftmax softmax = OnlineSoftmax::none;
+    ScheduleSupport schedules{};
 };
 
 struct RunResult {
@@ -167,6 +180,7 @@ struct RunResult {
     sim::FitStatus fit;      // !fit.ok: nothing ran; reason and fix say why
     sim::Counters counters;  // per (batch, head)
     std::vector<sim::Phase> phases;
+    std::vector<sim::TensorDecl> declared;  // the tensors the run declared (the L2 model lays them out)
     std::unique_ptr<sim::Trace> trace;
     std::vector<SoftmaxSnapshot> probe;
 };

@@ -60,6 +60,7 @@ json scenario_json(const Scenario& s) {
            {"numerics_heads", s.numerics ? s.numerics_heads : 0},
            {"extra_passes", s.extra_passes},
            {"seed", s.seed}};
+    add_timeline_keys(j, s);
     return j;
 }
 
@@ -72,7 +73,8 @@ json run_json(const AlgorithmRun& r, const Scenario& s) {
     if (!r.fit.ok) {
         j["error"] = r.fit.reason;
         j["fix"] = r.fit.fix;
-        for (const char* k : {"hbm", "sram", "flops", "predicted_ms", "max_abs_error", "closed_form"})
+        for (const char* k : {"hbm", "sram", "flops", "predicted_ms", "max_abs_error", "closed_form",
+                              "traffic", "tflops", "timeline"})
             j[k] = nullptr;
         return j;
     }
@@ -142,6 +144,7 @@ json run_json(const AlgorithmRun& r, const Scenario& s) {
                         {"write_elements", r.closed_form.hbm_write_elements() * bh}};
     j["counts_match_closed_form"] = r.counts_match_closed_form();
     j["paper_formula_elements"] = r.paper_total_elements * bh;
+    add_timeline_run(j, r);
     return j;
 }
 

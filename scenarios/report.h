@@ -19,6 +19,12 @@ nlohmann::json to_json(const SweepResult& r);
 std::string to_table(const SweepResult& r);
 std::string to_csv(const SweepResult& r);
 
+// The timeline's part of the JSON (scenarios/report_timeline.cpp): the scenario's keys, and each run's
+// `traffic`, `tflops`, `timeline` (agents' busy fractions, bound, per pass) and `paper_predicted_ms`.
+void add_timeline_keys(nlohmann::json& scenario, const Scenario& s);
+void add_timeline_run(nlohmann::json& run, const AlgorithmRun& r);
+nlohmann::json traffic_json(const sim::BoundaryTraffic& t);
+
 // Trace events as CSV (one row per event), for export and inspection.
 std::string trace_csv(const sim::Trace& t);
 

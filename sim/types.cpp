@@ -41,12 +41,14 @@ std::string_view dtype_name(Dtype dtype) {
             return "fp32";
         case Dtype::fp64:
             return "fp64";
+        case Dtype::fp8:
+            return "fp8";
     }
     return "?";
 }
 
 std::optional<Dtype> parse_dtype(std::string_view text) {
-    for (Dtype d : {Dtype::fp16, Dtype::bf16, Dtype::fp32, Dtype::fp64}) {
+    for (Dtype d : {Dtype::fp16, Dtype::bf16, Dtype::fp32, Dtype::fp64, Dtype::fp8}) {
         if (dtype_name(d) == text) return d;
     }
     return std::nullopt;
@@ -61,6 +63,8 @@ std::size_t dtype_bytes(Dtype dtype) {
             return 4;
         case Dtype::fp64:
             return 8;
+        case Dtype::fp8:
+            return 1;
     }
     return 0;
 }

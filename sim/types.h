@@ -20,7 +20,8 @@ enum class Tensor : std::uint8_t {
 };
 inline constexpr std::size_t kTensorCount = 20;
 
-enum class Dtype : std::uint8_t { fp16, bf16, fp32, fp64 };
+// fp8 (e4m3): one byte an element; the model's arithmetic stays fp32, only bytes and tensor rates change.
+enum class Dtype : std::uint8_t { fp16, bf16, fp32, fp64, fp8 };
 
 std::string_view level_name(Level level);
 std::string_view tensor_name(Tensor tensor);

@@ -1,0 +1,528 @@
+#include "sim/program.h"
+
+#include "sim/trace.h"
+
+#include <algorithm>
+#include <limits>
+#include <stdexcept>
+
+namespace tilesim::sim {
+
+namespace {
+
+constexpr std::size_t kCopy = 0, kTensor = 1, kSfu = 2, kFma = 3, kSmem = 4;
+// A streaming kernel's block works on this many chunks of rows at once (its warps), so its loads,
+// arithmetic and stores overlap; 8 makes the fill and drain of the pipeline an eighth of a block.
+constexpr std::int64_t kStreamChunks = 8;
+
+// A step as the builders see it: the loads that start it, then its body (arithmetic and stores, in
+// program order, consecutive non-matmul arithmetic merged into one op: a warp's softmax is one
+// instruction stream feeding the FP32 lanes, the special-function unit and shared memory at once).
+struct Step {
+    std::vector<WorkOp> loads, body;
+    std::int32_t index = 0;
+};
+
+bool is_gemm(const WorkOp& w) {
+    return w.kind == WorkKind::compute && w.mma_flops > 0;
+}
+
+Step split(const WorkStep& s) {
+    Step out;
+    for (const WorkOp& op : s.ops) {
+        if (op.kind == WorkKind::load && out.body.empty()) {
+            out.loads.push_back(op);
+        } else if (op.kind == WorkKind::compute && !is_gemm(op) && !out.body.empty() &&
+                   out.body.back().kind == WorkKind::compute && !is_gemm(out.body.back())) {
+            WorkOp& m = out.body.back();
+            m.exp_flops += op.exp_flops;
+            m.fma_flops += op.fma_flops;
+            m.sram_bytes += op.sram_bytes;
+        } else {
+            out.body.push_back(op);
+        }
+    }
+    return out;
+}
+
+std::vector<Step> expand(const BlockWork& w, std::int64_t keep, Program& p, bool record_runs) {
+    std::vector<Step> out;
+    for (std::size_t r = 0; r < w.runs.size(); ++r) {
+        const std::int64_t kept = std::min(w.runs[r].repeat, std::max<std::int64_t>(3, keep));
+        if (record_runs) {
+            p.run_repeat.push_back(w.runs[r].repeat);
+            p.run_kept.push_back(kept);
+        }
+        const Step s = split(w.runs[r].step);
+        for (std::int64_t k = 0; k < kept; ++k) {
+            out.push_back(s);
+            out.back().index = static_cast<std::int32_t>(out.size() - 1);
+            if (record_runs) p.step_run.push_back(static_cast<std::int32_t>(r));
+        }
+    }
+    return out;
+}
+
+// One op of `w`'s work scaled by `f` (a warp group's share, a streaming chunk).
+SimOp make_op(const WorkOp& w, double f, const SmRates& r, std::int32_t lane, std::int32_t copy,
+              std::int32_t step) {
+    SimOp o;
+    o.lane = lane;
+    o.kind = w.kind;
+    o.tensor = w.tensor;
+    o.copy = copy;
+    o.step = step;
+    switch (w.kind) {
+        case WorkKind::load:
+            o.delay = r.latency_s;
+            o.work[kCopy] = f * static_cast<double>(w.bytes) / r.copy_bytes;
+            o.blocking = false;
+            break;
+        case WorkKind::store:
+            o.work[kCopy] = f * static_cast<double>(w.bytes) / r.copy_bytes;
+            o.blocking = false;
+            break;
+        case WorkKind::compute:
+            o.work[kTensor] = f * static_cast<double>(w.mma_flops) / r.tensor_flops;
+            o.work[kSfu] = f * static_cast<double>(w.exp_flops) / r.sfu_ops;
+            o.work[kFma] = f * static_cast<double>(w.fma_flops) / r.fma_ops;
+            // Shared memory feeds the tensor cores their operands (ldmatrix, wgmma descriptors); the
+            // element-wise arithmetic of a tile (the softmax) runs on registers.
+            if (w.mma_flops > 0) o.work[kSmem] = f * static_cast<double>(w.sram_bytes) / r.smem_bytes;
+            break;
+    }
+    return o;
+}
+
+// A memory-streaming block: `kStreamChunks` chunks flow through a load lane, an arithmetic lane and
+// a store lane; chunk g's loads wait for chunk g - 2's arithmetic (double-buffered rows).
+void build_streaming(Program& p, const std::vector<Step>& steps, std::int32_t copy, const SmRates& r) {
+    const auto L = static_cast<std::int32_t>(p.lanes.size());
+    const std::string who = "block " + std::to_string(copy);
+    p.lanes.push_back(who + ": loads");
+    p.lanes.push_back(who + ": arithmetic");
+    p.lanes.push_back(who + ": stores");
+    p.lane_ops.resize(p.lanes.size());
+    const double f = 1.0 / static_cast<double>(kStreamChunks);
+    std::vector<std::int32_t> computed;  // per chunk, its last arithmetic op (or -1)
+    for (const Step& s : steps) {
+        for (std::int64_t g = 0; g < kStreamChunks; ++g) {
+            std::vector<std::int32_t> loaded;
+            std::vector<std::int32_t> wait;
+            if (computed.size() >= 2 && computed[computed.size() - 2] >= 0)
+                wait.push_back(computed[computed.size() - 2]);
+            for (const WorkOp& w : s.loads)
+                loaded.push_back(p.add_op(make_op(w, f, r, L, copy, s.index), wait));
+            std::int32_t last = -1;
+            for (const WorkOp& w : s.body) {
+                if (w.kind == WorkKind::store) {
+                    p.add_op(make_op(w, f, r, L + 2, copy, s.index), last >= 0 ? std::vector{last} : loaded);
+                } else {
+                    last = p.add_op(make_op(w, f, r, L + 1, copy, s.index),
+                                    last >= 0 ? std::vector{last} : loaded);
+                }
+            }
+            computed.push_back(last);
+        }
+    }
+}
+
+// The lanes of one tensor-core block: loads by the producer (or the consumer itself), arithmetic by
+// one or two consumer warp groups, each taking an equal share of every op.
+class TensorBlockBuilder {
+  public:
+    TensorBlockBuilder(Program& p, const std::vector<Step>& steps, const BlockShape& sh, std::int32_t copy,
+                       std::int64_t stages, const SmRates& r)
+        : p_(p), steps_(steps), sh_(sh), copy_(copy), stages_(std::max<std::int64_t>(1, stages)), r_(r) {
+        const std::string who = "block " + std::to_string(copy);
+        if (sh.producer) {
+            producer_ = lane(who + ": producer");
+        }
+        for (std::int32_t c = 0; c < sh.consumers; ++c) {
+            consumers_.push_back(
+                lane(sh.consumers == 1 ? who
+                                       : who + ": warp group " + std::string(1, static_cast<char>('A' + c))));
+        }
+        loads_.assign(steps.size(), {});
+        loaded_.assign(steps.size(), false);
+        last_.assign(steps.size(), std::vector<std::int32_t>(consumers_.size(), -1));
+        head_last_.assign(steps.size(), std::vector<std::int32_t>(consumers_.size(), -1));
+        // Runs of consecutive GEMMs in each step's body (which load each one reads: ensure_loads).
+        for (const Step& st : steps) {
+            std::vector<std::int32_t> run_of(st.body.size(), -1);
+            std::int32_t runs = 0;
+            for (std::size_t i = 0; i < st.body.size(); ++i) {
+                if (!is_gemm(st.body[i])) continue;
+                if (i == 0 || !is_gemm(st.body[i - 1])) ++runs;
+                run_of[i] = runs - 1;
+            }
+            run_of_.push_back(std::move(run_of));
+            run_count_.push_back(static_cast<std::size_t>(runs));
+            run_last_.emplace_back(consumers_.size(),
+                                   std::vector<std::int32_t>(static_cast<std::size_t>(runs), -1));
+        }
+    }
+
+    void build() {
+        const std::size_t n = steps_.size();
+        if (!sh_.pipelined) {
+            for (std::size_t k = 0; k < n; ++k) issue(k, 0, steps_[k].body.size(), Wait::loads, true);
+        } else {
+            // FA3 Algorithm 2: a step's trailing GEMMs (O_i += P~_ij V_j) are deferred until the next
+            // step's head GEMMs (S = Q K_j+1^T) are issued; both run while the group computes the next
+            // softmax. A step with arithmetic or stores after its last GEMM (the epilogue) is not deferred.
+            std::size_t deferred = n;  // the step whose tail waits, or n
+            for (std::size_t k = 0; k < n; ++k) {
+                const Parts q = parts(k);
+                issue(k, 0, q.head, Wait::loads, false);  // async: the group moves on to the softmax
+                if (deferred < n) {
+                    issue(deferred, parts(deferred).tail, steps_[deferred].body.size(), Wait::none, false);
+                    deferred = n;
+                }
+                issue(k, q.head, q.tail, q.head > 0 ? Wait::head : Wait::loads, true);
+                if (q.tail < steps_[k].body.size() && q.tail_is_end && k + 1 < n) {
+                    deferred = k;
+                } else {
+                    issue(k, q.tail, steps_[k].body.size(), Wait::none, true);
+                }
+            }
+        }
+        for (std::size_t k = 0; k < n; ++k) ensure_loads(k);  // a step of loads alone
+        if (sh_.pingpong) link_windows();
+    }
+
+  private:
+    std::int32_t lane(const std::string& name) {
+        p_.lanes.push_back(name);
+        p_.lane_ops.emplace_back();
+        return static_cast<std::int32_t>(p_.lanes.size() - 1);
+    }
+
+    // A step's body as FA3's pipelining sees it: [0, head) leading GEMMs; [head, tail) the softmax and
+    // whatever precedes the last GEMMs; [tail, end) the last run of GEMMs, and `tail_is_end` when
+    // nothing follows them.
+    struct Parts {
+        std::size_t head = 0, tail = 0;
+        bool tail_is_end = false;
+    };
+    Parts parts(std::size_t k) const {
+        const auto& b = steps_[k].body;
+        Parts q;
+        while (q.head < b.size() && is_gemm(b[q.head])) ++q.head;
+        std::size_t end = b.size(), last = b.size();
+        while (last > q.head && !is_gemm(b[last - 1])) --last;  // one past the last GEMM
+        std::size_t first = last;
+        while (first > q.head && is_gemm(b[first - 1])) --first;
+        q.tail = last > q.head ? first : end;
+        q.tail_is_end = last == end && last > q.head;
+        if (!q.tail_is_end) q.tail = end;  // nothing to defer: the whole rest runs in place
+        return q;
+    }
+
+    // Issues step k's loads once: by the producer, or by the consumer itself in its own order. With a
+    // ring, each tensor has `stages` slots (FA3 keeps separate pipelines for K and V): a load waits
+    // until the load of the same tensor `stages` earlier is released by the GEMMs that read it. Which
+    // GEMMs read which tile is taken from program order: a step's i-th load feeds its i-th run of
+    // GEMMs, the last run taking the rest (FA2's K_j feeds S = Q K_j^T, V_j feeds O += P V_j).
+    void ensure_loads(std::size_t k) {
+        if (loaded_[k]) return;
+        loaded_[k] = true;
+        const std::int32_t by = sh_.producer ? producer_ : consumers_[0];
+        for (std::size_t i = 0; i < steps_[k].loads.size(); ++i) {
+            const WorkOp& w = steps_[k].loads[i];
+            auto& history = tensor_loads_[static_cast<std::size_t>(w.tensor)];
+            std::vector<std::int32_t> wait;
+            if (sh_.ring && history.size() >= static_cast<std::size_t>(stages_)) {
+                const auto [kk, ii] = history[history.size() - static_cast<std::size_t>(stages_)];
+                wait = release_of(kk, ii);
+            }
+            // A tile stored from a buffer must have left it before the next tile is loaded into it
+            // (FA1's O_i written back, then O_i+1 loaded where it was).
+            const std::int32_t stored = last_store_[static_cast<std::size_t>(w.tensor)];
+            if (stored >= 0) wait.push_back(stored);
+            history.emplace_back(k, i);
+            loads_[k].push_back(p_.add_op(make_op(w, 1.0, r_, by, copy_, steps_[k].index), wait));
+            if (run_count_[k] == 0) prologue_.push_back(loads_[k].back());  // Q_i: read by every later GEMM
+        }
+    }
+
+    // The loads GEMM run `r` of step k reads (load i feeds run min(i, runs - 1)), and the prologue's.
+    std::vector<std::int32_t> loads_of_run(std::size_t k, std::size_t r) const {
+        std::vector<std::int32_t> out = prologue_;
+        const std::size_t runs = run_count_[k];
+        for (std::size_t i = 0; i < loads_[k].size(); ++i) {
+            if (std::min(i, runs - 1) == r) out.push_back(loads_[k][i]);
+        }
+        return out;
+    }
+
+    // The ops whose end frees the slot of step k's load i, on every consumer.
+    std::vector<std::int32_t> release_of(std::size_t k, std::size_t i) const {
+        std::vector<std::int32_t> out;
+        const std::size_t runs = run_count_[k];
+        for (std::size_t c = 0; c < consumers_.size(); ++c) {
+            const std::int32_t id = runs == 0 ? last_[k][c] : run_last_[k][c][std::min(i, runs - 1)];
+            if (id >= 0) out.push_back(id);
+        }
+        return out;
+    }
+
+    enum class Wait { none, loads, head };
+
+    // Issues body ops [from, to) of step k on every consumer, each taking its share. The first op
+    // waits for the step's tiles (and, for a GEMM issued ahead, the previous step's: Q_i came with
+    // step 0), or for the step's head GEMMs (the softmax needs S_ij); a GEMM after the head also waits
+    // for the previous such GEMM (O_i accumulates in order). `blocking` false: issued asynchronously
+    // (wgmma), the group moves on.
+    void issue(std::size_t k, std::size_t from, std::size_t to, Wait wait_for, bool blocking) {
+        if (from >= to) return;
+        ensure_loads(k);
+        const double f = 1.0 / static_cast<double>(consumers_.size());
+        const std::size_t head = parts(k).head;
+        for (std::size_t c = 0; c < consumers_.size(); ++c) {
+            std::vector<std::int32_t> wait;
+            // A GEMM run waits for its own tiles (below); an initialisation (m_i = -inf, l_i = 0) for
+            // none; anything else first in the step waits for all of them.
+            const WorkOp& first = steps_[k].body[from];
+            const bool init = first.kind == WorkKind::compute && (first.flags & flags::kInit) != 0;
+            if (wait_for == Wait::loads && !is_gemm(first) && !init) {
+                wait = loads_[k];
+            } else if (wait_for == Wait::head && head_last_[k][c] >= 0) {
+                wait = {head_last_[k][c]};
+            }
+            for (std::size_t i = from; i < to; ++i) {
+                const WorkOp& w = steps_[k].body[i];
+                SimOp op = make_op(w, f, r_, consumers_[c], copy_, steps_[k].index);
+                if (!blocking && w.kind == WorkKind::compute) op.blocking = false;
+                const bool run_start = is_gemm(w) && (i == 0 || !is_gemm(steps_[k].body[i - 1]));
+                if (run_start) {
+                    const auto mine = loads_of_run(k, static_cast<std::size_t>(run_of_[k][i]));
+                    wait.insert(wait.end(), mine.begin(), mine.end());
+                }
+                const bool accumulating = is_gemm(w) && i >= head;
+                if (accumulating && tail_last_[c] >= 0) wait.push_back(tail_last_[c]);
+                // A warp group's GEMMs run in the order it issued them (its wgmma queue), never side
+                // by side: the one issued first ends first.
+                if (is_gemm(w) && gemm_last_[c] >= 0) wait.push_back(gemm_last_[c]);
+                const std::int32_t id = p_.add_op(op, wait);
+                if (is_gemm(w)) gemm_last_[c] = id;
+                wait = {};
+                if (w.kind == WorkKind::compute) last_[k][c] = id;
+                if (w.kind == WorkKind::store) last_store_[static_cast<std::size_t>(w.tensor)] = id;
+                if (is_gemm(w)) run_last_[k][c][static_cast<std::size_t>(run_of_[k][i])] = id;
+                if (is_gemm(w) && i < head) head_last_[k][c] = id;
+                if (accumulating) tail_last_[c] = id;
+            }
+        }
+    }
+
+    // Ping-pong: a group's GEMM window (a run of GEMMs in its issue order) starts after the other
+    // group's previous window, alternating A, B, A, B.
+    void link_windows() {
+        std::vector<std::vector<std::pair<std::int32_t, std::int32_t>>> windows(consumers_.size());
+        for (std::size_t c = 0; c < consumers_.size(); ++c) {
+            const auto& lane_ops = p_.lane_ops[static_cast<std::size_t>(consumers_[c])];
+            std::int32_t open = -1, prev = -1;
+            for (std::int32_t id : lane_ops) {
+                const bool g = p_.ops[static_cast<std::size_t>(id)].work[kTensor] > 0;
+                if (g && open < 0) open = id;
+                if (!g && open >= 0) {
+                    windows[c].push_back({open, prev});
+                    open = -1;
+                }
+                prev = id;
+            }
+            if (open >= 0) windows[c].push_back({open, prev});
+        }
+        if (windows.size() != 2) return;
+        for (std::size_t w = 0; w < windows[0].size() && w < windows[1].size(); ++w) {
+            if (w > 0)
+                p_.deps[static_cast<std::size_t>(windows[0][w].first)].push_back(windows[1][w - 1].second);
+            p_.deps[static_cast<std::size_t>(windows[1][w].first)].push_back(windows[0][w].second);
+        }
+    }
+
+    Program& p_;
+    const std::vector<Step>& steps_;
+    BlockShape sh_;
+    std::int32_t copy_;
+    std::int64_t stages_;
+    SmRates r_;
+    std::int32_t producer_ = -1;
+    std::vector<std::int32_t> consumers_;
+    std::vector<std::vector<std::int32_t>> loads_;
+    std::vector<bool> loaded_;
+    std::vector<std::vector<std::int32_t>> last_;       // per step, per consumer: its last arithmetic op
+    std::vector<std::vector<std::int32_t>> head_last_;  // per step, per consumer: its last head GEMM
+    std::vector<std::vector<std::int32_t>> run_of_;     // per step, per body op: its GEMM run, or -1
+    std::vector<std::size_t> run_count_;                // per step: GEMM runs
+    std::vector<std::vector<std::vector<std::int32_t>>> run_last_;  // per step, consumer, run: last GEMM
+    std::array<std::vector<std::pair<std::size_t, std::size_t>>, kTensorCount> tensor_loads_;  // (step, load)
+    std::vector<std::int32_t> prologue_;  // loads of steps without GEMMs (Q_i)
+    std::array<std::int32_t, kTensorCount> last_store_ = [] {
+        std::array<std::int32_t, kTensorCount> a{};
+        a.fill(-1);
+        return a;
+    }();
+    std::vector<std::int32_t> tail_last_ = std::vector<std::int32_t>(2, -1);  // per consumer: last tail GEMM
+    std::vector<std::int32_t> gemm_last_ =
+        std::vector<std::int32_t>(2, -1);  // per consumer: last GEMM issued
+};
+
+}  // namespace
+
+std::int32_t Program::add_op(const SimOp& op, std::vector<std::int32_t> on) {
+    const auto id = static_cast<std::int32_t>(ops.size());
+    ops.push_back(op);
+    deps.push_back(std::move(on));
+    lane_ops.at(static_cast<std::size_t>(op.lane)).push_back(id);
+    return id;
+}
+
+namespace {}  // namespace
+
+Program build_program(const BlockWork& w, const BlockShape& shape, std::int64_t copies, std::int64_t stages,
+                      const SmRates& r, std::int64_t keep) {
+    Program p;
+    std::vector<Step> steps = expand(w, keep, p, true);
+    for (std::int64_t c = 0; c < std::max<std::int64_t>(1, copies); ++c) {
+        const auto copy = static_cast<std::int32_t>(c);
+        if (shape.streaming) {
+            build_streaming(p, steps, copy, r);
+        } else {
+            TensorBlockBuilder(p, steps, shape, copy,
+                               shape.pipelined ? std::max<std::int64_t>(2, stages) : stages, r)
+                .build();
+        }
+    }
+    return p;
+}
+
+SimResult run_program(const Program& p) {
+    const std::size_t n = p.ops.size();
+    SimResult res;
+    res.op_issue.assign(n, 0);
+    res.op_start.assign(n, 0);
+    res.op_done.assign(n, -1);
+    res.part_end.assign(n, {});
+    std::vector<std::int32_t> pending(n, 0);
+    std::vector<std::vector<std::int32_t>> dependents(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        for (std::int32_t d : p.deps[i]) {
+            if (d < 0) continue;
+            ++pending[i];
+            dependents[static_cast<std::size_t>(d)].push_back(static_cast<std::int32_t>(i));
+        }
+    }
+    std::vector<std::size_t> cursor(p.lane_ops.size(), 0);
+    std::vector<std::int32_t> waiting_on(p.lane_ops.size(), -1);
+    std::vector<double> delay(n, 0);
+    std::vector<std::array<double, kSmAgentCount>> left(n);
+    std::vector<std::int32_t> active;                            // in issue order
+    std::array<std::vector<std::int32_t>, kSmAgentCount> owner;  // per agent, per lane: the op it serves
+    std::size_t done = 0;
+    double t = 0;
+    constexpr double kEps = 1e-15;  // seconds: below this a part is finished (rounding of the last step)
+    auto finish = [&](std::int32_t id) {
+        res.op_done[static_cast<std::size_t>(id)] = t;
+        ++done;
+        for (std::int32_t d : dependents[static_cast<std::size_t>(id)])
+            --pending[static_cast<std::size_t>(d)];
+    };
+    auto finished = [&](std::size_t id) {
+        if (delay[id] > kEps) return false;
+        for (double x : left[id]) {
+            if (x > kEps) return false;
+        }
+        return true;
+    };
+    while (done < n) {
+        // Issue what every lane can, in order (an op with no work at all ends at once).
+        for (bool progress = true; progress;) {
+            progress = false;
+            for (std::size_t l = 0; l < p.lane_ops.size(); ++l) {
+                while (cursor[l] < p.lane_ops[l].size()) {
+                    if (waiting_on[l] >= 0 && res.op_done[static_cast<std::size_t>(waiting_on[l])] < 0) break;
+                    const std::int32_t id = p.lane_ops[l][cursor[l]];
+                    const auto i = static_cast<std::size_t>(id);
+                    if (pending[i] > 0) break;
+                    ++cursor[l];
+                    waiting_on[l] = p.ops[i].blocking ? id : -1;
+                    res.op_issue[i] = t;
+                    delay[i] = p.ops[i].delay;
+                    left[i] = p.ops[i].work;
+                    res.op_start[i] = t + delay[i];
+                    progress = true;
+                    if (finished(i)) {
+                        finish(id);
+                    } else {
+                        active.push_back(id);
+                    }
+                }
+            }
+        }
+        if (active.empty()) {
+            if (done < n) throw std::logic_error("timeline: ops wait on each other (a schedule builder bug)");
+            break;
+        }
+        // Processor sharing between lanes: each agent's rate is split between the lanes working on it.
+        // Within a lane an agent serves one op at a time, in issue order (a block's copy queue, a warp
+        // group's wgmma queue): `active` is in issue order, so the first op of a lane on an agent is it.
+        std::array<int, kSmAgentCount> users{};
+        for (auto& o : owner) o.assign(p.lane_ops.size(), -1);
+        for (std::int32_t id : active) {
+            const auto i = static_cast<std::size_t>(id);
+            if (delay[i] > kEps) continue;
+            const auto l = static_cast<std::size_t>(p.ops[i].lane);
+            for (std::size_t a = 0; a < kSmAgentCount; ++a) {
+                if (left[i][a] > kEps && owner[a][l] < 0) {
+                    owner[a][l] = id;
+                    ++users[a];
+                }
+            }
+        }
+        auto serving = [&](std::size_t i, std::size_t a) {
+            return left[i][a] > kEps &&
+                   owner[a][static_cast<std::size_t>(p.ops[i].lane)] == static_cast<std::int32_t>(i);
+        };
+        double dt = std::numeric_limits<double>::infinity();
+        for (std::int32_t id : active) {
+            const auto i = static_cast<std::size_t>(id);
+            if (delay[i] > kEps) {
+                dt = std::min(dt, delay[i]);
+                continue;
+            }
+            for (std::size_t a = 0; a < kSmAgentCount; ++a) {
+                if (serving(i, a)) dt = std::min(dt, left[i][a] * users[a]);
+            }
+        }
+        t += dt;
+        for (std::size_t a = 0; a < kSmAgentCount; ++a) res.busy[a] += users[a] > 0 ? dt : 0;
+        std::size_t keep = 0;
+        for (std::int32_t id : active) {
+            const auto i = static_cast<std::size_t>(id);
+            if (delay[i] > kEps) {
+                delay[i] = std::max(0.0, delay[i] - dt);
+            } else {
+                for (std::size_t a = 0; a < kSmAgentCount; ++a) {
+                    if (!serving(i, a)) continue;
+                    left[i][a] -= dt / users[a];
+                    if (left[i][a] <= kEps) {
+                        left[i][a] = 0;
+                        res.part_end[i][a] = t;
+                    }
+                }
+            }
+            if (finished(i)) {
+                finish(id);
+            } else {
+                active[keep++] = id;
+            }
+        }
+        active.resize(keep);
+    }
+    res.makespan = t;
+    return res;
+}
+
+}  // namespace tilesim::sim
