@@ -75,7 +75,8 @@ void time_run(AlgorithmRun& run, kernels::RunResult& r, const Scenario& s) {
         in.heads = bh;
         in.kv_group = s.problem.heads / std::max<std::int64_t>(1, s.problem.kv_heads);
         in.order = s.grid_order;
-        in.config = {hw.l2_bytes, hw.l2_line_bytes, hw.l2_sector_bytes, hw.l2_ways};
+        in.config = {hw.l2_bytes / std::max<std::int64_t>(1, hw.l2_partitions), hw.l2_line_bytes,
+                     hw.l2_sector_bytes, hw.l2_ways};
         run.phase_traffic = sim::traffic_from_l2(r.phases, sim::replay_l2(in), bh);
         run.l2_model = true;
     } else {

@@ -54,6 +54,18 @@ void set_timeline(HardwareSpec& h, double clock, double capacity, double mma_syn
          "128 B lines of 32 B sectors (NVIDIA L2s); 16 ways [lead: the associativity is not published]"}};
 }
 
+// The A100's and H100's L2 is two partitions, each caching for the SMs attached to it (their
+// whitepapers); with half the L2 as its capacity, the L2 model reproduces the capacity effect measured
+// on an H200 (facts section 6: DRAM +8.6 / +21.7 / +59 % over compulsory at 4.2 / 8.4 / 16.8 MB of
+// K+V per head; docs/timeline.md).
+void two_partitions(HardwareSpec& h) {
+    h.l2_partitions = 2;
+    h.sources.push_back(
+        {"l2_partitions",
+         "2 (A100/H100 whitepapers); calibrated: half the L2 reproduces the H200's L2 capacity "
+         "effect of facts section 6 within a few points"});
+}
+
 constexpr const char* kAmpereTensor =
     "A100: no wgmma; mma.sync at 0.88 of the 312 TFLOP/s peak [lead: cuBLAS fp16 GEMMs reach 85-90% on A100]";
 constexpr const char* kHopperTensor =
@@ -93,12 +105,14 @@ std::vector<HardwareSpec> make_presets() {
     set_timeline(p.back(), 1.41e9, 40 * kGB, 0.88 * 312e12, 0.88 * 312e12, 1, 19.5 / 312, 0.85,
                  static_cast<std::int64_t>(164 * kKiB), 2048, 32, kAmpereTensor,
                  "0.85 [lead: typical copy efficiency of HBM2e]");
+    two_partitions(p.back());
     p.push_back(datasheet(
         "A100-80GB", "NVIDIA A100 80GB SXM datasheet: 2,039 GB/s, 164 KB shared memory per block, 108 SMs",
         2.039 * kTB, 164 * kKiB, 19.5 * kTB, 108, 40 * kMiB, 5.1 * kTB, 312e12, 19.5e12));
     set_timeline(p.back(), 1.41e9, 80 * kGB, 0.88 * 312e12, 0.88 * 312e12, 1, 19.5 / 312, 0.85,
                  static_cast<std::int64_t>(164 * kKiB), 2048, 32, kAmpereTensor,
                  "0.85 [lead: typical copy efficiency of HBM2e]");
+    two_partitions(p.back());
     // H100 and H200: one GH100 die, so every compute figure and the L2 bandwidth are the same; they
     // differ in memory only (bandwidth, capacity, L2 size).
     p.push_back(datasheet(
@@ -112,6 +126,7 @@ std::vector<HardwareSpec> make_presets() {
         "0.825: standard attention's softmax pass moved 2.765 TB/s on an H100 (docs/validation/h100.md, "
         "N 4096: 4.274 GB in 1.546 ms)");
     p.back().sources.push_back({"fp8_tensor_factor", kHopperFp8});
+    two_partitions(p.back());
     p.push_back(
         datasheet("H200",
                   "NVIDIA H200 datasheet: 4.8 TB/s, 227 KB shared memory per block, 132 SMs; compute and L2 "
@@ -122,6 +137,7 @@ std::vector<HardwareSpec> make_presets() {
         static_cast<std::int64_t>(228 * kKiB), 2048, 32, kHopperTensor,
         "0.896: a device-to-device copy moved 4.3 TB/s on an H200 (KINDS.md, 2026-10-28 and 2026-11-04)");
     p.back().sources.push_back({"fp8_tensor_factor", kHopperFp8});
+    two_partitions(p.back());
     p.push_back(datasheet(
         "RTX-4090", "NVIDIA RTX 4090 datasheet: 1,008 GB/s GDDR6X, 100 KB shared memory per SM, 128 SMs",
         1.008 * kTB, 100 * kKiB, 41.3 * kTB, 128, 72 * kMiB, 2.5 * kTB, 165e12, 82.6e12));

@@ -49,6 +49,9 @@ struct HardwareSpec {
     std::int64_t l2_line_bytes = 128;   // the L2 model's bookkeeping unit
     std::int64_t l2_sector_bytes = 32;  // what one request moves at least (and DRAM per miss)
     std::int64_t l2_ways = 16;          // associativity of the L2 model (LRU within a set)
+    // The L2's halves: an SM's misses fill the half it is attached to, so data every SM reads is held
+    // once per half and the L2 holds l2_bytes / l2_partitions of it (the L2 model's capacity).
+    std::int64_t l2_partitions = 1;
     // Where each timeline figure comes from: {field name, origin}.
     std::vector<std::pair<std::string, std::string>> sources;
 

@@ -205,12 +205,7 @@ void Hierarchy::transfer(Tensor tensor, const Rect& tile, Level from, Level to, 
         (load ? sm.load_bytes : sm.store_bytes) += bytes;
         if (load) phase_loaded_ |= 1U << static_cast<unsigned>(tensor);
         if (atomic) sm.atomic_bytes += bytes;
-        WorkOp op;
-        op.kind = load ? WorkKind::load : WorkKind::store;
-        op.tensor = tensor;
-        op.flags = flags;
-        op.bytes = bytes;
-        work_.add(op);
+        work_.add(load ? WorkKind::load : WorkKind::store, tensor, flags, bytes, 0, 0, 0, 0);
         if (record_accesses_)
             log_access(tensor, tile,
                        load     ? AccessKind::read
@@ -269,15 +264,8 @@ void Hierarchy::compute(Tensor produced, const Rect& tile, std::int64_t matmul_f
     const auto el = static_cast<std::int64_t>(dtype_bytes(dtype_));
     const auto s = static_cast<std::size_t>(Level::SRAM);
     phase();  // a compute before any begin_phase opens the "main" pass first
-    WorkOp op;
-    op.kind = WorkKind::compute;
-    op.tensor = produced;
-    op.flags = flags;
-    op.mma_flops = matmul_flops;
-    op.exp_flops = exp_flops;
-    op.fma_flops = other_flops - exp_flops;
-    op.sram_bytes = (sram_read_elements + sram_write_elements) * el;
-    work_.add(op);
+    work_.add(WorkKind::compute, produced, flags, 0, matmul_flops, exp_flops, other_flops - exp_flops,
+              (sram_read_elements + sram_write_elements) * el);
     if (record_accesses_ && block_ < static_cast<std::int64_t>(access_body_.size())) {
         access_body_[static_cast<std::size_t>(block_)] = 1;
     }

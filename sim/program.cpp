@@ -405,13 +405,26 @@ SimResult run_program(const Program& p) {
     res.op_start.assign(n, 0);
     res.op_done.assign(n, -1);
     res.part_end.assign(n, {});
+    // Who waits on whom, as flat arrays (one allocation, not one per op).
     std::vector<std::int32_t> pending(n, 0);
-    std::vector<std::vector<std::int32_t>> dependents(n);
+    std::vector<std::int32_t> dep_start(n + 1, 0), dependents;
     for (std::size_t i = 0; i < n; ++i) {
         for (std::int32_t d : p.deps[i]) {
             if (d < 0) continue;
             ++pending[i];
-            dependents[static_cast<std::size_t>(d)].push_back(static_cast<std::int32_t>(i));
+            ++dep_start[static_cast<std::size_t>(d) + 1];
+        }
+    }
+    for (std::size_t i = 0; i < n; ++i) dep_start[i + 1] += dep_start[i];
+    dependents.resize(static_cast<std::size_t>(dep_start[n]));
+    {
+        std::vector<std::int32_t> fill(dep_start.begin(), dep_start.end() - 1);
+        for (std::size_t i = 0; i < n; ++i) {
+            for (std::int32_t d : p.deps[i]) {
+                if (d < 0) continue;
+                dependents[static_cast<std::size_t>(fill[static_cast<std::size_t>(d)]++)] =
+                    static_cast<std::int32_t>(i);
+            }
         }
     }
     std::vector<std::size_t> cursor(p.lane_ops.size(), 0);
@@ -420,14 +433,17 @@ SimResult run_program(const Program& p) {
     std::vector<std::array<double, kSmAgentCount>> left(n);
     std::vector<std::int32_t> active;                            // in issue order
     std::array<std::vector<std::int32_t>, kSmAgentCount> owner;  // per agent, per lane: the op it serves
+    for (auto& o : owner) o.assign(p.lane_ops.size(), -1);
     std::size_t done = 0;
     double t = 0;
     constexpr double kEps = 1e-15;  // seconds: below this a part is finished (rounding of the last step)
     auto finish = [&](std::int32_t id) {
         res.op_done[static_cast<std::size_t>(id)] = t;
         ++done;
-        for (std::int32_t d : dependents[static_cast<std::size_t>(id)])
-            --pending[static_cast<std::size_t>(d)];
+        const auto i = static_cast<std::size_t>(id);
+        for (std::int32_t k = dep_start[i]; k < dep_start[i + 1]; ++k) {
+            --pending[static_cast<std::size_t>(dependents[static_cast<std::size_t>(k)])];
+        }
     };
     auto finished = [&](std::size_t id) {
         if (delay[id] > kEps) return false;
@@ -469,7 +485,10 @@ SimResult run_program(const Program& p) {
         // Within a lane an agent serves one op at a time, in issue order (a block's copy queue, a warp
         // group's wgmma queue): `active` is in issue order, so the first op of a lane on an agent is it.
         std::array<int, kSmAgentCount> users{};
-        for (auto& o : owner) o.assign(p.lane_ops.size(), -1);
+        for (std::int32_t id : active) {  // last round's owners were active ops' lanes: clear those
+            const auto l = static_cast<std::size_t>(p.ops[static_cast<std::size_t>(id)].lane);
+            for (auto& o : owner) o[l] = -1;
+        }
         for (std::int32_t id : active) {
             const auto i = static_cast<std::size_t>(id);
             if (delay[i] > kEps) continue;

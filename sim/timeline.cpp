@@ -60,33 +60,39 @@ struct ClassTime {
     std::array<double, kSmAgentCount> busy{};  // agent-seconds, all copies
 };
 
-// A block whose runs repeat as a group (FA1's: step (j, 0), then T_r - 1 steps (j, i), for every j):
-// three copies of the group are simulated and the others take the steady period of the third.
+// A block whose runs repeat as a group (FA1's: step (j, 0), then T_r - 1 steps (j, i), for every j),
+// after a few runs of its own (a prologue): three copies of the group are simulated and the others
+// take the steady period of the third.
 struct Periodic {
     BlockWork kept;
+    std::size_t start = 0;   // runs before the first group
     std::size_t length = 0;  // runs per group (0: no repeated group)
     std::int64_t extra = 0;  // groups left out
 };
 
 Periodic find_period(const BlockWork& w) {
-    constexpr std::int64_t kKeptGroups = 3;
+    constexpr std::size_t kKeptGroups = 3;
     Periodic out;
     const std::size_t R = w.runs.size();
-    for (std::size_t len = 2; len <= 8; ++len) {
-        if (R < static_cast<std::size_t>(kKeptGroups + 1) * len) break;
-        std::size_t groups = 1;
-        while ((groups + 1) * len <= R &&
-               std::equal(w.runs.begin(), w.runs.begin() + static_cast<std::ptrdiff_t>(len),
-                          w.runs.begin() + static_cast<std::ptrdiff_t>(groups * len))) {
-            ++groups;
+    for (std::size_t start = 0; start <= 8; ++start) {
+        for (std::size_t len = 2; len <= 8; ++len) {
+            if (R < start + (kKeptGroups + 1) * len) break;
+            const auto first = w.runs.begin() + static_cast<std::ptrdiff_t>(start);
+            std::size_t groups = 1;
+            while (start + (groups + 1) * len <= R &&
+                   std::equal(first, first + static_cast<std::ptrdiff_t>(len),
+                              first + static_cast<std::ptrdiff_t>(groups * len))) {
+                ++groups;
+            }
+            if (groups <= kKeptGroups) continue;
+            out.start = start;
+            out.length = len;
+            out.extra = static_cast<std::int64_t>(groups - kKeptGroups);
+            out.kept.runs.assign(w.runs.begin(), first + static_cast<std::ptrdiff_t>(kKeptGroups * len));
+            out.kept.runs.insert(out.kept.runs.end(), first + static_cast<std::ptrdiff_t>(groups * len),
+                                 w.runs.end());
+            return out;
         }
-        if (groups <= static_cast<std::size_t>(kKeptGroups)) continue;
-        out.length = len;
-        out.extra = static_cast<std::int64_t>(groups) - kKeptGroups;
-        out.kept.runs.assign(w.runs.begin(), w.runs.begin() + static_cast<std::ptrdiff_t>(kKeptGroups * len));
-        out.kept.runs.insert(out.kept.runs.end(), w.runs.begin() + static_cast<std::ptrdiff_t>(groups * len),
-                             w.runs.end());
-        return out;
     }
     out.kept = w;
     return out;
@@ -96,7 +102,16 @@ ClassTime simulate_class(const BlockWork& whole, const BlockShape& sh, std::int6
                          std::int64_t stages, const SmRates& r, SmSample* sample) {
     const Periodic per = find_period(whole);
     const BlockWork& w = per.kept;
-    const Program p = build_program(w, sh, copies, stages, r, kKeepSteps);
+    // `copies` identical blocks that start together stay in step under processor sharing (no lane
+    // is ahead of its twin), so they run as one block at 1/copies of every rate, exactly.
+    SmRates one = r;
+    const auto c = static_cast<double>(std::max<std::int64_t>(1, copies));
+    one.copy_bytes /= c;
+    one.tensor_flops /= c;
+    one.sfu_ops /= c;
+    one.fma_ops /= c;
+    one.smem_bytes /= c;
+    const Program p = build_program(w, sh, 1, stages, one, kKeepSteps);
     const SimResult s = run_program(p);
     ClassTime t;
     t.duration = s.makespan;
@@ -131,7 +146,7 @@ ClassTime simulate_class(const BlockWork& whole, const BlockShape& sh, std::int6
     }
     // Groups of runs left out take the third group's length (its runs' own extrapolation included).
     if (per.extra > 0) {
-        const std::size_t g2 = 2 * per.length, g3 = 3 * per.length;  // first runs of groups 3 and 4
+        const std::size_t g2 = per.start + 2 * per.length, g3 = per.start + 3 * per.length;  // groups 3, 4
         double period = step_done[run_last[g3 - 1]] - step_done[run_last[g2 - 1]];
         std::array<double, kSmAgentCount> busy{};
         for (std::size_t run = g2; run < g3; ++run) {

@@ -62,8 +62,10 @@ struct Span {
     double start_s = 0, end_s = 0;
 };
 
-// One SM running `blocks` identical blocks of the pass's most common kind, as simulated (long runs
-// of identical steps are cut to a few and extrapolated; `duration_s` is the extrapolated length).
+// One SM running `blocks` identical blocks of the pass's most common kind, as simulated. The blocks
+// start together and stay in step (processor sharing treats them alike), so the lanes of one are
+// drawn, each op as long as it takes while its twins share the agents. Long runs of identical steps
+// are cut to a few and extrapolated: `duration_s` is the block's whole length.
 struct SmSample {
     std::vector<std::string> lanes;
     std::vector<Span> spans;

@@ -94,13 +94,6 @@ void WorkRecorder::open_block() {
     open_ = true;
 }
 
-void WorkRecorder::add(const WorkOp& op) {
-    if (!open_) open_block();
-    if (op.kind == WorkKind::load && step_has_body_) close_step();
-    step_.push_back(op);
-    if (op.kind != WorkKind::load) step_has_body_ = true;
-}
-
 void WorkRecorder::close_step() {
     step_has_body_ = false;
     if (step_.empty()) return;

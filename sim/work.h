@@ -72,7 +72,25 @@ class WorkRecorder {
   public:
     void begin_phase(std::int64_t blocks);
     void begin_block(std::int64_t block);
-    void add(const WorkOp& op);
+    void add(const WorkOp& op) {
+        add(op.kind, op.tensor, op.flags, op.bytes, op.mma_flops, op.exp_flops, op.fma_flops, op.sram_bytes);
+    }
+    // The same, built in place (the hierarchy calls it for every tile move and arithmetic step).
+    void add(WorkKind kind, Tensor tensor, std::uint8_t flags, std::int64_t bytes, std::int64_t mma,
+             std::int64_t exp, std::int64_t fma, std::int64_t sram) {
+        if (!open_) open_block();
+        if (kind == WorkKind::load && step_has_body_) close_step();
+        WorkOp& op = step_.emplace_back();
+        op.kind = kind;
+        op.tensor = tensor;
+        op.flags = flags;
+        op.bytes = bytes;
+        op.mma_flops = mma;
+        op.exp_flops = exp;
+        op.fma_flops = fma;
+        op.sram_bytes = sram;
+        if (kind != WorkKind::load) step_has_body_ = true;
+    }
     // Closes the open block and returns the pass's work (the recorder is then empty).
     PhaseWork finish();
 
