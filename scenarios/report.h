@@ -24,6 +24,9 @@ std::string to_csv(const SweepResult& r);
 void add_timeline_keys(nlohmann::json& scenario, const Scenario& s);
 void add_timeline_run(nlohmann::json& run, const AlgorithmRun& r);
 nlohmann::json traffic_json(const sim::BoundaryTraffic& t);
+// The terminal table's timeline section: per run, its schedule, occupancy, waves, the three traffics,
+// predicted time, TFLOP/s and bound.
+std::string timeline_table(const ScenarioResult& r);
 
 // Trace events as CSV (one row per event), for export and inspection.
 std::string trace_csv(const sim::Trace& t);

@@ -165,6 +165,7 @@ std::string to_table(const ScenarioResult& r) {
     std::string notes;
     out += runs_table(r, notes);
     out += tensor_table(r);
+    out += timeline_table(r);
     if (p.passes == kernels::Passes::forward_backward) out += totals_table(r);
     if (!s.published.empty()) out += published_table(r);
     out += "\n";

@@ -1,5 +1,9 @@
 // The timeline's JSON: the scenario keys it adds, and per run the three traffics, the achieved
-// TFLOP/s and the timeline (agents, bound, passes, one SM's lanes in summary).
+// TFLOP/s and the timeline (agents, bound, passes); and its section of the terminal table.
+#include <fmt/format.h>
+
+#include <algorithm>
+
 #include "scenarios/report.h"
 
 namespace tilesim::scenarios {
@@ -84,6 +88,52 @@ void add_timeline_run(json& j, const AlgorithmRun& r) {
         t["phases"] = phases;
     }
     j["timeline"] = t;
+}
+
+std::string timeline_table(const ScenarioResult& r) {
+    std::string out = fmt::format(
+        "\ntimeline (docs/timeline.md): predicted time from the schedule; traffic into the SMs, the L2's "
+        "hits, DRAM "
+        "({})\n",
+        r.scenario.l2 && r.scenario.hardware.l2_bytes > 0 ? "L2 model" : "DRAM estimate");
+    out += fmt::format("{:<28} {:<20} {:>16} {:>8} {:>10} {:>10} {:>10} {:>10} {:>8} {:>7}\n",
+                       "algorithm, pass", "schedule", "blocks/SM", "waves", "into SMs", "L2 hits", "DRAM",
+                       "predicted", "TFLOP/s", "bound");
+    for (const auto& run : r.runs) {
+        if (!run.fit.ok) continue;
+        const std::string who = fmt::format("{} {}", run.key(), kernels::pass_name(run.pass()));
+        std::string occupancy = "-", waves = "-";
+        std::string sched(sim::schedule_name(run.schedule));
+        if (!run.timeline.phases.empty()) {
+            // The pass with the most work stands for the run (its longest).
+            const auto& ph =
+                *std::max_element(run.timeline.phases.begin(), run.timeline.phases.end(),
+                                  [](const auto& a, const auto& b) { return a.time_s < b.time_s; });
+            occupancy = fmt::format("{} ({})", ph.blocks_per_sm, ph.occupancy_limit);
+            waves = fmt::format("{:.1f}", ph.waves);
+            // The instruction of the passes with tensor-core work (streaming passes issue none).
+            for (const auto& p : run.timeline.phases) {
+                if (p.streaming) continue;
+                sched += fmt::format(" {}", sim::mma_name(p.mma));
+                break;
+            }
+        }
+        const auto& t = run.traffic;
+        const std::string bound = run.schedule == sim::Schedule::paper
+                                      ? std::string("-")
+                                      : std::string(sim::agent_name(run.timeline.bound));
+        out += fmt::format("{:<28} {:<20} {:>16} {:>8} {:>10} {:>10} {:>10} {:>10} {:>8.0f} {:>7}\n", who,
+                           sched, occupancy, waves,
+                           human_bytes(static_cast<double>(t.sm_load_bytes + t.sm_store_bytes)),
+                           human_bytes(static_cast<double>(t.l2_read_hit_bytes)),
+                           human_bytes(static_cast<double>(t.dram_read_bytes + t.dram_write_bytes)),
+                           human_seconds(run.cost.total_s), run.tflops(), bound);
+        if (!run.schedule_note.empty()) out += fmt::format("  {}: {}\n", who, run.schedule_note);
+        for (const auto& ph : run.timeline.phases) {
+            if (!ph.note.empty()) out += fmt::format("  {} ({}): {}\n", who, ph.name, ph.note);
+        }
+    }
+    return out;
 }
 
 }  // namespace tilesim::scenarios
