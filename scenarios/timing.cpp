@@ -94,6 +94,7 @@ void time_run(AlgorithmRun& run, kernels::RunResult& r, const Scenario& s) {
     for (const auto& t : run.phase_traffic) memory.push_back(sim::memory_of(t));
     run.timeline = sim::simulate_timeline(hw, r.phases, memory, o);
     run.cost = cost_of(run.timeline);
+    if (r.trace) sim::annotate_trace(*r.trace, hw, r.phases, run.timeline, o);
 }
 
 }  // namespace tilesim::scenarios

@@ -288,6 +288,7 @@ void Hierarchy::compute(Tensor produced, const Rect& tile, std::int64_t matmul_f
         e.from = Level::SRAM;
         e.to = Level::SRAM;
         e.flops = matmul_flops + other_flops;
+        e.sram_bytes = (sram_read_elements + sram_write_elements) * el;
         e.mma_flops = matmul_flops;
         e.exp_flops = exp_flops;
         e.i = i;

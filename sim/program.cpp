@@ -20,6 +20,7 @@ constexpr std::int64_t kStreamChunks = 8;
 // instruction stream feeding the FP32 lanes, the special-function unit and shared memory at once).
 struct Step {
     std::vector<WorkOp> loads, body;
+    std::vector<std::int32_t> load_src, body_src, body_count;  // positions in the step's WorkOps
     std::int32_t index = 0;
 };
 
@@ -29,17 +30,23 @@ bool is_gemm(const WorkOp& w) {
 
 Step split(const WorkStep& s) {
     Step out;
-    for (const WorkOp& op : s.ops) {
+    for (std::size_t k = 0; k < s.ops.size(); ++k) {
+        const WorkOp& op = s.ops[k];
+        const auto at = static_cast<std::int32_t>(k);
         if (op.kind == WorkKind::load && out.body.empty()) {
             out.loads.push_back(op);
+            out.load_src.push_back(at);
         } else if (op.kind == WorkKind::compute && !is_gemm(op) && !out.body.empty() &&
                    out.body.back().kind == WorkKind::compute && !is_gemm(out.body.back())) {
             WorkOp& m = out.body.back();
             m.exp_flops += op.exp_flops;
             m.fma_flops += op.fma_flops;
             m.sram_bytes += op.sram_bytes;
+            ++out.body_count.back();
         } else {
             out.body.push_back(op);
+            out.body_src.push_back(at);
+            out.body_count.push_back(1);
         }
     }
     return out;
@@ -94,6 +101,15 @@ SimOp make_op(const WorkOp& w, double f, const SmRates& r, std::int32_t lane, st
     return o;
 }
 
+// make_op for step `s`'s i-th load (or body op), remembering which of the step's WorkOps it stands for.
+SimOp step_op(const Step& s, bool load, std::size_t i, double f, const SmRates& r, std::int32_t lane,
+              std::int32_t copy) {
+    SimOp op = make_op(load ? s.loads[i] : s.body[i], f, r, lane, copy, s.index);
+    op.source = load ? s.load_src[i] : s.body_src[i];
+    op.sources = load ? 1 : s.body_count[i];
+    return op;
+}
+
 // A memory-streaming block: `kStreamChunks` chunks flow through a load lane, an arithmetic lane and
 // a store lane; chunk g's loads wait for chunk g - 2's arithmetic (double-buffered rows).
 void build_streaming(Program& p, const std::vector<Step>& steps, std::int32_t copy, const SmRates& r) {
@@ -111,16 +127,15 @@ void build_streaming(Program& p, const std::vector<Step>& steps, std::int32_t co
             std::vector<std::int32_t> wait;
             if (computed.size() >= 2 && computed[computed.size() - 2] >= 0)
                 wait.push_back(computed[computed.size() - 2]);
-            for (const WorkOp& w : s.loads)
-                loaded.push_back(p.add_op(make_op(w, f, r, L, copy, s.index), wait));
+            for (std::size_t i = 0; i < s.loads.size(); ++i) {
+                loaded.push_back(p.add_op(step_op(s, true, i, f, r, L, copy), wait));
+            }
             std::int32_t last = -1;
-            for (const WorkOp& w : s.body) {
-                if (w.kind == WorkKind::store) {
-                    p.add_op(make_op(w, f, r, L + 2, copy, s.index), last >= 0 ? std::vector{last} : loaded);
-                } else {
-                    last = p.add_op(make_op(w, f, r, L + 1, copy, s.index),
-                                    last >= 0 ? std::vector{last} : loaded);
-                }
+            for (std::size_t i = 0; i < s.body.size(); ++i) {
+                const bool store = s.body[i].kind == WorkKind::store;
+                const std::int32_t id = p.add_op(step_op(s, false, i, f, r, L + (store ? 2 : 1), copy),
+                                                 last >= 0 ? std::vector{last} : loaded);
+                if (!store) last = id;
             }
             computed.push_back(last);
         }
@@ -241,7 +256,7 @@ class TensorBlockBuilder {
             const std::int32_t stored = last_store_[static_cast<std::size_t>(w.tensor)];
             if (stored >= 0) wait.push_back(stored);
             history.emplace_back(k, i);
-            loads_[k].push_back(p_.add_op(make_op(w, 1.0, r_, by, copy_, steps_[k].index), wait));
+            loads_[k].push_back(p_.add_op(step_op(steps_[k], true, i, 1.0, r_, by, copy_), wait));
             if (run_count_[k] == 0) prologue_.push_back(loads_[k].back());  // Q_i: read by every later GEMM
         }
     }
@@ -292,7 +307,7 @@ class TensorBlockBuilder {
             }
             for (std::size_t i = from; i < to; ++i) {
                 const WorkOp& w = steps_[k].body[i];
-                SimOp op = make_op(w, f, r_, consumers_[c], copy_, steps_[k].index);
+                SimOp op = step_op(steps_[k], false, i, f, r_, consumers_[c], copy_);
                 if (!blocking && w.kind == WorkKind::compute) op.blocking = false;
                 const bool run_start = is_gemm(w) && (i == 0 || !is_gemm(steps_[k].body[i - 1]));
                 if (run_start) {
@@ -369,7 +384,47 @@ class TensorBlockBuilder {
         std::vector<std::int32_t>(2, -1);  // per consumer: last GEMM issued
 };
 
+// The tensor rate of an SM for this dtype, relative to fp16: fp8 doubles it where the GPU has an fp8
+// path, fp32 runs as TF32 at half, fp64 at the GPU's fp64 tensor fraction.
+double dtype_factor(const HardwareSpec& hw, Dtype d) {
+    switch (d) {
+        case Dtype::fp8:
+            return hw.fp8_tensor_factor;
+        case Dtype::fp16:
+        case Dtype::bf16:
+            return 1.0;
+        case Dtype::fp32:
+            return 0.5;
+        case Dtype::fp64:
+            return hw.fp64_tensor_factor;
+    }
+    return 1.0;
+}
+
 }  // namespace
+
+SmRates sm_rates(const HardwareSpec& hw, MmaKind mma, Dtype dtype) {
+    const auto sms = static_cast<double>(std::max<std::int64_t>(1, hw.sm_count));
+    SmRates r;
+    const double tensor = mma == MmaKind::wgmma ? hw.wgmma_flops_per_s : hw.mma_sync_flops_per_s;
+    r.tensor_flops = std::max(1.0, tensor * dtype_factor(hw, dtype) / sms);
+    r.sfu_ops = std::max(1.0, hw.sfu_ops_per_s / sms);
+    r.fma_ops = std::max(1.0, hw.fma_ops_per_s() / sms);
+    r.smem_bytes = std::max(1.0, hw.sram_bytes_per_s / sms);
+    r.copy_bytes = std::max(1.0, hw.sm_port_bytes_per_s);
+    r.latency_s = hw.memory_latency_s;
+    return r;
+}
+
+SmRates shared_by(SmRates r, std::int64_t copies) {
+    const auto c = static_cast<double>(std::max<std::int64_t>(1, copies));
+    r.copy_bytes /= c;
+    r.tensor_flops /= c;
+    r.sfu_ops /= c;
+    r.fma_ops /= c;
+    r.smem_bytes /= c;
+    return r;
+}
 
 std::int32_t Program::add_op(const SimOp& op, std::vector<std::int32_t> on) {
     const auto id = static_cast<std::int32_t>(ops.size());

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/hardware.h"
 #include "sim/schedule.h"
 #include "sim/work.h"
 
@@ -32,6 +33,9 @@ struct SimOp {
     Tensor tensor = Tensor::Q;
     std::int32_t copy = 0;  // which co-resident block
     std::int32_t step = 0;  // index into Program::step_run
+    // The step's WorkOps it stands for: [source, source + sources) in the step's order (consecutive
+    // element-wise arithmetic is one op), so a trace's events can be given their op's times.
+    std::int32_t source = 0, sources = 1;
 };
 
 struct Program {
@@ -52,6 +56,13 @@ struct SmRates {
     double copy_bytes = 1, tensor_flops = 1, sfu_ops = 1, fma_ops = 1, smem_bytes = 1;
     double latency_s = 0;
 };
+
+// One SM's rates on `hw` for the instruction `mma` and the element type (fp8 doubles the tensor
+// rate where the GPU has an fp8 path, fp32 runs as TF32 at half, fp64 at its tensor fraction).
+SmRates sm_rates(const HardwareSpec& hw, MmaKind mma, Dtype dtype);
+// What one of `copies` identical blocks gets when they share the SM: 1/copies of every rate (blocks
+// that start together stay in step under processor sharing, so one such block stands for all).
+SmRates shared_by(SmRates r, std::int64_t copies);
 
 // `copies` identical blocks resident together on one SM, each laid out by `shape`, with a ring of
 // `stages` SRAM slots where the shape has one; runs longer than `keep` steps keep `keep` of them.

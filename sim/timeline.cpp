@@ -22,23 +22,6 @@ double safe_div(double a, double b) {
     return b > 0 ? a / b : 0.0;
 }
 
-// The tensor rate of an SM for this dtype, relative to fp16: fp8 doubles it where the GPU has an fp8
-// path, fp32 runs as TF32 at half, fp64 at the GPU's fp64 tensor fraction.
-double dtype_factor(const HardwareSpec& hw, Dtype d) {
-    switch (d) {
-        case Dtype::fp8:
-            return hw.fp8_tensor_factor;
-        case Dtype::fp16:
-        case Dtype::bf16:
-            return 1.0;
-        case Dtype::fp32:
-            return 0.5;
-        case Dtype::fp64:
-            return hw.fp64_tensor_factor;
-    }
-    return 1.0;
-}
-
 // Bytes one step of the block's ring holds: the largest step of a repeated run (the streamed tiles;
 // a step done once, such as the first that loads Q_i, stays resident and is in the working set).
 std::int64_t stage_bytes(const PhaseWork& w) {
@@ -102,16 +85,7 @@ ClassTime simulate_class(const BlockWork& whole, const BlockShape& sh, std::int6
                          std::int64_t stages, const SmRates& r, SmSample* sample) {
     const Periodic per = find_period(whole);
     const BlockWork& w = per.kept;
-    // `copies` identical blocks that start together stay in step under processor sharing (no lane
-    // is ahead of its twin), so they run as one block at 1/copies of every rate, exactly.
-    SmRates one = r;
-    const auto c = static_cast<double>(std::max<std::int64_t>(1, copies));
-    one.copy_bytes /= c;
-    one.tensor_flops /= c;
-    one.sfu_ops /= c;
-    one.fma_ops /= c;
-    one.smem_bytes /= c;
-    const Program p = build_program(w, sh, 1, stages, one, kKeepSteps);
+    const Program p = build_program(w, sh, 1, stages, shared_by(r, copies), kKeepSteps);
     const SimResult s = run_program(p);
     ClassTime t;
     t.duration = s.makespan;
@@ -222,19 +196,6 @@ double grid_time(const std::vector<double>& per_head, std::int64_t heads, GridOr
         end = std::max(end, t);
     }
     return end;
-}
-
-SmRates base_rates(const HardwareSpec& hw, MmaKind mma, Dtype dtype) {
-    const auto sms = static_cast<double>(std::max<std::int64_t>(1, hw.sm_count));
-    SmRates r;
-    const double tensor = mma == MmaKind::wgmma ? hw.wgmma_flops_per_s : hw.mma_sync_flops_per_s;
-    r.tensor_flops = std::max(1.0, tensor * dtype_factor(hw, dtype) / sms);
-    r.sfu_ops = std::max(1.0, hw.sfu_ops_per_s / sms);
-    r.fma_ops = std::max(1.0, hw.fma_ops_per_s() / sms);
-    r.smem_bytes = std::max(1.0, hw.sram_bytes_per_s / sms);
-    r.copy_bytes = std::max(1.0, hw.sm_port_bytes_per_s);
-    r.latency_s = hw.memory_latency_s;
-    return r;
 }
 
 // The pass's stages (SRAM slots) and shared memory per block: the shared-memory part of the working
@@ -366,7 +327,7 @@ PhaseTimeline simulate_phase(const HardwareSpec& hw, const Phase& ph, const Phas
     const std::int64_t slots = L.slots;
     pt.waves = static_cast<double>(pt.blocks) / static_cast<double>(slots);
 
-    SmRates r = base_rates(hw, pt.mma, o.dtype);
+    SmRates r = sm_rates(hw, pt.mma, o.dtype);
     const double port = r.copy_bytes;
     const double dram_rate = hw.hbm_bytes_per_s * hw.dram_achieved;
     const double l2_rate = hw.l2_bytes > 0 ? hw.l2_bytes_per_s * hw.l2_achieved : 0.0;

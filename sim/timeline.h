@@ -121,6 +121,13 @@ PhaseLaunch plan_launch(const HardwareSpec& hw, const Phase& ph, const TimelineO
 TimelineResult simulate_timeline(const HardwareSpec& hw, const std::vector<Phase>& phases,
                                  const std::vector<PhaseMemory>& memory, const TimelineOptions& o);
 
+// Gives every load, store and arithmetic event of `trace` (one head's run of these phases) its agent,
+// start and end on the timeline `t`: each thread block's events are simulated as its pass's blocks
+// were (the launch shape, the co-resident blocks, the copy rate the pass settled on), whole, and the
+// block starts with the wave it runs in; passes follow one another.
+void annotate_trace(Trace& trace, const HardwareSpec& hw, const std::vector<Phase>& phases,
+                    const TimelineResult& t, const TimelineOptions& o);
+
 // Blocks per SM for a block of `smem_bytes`, `threads` and `registers`, and what limits it.
 struct Occupancy {
     std::int64_t blocks_per_sm = 1;

@@ -1,6 +1,7 @@
 // The timeline through the runner: every definition, every schedule, the three traffics, the L2 model,
 // the JSON contract. The tests iterate the definition table; none names an algorithm's internals.
 #include <catch2/catch.hpp>
+#include <map>
 
 #include "kernels/registry.h"
 #include "scenarios/report.h"
@@ -194,5 +195,39 @@ TEST_CASE("timeline: JSON: traffic, tflops, timeline agents and bound on every r
         CHECK(run.at("timeline").at("phases").size() > 0);
         // predicted_ms is the timeline's; the paper's roofline stays beside it.
         CHECK(run.at("paper_predicted_ms").get<double>() > 0);
+    }
+}
+
+TEST_CASE("timeline: a recorded trace's events carry their agent, start and end", "[scenarios][timeline]") {
+    scenarios::Scenario s = small({"pass=forward"});
+    scenarios::RunControls c;
+    c.trace = true;
+    const auto r = scenarios::run_scenario(s, c);
+    for (const auto& run : r.runs) {
+        INFO(run.key());
+        REQUIRE(run.trace != nullptr);
+        std::int64_t placed = 0;
+        std::map<std::pair<std::int32_t, std::int64_t>, double> last_compute_end;
+        for (const auto& e : run.trace->events()) {
+            if (e.op != sim::Op::Load && e.op != sim::Op::Store && e.op != sim::Op::Compute) {
+                CHECK(e.agent == -1);
+                continue;
+            }
+            ++placed;
+            REQUIRE(e.agent >= 0);
+            CHECK(e.agent < static_cast<std::int8_t>(sim::kAgentCount));
+            CHECK(e.start_s >= 0);
+            CHECK(e.end_s >= e.start_s);
+            CHECK(e.end_s <= run.cost.total_s * 1.01);
+            // Loads and stores run on the copy engine; a GEMM's longest part is the tensor cores'.
+            if (e.op != sim::Op::Compute) CHECK(e.agent == static_cast<std::int8_t>(sim::Agent::copy));
+            // The synchronous schedule: a block's arithmetic runs in program order, one op after another.
+            if (e.op == sim::Op::Compute) {
+                auto& prev = last_compute_end[{e.phase, e.block}];
+                CHECK(e.start_s >= prev - 1e-12);
+                prev = e.end_s;
+            }
+        }
+        CHECK(placed > 0);
     }
 }
