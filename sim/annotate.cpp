@@ -127,6 +127,7 @@ void annotate_trace(Trace& trace, const HardwareSpec& hw, const std::vector<Phas
         const PhaseLaunch L = plan_launch(hw, phases[k], o);
         SmRates r = sm_rates(hw, L.mma, o.dtype);
         if (pt.copy_bytes_per_s > 0) r.copy_bytes = pt.copy_bytes_per_s;
+        r.latency_s = pt.load_latency_s;
         // The wave a block runs in: its place in the grid over the slots, each wave the pass's
         // makespan over its number of waves.
         const double waves =

@@ -37,6 +37,7 @@ void set_timeline(HardwareSpec& h, double clock, double capacity, double mma_syn
     h.l2_achieved = 1.0;
     h.sm_port_bytes_per_s = 64.0 * clock;
     h.memory_latency_s = 600.0 / clock;
+    h.l2_latency_s = 260.0 / clock;
     h.smem_per_sm_bytes = smem_per_sm;
     h.max_threads_per_sm = threads;
     h.max_blocks_per_sm = blocks;
@@ -58,6 +59,32 @@ void set_timeline(HardwareSpec& h, double clock, double capacity, double mma_syn
 // whitepapers); with half the L2 as its capacity, the L2 model reproduces the capacity effect measured
 // on an H200 (facts section 6: DRAM +8.6 / +21.7 / +59 % over compulsory at 4.2 / 8.4 / 16.8 MB of
 // K+V per head; docs/timeline.md).
+// The figures this project measured on an H200 (bench/gpu/agent_rates.cu, 2026-12-01, CUDA 13.0,
+// clocks as found): they replace the leads for both GH100 presets (one die; HBM3 and HBM3e differ in
+// bandwidth, not in the latency measured here, which is the memory system's [lead for the H100]).
+void gh100_measured(HardwareSpec& h) {
+    h.clock_hz = 1.98e9;
+    h.sfu_ops_per_s = 4.17e12;
+    h.sm_port_bytes_per_s = 94e9;
+    h.l2_latency_s = 146e-9;
+    h.memory_latency_s = 340e-9;
+    h.l2_bytes_per_s = 21e12;
+    constexpr const char* kWhere = "measured on an H200 by bench/gpu/agent_rates.cu (2026-12-01)";
+    for (auto& [field, origin] : h.sources) {
+        if (field == "clock_hz") origin = std::string("1.98 GHz under load, ") + kWhere;
+        if (field == "sfu_ops_per_s")
+            origin = std::string("4.17 T ex2/s = 15.97 per clock per SM, ") + kWhere;
+        if (field == "sm_port_bytes_per_s")
+            origin = std::string("94 GB/s (47.4 B/clock): one block reading the L2, ") + kWhere;
+        if (field == "memory_latency_s") {
+            origin = std::string("146 ns (288 clocks) to the L2, 340 ns (673 clocks) over a 1 GiB chase, ") +
+                     kWhere;
+        }
+    }
+    h.sources.push_back(
+        {"l2_bytes_per_s", std::string("21 TB/s: every SM reading 24 MiB again and again, ") + kWhere});
+}
+
 void two_partitions(HardwareSpec& h) {
     h.l2_partitions = 2;
     h.sources.push_back(
@@ -70,10 +97,9 @@ constexpr const char* kAmpereTensor =
     "A100: no wgmma; mma.sync at 0.88 of the 312 TFLOP/s peak [lead: cuBLAS fp16 GEMMs reach 85-90% on A100]";
 constexpr const char* kHopperTensor =
     "wgmma 788 TFLOP/s: an 8192^3 bf16 GEMM on an H200 (KINDS.md, 2026-10-28; same GH100 compute as the "
-    "H100). "
-    "mma.sync 560 TFLOP/s: calibrated so that the sync schedule reproduces SDPA's FA2 forward on an H200 at "
-    "d 128, "
-    "N 8k (338 TFLOP/s, facts section 7); d 64 (290) is then a check (docs/timeline.md)";
+    "H100). mma.sync 520 TFLOP/s: calibrated so that the sync schedule reproduces SDPA's FA2 forward on an H200 at "
+    "d 128, N 8k (338 TFLOP/s, facts section 7), d 64 then a check (docs/timeline.md); 83 % of the 627 "
+    "TFLOP/s mma.sync peak measured by bench/gpu/agent_rates.cu";
 constexpr const char* kHopperFp8 =
     "fp8 at twice the fp16 rate: 8192 FLOP per clock per SM (FA3 section 3.3; "
     "NVIDIA/cudnn-frontend #650)";
@@ -117,27 +143,30 @@ std::vector<HardwareSpec> make_presets() {
     // differ in memory only (bandwidth, capacity, L2 size).
     p.push_back(datasheet(
         "H100-SXM",
-        "NVIDIA H100 SXM 80GB datasheet: 3.35 TB/s, 227 KB shared memory per block, 132 SMs; L2 12 TB/s "
-        "(FA3 paper, Table 1)",
-        3.35 * kTB, 227 * kKiB, 33.4 * kTB, 132, 50 * kMiB, 12.0 * kTB, 989e12, 67e12));
+        "NVIDIA H100 SXM 80GB datasheet: 3.35 TB/s, 227 KB shared memory per block, 132 SMs; L2 21 TB/s "
+        "(measured, docs/timeline.md)",
+        3.35 * kTB, 227 * kKiB, 33.4 * kTB, 132, 50 * kMiB, 21.0 * kTB, 989e12, 67e12));
     set_timeline(
-        p.back(), 1.83e9, 80 * kGB, 560e12, 788e12, 2, 67.0 / 989, 0.825,
+        p.back(), 1.83e9, 80 * kGB, 520e12, 788e12, 2, 67.0 / 989, 0.825,
         static_cast<std::int64_t>(228 * kKiB), 2048, 32, kHopperTensor,
         "0.825: standard attention's softmax pass moved 2.765 TB/s on an H100 (docs/validation/h100.md, "
         "N 4096: 4.274 GB in 1.546 ms)");
     p.back().sources.push_back({"fp8_tensor_factor", kHopperFp8});
     two_partitions(p.back());
+    gh100_measured(p.back());
     p.push_back(
         datasheet("H200",
                   "NVIDIA H200 datasheet: 4.8 TB/s, 227 KB shared memory per block, 132 SMs; compute and L2 "
                   "bandwidth as the H100 (one die)",
-                  4.8 * kTB, 227 * kKiB, 33.4 * kTB, 132, 60 * kMiB, 12.0 * kTB, 989e12, 67e12));
+                  4.8 * kTB, 227 * kKiB, 33.4 * kTB, 132, 60 * kMiB, 21.0 * kTB, 989e12, 67e12));
     set_timeline(
-        p.back(), 1.83e9, 141 * kGB, 560e12, 788e12, 2, 67.0 / 989, 0.896,
+        p.back(), 1.83e9, 141 * kGB, 520e12, 788e12, 2, 67.0 / 989, 0.896,
         static_cast<std::int64_t>(228 * kKiB), 2048, 32, kHopperTensor,
-        "0.896: a device-to-device copy moved 4.3 TB/s on an H200 (KINDS.md, 2026-10-28 and 2026-11-04)");
+        "0.896: a device-to-device copy moved 4.3 TB/s on an H200 (KINDS.md, 2026-10-28 and 2026-11-04; "
+        "4.28 TB/s again with bench/gpu/agent_rates.cu, which reads at 4.49 TB/s)");
     p.back().sources.push_back({"fp8_tensor_factor", kHopperFp8});
     two_partitions(p.back());
+    gh100_measured(p.back());
     p.push_back(datasheet(
         "RTX-4090", "NVIDIA RTX 4090 datasheet: 1,008 GB/s GDDR6X, 100 KB shared memory per SM, 128 SMs",
         1.008 * kTB, 100 * kKiB, 41.3 * kTB, 128, 72 * kMiB, 2.5 * kTB, 165e12, 82.6e12));

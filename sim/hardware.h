@@ -41,7 +41,8 @@ struct HardwareSpec {
     double dram_achieved = 1;            // fraction of hbm_bytes_per_s a kernel moves
     double l2_achieved = 1;              // fraction of l2_bytes_per_s a kernel moves
     double sm_port_bytes_per_s = 0;      // most one SM can move to or from the L2 per second
-    double memory_latency_s = 0;  // a load's first byte from the memory system (waited by a synchronous step)
+    double memory_latency_s = 0;  // a load's first byte from DRAM (waited by a synchronous step)
+    double l2_latency_s = 0;      // a load's first byte when it hits the L2
     std::int64_t smem_per_sm_bytes = 0;  // shared memory of one SM, for occupancy (blocks per SM)
     std::int64_t regs_per_sm = 65536;
     std::int64_t max_threads_per_sm = 2048;

@@ -412,7 +412,7 @@ SmRates sm_rates(const HardwareSpec& hw, MmaKind mma, Dtype dtype) {
     r.fma_ops = std::max(1.0, hw.fma_ops_per_s() / sms);
     r.smem_bytes = std::max(1.0, hw.sram_bytes_per_s / sms);
     r.copy_bytes = std::max(1.0, hw.sm_port_bytes_per_s);
-    r.latency_s = hw.memory_latency_s;
+    r.latency_s = hw.memory_latency_s;  // the timeline blends in the L2's for the share of hits
     return r;
 }
 

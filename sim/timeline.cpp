@@ -328,6 +328,13 @@ PhaseTimeline simulate_phase(const HardwareSpec& hw, const Phase& ph, const Phas
     pt.waves = static_cast<double>(pt.blocks) / static_cast<double>(slots);
 
     SmRates r = sm_rates(hw, pt.mma, o.dtype);
+    // A load waits the L2's latency when it hits and DRAM's when it misses: the pass's mix.
+    const double miss =
+        std::min(1.0, safe_div(static_cast<double>(mem.dram_bytes), static_cast<double>(mem.sm_bytes)));
+    if (hw.l2_bytes > 0 && mem.sm_bytes > 0) {
+        r.latency_s = hw.l2_latency_s + miss * (hw.memory_latency_s - hw.l2_latency_s);
+    }
+    pt.load_latency_s = r.latency_s;
     const double port = r.copy_bytes;
     const double dram_rate = hw.hbm_bytes_per_s * hw.dram_achieved;
     const double l2_rate = hw.l2_bytes > 0 ? hw.l2_bytes_per_s * hw.l2_achieved : 0.0;
