@@ -81,6 +81,32 @@ Periodic find_period(const BlockWork& w) {
     return out;
 }
 
+// One SM's lanes for a GUI: every op's part on every agent it uses, capped at kMaxSpans.
+void fill_sample(const Program& p, const SimResult& s, std::int64_t copies, double duration,
+                 SmSample* sample) {
+    sample->lanes = p.lanes;
+    sample->blocks = static_cast<std::int32_t>(copies);
+    sample->simulated_s = s.makespan;
+    sample->duration_s = duration;
+    sample->spans.clear();
+    for (std::size_t i = 0; i < p.ops.size() && sample->spans.size() < kMaxSpans; ++i) {
+        for (std::size_t a = 0; a < kSmAgentCount; ++a) {
+            if (p.ops[i].work[a] <= 0) continue;
+            Span sp;
+            sp.lane = p.ops[i].lane;
+            sp.agent = static_cast<Agent>(a);
+            sp.kind = p.ops[i].kind;
+            sp.tensor = p.ops[i].tensor;
+            sp.block = p.ops[i].copy;
+            sp.step = p.ops[i].step;
+            sp.issue_s = s.op_issue[i];
+            sp.start_s = s.op_start[i];
+            sp.end_s = s.part_end[i][a] > 0 ? s.part_end[i][a] : s.op_done[i];
+            sample->spans.push_back(sp);
+        }
+    }
+}
+
 ClassTime simulate_class(const BlockWork& whole, const BlockShape& sh, std::int64_t copies,
                          std::int64_t stages, const SmRates& r, SmSample* sample) {
     const Periodic per = find_period(whole);
@@ -133,29 +159,7 @@ ClassTime simulate_class(const BlockWork& whole, const BlockShape& sh, std::int6
         t.duration += static_cast<double>(per.extra) * std::max(0.0, period);
         for (std::size_t a = 0; a < kSmAgentCount; ++a) t.busy[a] += static_cast<double>(per.extra) * busy[a];
     }
-    if (sample != nullptr) {
-        sample->lanes = p.lanes;
-        sample->blocks = static_cast<std::int32_t>(copies);
-        sample->simulated_s = s.makespan;
-        sample->duration_s = t.duration;
-        sample->spans.clear();
-        for (std::size_t i = 0; i < p.ops.size() && sample->spans.size() < kMaxSpans; ++i) {
-            for (std::size_t a = 0; a < kSmAgentCount; ++a) {
-                if (p.ops[i].work[a] <= 0) continue;
-                Span sp;
-                sp.lane = p.ops[i].lane;
-                sp.agent = static_cast<Agent>(a);
-                sp.kind = p.ops[i].kind;
-                sp.tensor = p.ops[i].tensor;
-                sp.block = p.ops[i].copy;
-                sp.step = p.ops[i].step;
-                sp.issue_s = s.op_issue[i];
-                sp.start_s = s.op_start[i];
-                sp.end_s = s.part_end[i][a] > 0 ? s.part_end[i][a] : s.op_done[i];
-                sample->spans.push_back(sp);
-            }
-        }
-    }
+    if (sample != nullptr) fill_sample(p, s, copies, t.duration, sample);
     return t;
 }
 
@@ -304,45 +308,12 @@ double grid_makespan(const std::vector<double>& durations, std::int64_t slots) {
 
 namespace {
 
-PhaseTimeline simulate_phase(const HardwareSpec& hw, const Phase& ph, const PhaseMemory& mem,
-                             const TimelineOptions& o) {
-    PhaseTimeline pt;
-    pt.name = ph.name;
-    const PhaseWork& w = ph.work;
-    const PhaseLaunch L = plan_launch(hw, ph, o);
-    const BlockShape& sh = L.shape;
+// Simulates each class of block and the grid, iterating each copy engine's share of the device's
+// bandwidth for the SMs' traffic (`device`) on the fraction of the time the copy engines are busy.
+// Sets pt.sm_time_s, pt.copy_bytes_per_s and the sample; returns the classes' times.
+std::vector<ClassTime> schedule_classes(const PhaseWork& w, const BlockShape& sh, const TimelineOptions& o,
+                                        double device, double port, SmRates r, PhaseTimeline& pt) {
     const std::int64_t heads = std::max<std::int64_t>(1, o.heads);
-    const std::int64_t sms = std::max<std::int64_t>(1, hw.sm_count);
-    pt.schedule = o.schedule;
-    pt.streaming = sh.streaming;
-    pt.mma = L.mma;
-    pt.stages = L.stages;
-    pt.smem_per_block_bytes = L.smem_per_block_bytes;
-    pt.note = L.note;
-    pt.blocks = L.blocks;
-    if (pt.blocks == 0) return pt;
-    pt.blocks_per_sm = L.blocks_per_sm;
-    pt.occupancy_limit = L.occupancy_limit;
-    pt.active_sms = L.active_sms;
-    const std::int64_t slots = L.slots;
-    pt.waves = static_cast<double>(pt.blocks) / static_cast<double>(slots);
-
-    SmRates r = sm_rates(hw, pt.mma, o.dtype);
-    // A load waits the L2's latency when it hits and DRAM's when it misses: the pass's mix.
-    const double miss =
-        std::min(1.0, safe_div(static_cast<double>(mem.dram_bytes), static_cast<double>(mem.sm_bytes)));
-    if (hw.l2_bytes > 0 && mem.sm_bytes > 0) {
-        r.latency_s = hw.l2_latency_s + miss * (hw.memory_latency_s - hw.l2_latency_s);
-    }
-    pt.load_latency_s = r.latency_s;
-    const double port = r.copy_bytes;
-    const double dram_rate = hw.hbm_bytes_per_s * hw.dram_achieved;
-    const double l2_rate = hw.l2_bytes > 0 ? hw.l2_bytes_per_s * hw.l2_achieved : 0.0;
-    // The device's rate for the SMs' traffic: the L2's, or DRAM's over the share of it that misses.
-    const double dram_frac = safe_div(static_cast<double>(mem.dram_bytes), static_cast<double>(mem.sm_bytes));
-    double device = dram_frac > 0 ? dram_rate / dram_frac : 1e30;
-    if (l2_rate > 0) device = std::min(device, l2_rate);
-
     // The most common class is the sample SM's.
     std::size_t typical = 0;
     for (std::size_t c = 0; c < w.classes.size(); ++c) {
@@ -363,7 +334,7 @@ PhaseTimeline simulate_phase(const HardwareSpec& hw, const Phase& ph, const Phas
             if (c >= 0 && w.class_blocks[static_cast<std::size_t>(c)] > 0)
                 per_block.push_back(times[static_cast<std::size_t>(c)].duration);
         }
-        pt.sm_time_s = grid_time(per_block, heads, o.order, slots);
+        pt.sm_time_s = grid_time(per_block, heads, o.order, pt.slots);
         double copy_busy = 0;
         for (std::size_t c = 0; c < w.classes.size(); ++c) {
             if (w.class_blocks[c] <= 0) continue;
@@ -377,6 +348,49 @@ PhaseTimeline simulate_phase(const HardwareSpec& hw, const Phase& ph, const Phas
         duty = new_duty;
     }
     pt.copy_bytes_per_s = r.copy_bytes;
+    return times;
+}
+
+PhaseTimeline simulate_phase(const HardwareSpec& hw, const Phase& ph, const PhaseMemory& mem,
+                             const TimelineOptions& o) {
+    PhaseTimeline pt;
+    pt.name = ph.name;
+    const PhaseWork& w = ph.work;
+    const PhaseLaunch L = plan_launch(hw, ph, o);
+    const BlockShape& sh = L.shape;
+    const std::int64_t heads = std::max<std::int64_t>(1, o.heads);
+    const std::int64_t sms = std::max<std::int64_t>(1, hw.sm_count);
+    pt.schedule = o.schedule;
+    pt.streaming = sh.streaming;
+    pt.mma = L.mma;
+    pt.stages = L.stages;
+    pt.smem_per_block_bytes = L.smem_per_block_bytes;
+    pt.note = L.note;
+    pt.blocks = L.blocks;
+    if (pt.blocks == 0) return pt;
+    pt.blocks_per_sm = L.blocks_per_sm;
+    pt.occupancy_limit = L.occupancy_limit;
+    pt.active_sms = L.active_sms;
+    pt.slots = L.slots;
+    pt.waves = static_cast<double>(pt.blocks) / static_cast<double>(pt.slots);
+
+    SmRates r = sm_rates(hw, pt.mma, o.dtype);
+    // A load waits the L2's latency when it hits and DRAM's when it misses: the pass's mix.
+    const double miss =
+        std::min(1.0, safe_div(static_cast<double>(mem.dram_bytes), static_cast<double>(mem.sm_bytes)));
+    if (hw.l2_bytes > 0 && mem.sm_bytes > 0) {
+        r.latency_s = hw.l2_latency_s + miss * (hw.memory_latency_s - hw.l2_latency_s);
+    }
+    pt.load_latency_s = r.latency_s;
+    const double port = r.copy_bytes;
+    const double dram_rate = hw.hbm_bytes_per_s * hw.dram_achieved;
+    const double l2_rate = hw.l2_bytes > 0 ? hw.l2_bytes_per_s * hw.l2_achieved : 0.0;
+    // The device's rate for the SMs' traffic: the L2's, or DRAM's over the share of it that misses.
+    const double dram_frac = safe_div(static_cast<double>(mem.dram_bytes), static_cast<double>(mem.sm_bytes));
+    double device = dram_frac > 0 ? dram_rate / dram_frac : 1e30;
+    if (l2_rate > 0) device = std::min(device, l2_rate);
+
+    const std::vector<ClassTime> times = schedule_classes(w, sh, o, device, port, r, pt);
 
     const double dram_s = safe_div(static_cast<double>(mem.dram_bytes), dram_rate);
     const double l2_s = safe_div(static_cast<double>(mem.l2_bytes), l2_rate);

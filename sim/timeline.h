@@ -87,6 +87,7 @@ struct PhaseTimeline {
     std::int64_t smem_per_block_bytes = 0;
     std::int64_t active_sms = 0;
     double waves = 0;             // blocks / (SMs x blocks per SM)
+    std::int64_t slots = 1;       // blocks running at once
     double copy_bytes_per_s = 0;  // one SM's copy rate used (its share of L2 and DRAM)
     double load_latency_s = 0;    // a load's wait: the L2's and DRAM's latency in the pass's mix
     std::array<double, kAgentCount>
