@@ -21,6 +21,7 @@
 #include "sim/counters.h"
 #include "sim/hardware.h"
 #include "sim/hierarchy.h"
+#include "sim/schedule.h"
 #include "sim/trace.h"
 
 namespace tilesim::kernels {
@@ -58,6 +59,8 @@ struct RunOptions {
     // the kernel tests compare with the reference at fp32 tolerance. The inputs are put in their
     // formats beforehand by store_inputs() (kernels/precision.h).
     bool rounding = false;
+    // Keep each thread block's tile moves for the L2 model (sim/l2.h); changes no count.
+    bool record_accesses = false;
 };
 
 // The running statistics of one Q block after one update (peeked, not counted).
@@ -152,6 +155,15 @@ enum class OnlineSoftmax : std::uint8_t {
     deferred,    // O_i kept unnormalised, divided once at the end (FlashAttention-2)
 };
 
+// The schedules a definition's kernels can run (sim/schedule.h; "paper" is always allowed), the one
+// its real kernel runs, and the tensor-core instruction its synchronous kernel issues.
+struct ScheduleSupport {
+    std::vector<sim::Schedule> supported = {sim::Schedule::sync};
+    sim::Schedule preferred = sim::Schedule::sync;
+    sim::MmaKind sync_mma = sim::MmaKind::mma_sync;
+    bool supports(sim::Schedule s) const;
+};
+
 struct AlgorithmDef {
     std::string_view key;  // "flash": scenario files, CLI, JSON; the forward and backward share it
     Pass pass;
@@ -193,6 +205,7 @@ struct AlgorithmDef {
     // Fills in what the block sizes alone do not decide (a split-KV definition's split count and its
     // reason: Tiling::splits, splits_note), after resolve_tiling has chosen B_r, B_c. Null: nothing.
     void (*finish_tiling)(const Problem& p, const sim::HardwareSpec& hw, Tiling& t) = nullptr;
+    ScheduleSupport schedules{};
 };
 
 // The problem one simulated run of `def` solves: `p` itself (one (batch, head)), or for a definition
@@ -209,6 +222,7 @@ struct RunResult {
     sim::FitStatus fit;      // !fit.ok: nothing ran; reason and fix say why
     sim::Counters counters;  // per (batch, head)
     std::vector<sim::Phase> phases;
+    std::vector<sim::TensorDecl> declared;  // the tensors the run declared (the L2 model lays them out)
     std::unique_ptr<sim::Trace> trace;
     std::vector<SoftmaxSnapshot> probe;
 };

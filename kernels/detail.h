@@ -76,6 +76,24 @@ inline TilingRule::Blocks paper_rule(const Problem& p, std::int64_t M) {
 }
 inline constexpr const char* kPaperRuleText = "B_c = ceil(M/4d), B_r = min(ceil(M/4d), d)";
 
+// Schedule lists for AlgorithmDef::schedules (sim/schedule.h); the first is the real kernel's.
+// A synchronous kernel only (its GEMMs issue `mma`: FA1/FA2 mma.sync; cuBLAS wgmma on Hopper).
+inline ScheduleSupport sync_only(sim::MmaKind mma = sim::MmaKind::mma_sync) {
+    return {{sim::Schedule::sync}, sim::Schedule::sync, mma};
+}
+// Synchronous, or with a producer warp group filling a ring of SRAM stages.
+inline ScheduleSupport sync_or_producer_consumer() {
+    return {
+        {sim::Schedule::sync, sim::Schedule::producer_consumer}, sim::Schedule::sync, sim::MmaKind::mma_sync};
+}
+// Every schedule: the FA2 loop order is FA3's, so FA3's schedules apply to it.
+inline ScheduleSupport every_schedule() {
+    return {{sim::Schedule::sync, sim::Schedule::producer_consumer, sim::Schedule::pingpong,
+             sim::Schedule::pipelined, sim::Schedule::pingpong_pipelined},
+            sim::Schedule::sync,
+            sim::MmaKind::mma_sync};
+}
+
 // Theta(N^2 d^2 / M) (Theorem 2 for the forward, Theorem 5 for the backward).
 inline double theta_flash(double N, double d, double M) {
     return N * N * d * d / M;

@@ -26,6 +26,14 @@ std::string_view passes_name(Passes p) {
 }
 
 
+bool ScheduleSupport::supports(sim::Schedule s) const {
+    if (s == sim::Schedule::paper) return true;
+    for (auto x : supported) {
+        if (x == s) return true;
+    }
+    return false;
+}
+
 std::int64_t ClosedForm::hbm_read_elements() const {
     std::int64_t s = 0;
     for (auto v : hbm_read_by_tensor) s += v;
@@ -105,6 +113,7 @@ RunResult run(const AlgorithmDef& def, const Problem& p, const TilingRequest& re
         }
     }
     sim::Hierarchy h(hw, p.dtype, options.trace, options.max_trace_events);
+    h.record_accesses(options.record_accesses);
     for (const auto& t : tensors) h.declare(t);
     RunContext ctx{def, p, r.tiling, h, options, state, r.probe};
     def.run(ctx);
@@ -112,7 +121,8 @@ RunResult run(const AlgorithmDef& def, const Problem& p, const TilingRequest& re
         for (sim::Tensor t : def.outputs) (*hbm)[t] = std::move((*paged)[t]);
     }
     r.counters = h.counters();
-    r.phases = h.phases();
+    r.declared = h.declared();
+    r.phases = h.take_phases();
     r.trace = h.take_trace();
     return r;
 }

@@ -357,6 +357,79 @@ const std::vector<KeyDef>& table() {
          [](Scenario& s, const Value& v) {
              s.hardware.vector_flops_per_s = positive_rate("vector_tflops", v.f) * 1e12;
          }},
+        {"schedule", KType::String,
+         "How thread blocks run (docs/timeline.md): \"auto\" (each algorithm's own kernel), \"paper\" (the "
+         "two-level roofline sum), \"sync\", \"producer-consumer\", \"pingpong\", \"pipelined\", "
+         "\"pingpong+pipelined\"; an algorithm that does not support it runs its own",
+         [](Scenario& s, const Value& v) {
+             if (v.s == "auto") {
+                 s.schedule.reset();
+                 return;
+             }
+             const auto sc = sim::parse_schedule(v.s);
+             if (!sc) bad("schedule", "unknown schedule '" + v.s + "'; choose auto, " + sim::schedule_names(sim::all_schedules()));
+             s.schedule = *sc;
+         }},
+        {"pipeline_stages", KType::Int,
+         "SRAM stages of the copy ring (producer-consumer, pingpong, pipelined), 1..8; cut to what fits in SRAM",
+         [](Scenario& s, const Value& v) {
+             if (v.i < 1 || v.i > 8) bad("pipeline_stages", "must be 1..8, got " + std::to_string(v.i));
+             s.pipeline_stages = v.i;
+         }},
+        {"grid_order", KType::String,
+         "Which thread blocks run together: \"head-major\" (all blocks of a head, then the next: FA2's grid) or "
+         "\"sequence-major\" (block i of every head, then block i + 1)",
+         [](Scenario& s, const Value& v) {
+             if (v.s == "head-major") {
+                 s.grid_order = sim::GridOrder::head_major;
+             } else if (v.s == "sequence-major") {
+                 s.grid_order = sim::GridOrder::sequence_major;
+             } else {
+                 bad("grid_order", "unknown order '" + v.s + "'; choose head-major or sequence-major");
+             }
+         }},
+        {"l2", KType::Bool,
+         "Simulate the L2 line by line over every head's thread blocks (DRAM and L2 hits from it; "
+         "false: DRAM from the estimate, docs/io-derivations.md)",
+         [](Scenario& s, const Value& v) { s.l2 = v.b; }},
+        {"mma", KType::String,
+         "Tensor-core instruction: \"auto\" (sync kernels: the algorithm's own; the FA3 schedules: "
+         "wgmma where the GPU has it), \"mma.sync\" or \"wgmma\"",
+         [](Scenario& s, const Value& v) {
+             if (v.s == "auto") {
+                 s.mma.reset();
+                 return;
+             }
+             const auto m = sim::parse_mma(v.s);
+             if (!m) bad("mma", "unknown instruction '" + v.s + "'; choose auto, mma.sync or wgmma");
+             s.mma = *m;
+         }},
+        {"mma_sync_tflops", KType::Float,
+         "Override: the fp16 rate a kernel reaches with mma.sync, TFLOP/s (timeline)",
+         [](Scenario& s, const Value& v) {
+             s.hardware.mma_sync_flops_per_s = positive_rate("mma_sync_tflops", v.f) * 1e12;
+         }},
+        {"wgmma_tflops", KType::Float,
+         "Override: the fp16 rate a kernel reaches with wgmma, TFLOP/s (timeline)",
+         [](Scenario& s, const Value& v) {
+             s.hardware.wgmma_flops_per_s = positive_rate("wgmma_tflops", v.f) * 1e12;
+         }},
+        {"sfu_tops", KType::Float, "Override: exponentials per second of the whole GPU, in T/s (timeline)",
+         [](Scenario& s, const Value& v) {
+             s.hardware.sfu_ops_per_s = positive_rate("sfu_tops", v.f) * 1e12;
+         }},
+        {"dram_achieved", KType::Float,
+         "Override: the fraction of hbm_gbps a kernel moves, 0 < x <= 1 (timeline)",
+         [](Scenario& s, const Value& v) {
+             if (!(v.f > 0 && v.f <= 1)) bad("dram_achieved", "must be in (0, 1]");
+             s.hardware.dram_achieved = v.f;
+         }},
+        {"memory_latency_ns", KType::Float,
+         "Override: nanoseconds a synchronous load waits for its first byte (timeline; 0 allowed)",
+         [](Scenario& s, const Value& v) {
+             if (!(v.f >= 0) || !std::isfinite(v.f)) bad("memory_latency_ns", "must be >= 0");
+             s.hardware.memory_latency_s = v.f * 1e-9;
+         }},
     };
     return keys;
 }

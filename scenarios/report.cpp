@@ -72,6 +72,7 @@ json scenario_json(const Scenario& s) {
                       {"fp8_scale", scale},
                       {"fp8_incoherent", s.quant.incoherent}};
     add_decode_keys(j, s);
+    add_timeline_keys(j, s);
     return j;
 }
 
@@ -85,7 +86,8 @@ json run_json(const AlgorithmRun& r, const Scenario& s) {
     if (!r.fit.ok) {
         j["error"] = r.fit.reason;
         j["fix"] = r.fit.fix;
-        for (const char* k : {"hbm", "sram", "flops", "predicted_ms", "max_abs_error", "closed_form"})
+        for (const char* k : {"hbm", "sram", "flops", "predicted_ms", "max_abs_error", "closed_form",
+                              "traffic", "tflops", "timeline"})
             j[k] = nullptr;
         return j;
     }
@@ -181,6 +183,7 @@ json run_json(const AlgorithmRun& r, const Scenario& s) {
     }
     j["units"] = r.units;
     if (auto dec = decode_json(r, s); !dec.is_null()) j["decode"] = dec;
+    add_timeline_run(j, r);
     return j;
 }
 
@@ -266,13 +269,14 @@ std::string to_csv(const ScenarioResult& r) {
     std::string out =
         "algorithm,fits,B_r,B_c,hbm_read_bytes,hbm_write_bytes,hbm_read_elements,hbm_write_elements,l2_read_"
         "bytes,sram_peak_bytes,flops,predicted_ms,max_abs_error,closed_form_read_elements,closed_form_write_"
-        "elements,pass,dram_estimate_bytes\n";
+        "elements,pass,dram_estimate_bytes,schedule,tflops,traffic_sm_load_bytes,traffic_sm_store_bytes,"
+        "traffic_l2_read_bytes,traffic_l2_write_bytes,traffic_dram_read_bytes,traffic_dram_write_bytes\n";
     for (const auto& run : r.runs) {
         const std::int64_t bh = run.units;
         const auto key = run.key();
         const auto pass = kernels::pass_name(run.pass());
         if (!run.fit.ok) {
-            out += fmt::format("{},false,,,,,,,,,,,,,,{},\n", key, pass);
+            out += fmt::format("{},false,,,,,,,,,,,,,,{},,,,,,,,,,\n", key, pass);
             continue;
         }
         const auto& h = run.total.at(Level::HBM);
@@ -283,13 +287,19 @@ std::string to_csv(const ScenarioResult& r) {
                            run.max_abs_error ? fmt::format("{:.3e}", *run.max_abs_error) : "",
                            run.closed_form.hbm_read_elements() * bh, run.closed_form.hbm_write_elements() * bh,
                            pass, run.dram.total_bytes());
+        const auto& t = run.traffic;
+        out.back() = ',';  // the timeline's columns follow on the same row
+        out += fmt::format("{},{:.6g},{},{},{},{},{},{}\n", sim::schedule_name(run.schedule), run.tflops(),
+                           t.sm_load_bytes, t.sm_store_bytes, t.l2_read_bytes, t.l2_write_bytes,
+                           t.dram_read_bytes, t.dram_write_bytes);
     }
     return out;
 }
 
 std::string trace_csv(const sim::Trace& t) {
     std::string out =
-        "step,op,tensor,row0,col0,rows,cols,from,to,bytes,flops,sram_used_bytes,i,j,label,phase,buffer,flags\n";
+        "step,op,tensor,row0,col0,rows,cols,from,to,bytes,flops,sram_used_bytes,i,j,label,phase,buffer,flags,"
+        "agent,start_s,end_s\n";
     for (const auto& e : t.events()) {
         std::string label = e.label;
         if (e.op == sim::Op::Phase && e.phase >= 0 && static_cast<std::size_t>(e.phase) < t.phases().size()) {
@@ -303,6 +313,12 @@ std::string trace_csv(const sim::Trace& t) {
                            e.tile.rows, e.tile.cols, sim::level_name(e.from), sim::level_name(e.to), e.bytes,
                            e.flops, e.sram_used_bytes, e.i, e.j, label, e.phase, e.buffer,
                            static_cast<int>(e.flags));
+        // Where the timeline placed it (empty when it did not: passes, allocations, paper mode).
+        out.back() = ',';
+        out += e.agent < 0
+                   ? std::string(",,\n")
+                   : fmt::format("{},{:.9g},{:.9g}\n", sim::agent_name(static_cast<sim::Agent>(e.agent)),
+                                 e.start_s, e.end_s);
     }
     return out;
 }

@@ -106,7 +106,7 @@ std::string decode_notes(const AlgorithmRun& r, const Scenario& s) {
             ph.time_s < 0.1 * r.cost.total_s)
             continue;
         out += fmt::format(
-            "  {}: '{}' runs {} thread block(s) on {} SMs: {} SMs busy, at most {} of the HBM bandwidth "
+            "  {}: '{}' runs {} thread block(s) on {} SMs: {} SMs busy, {} of the HBM bandwidth reached "
             "({}-bound)\n",
             who, ph.name, ph.thread_blocks, hw.sm_count, ph.thread_blocks, percent(ph.hbm_occupancy),
             ph.bound);

@@ -270,6 +270,7 @@ std::string to_table(const ScenarioResult& r) {
     out += tensor_table(r);
     out += bounds_table(r);
     if (p.mask.active()) out += mask_grid(r);
+    out += timeline_table(r);
     if (p.passes == kernels::Passes::forward_backward) out += totals_table(r);
     if (!s.published.empty()) out += published_table(r);
     out += "\n";

@@ -11,6 +11,7 @@
 #include "kernels/reference.h"
 #include "kernels/registry.h"
 #include "kernels/tiling.h"
+#include "scenarios/timing.h"
 
 namespace tilesim::scenarios {
 
@@ -269,6 +270,7 @@ class Runner {
         kernels::RunOptions o = options(hbm != nullptr);
         o.trace = c_.trace && head == 0;
         o.watch_block = head == 0 ? c_.watch_block : -1;
+        o.record_accesses = head == 0 && l2_model_runs(s_);
         kernels::RunResult r = kernels::run(*run.def, kernels::unit_problem(*run.def, s_.problem), s_.tiling,
                                             s_.hardware, hbm, o);
         if (head == 0) fill_counts(run, r);
@@ -293,9 +295,9 @@ class Runner {
         }
         run.per_head = r.counters;
         run.total = r.counters.scaled(p.bh());
-        run.phases = r.phases;
-        run.cost = sim::predict(s_.hardware, r.phases, p.bh(), kv_groups(p));
         run.dram = sim::estimate_dram(s_.hardware, r.phases, p.bh(), kv_groups(p));
+        time_run(run, r, s_, p, kv_groups(p));  // traffic, timeline and predicted time; drops the access logs
+        run.phases = std::move(r.phases);
         run.closed_form = run.def->closed_form(p, r.tiling, s_.hardware, options(false));
         run.paper_total_elements = run.def->paper_elements(p, r.tiling);
         run.trace = std::shared_ptr<const sim::Trace>(std::move(r.trace));

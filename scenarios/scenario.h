@@ -5,6 +5,7 @@
 // the same thing everywhere and every bad value gets the same one-line error.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -13,6 +14,8 @@
 #include "kernels/precision.h"
 #include "kernels/problem.h"
 #include "sim/hardware.h"
+#include "sim/l2.h"
+#include "sim/schedule.h"
 
 namespace tilesim::scenarios {
 
@@ -68,6 +71,14 @@ struct Scenario {
     std::vector<PublishedFigure> published;
     std::string published_source;  // where the published figures come from
     std::string published_note;    // why the model and the publication may differ
+    // The timeline (sim/timeline.h): the schedule (empty: each definition's own kernel's; paper: the
+    // two-level roofline sum), the ring's SRAM stages, the grid order, the L2 model on or off (off:
+    // DRAM from the estimate), and the tensor-core instruction (empty: the schedule's).
+    std::optional<sim::Schedule> schedule;
+    std::int64_t pipeline_stages = 2;
+    sim::GridOrder grid_order = sim::GridOrder::head_major;
+    bool l2 = false;
+    std::optional<sim::MmaKind> mma;
 };
 
 // Key documentation, for `tilesim keys` and docs/scenarios.md.

@@ -280,6 +280,7 @@ const AlgorithmDef& flash2_backward() {
         .tensors = tensors,
         .outputs = {Tensor::dQ, Tensor::dK, Tensor::dV},
         .softmax = OnlineSoftmax::none,
+        .schedules = detail::sync_or_producer_consumer(),
     };
     return def;
 }

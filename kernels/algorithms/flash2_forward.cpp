@@ -15,10 +15,15 @@ using sim::Tensor;
 
 namespace {
 
-// FA2's Q block is the resident one, so the paper's rule is mirrored: B_r = ceil(M/4d), B_c = min(., d).
-TilingRule::Blocks rule(const Problem& p, std::int64_t M) {
-    const auto b = detail::paper_rule(p, M);
-    return {b.B_c, b.B_r};
+// FA2's own rule, its kernels' square-ish blocks (csrc/flash_attn/src/flash_fwd_launch_template.h; facts
+// section 3: <64, 128, 128, 4 warps> at d = 64, <128, 128, 64, 4 warps> at d = 128 on an H100/H200):
+// B_r = 128 with B_c = 128 up to d = 64 and 64 up to d = 128, 64 x 64 up to d = 256, 64 x 32 beyond.
+// The SRAM fit is checked by resolve_tiling, which shrinks the resident B_r first when M is smaller.
+TilingRule::Blocks rule(const Problem& p, std::int64_t /*M*/) {
+    if (p.d <= 64) return {128, 128};
+    if (p.d <= 128) return {128, 64};
+    if (p.d <= 256) return {64, 64};
+    return {64, 32};
 }
 
 WorkingSets working_sets(const Problem& p, std::int64_t B_r, std::int64_t B_c, const sim::HardwareSpec&) {
@@ -210,7 +215,8 @@ const AlgorithmDef& flash2_forward() {
         .description = "Q blocks outer and resident, K/V blocks inner, deferred rescale; writes O and L once",
         .paper = "Dao 2023, Algorithm 1",
         .baseline = false,
-        .rule = {rule, true, "paper's rule, mirrored", "B_r = ceil(M/4d), B_c = min(ceil(M/4d), d)"},
+        .rule = {rule, true, "FA2's kernel tiles",
+                 "B_r x B_c = 128 x 128 (d <= 64), 128 x 64 (d <= 128), 64 x 64 (d <= 256), 64 x 32"},
         .working_sets = working_sets,
         .run = run,
         .closed_form = closed_form,
@@ -220,6 +226,7 @@ const AlgorithmDef& flash2_forward() {
         .tensors = tensors,
         .outputs = {Tensor::O, Tensor::L},
         .softmax = OnlineSoftmax::deferred,
+        .schedules = detail::every_schedule(),
     };
     return def;
 }

@@ -231,6 +231,7 @@ const AlgorithmDef& flash_backward() {
         .tensors = tensors,
         .outputs = {Tensor::dQ, Tensor::dK, Tensor::dV},
         .softmax = OnlineSoftmax::none,
+        .schedules = detail::sync_only(),
     };
     return def;
 }

@@ -232,6 +232,7 @@ const AlgorithmDef& flash_forward() {
         .tensors = tensors,
         .outputs = {Tensor::O},
         .softmax = OnlineSoftmax::normalised,
+        .schedules = detail::sync_or_producer_consumer(),
     };
     return def;
 }

@@ -363,6 +363,7 @@ const AlgorithmDef& standard_backward() {
         .tensors = tensors,
         .outputs = {Tensor::dQ, Tensor::dK, Tensor::dV},
         .softmax = OnlineSoftmax::none,
+        .schedules = detail::sync_only(sim::MmaKind::wgmma),
     };
     return def;
 }

@@ -336,6 +336,7 @@ const AlgorithmDef& standard_forward() {
         .tensors = tensors,
         .outputs = {Tensor::O},
         .softmax = OnlineSoftmax::none,
+        .schedules = detail::sync_only(sim::MmaKind::wgmma),
     };
     return def;
 }

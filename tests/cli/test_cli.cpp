@@ -261,7 +261,7 @@ TEST_CASE("cli: bad --set values: one error line naming the key and the fix, -o 
     expect_clean_failure(s, "run --set seq_len=12x", {"seq_len", "expected an integer", "'12x'"});
     expect_clean_failure(s, "run --set seqlen=5", {"unknown key 'seqlen'", "did you mean 'seq_len'"});
     expect_clean_failure(s, "run --set seq_len=0", {"seq_len", "positive"});
-    expect_clean_failure(s, "run --set dtype=fp8", {"dtype", "fp16"});
+    expect_clean_failure(s, "run --set dtype=int8", {"dtype", "fp16"});
     expect_clean_failure(s, "run --set hardware=V100", {"hardware", "A100-40GB"});
     expect_clean_failure(s, "run --set algorithms=flash3", {"algorithms", "standard, flash, flash2"});
     expect_clean_failure(s, "run --set numerics_heads=5000", {"numerics_heads", "5000"});

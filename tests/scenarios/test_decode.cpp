@@ -137,19 +137,23 @@ TEST_CASE("built-in decode: the measured H200 case (FA2 chose 7 splits), exact c
     // Scratch: 7 splits x 128 fp32 per head x 32 heads = 114,688 B of Oacc written (and read back).
     CHECK(fd.total.at(Level::HBM, Tensor::Oacc).write_bytes == 114'688);
     CHECK(fd.total.at(Level::HBM, Tensor::Oacc).read_bytes == 114'688);
-    // The split pass: 7 x 32 = 224 thread blocks on 132 SMs draw the whole bandwidth; decode's 32 draw
-    // 32 / 132 of it, for the same bytes.
+    // The split pass: 7 x 32 = 224 thread blocks on 132 SMs keep DRAM busy; decode's 32 reach well under
+    // half of the bandwidth (one SM draws only its own share), for the same bytes. Our CUDA kernels
+    // measured the split 2.2x faster on the H200 (docs/cuda.md); the timeline's prediction is checked
+    // against it.
     REQUIRE(fd.cost.phases.size() == 2);
     CHECK(fd.cost.phases[0].thread_blocks == 224);
-    CHECK(fd.cost.phases[0].hbm_occupancy == 1.0);
-    CHECK(fd.cost.phases[0].bound == "HBM");
+    CHECK(fd.cost.phases[0].hbm_occupancy > 0.9);
+    CHECK(fd.cost.phases[0].bound == "dram");
+    // The two-level paper model keeps its roofline: the split pass's bytes at the datasheet's 4.8 TB/s.
     const double kv_bytes = 536'870'912.0 + 32 * 128 * 2;  // + Q
-    CHECK(fd.cost.phases[0].hbm_s == Approx((kv_bytes + 114'688 + 896) / 4.8e12));
+    CHECK(fd.paper_cost.phases[0].hbm_s == Approx((kv_bytes + 114'688 + 896) / 4.8e12));
     const auto& dec = run_of(r, "decode");
     REQUIRE(dec.cost.phases.size() == 1);
     CHECK(dec.cost.phases[0].thread_blocks == 32);
-    CHECK(dec.cost.phases[0].hbm_occupancy == Approx(32.0 / 132.0));
-    CHECK(dec.cost.total_s > 3.5 * fd.cost.total_s);
+    CHECK(dec.cost.phases[0].hbm_occupancy < 0.5);
+    CHECK(dec.cost.total_s > 1.8 * fd.cost.total_s);
+    CHECK(dec.cost.total_s < 2.8 * fd.cost.total_s);
     // kv_splits = 1: flash-decoding is decode's single pass (no scratch, no combine).
     const auto one = scenarios::run_scenario(builtin("decode", {"kv_splits=1", "numerics=false"}));
     const auto& fd1 = run_of(one, "flash-decoding");
@@ -190,7 +194,7 @@ TEST_CASE("built-in decode-paged: pages, waste and page-table bytes in the JSON 
     CHECK_THAT(table, Catch::Contains("KV cache in 16-token pages (shuffled)"));
     CHECK_THAT(table, Catch::Contains("2044 per sequence, the last holding 12 of 16: 4 slot(s) wasted"));
     CHECK_THAT(table, Catch::Contains("7 split(s)") && Catch::Contains("FA2's heuristic"));
-    CHECK_THAT(table, Catch::Contains("32 thread block(s) on 132 SMs") && Catch::Contains("24.2%"));
+    CHECK_THAT(table, Catch::Contains("32 thread block(s) on 132 SMs") && Catch::Contains("of the HBM bandwidth reached"));
     CHECK_THAT(table, Catch::Contains("memory-bound"));
     // The same counts with the pages in order (only the addresses change), and more page-table bytes with
     // smaller pages.

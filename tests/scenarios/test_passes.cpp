@@ -127,7 +127,7 @@ TEST_CASE("CSV and table: a pass column and a row per run, the table adds the tr
     const auto r = scenarios::run_scenario(classroom({"pass=forward+backward"}));
     const std::string csv = scenarios::to_csv(r);
     const auto header = csv.substr(0, csv.find('\n'));
-    CHECK_THAT(header, Catch::EndsWith(",pass,dram_estimate_bytes"));
+    CHECK_THAT(header, Catch::Contains(",pass,dram_estimate_bytes,"));
     CHECK_THAT(csv, Catch::Contains(",backward,") && Catch::Contains(",forward,"));
     const std::string table = scenarios::to_table(r);
     for (const auto& run : r.runs) CHECK_THAT(table, Catch::Contains(std::string(run.def->name)));

@@ -101,7 +101,7 @@ TEST_CASE("trace csv: one table, one header, an algorithm and a pass column", "[
     REQUIRE(lines.size() == 1 + events);
     CHECK(lines[0] ==
           "algorithm,pass,step,op,tensor,row0,col0,rows,cols,from,to,bytes,flops,sram_used_bytes,i,j,label,"
-          "phase,buffer,flags");
+          "phase,buffer,flags,agent,start_s,end_s");
     std::map<std::string, std::size_t> rows;
     for (std::size_t k = 1; k < lines.size(); ++k) {
         CHECK(lines[k].rfind('#', 0) == std::string::npos);
