@@ -4,17 +4,21 @@
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "cli/output.h"
+#include "cli/plot_command.h"
 #include "cli/usage.h"
 #include "kernels/registry.h"
 #include "scenarios/limits.h"
+#include "scenarios/precision_table.h"
 #include "scenarios/report.h"
 #include "scenarios/runner.h"
 #include "scenarios/sweep.h"
+#include "scenarios/trace_export.h"
 #include "scenarios/work.h"
 
 namespace ts = tilesim::scenarios;
@@ -104,7 +108,7 @@ int run_cli(int argc, char** argv) {
     CLI::App app{"tilesim: why FlashAttention is fast, counted byte by byte on a model of HBM and SRAM"};
     app.require_subcommand(1);
 
-    std::string scenario, format = "table", output, trace_out, over;
+    std::string scenario, format = "table", output, trace_out, over, trace_format = "csv", din_granularity;
     std::vector<std::string> sets;
     bool numerics = false, allow_long = false;
     std::int64_t trace_cap = ts::RunControls{}.max_trace_events;
@@ -117,7 +121,17 @@ int run_cli(int argc, char** argv) {
     run->add_option("--set", sets, "Override a scenario key, e.g. --set seq_len=4096 (repeatable)");
     run->add_option("--format", format, "Output format")->check(CLI::IsMember(formats));
     run->add_option("-o,--output", output, "Write to this file instead of stdout (replaced atomically)");
-    run->add_option("--trace", trace_out, "Also write every algorithm's event trace as CSV to this file");
+    auto* trace_opt = run->add_option("--trace", trace_out,
+                                      "Also write every algorithm's event trace (head 0) to this file");
+    run->add_option("--trace-format", trace_format,
+                    "Trace file format: csv (one table), perfetto (ui.perfetto.dev), "
+                    "dinero (Dinero IV din address trace); see docs/exports.md")
+        ->check(CLI::IsMember({"csv", "perfetto", "dinero"}))
+        ->needs(trace_opt);
+    run->add_option(
+           "--din-granularity", din_granularity,
+           "dinero: one access per `element` (default) or per aligned chunk of this many bytes (32, 128)")
+        ->needs(trace_opt);
     run->add_option("--trace-cap", trace_cap,
                     "Events recorded per algorithm and pass in --trace (default 1000000)")
         ->check(CLI::Range(std::int64_t{1}, ts::limits::kMaxTraceEvents));
@@ -134,6 +148,16 @@ int run_cli(int argc, char** argv) {
     sweep->add_flag("--numerics", numerics,
                     "Also compute O and check it at every point (slow); default count-only");
     sweep->add_flag("--allow-long", allow_long, allow_help);
+
+    auto* precision = app.add_subcommand(
+        "precision", "Error table of the storage formats and fp8 recipes (FlashAttention-3's Table 3), numerics on");
+    precision->add_option("scenario", scenario, scenario_help);
+    precision->add_option("--set", sets, "Override a scenario key (repeatable)");
+    const std::vector<std::string> precision_formats = {"table", "json"};
+    precision->add_option("--format", format, "Output format")->check(CLI::IsMember(precision_formats));
+    precision->add_option("-o,--output", output, "Write to this file instead of stdout (replaced atomically)");
+    tilesim::cli::PlotArgs plot_args;
+    auto* plot = tilesim::cli::add_plot_command(app, plot_args);
 
     auto* list = app.add_subcommand("list", "List built-in scenarios, hardware presets and algorithms");
     auto* keys =
@@ -170,9 +194,11 @@ int run_cli(int argc, char** argv) {
             for (const auto& h : tilesim::sim::hardware_presets())
                 out += fmt::format("  {:<18} {}\n", h.name, h.description);
             out += "algorithms (key, pass: name: what it does):\n";
+            std::size_t width = 9;  // the longest key ("flash-decoding") sets the column
+            for (const auto* a : tilesim::kernels::definitions()) width = std::max(width, a->key.size());
             for (const auto* a : tilesim::kernels::definitions()) {
-                out += fmt::format("  {:<9} {:<9} {}: {}\n", a->key, tilesim::kernels::pass_name(a->pass), a->name,
-                                   a->description);
+                out += fmt::format("  {:<{}} {:<9} {}: {}\n", a->key, width, tilesim::kernels::pass_name(a->pass),
+                                   a->name, a->description);
             }
             tilesim::cli::write_output("", out);
             return 0;
@@ -185,6 +211,11 @@ int run_cli(int argc, char** argv) {
             return 0;
         }
         if (run->parsed()) {
+            const auto trace_fmt = ts::parse_trace_format(trace_format).value_or(ts::TraceFormat::csv);
+            if (!din_granularity.empty() && trace_fmt != ts::TraceFormat::dinero)
+                throw ts::ScenarioError("--din-granularity applies to --trace-format dinero only");
+            const ts::DinOptions din =
+                ts::parse_din_granularity(din_granularity.empty() ? "element" : din_granularity);
             const ts::Scenario s = load(scenario, sets);
             ts::RunControls controls;
             controls.trace = !trace_out.empty();
@@ -207,17 +238,14 @@ int run_cli(int argc, char** argv) {
             // A trace that reached its cap says so in the trace file and in the report.
             std::vector<std::string> notes;
             nlohmann::json trace_json = nlohmann::json::array();
-            std::string trace_text;
+            std::string trace_head;
             if (!trace_out.empty()) {
                 for (const auto& r : result.runs) {
                     if (!r.trace) continue;
-                    trace_text += "# algorithm " + std::string(r.key()) + " " +
-                                  std::string(tilesim::kernels::pass_name(r.pass())) + "\n";
                     if (r.trace->truncated()) {
                         notes.push_back(trace_note(r));
-                        trace_text += "# truncated: " + notes.back() + "\n";
+                        trace_head += "# truncated: " + notes.back() + "\n";
                     }
-                    trace_text += ts::trace_csv(*r.trace);
                     trace_json.push_back({{"algorithm", r.key()},
                                           {"pass", tilesim::kernels::pass_name(r.pass())},
                                           {"events", r.trace->events().size()},
@@ -238,11 +266,28 @@ int run_cli(int argc, char** argv) {
                 text = ts::to_table(result);
                 for (const auto& n : notes) text += "note: " + n + "\n";
             }
+            // Built before anything is written. The CSV trace names its truncated runs above the
+            // table; Perfetto's carries them in its metadata; dinero refuses a truncated trace.
+            std::string trace_text;
+            if (!trace_out.empty()) {
+                trace_text = ts::export_trace(result, trace_fmt, din);
+                if (trace_fmt == ts::TraceFormat::csv) trace_text = trace_head + trace_text;
+            }
             // The report and the trace are committed together: a failing trace leaves no report.
             tilesim::cli::Outputs outputs;
             outputs.add(output, std::move(text));
             if (!trace_out.empty()) outputs.add(trace_out, std::move(trace_text));
             outputs.commit();
+            return 0;
+        }
+        if (precision->parsed()) {
+            const ts::Scenario s = load(scenario, sets);
+            const ts::PrecisionTable t = ts::run_precision_table(s);
+            tilesim::cli::write_output(output, format == "json" ? ts::to_json(t).dump(2) + "\n" : ts::to_table(t));
+            return 0;
+        }
+        if (plot->parsed()) {
+            tilesim::cli::run_plot_command(plot_args);
             return 0;
         }
         if (sweep->parsed()) {

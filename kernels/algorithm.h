@@ -22,6 +22,7 @@
 #include "sim/counters.h"
 #include "sim/hardware.h"
 #include "sim/hierarchy.h"
+#include "sim/schedule.h"
 #include "sim/trace.h"
 
 namespace tilesim::kernels {
@@ -55,6 +56,14 @@ struct RunOptions {
     std::int32_t watch_block = -1;
     // Called every sim::Hierarchy::kTickEvents events (progress; cancellation by throwing); may be null.
     const std::function<void(std::int64_t)>* tick = nullptr;
+    // Emulate the storage formats (numerics only): every store to HBM rounds to the tensor's
+    // storage_dtype(), and the on-chip conversions before a GEMM (P~_ij before P~V, P_ij and dS_ij in
+    // the backward) round to the operand format. Off: the arithmetic is plain fp32 throughout, which
+    // the kernel tests compare with the reference at fp32 tolerance. The inputs are put in their
+    // formats beforehand by store_inputs() (kernels/precision.h).
+    bool rounding = false;
+    // Keep each thread block's tile moves for the L2 model (sim/l2.h); changes no count.
+    bool record_accesses = false;
 };
 
 // The running statistics of one Q block after one update (peeked, not counted).
@@ -111,6 +120,14 @@ struct RunContext {
     HbmState* hbm;  // null: count-only
     std::vector<SoftmaxSnapshot>& probe;
     bool numerics() const { return hbm != nullptr; }
+    // Records the store of `tile` of `t` to HBM and, with rounding, rounds what the run has just
+    // written there to t's storage format. Write the values first, then call store().
+    void store(sim::Tensor t, const sim::Rect& tile, std::int32_t i, std::int32_t j, const char* label,
+               std::uint8_t flags = 0);
+    // A GEMM operand as the tensor cores take it: `x` rounded to the operand format (with rounding on),
+    // else `x` itself. FlashAttention-3's fp8 forward feeds P~_ij to the second GEMM in fp8; the
+    // backward's operands of an fp8 problem are bf16.
+    Mat operand(const Mat& x) const;
 };
 
 // How the algorithm's rule picks blocks from M (SRAM in elements of the input dtype), and which
@@ -141,6 +158,15 @@ enum class OnlineSoftmax : std::uint8_t {
     deferred,    // O_i kept unnormalised, divided once at the end (FlashAttention-2)
 };
 
+// The schedules a definition's kernels can run (sim/schedule.h; "paper" is always allowed), the one
+// its real kernel runs, and the tensor-core instruction its synchronous kernel issues.
+struct ScheduleSupport {
+    std::vector<sim::Schedule> supported = {sim::Schedule::sync};
+    sim::Schedule preferred = sim::Schedule::sync;
+    sim::MmaKind sync_mma = sim::MmaKind::mma_sync;
+    bool supports(sim::Schedule s) const;
+};
+
 struct AlgorithmDef {
     std::string_view key;  // "flash": scenario files, CLI, JSON; the forward and backward share it
     Pass pass;
@@ -165,7 +191,33 @@ struct AlgorithmDef {
     // The tensors the run produces (checked against the reference in numerics mode).
     std::vector<sim::Tensor> outputs;
     OnlineSoftmax softmax = OnlineSoftmax::none;
+
+    // Decoding (the decode definitions set these; the others keep the defaults).
+    // packs_gqa: one thread block runs the g = H / H_kv query heads of a KV group together, their
+    // queries packed into one Q tile (FlashAttention-3's pack_gqa), so it reads each K/V head once per
+    // group. One simulated unit is then a (batch, KV head) with g N_q query rows: unit_problem() below.
+    bool packs_gqa = false;
+    // paged_kv: reads K and V through a page table when Problem::page_size > 0 (kernels/paging.h);
+    // validation refuses a paged cache for the definitions that cannot read one.
+    bool paged_kv = false;
+    // splits_kv: splits the KV sequence (Problem::kv_splits; Tiling::splits).
+    bool splits_kv = false;
+    // masks: honours Problem::mask (skips the tiles it empties, masks the ones it cuts); false: a
+    // scenario with a mask refuses the definition.
+    bool masks = true;
+    // Fills in what the block sizes alone do not decide (a split-KV definition's split count and its
+    // reason: Tiling::splits, splits_note), after resolve_tiling has chosen B_r, B_c. Null: nothing.
+    void (*finish_tiling)(const Problem& p, const sim::HardwareSpec& hw, Tiling& t) = nullptr;
+    ScheduleSupport schedules{};
 };
+
+// The problem one simulated run of `def` solves: `p` itself (one (batch, head)), or for a definition
+// that packs a KV group's query heads (packs_gqa) one (batch, KV head) with H / H_kv x N_q query rows
+// against its K/V. Counts of a run are per unit; a problem has unit_problem(def, p).bh() units. Callers
+// of run() pass this problem (and inputs of its shape).
+Problem unit_problem(const AlgorithmDef& def, const Problem& p);
+// Query heads one unit covers: 1, or H / H_kv for a definition that packs a KV group.
+std::int64_t query_heads_per_unit(const AlgorithmDef& def, const Problem& p);
 
 struct RunResult {
     const AlgorithmDef* def = nullptr;
@@ -173,6 +225,7 @@ struct RunResult {
     sim::FitStatus fit;      // !fit.ok: nothing ran; reason and fix say why
     sim::Counters counters;  // per (batch, head)
     std::vector<sim::Phase> phases;
+    std::vector<sim::TensorDecl> declared;  // the tensors the run declared (the L2 model lays them out)
     std::unique_ptr<sim::Trace> trace;
     std::vector<SoftmaxSnapshot> probe;
 };

@@ -11,7 +11,12 @@ IoBounds io_bounds(const Problem& p, Pass pass, const sim::HardwareSpec& hw) {
     const std::int64_t q_side = p.N_q * p.d, kv_side = p.N_kv * p.d;
     // Forward: Q, K, V read, O written. Backward: Q, K, V, O, dO read, dQ, dK, dV written.
     b.compulsory_elements = pass == Pass::forward ? 2 * q_side + 2 * kv_side : 3 * q_side + 2 * kv_side + q_side + 2 * kv_side;
-    b.compulsory_bytes = b.compulsory_elements * e;
+    // In bytes per tensor: an fp8 problem reads its inputs in 1 byte and writes bf16.
+    const auto in = static_cast<std::int64_t>(sim::element_bytes(sim::Tensor::Q, p.dtype));
+    const auto out = static_cast<std::int64_t>(sim::element_bytes(sim::Tensor::O, p.dtype));
+    b.compulsory_bytes = pass == Pass::forward ? (q_side + 2 * kv_side) * in + q_side * out
+                                               : (2 * q_side + 2 * kv_side) * in + q_side * out +
+                                                     (q_side + 2 * kv_side) * out;
     b.M = static_cast<double>(hw.sram_bytes) / static_cast<double>(e);
     const double NN = static_cast<double>(p.N_q) * static_cast<double>(p.N_kv), d = static_cast<double>(p.d);
     if (b.M > 0) {

@@ -56,6 +56,15 @@ inline std::int64_t el_bytes(sim::Tensor t, sim::Dtype dt) {
     return static_cast<std::int64_t>(sim::element_bytes(t, dt));
 }
 
+// Element bytes of a problem's GEMM inputs (Q, K, V, dO) and of what it computes and writes (S, P, O,
+// the gradients): equal, except that an fp8 problem reads fp8 and writes bf16.
+struct ElementBytes {
+    std::int64_t in, out;
+};
+inline ElementBytes element_bytes(const Problem& p) {
+    return {el_bytes(sim::Tensor::Q, p.dtype), el_bytes(sim::Tensor::O, p.dtype)};
+}
+
 }  // namespace tilesim::kernels::detail
 
 namespace tilesim::kernels::detail {
@@ -66,6 +75,24 @@ inline TilingRule::Blocks paper_rule(const Problem& p, std::int64_t M) {
     return {std::min(rule, p.d), rule};
 }
 inline constexpr const char* kPaperRuleText = "B_c = ceil(M/4d), B_r = min(ceil(M/4d), d)";
+
+// Schedule lists for AlgorithmDef::schedules (sim/schedule.h); the first is the real kernel's.
+// A synchronous kernel only (its GEMMs issue `mma`: FA1/FA2 mma.sync; cuBLAS wgmma on Hopper).
+inline ScheduleSupport sync_only(sim::MmaKind mma = sim::MmaKind::mma_sync) {
+    return {{sim::Schedule::sync}, sim::Schedule::sync, mma};
+}
+// Synchronous, or with a producer warp group filling a ring of SRAM stages.
+inline ScheduleSupport sync_or_producer_consumer() {
+    return {
+        {sim::Schedule::sync, sim::Schedule::producer_consumer}, sim::Schedule::sync, sim::MmaKind::mma_sync};
+}
+// Every schedule: the FA2 loop order is FA3's, so FA3's schedules apply to it.
+inline ScheduleSupport every_schedule() {
+    return {{sim::Schedule::sync, sim::Schedule::producer_consumer, sim::Schedule::pingpong,
+             sim::Schedule::pipelined, sim::Schedule::pingpong_pipelined},
+            sim::Schedule::sync,
+            sim::MmaKind::mma_sync};
+}
 
 // Theta(N^2 d^2 / M) (Theorem 2 for the forward, Theorem 5 for the backward).
 inline double theta_flash(double N, double d, double M) {

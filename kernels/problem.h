@@ -20,6 +20,12 @@ inline bool includes(Passes ps, Pass p) {
 }
 
 
+// The physical order of a paged KV cache's pages (PagedAttention): in logical order, or a seeded
+// permutation (the fragmentation a long-running server's allocator leaves). Counts do not depend on
+// it; the addresses of the gathered tiles do.
+enum class PageOrder : std::uint8_t { contiguous, shuffled };
+std::string_view page_order_name(PageOrder o);  // "contiguous", "shuffled"
+
 // One attention problem. Counts are per (batch, head); B*H heads are identical in shape.
 struct Problem {
     std::int64_t batch = 1;
@@ -31,6 +37,12 @@ struct Problem {
     sim::Dtype dtype = sim::Dtype::fp16;
     Mask mask;  // kernels/mask.h: causal, sliding window, documents, block-sparse; none by default
     Passes passes = Passes::forward;
+    // Decoding (kernels/paging.h, the decode definitions). page_size: tokens per page of the KV cache
+    // (vLLM's block size), 0 = one contiguous cache. kv_splits: splits of the KV sequence for a
+    // split-KV definition, 0 = FlashAttention-2's occupancy heuristic (kernels/split_heuristic.h).
+    std::int64_t page_size = 0;
+    PageOrder page_order = PageOrder::contiguous;
+    std::int64_t kv_splits = 0;
     std::int64_t bh() const { return batch * heads; }
     // A square problem of length N (N_q = N_kv = N), the FlashAttention papers' setting.
     static Problem square(std::int64_t N, std::int64_t d, sim::Dtype dtype = sim::Dtype::fp16) {
@@ -56,6 +68,10 @@ struct Tiling {
     std::int64_t T_r = 0;  // ceil(N_q / B_r)
     std::int64_t T_c = 0;  // ceil(N_kv / B_c)
     std::string note;      // how they were chosen (rule, clamped to N, shrunk to fit)
+    // Split-KV definitions: splits of the KV sequence in force and why (AlgorithmDef::finish_tiling);
+    // 1 and empty for every other definition.
+    std::int64_t splits = 1;
+    std::string splits_note;
 };
 
 inline std::int64_t ceil_div(std::int64_t a, std::int64_t b) {

@@ -67,6 +67,7 @@ ErrorStats compare(const Mat& O, const MatD& ref) {
     e.max_abs = diff.size() > 0 ? diff.cwiseAbs().maxCoeff() : 0.0;
     const double denom = ref.norm();
     e.rel_fro = denom > 0 ? diff.norm() / denom : diff.norm();
+    e.rmse = diff.size() > 0 ? diff.norm() / std::sqrt(static_cast<double>(diff.size())) : 0.0;
     return e;
 }
 

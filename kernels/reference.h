@@ -34,10 +34,12 @@ struct ReferenceGradients {
 };
 ReferenceGradients reference_gradients(const Inputs& in, const Mat& dO, const ReferenceOptions& options = {});
 
-// max |O - ref| and ||O - ref||_F / ||ref||_F.
+// max |O - ref|, ||O - ref||_F / ||ref||_F, and the root-mean-square error sqrt(mean((O - ref)^2))
+// (FlashAttention-3's Table 3 reports the RMSE).
 struct ErrorStats {
     double max_abs = 0;
     double rel_fro = 0;
+    double rmse = 0;
 };
 ErrorStats compare(const Mat& O, const MatD& ref);
 

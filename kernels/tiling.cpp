@@ -8,7 +8,8 @@ namespace tilesim::kernels {
 using sim::Tensor;
 
 RowPass row_pass_shape(const Problem& p, const sim::HardwareSpec& hw, std::int64_t rows_held) {
-    const auto e = static_cast<std::int64_t>(sim::dtype_bytes(p.dtype));
+    // Rows of S, P, dP or dS: all stored alike (bf16 for an fp8 problem).
+    const auto e = static_cast<std::int64_t>(sim::element_bytes(Tensor::S, p.dtype));
     RowPass s;
     const std::int64_t rows = hw.sram_bytes / (rows_held * p.N_kv * e);
     if (rows >= 1) {
@@ -203,6 +204,7 @@ Tiling resolve_tiling(const AlgorithmDef& alg, const Problem& p, const TilingReq
     t.T_r = ceil_div(p.N_q, std::max<std::int64_t>(1, t.B_r));
     t.T_c = ceil_div(p.N_kv, std::max<std::int64_t>(1, t.B_c));
     t.note = note.str();
+    if (st.ok && alg.finish_tiling != nullptr) alg.finish_tiling(p, hw, t);
     if (status != nullptr) *status = st;
     return t;
 }

@@ -203,7 +203,8 @@ const std::vector<KeyDef>& table() {
              s.problem.kv_heads = bounded("kv_heads", v.i, limits::kMaxHeads, "kv_heads = 4");
              s.kv_heads_set = true;
          }},
-        {"seq_len", KType::Int, "Sequence length N: keys and values N_kv, and queries unless seq_len_q is set (1 .. 1048576)",
+        {"seq_len", KType::Int,
+         "Sequence length N: keys and values N_kv, and queries unless seq_len_q is set (1 .. 1048576)",
          [](Scenario& s, const Value& v) {
              s.problem.N_kv = positive("seq_len", v.i, "seq_len = 1024");
              if (!s.seq_len_q_set) s.problem.N_q = s.problem.N_kv;
@@ -212,6 +213,40 @@ const std::vector<KeyDef>& table() {
          [](Scenario& s, const Value& v) {
              s.problem.N_q = positive("seq_len_q", v.i, "seq_len_q = 1");
              s.seq_len_q_set = true;
+         }},
+        {"page_size", KType::Int,
+         "Paged KV cache (PagedAttention): tokens per page; 0 = one contiguous cache (decode, "
+         "flash-decoding)",
+         [](Scenario& s, const Value& v) {
+             if (v.i < 0 || v.i > (1 << 20)) {
+                 bad("page_size",
+                     "must be 0 (a contiguous cache) or a page size of 1 .. 1048576 tokens, got " +
+                         std::to_string(v.i) + " (e.g. page_size = 16)");
+             }
+             s.problem.page_size = v.i;
+         }},
+        {"page_order", KType::String,
+         "Physical order of the cache's pages: \"contiguous\" or \"shuffled\" (a seeded permutation, as a "
+         "server's allocator leaves them; needs page_size > 0; counts do not change, tile addresses do)",
+         [](Scenario& s, const Value& v) {
+             for (auto o : {kernels::PageOrder::contiguous, kernels::PageOrder::shuffled}) {
+                 if (kernels::page_order_name(o) == v.s) {
+                     s.problem.page_order = o;
+                     return;
+                 }
+             }
+             bad("page_order", "unknown order '" + v.s + "'; choose contiguous or shuffled");
+         }},
+        {"kv_splits", KType::Int,
+         "Split-KV (flash-decoding): splits of the KV sequence, 1 .. 128 and at most the K/V blocks; 0 = "
+         "FlashAttention-2's occupancy heuristic",
+         [](Scenario& s, const Value& v) {
+             if (v.i < 0 || v.i > 128) {
+                 bad("kv_splits",
+                     "must be 0 (FA2's heuristic) or a split count of 1 .. 128 (FA2's limit), got " +
+                         std::to_string(v.i));
+             }
+             s.problem.kv_splits = v.i;
          }},
         {"pass", KType::String, "Which passes run: \"forward\", \"backward\" or \"forward+backward\"",
          [](Scenario& s, const Value& v) {
@@ -255,12 +290,49 @@ const std::vector<KeyDef>& table() {
         {"head_dim", KType::Int, "Head dimension d (1 .. 1024)",
          [](Scenario& s, const Value& v) { s.problem.d = positive("head_dim", v.i, "head_dim = 64"); }},
         {"dtype", KType::String,
-         "Element type of Q, K, V, S, P, O and the gradients: fp16, bf16, fp32, fp64 (statistics and accumulators are fp32)",
+         "Element type of Q, K, V, S, P, O and the gradients: fp16, bf16, fp32, fp64, fp8e4m3, fp8e5m2 (statistics "
+         "and accumulators are fp32; with fp8, Q, K, V and dO are fp8 and what a kernel writes is bf16)",
          [](Scenario& s, const Value& v) {
              auto dt = sim::parse_dtype(v.s);
-             if (!dt) bad("dtype", "unknown type '" + v.s + "'; choose fp16, bf16, fp32 or fp64");
+             if (!dt) bad("dtype", "unknown type '" + v.s + "'; choose fp16, bf16, fp32, fp64, fp8e4m3 or fp8e5m2");
              s.problem.dtype = *dt;
          }},
+        {"rounding", KType::Bool,
+         "Numerics emulate the storage formats: inputs, every HBM store and the GEMM operands converted on chip "
+         "are rounded (false = fp32 arithmetic throughout)",
+         [](Scenario& s, const Value& v) { s.rounding = v.b; }},
+        {"inputs", KType::String,
+         "Distribution of the random inputs: \"normal\" (N(0,1)) or \"outliers\" (N(0,1) + N(0,100) x "
+         "Bernoulli(0.001), FlashAttention-3's Table 3)",
+         [](Scenario& s, const Value& v) {
+             auto d = kernels::parse_distribution(v.s);
+             if (!d) bad("inputs", "unknown distribution '" + v.s + "'; choose normal or outliers");
+             s.inputs = *d;
+         }},
+        {"fp8_scale", KType::String,
+         "fp8 scaling: \"tensor\" (one scale amax/max per tensor), \"block\" (one per B_r x d or B_c x d tile "
+         "block, FlashAttention-3's block quantisation), or a fixed positive number s (x_fp8 = x / s)",
+         [](Scenario& s, const Value& v) {
+             if (v.s == "tensor" || v.s == "block") {
+                 s.quant.scale = v.s == "tensor" ? kernels::Fp8Scale::tensor : kernels::Fp8Scale::block;
+                 return;
+             }
+             double x = 0;
+             auto [ptr, ec] = std::from_chars(v.s.data(), v.s.data() + v.s.size(), x);
+             if (v.s.empty() || ec != std::errc() || ptr != v.s.data() + v.s.size()) {
+                 bad("fp8_scale", "'" + v.s + "' is neither tensor, block nor a number (e.g. fp8_scale = \"block\")");
+             }
+             if (!(x > 0) || !std::isfinite(x)) {
+                 bad("fp8_scale", "a fixed scale must be a positive finite number, got '" + v.s +
+                                      "' (x_fp8 = x / scale; or use \"tensor\" or \"block\")");
+             }
+             s.quant.scale = kernels::Fp8Scale::fixed;
+             s.quant.fixed_scale = x;
+         }},
+        {"fp8_incoherent", KType::Bool,
+         "FlashAttention-3's incoherent processing: Q and K times a random orthogonal Hadamard matrix before "
+         "quantisation, which spreads outliers (needs head_dim a power of two)",
+         [](Scenario& s, const Value& v) { s.quant.incoherent = v.b; }},
         {"block_rows", KType::Int, "B_r, rows of a Q block; 0 or \"auto\" = each algorithm's rule",
          [](Scenario& s, const Value& v) { s.tiling.B_r = block("block_rows", v.i); }},
         {"block_cols", KType::Int, "B_c, rows of a K/V block; 0 or \"auto\" = each algorithm's rule",
@@ -280,7 +352,8 @@ const std::vector<KeyDef>& table() {
              s.algorithms = chosen;
          }},
         {"numerics", KType::Bool,
-         "Compute the outputs for real (O; dQ, dK, dV) and compare with the fp64 reference (false = count-only)",
+         "Compute the outputs for real (O; dQ, dK, dV) and compare with the fp64 reference (false = "
+         "count-only)",
          [](Scenario& s, const Value& v) { s.numerics = v.b; }},
         {"numerics_heads", KType::Int, "Heads on which numerics run (counts always cover all B*H heads)",
          [](Scenario& s, const Value& v) {
@@ -349,6 +422,79 @@ const std::vector<KeyDef>& table() {
          [](Scenario& s, const Value& v) {
              s.hardware.vector_flops_per_s =
                  rate("vector_tflops", v.f, limits::kMinTflops, limits::kMaxTflops, "TFLOP/s") * 1e12;
+         }},
+        {"schedule", KType::String,
+         "How thread blocks run (docs/timeline.md): \"auto\" (each algorithm's own kernel), \"paper\" (the "
+         "two-level roofline sum), \"sync\", \"producer-consumer\", \"pingpong\", \"pipelined\", "
+         "\"pingpong+pipelined\"; an algorithm that does not support it runs its own",
+         [](Scenario& s, const Value& v) {
+             if (v.s == "auto") {
+                 s.schedule.reset();
+                 return;
+             }
+             const auto sc = sim::parse_schedule(v.s);
+             if (!sc) bad("schedule", "unknown schedule '" + v.s + "'; choose auto, " + sim::schedule_names(sim::all_schedules()));
+             s.schedule = *sc;
+         }},
+        {"pipeline_stages", KType::Int,
+         "SRAM stages of the copy ring (producer-consumer, pingpong, pipelined), 1..8; cut to what fits in SRAM",
+         [](Scenario& s, const Value& v) {
+             if (v.i < 1 || v.i > 8) bad("pipeline_stages", "must be 1..8, got " + std::to_string(v.i));
+             s.pipeline_stages = v.i;
+         }},
+        {"grid_order", KType::String,
+         "Which thread blocks run together: \"head-major\" (all blocks of a head, then the next: FA2's grid) or "
+         "\"sequence-major\" (block i of every head, then block i + 1)",
+         [](Scenario& s, const Value& v) {
+             if (v.s == "head-major") {
+                 s.grid_order = sim::GridOrder::head_major;
+             } else if (v.s == "sequence-major") {
+                 s.grid_order = sim::GridOrder::sequence_major;
+             } else {
+                 bad("grid_order", "unknown order '" + v.s + "'; choose head-major or sequence-major");
+             }
+         }},
+        {"l2", KType::Bool,
+         "Simulate the L2 line by line over every head's thread blocks (DRAM and L2 hits from it; "
+         "false: DRAM from the estimate, docs/io-derivations.md)",
+         [](Scenario& s, const Value& v) { s.l2 = v.b; }},
+        {"mma", KType::String,
+         "Tensor-core instruction: \"auto\" (sync kernels: the algorithm's own; the FA3 schedules: "
+         "wgmma where the GPU has it), \"mma.sync\" or \"wgmma\"",
+         [](Scenario& s, const Value& v) {
+             if (v.s == "auto") {
+                 s.mma.reset();
+                 return;
+             }
+             const auto m = sim::parse_mma(v.s);
+             if (!m) bad("mma", "unknown instruction '" + v.s + "'; choose auto, mma.sync or wgmma");
+             s.mma = *m;
+         }},
+        {"mma_sync_tflops", KType::Float,
+         "Override: the fp16 rate a kernel reaches with mma.sync, TFLOP/s (timeline)",
+         [](Scenario& s, const Value& v) {
+             s.hardware.mma_sync_flops_per_s = positive_rate("mma_sync_tflops", v.f) * 1e12;
+         }},
+        {"wgmma_tflops", KType::Float,
+         "Override: the fp16 rate a kernel reaches with wgmma, TFLOP/s (timeline)",
+         [](Scenario& s, const Value& v) {
+             s.hardware.wgmma_flops_per_s = positive_rate("wgmma_tflops", v.f) * 1e12;
+         }},
+        {"sfu_tops", KType::Float, "Override: exponentials per second of the whole GPU, in T/s (timeline)",
+         [](Scenario& s, const Value& v) {
+             s.hardware.sfu_ops_per_s = positive_rate("sfu_tops", v.f) * 1e12;
+         }},
+        {"dram_achieved", KType::Float,
+         "Override: the fraction of hbm_gbps a kernel moves, 0 < x <= 1 (timeline)",
+         [](Scenario& s, const Value& v) {
+             if (!(v.f > 0 && v.f <= 1)) bad("dram_achieved", "must be in (0, 1]");
+             s.hardware.dram_achieved = v.f;
+         }},
+        {"memory_latency_ns", KType::Float,
+         "Override: nanoseconds a synchronous load waits for its first byte (timeline; 0 allowed)",
+         [](Scenario& s, const Value& v) {
+             if (!(v.f >= 0) || !std::isfinite(v.f)) bad("memory_latency_ns", "must be >= 0");
+             s.hardware.memory_latency_s = v.f * 1e-9;
          }},
     };
     return keys;
@@ -546,6 +692,12 @@ void apply_toml(Scenario& s, std::string_view key, const toml::node& node) {
         case KType::String:
             if (auto str = node.value_exact<std::string>()) {
                 v.s = *str;
+                ok = true;
+            } else if (k.key == "fp8_scale" && node.is_number()) {  // a fixed scale may be written as a number
+                std::ostringstream os;
+                os.precision(17);
+                os << node.value<double>().value_or(0.0);
+                v.s = os.str();
                 ok = true;
             }
             break;

@@ -21,5 +21,8 @@ std::string read_bounded(std::istream& in, std::int64_t max_bytes, const std::st
 // Parses the JSON text of a FlexAttention BlockMask file (load_mask_file reads it, the fuzzer gives it
 // directly). Throws ScenarioError naming `path`.
 void parse_mask_json(MaskSpec& spec, std::string_view text, const std::string& path);
+// Checks the decoding keys (page_size, page_order, kv_splits) against the scenario's algorithms
+// (validate_decode.cpp); validate() calls it last. Throws ScenarioError.
+void validate_decoding(const Scenario& s);
 
 }  // namespace tilesim::scenarios

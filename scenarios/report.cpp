@@ -61,11 +61,24 @@ json scenario_json(const Scenario& s) {
            {"numerics_heads", s.numerics ? s.numerics_heads : 0},
            {"extra_passes", s.extra_passes},
            {"seed", s.seed}};
+    const json scale = s.quant.scale == kernels::Fp8Scale::fixed
+                           ? json(s.quant.fixed_scale)
+                           : json(s.quant.scale == kernels::Fp8Scale::tensor ? "tensor" : "block");
+    j["precision"] = {{"input_format", std::string(sim::dtype_name(sim::storage_dtype(sim::Tensor::Q, p.dtype)))},
+                      {"output_format", std::string(sim::dtype_name(sim::storage_dtype(sim::Tensor::O, p.dtype)))},
+                      {"statistics_format", "fp32"},
+                      {"rounding", s.rounding},
+                      {"inputs", std::string(kernels::distribution_name(s.inputs))},
+                      {"fp8_scale", scale},
+                      {"fp8_incoherent", s.quant.incoherent}};
+    add_decode_keys(j, s);
+    add_timeline_keys(j, s);
     return j;
 }
 
 json run_json(const AlgorithmRun& r, const Scenario& s) {
-    const std::int64_t bh = s.problem.bh();
+    // Per-unit counts scale by the units the run simulated: B*H heads, or B*H_kv packed KV groups.
+    const std::int64_t bh = r.units;
     json j{{"algorithm", std::string(r.key())},
            {"name", std::string(r.def->name)},
            {"pass", std::string(kernels::pass_name(r.pass()))},
@@ -73,7 +86,8 @@ json run_json(const AlgorithmRun& r, const Scenario& s) {
     if (!r.fit.ok) {
         j["error"] = r.fit.reason;
         j["fix"] = r.fit.fix;
-        for (const char* k : {"hbm", "sram", "flops", "predicted_ms", "max_abs_error", "closed_form"})
+        for (const char* k : {"hbm", "sram", "flops", "predicted_ms", "max_abs_error", "closed_form",
+                              "traffic", "tflops", "timeline"})
             j[k] = nullptr;
         return j;
     }
@@ -123,6 +137,10 @@ json run_json(const AlgorithmRun& r, const Scenario& s) {
                           {"hbm_ms", ph.hbm_s * 1e3},
                           {"compute_ms", ph.compute_s * 1e3},
                           {"occupancy", ph.occupancy},
+                          {"thread_blocks", ph.thread_blocks},
+                          {"hbm_occupancy", ph.hbm_occupancy},
+                          {"heads_in_flight", dr.heads_in_flight},
+                          {"kv_group_fetches", dr.group_fetches},
                           {"hbm_bytes", r.phases.at(k).counters.at(Level::HBM).total_bytes() * bh},
                           {"dram_estimate_bytes", dr.read_bytes + dr.write_bytes},
                           {"reuse_footprint_bytes", dr.reuse_footprint_bytes},
@@ -131,6 +149,12 @@ json run_json(const AlgorithmRun& r, const Scenario& s) {
     j["phases"] = phases;
     j["max_abs_error"] = r.max_abs_error ? json(*r.max_abs_error) : json(nullptr);
     j["rel_error"] = r.rel_error ? json(*r.rel_error) : json(nullptr);
+    j["rmse"] = r.rmse ? json(*r.rmse) : json(nullptr);
+    if (r.quantisation.values > 0) {
+        j["quantisation"] = {{"scales", r.quantisation.scales},
+                             {"saturated", r.quantisation.saturated},
+                             {"values", r.quantisation.values}};
+    }
     if (r.pass() == kernels::Pass::backward) {
         j["gradient_errors"] = r.gradient_errors ? json{{"dQ", r.gradient_errors->dQ},
                                                         {"dK", r.gradient_errors->dK},
@@ -157,6 +181,9 @@ json run_json(const AlgorithmRun& r, const Scenario& s) {
         const kernels::MaskStats st = kernels::mask_stats(p.mask, p.N_q, p.N_kv, r.tiling.B_r, r.tiling.B_c);
         j["blocks"] = {{"full", st.full}, {"partial", st.partial}, {"empty", st.empty}};
     }
+    j["units"] = r.units;
+    if (auto dec = decode_json(r, s); !dec.is_null()) j["decode"] = dec;
+    add_timeline_run(j, r);
     return j;
 }
 
@@ -242,13 +269,14 @@ std::string to_csv(const ScenarioResult& r) {
     std::string out =
         "algorithm,fits,B_r,B_c,hbm_read_bytes,hbm_write_bytes,hbm_read_elements,hbm_write_elements,l2_read_"
         "bytes,sram_peak_bytes,flops,predicted_ms,max_abs_error,closed_form_read_elements,closed_form_write_"
-        "elements,pass,dram_estimate_bytes\n";
-    const std::int64_t bh = r.scenario.problem.bh();
+        "elements,pass,dram_estimate_bytes,schedule,tflops,traffic_sm_load_bytes,traffic_sm_store_bytes,"
+        "traffic_l2_read_bytes,traffic_l2_write_bytes,traffic_dram_read_bytes,traffic_dram_write_bytes\n";
     for (const auto& run : r.runs) {
+        const std::int64_t bh = run.units;
         const auto key = run.key();
         const auto pass = kernels::pass_name(run.pass());
         if (!run.fit.ok) {
-            out += fmt::format("{},false,,,,,,,,,,,,,,{},\n", key, pass);
+            out += fmt::format("{},false,,,,,,,,,,,,,,{},,,,,,,,,,\n", key, pass);
             continue;
         }
         const auto& h = run.total.at(Level::HBM);
@@ -259,13 +287,19 @@ std::string to_csv(const ScenarioResult& r) {
                            run.max_abs_error ? fmt::format("{:.3e}", *run.max_abs_error) : "",
                            run.closed_form.hbm_read_elements() * bh, run.closed_form.hbm_write_elements() * bh,
                            pass, run.dram.total_bytes());
+        const auto& t = run.traffic;
+        out.back() = ',';  // the timeline's columns follow on the same row
+        out += fmt::format("{},{:.6g},{},{},{},{},{},{}\n", sim::schedule_name(run.schedule), run.tflops(),
+                           t.sm_load_bytes, t.sm_store_bytes, t.l2_read_bytes, t.l2_write_bytes,
+                           t.dram_read_bytes, t.dram_write_bytes);
     }
     return out;
 }
 
 std::string trace_csv(const sim::Trace& t) {
     std::string out =
-        "step,op,tensor,row0,col0,rows,cols,from,to,bytes,flops,sram_used_bytes,i,j,label,phase,buffer,flags\n";
+        "step,op,tensor,row0,col0,rows,cols,from,to,bytes,flops,sram_used_bytes,i,j,label,phase,buffer,flags,"
+        "agent,start_s,end_s\n";
     for (const auto& e : t.events()) {
         std::string label = e.label;
         if (e.op == sim::Op::Phase && e.phase >= 0 && static_cast<std::size_t>(e.phase) < t.phases().size()) {
@@ -279,6 +313,12 @@ std::string trace_csv(const sim::Trace& t) {
                            e.tile.rows, e.tile.cols, sim::level_name(e.from), sim::level_name(e.to), e.bytes,
                            e.flops, e.sram_used_bytes, e.i, e.j, label, e.phase, e.buffer,
                            static_cast<int>(e.flags));
+        // Where the timeline placed it (empty when it did not: passes, allocations, paper mode).
+        out.back() = ',';
+        out += e.agent < 0
+                   ? std::string(",,\n")
+                   : fmt::format("{},{:.9g},{:.9g}\n", sim::agent_name(static_cast<sim::Agent>(e.agent)),
+                                 e.start_s, e.end_s);
     }
     return out;
 }

@@ -19,6 +19,23 @@ nlohmann::json to_json(const SweepResult& r);
 std::string to_table(const SweepResult& r);
 std::string to_csv(const SweepResult& r);
 
+// Decoding (report_decode.cpp): the scenario's decode keys (page_size, page_order, kv_splits) added to
+// its JSON; a run's `decode` object (split count, pages, packed heads; null for a definition that neither
+// splits, pages nor packs); the table's problem-line text and notes (split count and why, page waste,
+// packed heads, thread blocks against SMs, memory-bound in words).
+void add_decode_keys(nlohmann::json& scenario, const Scenario& s);
+nlohmann::json decode_json(const AlgorithmRun& r, const Scenario& s);
+std::string decode_problem_text(const Scenario& s);
+std::string decode_notes(const AlgorithmRun& r, const Scenario& s);
+// The timeline's part of the JSON (scenarios/report_timeline.cpp): the scenario's keys, and each run's
+// `traffic`, `tflops`, `timeline` (agents' busy fractions, bound, per pass) and `paper_predicted_ms`.
+void add_timeline_keys(nlohmann::json& scenario, const Scenario& s);
+void add_timeline_run(nlohmann::json& run, const AlgorithmRun& r);
+nlohmann::json traffic_json(const sim::BoundaryTraffic& t);
+// The terminal table's timeline section: per run, its schedule, occupancy, waves, the three traffics,
+// predicted time, TFLOP/s and bound.
+std::string timeline_table(const ScenarioResult& r);
+
 // Trace events as CSV (one row per event), for export and inspection.
 std::string trace_csv(const sim::Trace& t);
 

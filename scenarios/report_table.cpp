@@ -59,6 +59,7 @@ std::string problem_line(const Scenario& s) {
                                   p.d, sim::dtype_name(p.dtype), p.bh(), kernels::passes_name(p.passes));
     if (s.extra_passes > 0) out += fmt::format(", {} eager passes over S", s.extra_passes);
     if (p.mask.active()) out += ", mask " + kernels::mask_text(p.mask);
+    out += decode_problem_text(s);
     return out + "\n\n";
 }
 
@@ -109,6 +110,7 @@ std::string runs_table(const ScenarioResult& r, std::string& notes) {
                                  run.gradient_errors->dK, run.gradient_errors->dV);
         }
         if (!run.numerics_note.empty()) notes += fmt::format("  {}: no numerics: {}\n", who, run.numerics_note);
+        notes += decode_notes(run, r.scenario);
     }
     return out;
 }
@@ -168,6 +170,42 @@ std::string bounds_table(const ScenarioResult& r) {
             b.M, s.problem.d * s.problem.d);
     }
     return out;
+}
+
+// What the numerics stored in which format, and each run's RMSE against the fp64 reference.
+std::string precision_note(const ScenarioResult& r) {
+    const auto& s = r.scenario;
+    const auto& p = s.problem;
+    if (!s.rounding) {
+        return "precision: rounding off (rounding = false): fp32 arithmetic throughout, whatever the dtype.\n";
+    }
+    const auto in = sim::storage_dtype(sim::Tensor::Q, p.dtype), out = sim::storage_dtype(sim::Tensor::O, p.dtype);
+    std::string text = fmt::format("precision: rounding emulated ({} inputs); Q, K, V, dO stored {}", kernels::distribution_name(s.inputs),
+                                   sim::dtype_name(in));
+    if (sim::is_fp8(p.dtype)) {
+        std::int64_t scales = 0;
+        for (const auto& run : r.runs) scales = std::max(scales, run.quantisation.scales);
+        text += s.quant.scale == kernels::Fp8Scale::fixed
+                    ? fmt::format(" with a fixed scale {}", s.quant.fixed_scale)
+                    : fmt::format(" with {} scales (up to {} per head, 4 B each: kernel arguments, not counted)",
+                                  s.quant.scale == kernels::Fp8Scale::tensor ? "per-tensor" : "per-block", scales);
+        if (s.quant.incoherent) text += ", Q and K incoherently processed (Hadamard rotation)";
+        text += fmt::format("; P~ enters the second GEMM in {}", sim::dtype_name(p.dtype));
+    }
+    if (out != in) text += fmt::format("; what kernels write is {}", sim::dtype_name(out));
+    text += "; statistics fp32.\n  RMSE against the fp64 reference:";
+    std::int64_t saturated = 0, values = 0;
+    for (const auto& run : r.runs) {
+        if (run.rmse) text += fmt::format(" {} {} {:.2e},", run.key(), kernels::pass_name(run.pass()), *run.rmse);
+        saturated = std::max(saturated, run.quantisation.saturated);
+        values = std::max(values, run.quantisation.values);
+    }
+    if (text.back() == ',') text.pop_back();
+    if (saturated > 0) {
+        text += fmt::format(". {} of {} input values saturated (beyond the format's range at their scale)", saturated,
+                            values);
+    }
+    return text + "\n";
 }
 
 // Forward + backward per algorithm: what one training step's attention costs.
@@ -232,6 +270,7 @@ std::string to_table(const ScenarioResult& r) {
     out += tensor_table(r);
     out += bounds_table(r);
     if (p.mask.active()) out += mask_grid(r);
+    out += timeline_table(r);
     if (p.passes == kernels::Passes::forward_backward) out += totals_table(r);
     if (!s.published.empty()) out += published_table(r);
     out += "\n";
@@ -250,6 +289,7 @@ std::string to_table(const ScenarioResult& r) {
     } else {
         out += "count-only run: no arithmetic, identical counts.\n";
     }
+    if (s.numerics) out += precision_note(r);
     if (!notes.empty()) out += "notes:\n" + notes;
     return out;
 }

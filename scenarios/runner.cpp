@@ -1,14 +1,18 @@
 #include "scenarios/runner.h"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <limits>
 #include <sstream>
 #include <string>
 
+#include "kernels/precision.h"
 #include "kernels/reference.h"
 #include "kernels/registry.h"
 #include "scenarios/work.h"
+#include "kernels/tiling.h"
+#include "scenarios/timing.h"
 
 namespace tilesim::scenarios {
 
@@ -91,7 +95,12 @@ std::int64_t numerics_need(const Scenario& s) {
         std::int64_t k = 0;
         for (auto pass : {kernels::Pass::forward, kernels::Pass::backward}) {
             if (pass == kernels::Pass::backward && !backward) continue;
-            if (const auto* def = kernels::find_definition(key, pass)) k += def->numerics_bytes(p);
+            const auto* def = kernels::find_definition(key, pass);
+            if (def == nullptr) continue;
+            const kernels::Problem up = kernels::unit_problem(*def, p);
+            k += def->numerics_bytes(up);
+            // A packed KV group has its own inputs and reference (g N_q query rows).
+            if (up.N_q != p.N_q) k += up.N_q * (p.N_kv * 8 + 3 * p.d * 4) + 2 * p.N_kv * p.d * 4;
         }
         need = std::max(need, k);
     }
@@ -106,6 +115,10 @@ void record_error(AlgorithmRun& run, const kernels::Mat& out, const kernels::Mat
     const auto err = kernels::compare(out, ref);
     run.max_abs_error = std::max(run.max_abs_error.value_or(0.0), err.max_abs);
     run.rel_error = std::max(run.rel_error.value_or(0.0), err.rel_fro);
+    const auto n = static_cast<std::int64_t>(out.size());
+    run.squared_error_sum += err.rmse * err.rmse * static_cast<double>(n);
+    run.error_count += n;
+    run.rmse = std::sqrt(run.squared_error_sum / static_cast<double>(run.error_count));
     if (slot != nullptr) *slot = std::max(*slot, err.max_abs);
 }
 
@@ -114,6 +127,26 @@ struct Reference {
     kernels::MatD O;
     std::optional<kernels::ReferenceGradients> grads;
 };
+
+// The shared tensors of a KV group (grouped-query attention): K and V belong to the KV head, and the
+// page table to the sequence; the DRAM estimate sees them once per group of heads in flight together.
+sim::HeadGroups kv_groups(const kernels::Problem& unit) {
+    sim::HeadGroups g;
+    g.size = unit.kv_heads >= 1 && unit.heads % unit.kv_heads == 0 ? unit.heads / unit.kv_heads : 1;
+    for (sim::Tensor t : {sim::Tensor::K, sim::Tensor::V, sim::Tensor::PT})
+        g.shared[static_cast<std::size_t>(t)] = true;
+    return g;
+}
+
+Reference make_reference(const kernels::HbmState& inputs, bool gradients, const kernels::Mask& mask) {
+    Reference ref;
+    const kernels::Inputs in = kernels::inputs_of(inputs);
+    kernels::ReferenceOptions ro;
+    if (mask.active()) ro.mask = &mask;
+    ref.O = kernels::reference_attention(in, ro);
+    if (gradients) ref.grads = kernels::reference_gradients(in, inputs[sim::Tensor::dO], ro);
+    return ref;
+}
 
 class Runner {
   public:
@@ -149,14 +182,9 @@ class Runner {
             std::optional<kernels::HbmState> inputs;
             std::optional<Reference> ref;
             if (s_.numerics) {
-                inputs = kernels::random_inputs(s_.problem, s_.seed + static_cast<std::uint64_t>(head));
-                ref.emplace();
-                const kernels::Inputs in = kernels::inputs_of(*inputs);
-                kernels::ReferenceOptions ro;
-                if (s_.problem.mask.active()) ro.mask = &s_.problem.mask;
-                ref->O = kernels::reference_attention(in, ro);
-                if (kernels::includes(s_.problem.passes, kernels::Pass::backward))
-                    ref->grads = kernels::reference_gradients(in, (*inputs)[sim::Tensor::dO], ro);
+                inputs = kernels::random_inputs(s_.problem, s_.seed + static_cast<std::uint64_t>(head), s_.inputs);
+                ref = make_reference(*inputs, kernels::includes(s_.problem.passes, kernels::Pass::backward),
+                                     s_.problem.mask);
             }
             for (std::size_t k = 0; k < s_.algorithms.size(); ++k) {
                 run_algorithm(result, k * passes_.size(), head, inputs ? &*inputs : nullptr, ref ? &*ref : nullptr);
@@ -169,10 +197,36 @@ class Runner {
     // The passes of one algorithm on one head; `first` is its first run's index in result.runs.
     void run_algorithm(ScenarioResult& result, std::size_t first, std::int64_t head,
                        const kernels::HbmState* inputs, const Reference* ref) {
-        std::optional<kernels::HbmState> hbm;
-        if (inputs != nullptr) hbm = *inputs;
         const bool backward = kernels::includes(s_.problem.passes, kernels::Pass::backward);
         const std::string& key = s_.algorithms[first / passes_.size()];
+        // A definition that packs a KV group solves a problem of its own shape (g N_q query rows against
+        // one K/V head): it gets inputs and a reference of that shape, drawn from the same seed.
+        const kernels::Problem up = kernels::unit_problem(*result.runs[first].def, s_.problem);
+        std::optional<kernels::HbmState> own_inputs;
+        std::optional<Reference> own_ref;
+        if (inputs != nullptr && up.N_q != s_.problem.N_q) {
+            own_inputs = kernels::random_inputs(up, s_.seed + static_cast<std::uint64_t>(head), s_.inputs);
+            own_ref = make_reference(*own_inputs, backward, up.mask);
+            inputs = &*own_inputs;
+            ref = &*own_ref;
+        }
+        std::optional<kernels::HbmState> hbm;
+        if (inputs != nullptr) hbm = *inputs;
+        // The inputs in their storage formats (fp8 block scales at the algorithm's first pass's tiles);
+        // the reference saw them exact, so the error includes storing them.
+        if (hbm && s_.rounding) {
+            const auto* def = result.runs[first].def;
+            sim::FitStatus fit;
+            const kernels::Tiling t = kernels::resolve_tiling(*def, up, s_.tiling, s_.hardware, &fit);
+            if (fit.ok) {
+                kernels::Quantisation q = s_.quant;
+                q.seed = s_.seed;
+                const auto rep = kernels::store_inputs(up, t, q, *hbm);
+                if (head == 0) {
+                    for (std::size_t k = first; k < first + passes_.size(); ++k) result.runs[k].quantisation = rep;
+                }
+            }
+        }
         bool forward_ok = true;
         std::size_t slot = first;
         if (kernels::includes(s_.problem.passes, kernels::Pass::forward)) {
@@ -188,8 +242,9 @@ class Runner {
             // algorithm's forward for its numbers only, uncounted.
             const kernels::RunOptions o = options(true);
             const auto* fwd = kernels::find_definition(key, kernels::Pass::forward);
-            forward_ok = fwd != nullptr &&
-                         kernels::run(*fwd, s_.problem, s_.tiling, s_.hardware, &*hbm, o).fit.ok;
+            forward_ok = fwd != nullptr && kernels::run(*fwd, kernels::unit_problem(*fwd, s_.problem),
+                                                        s_.tiling, s_.hardware, &*hbm, o)
+                                               .fit.ok;
         }
         if (!backward) return;
         check_cancel(c_);
@@ -199,6 +254,11 @@ class Runner {
             hbm.reset();
         }
         if (execute(run, head, hbm ? &*hbm : nullptr) && hbm && ref && ref->grads) {
+            if (s_.rounding) {
+                kernels::Quantisation q = s_.quant;
+                q.seed = s_.seed;
+                kernels::restore_gradients(q, *hbm);  // out of the rotated basis of incoherent processing
+            }
             GradientErrors g = run.gradient_errors.value_or(GradientErrors{});
             record_error(run, (*hbm)[sim::Tensor::dQ], ref->grads->dQ, &g.dQ);
             record_error(run, (*hbm)[sim::Tensor::dK], ref->grads->dK, &g.dK);
@@ -214,6 +274,7 @@ class Runner {
         o.max_trace_events = c_.max_trace_events;
         o.extra_passes = s_.extra_passes;
         o.tick = &tick_;
+        o.rounding = s_.rounding;
         return o;
     }
 
@@ -223,7 +284,9 @@ class Runner {
         kernels::RunOptions o = options(hbm != nullptr);
         o.trace = c_.trace && head == 0;
         o.watch_block = head == 0 ? c_.watch_block : -1;
-        kernels::RunResult r = kernels::run(*run.def, s_.problem, s_.tiling, s_.hardware, hbm, o);
+        o.record_accesses = head == 0 && l2_model_runs(s_);
+        kernels::RunResult r = kernels::run(*run.def, kernels::unit_problem(*run.def, s_.problem), s_.tiling,
+                                            s_.hardware, hbm, o);
         if (head == 0) fill_counts(run, r);
         ++done_;
         if (c_.progress) c_.progress(done_, total_);
@@ -231,9 +294,12 @@ class Runner {
     }
 
     void fill_counts(AlgorithmRun& run, kernels::RunResult& r) const {
-        const auto& p = s_.problem;
+        // Counts are per unit (a head, or a packed KV group) and scale by the units: B*H or B*H_kv.
+        const kernels::Problem p = kernels::unit_problem(*run.def, s_.problem);
         run.tiling = r.tiling;
         run.fit = r.fit;
+        run.units = p.bh();
+        run.query_heads_per_unit = kernels::query_heads_per_unit(*run.def, s_.problem);
         if (!r.fit.ok) return;
         if (!scaled_fits(r.counters, p.bh())) {
             throw ScenarioError("keys 'batch' x 'heads' = " + std::to_string(p.bh()) + ": the totals of " +
@@ -243,9 +309,9 @@ class Runner {
         }
         run.per_head = r.counters;
         run.total = r.counters.scaled(p.bh());
-        run.phases = r.phases;
-        run.cost = sim::predict(s_.hardware, r.phases, p.bh());
-        run.dram = sim::estimate_dram(s_.hardware, r.phases, p.bh());
+        run.dram = sim::estimate_dram(s_.hardware, r.phases, p.bh(), kv_groups(p));
+        time_run(run, r, s_, p, kv_groups(p));  // traffic, timeline and predicted time; drops the access logs
+        run.phases = std::move(r.phases);
         run.closed_form = run.def->closed_form(p, r.tiling, s_.hardware, options(false));
         run.paper_total_elements = run.def->paper_elements(p, r.tiling);
         run.trace = std::shared_ptr<const sim::Trace>(std::move(r.trace));

@@ -32,7 +32,13 @@ Scenario base_scenario() {
     s.problem.N_kv = 1024;
     s.problem.d = 64;
     s.problem.dtype = sim::Dtype::fp16;
-    for (auto k : kernels::algorithm_key_list()) s.algorithms.emplace_back(k);
+    // A file that lists no algorithms runs those with every pass, so that any `pass` is valid for it;
+    // forward-only definitions (the decode ones) are asked for by name.
+    for (auto k : kernels::algorithm_key_list()) {
+        if (kernels::find_definition(k, kernels::Pass::forward) != nullptr &&
+            kernels::find_definition(k, kernels::Pass::backward) != nullptr)
+            s.algorithms.emplace_back(k);
+    }
     return s;
 }
 
@@ -265,12 +271,26 @@ void validate(const Scenario& s) {
             }
         }
     }
+    if (s.quant.incoherent && (p.d & (p.d - 1)) != 0) {
+        fail("key 'fp8_incoherent': needs head_dim a power of two (the d x d Hadamard matrix), got head_dim = " +
+             std::to_string(p.d) + "; set fp8_incoherent = false or a head_dim such as 64 or 128");
+    }
     for (const auto& f : s.published) {
         if (std::find(s.algorithms.begin(), s.algorithms.end(), f.algorithm) == s.algorithms.end()) {
             fail("key 'published': '" + f.algorithm + "' is not among the scenario's algorithms");
         }
     }
-    (void)problem_of(s);  // the mask fits the sizes
+    const kernels::Problem built = problem_of(s);  // the mask fits the sizes
+    if (built.mask.active()) {
+        for (const auto& key : s.algorithms) {
+            const auto* def = kernels::find_definition(key, kernels::Pass::forward);
+            if (def != nullptr && !def->masks) {
+                fail("key 'mask': '" + key + "' does not take a mask (" + kernels::mask_text(built.mask) +
+                     "); remove it from 'algorithms' or set mask = \"none\"");
+            }
+        }
+    }
+    validate_decoding(s);
 }
 
 void apply_settings(Scenario& s, const std::vector<std::string>& assignments) {

@@ -5,13 +5,17 @@
 // the same thing everywhere and every bad value gets the same one-line error.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "kernels/precision.h"
 #include "kernels/problem.h"
 #include "sim/hardware.h"
+#include "sim/l2.h"
+#include "sim/schedule.h"
 
 namespace tilesim::scenarios {
 
@@ -58,10 +62,23 @@ struct Scenario {
     std::int64_t numerics_heads = 1;  // heads on which numerics run (counts always cover all B*H)
     std::uint64_t seed = 1;
     std::int64_t extra_passes = 0;  // standard attention: eager-mode passes over S (0..3)
+    // Numerics in low precision (kernels/precision.h): the inputs' distribution, the storage formats'
+    // rounding emulated (or plain fp32 throughout), fp8's scales and incoherent processing.
+    kernels::InputDistribution inputs = kernels::InputDistribution::normal;
+    bool rounding = true;
+    kernels::Quantisation quant;
     MaskSpec mask;
     std::vector<PublishedFigure> published;
     std::string published_source;  // where the published figures come from
     std::string published_note;    // why the model and the publication may differ
+    // The timeline (sim/timeline.h): the schedule (empty: each definition's own kernel's; paper: the
+    // two-level roofline sum), the ring's SRAM stages, the grid order, the L2 model on or off (off:
+    // DRAM from the estimate), and the tensor-core instruction (empty: the schedule's).
+    std::optional<sim::Schedule> schedule;
+    std::int64_t pipeline_stages = 2;
+    sim::GridOrder grid_order = sim::GridOrder::head_major;
+    bool l2 = false;
+    std::optional<sim::MmaKind> mma;
 };
 
 // Key documentation, for `tilesim keys` and docs/scenarios.md.

@@ -30,7 +30,8 @@ std::string human_duration(double seconds) {
     if (seconds < 60) {
         std::snprintf(buf, sizeof buf, "%.1f s", seconds);
     } else if (seconds < 3600) {
-        std::snprintf(buf, sizeof buf, "%.0f min", seconds / 60);
+        // One decimal below 20 min, so an estimate just above the 10-minute limit never reads "10 min".
+        std::snprintf(buf, sizeof buf, seconds < 1200 && std::fmod(seconds, 60) != 0 ? "%.1f min" : "%.0f min", seconds / 60);
     } else if (seconds < 86400 * 2) {
         std::snprintf(buf, sizeof buf, "%.1f h", seconds / 3600);
     } else {

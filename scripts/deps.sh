@@ -3,7 +3,8 @@
 # Sourced by run.sh and test.sh; safe to run twice (it installs nothing when all are present).
 set -euo pipefail
 TILESIM_PACKAGES=(build-essential cmake pkg-config libeigen3-dev catch2 libfmt-dev libimgui-dev libglfw3-dev
-  libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libstb-dev xvfb xauth)
+  libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libstb-dev xvfb xauth fonts-dejavu-core pybind11-dev
+  python3-dev)
 # The fuzz build only (scripts/fuzz.sh sets TILESIM_FUZZ_DEPS=1): clang and its libFuzzer runtime.
 if [ -n "${TILESIM_FUZZ_DEPS:-}" ]; then
   TILESIM_PACKAGES+=(clang libclang-rt-14-dev)

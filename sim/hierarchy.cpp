@@ -41,6 +41,7 @@ std::optional<BufferId> Hierarchy::allocate(Tensor tensor, std::int64_t rows, st
         peak = std::max(peak, sram_used_bytes_);
     }
     const auto id = static_cast<BufferId>(buffers_.size() - 1);
+    phase_buffers_.push_back(id);
     if (trace_) {
         const std::int32_t decl = trace_->add_buffer({tensor, other, rows, cols, bytes, what});
         Event e;
@@ -97,9 +98,35 @@ void Hierarchy::record(Event e) {
     trace_->add(e);
 }
 
+void Hierarchy::finish() {
+    if (!work_open_) return;
+    Phase& ph = phases_.back();
+    ph.work = work_.finish();
+    for (BufferId id : phase_buffers_) {
+        const Buffer& b = buffers_[static_cast<std::size_t>(id)];
+        const bool loaded = ((phase_loaded_ >> static_cast<unsigned>(b.tensor)) & 1U) != 0 ||
+                            ((phase_loaded_ >> static_cast<unsigned>(b.alias)) & 1U) != 0;
+        (loaded ? ph.smem_bytes : ph.register_bytes) += b.bytes;
+    }
+    work_open_ = false;
+}
+
 void Hierarchy::begin_phase(std::string name, std::int64_t parallel_units) {
     const std::int64_t units = std::max<std::int64_t>(1, parallel_units);
-    phases_.push_back({name, units, {}, {}});
+    finish();
+    phases_.push_back({name, units, {}, {}, {}, 0, 0, {}, {}});
+    phase_loaded_ = 0;
+    phase_buffers_.clear();
+    for (std::size_t k = 0; k < buffers_.size(); ++k) {
+        if (buffers_[k].live) phase_buffers_.push_back(static_cast<BufferId>(k));
+    }
+    work_.begin_phase(units);
+    work_open_ = true;
+    if (record_accesses_) {
+        phases_.back().accesses.recorded = true;
+        phases_.back().accesses.blocks.resize(static_cast<std::size_t>(units));
+        access_body_.assign(static_cast<std::size_t>(units), 0);
+    }
     phase_tiles_seen_.clear();
     block_ = 0;
     phases_.back().counters.sram_peak_bytes = sram_used_bytes_;
@@ -171,6 +198,21 @@ void Hierarchy::transfer(Tensor tensor, const Rect& tile, Level from, Level to, 
     ++total_.transfers;
     ++phase().counters.transfers;
     tick();
+    // The boundary of the SMs: a move into SRAM is a load, out of it a store (HBM -> L2 is neither).
+    if (to == Level::SRAM || from == Level::SRAM) {
+        const bool load = to == Level::SRAM;
+        const bool atomic = (flags & sim::flags::kAtomic) != 0;
+        SmTraffic& sm = phase().sm;
+        (load ? sm.load_bytes : sm.store_bytes) += bytes;
+        if (load) phase_loaded_ |= 1U << static_cast<unsigned>(tensor);
+        if (atomic) sm.atomic_bytes += bytes;
+        work_.add(load ? WorkKind::load : WorkKind::store, tensor, flags, bytes, 0, 0, 0, 0);
+        if (record_accesses_)
+            log_access(tensor, tile,
+                       load     ? AccessKind::read
+                       : atomic ? AccessKind::atomic
+                                : AccessKind::write);
+    }
     if (trace_) {
         Event e;
         e.op = to == Level::SRAM ? Op::Load : Op::Store;
@@ -186,6 +228,23 @@ void Hierarchy::transfer(Tensor tensor, const Rect& tile, Level from, Level to, 
         e.label = label;
         record(e);
     }
+}
+
+void Hierarchy::log_access(Tensor t, const Rect& tile, AccessKind kind) {
+    Phase& ph = phase();
+    if (block_ >= static_cast<std::int64_t>(ph.accesses.blocks.size())) {
+        ph.accesses.blocks.resize(static_cast<std::size_t>(block_ + 1));
+        access_body_.resize(static_cast<std::size_t>(block_ + 1), 0);
+    }
+    BlockAccesses& b = ph.accesses.blocks[static_cast<std::size_t>(block_)];
+    auto& body = access_body_[static_cast<std::size_t>(block_)];
+    // A load after the block's arithmetic or stores starts its next step (as in the work summary).
+    if (b.list.empty() || (kind == AccessKind::read && body != 0)) {
+        b.step_begin.push_back(static_cast<std::uint32_t>(b.list.size()));
+        body = 0;
+    }
+    if (kind != AccessKind::read) body = 1;
+    b.list.push_back({t, kind, tile});
 }
 
 void Hierarchy::atomic_add(Tensor tensor, const Rect& tile, std::int32_t i, std::int32_t j,
@@ -206,6 +265,12 @@ void Hierarchy::compute(Tensor produced, const Rect& tile, std::int64_t matmul_f
     tick();
     const auto el = static_cast<std::int64_t>(dtype_bytes(dtype_));
     const auto s = static_cast<std::size_t>(Level::SRAM);
+    phase();  // a compute before any begin_phase opens the "main" pass first
+    work_.add(WorkKind::compute, produced, flags, 0, matmul_flops, exp_flops, other_flops - exp_flops,
+              (sram_read_elements + sram_write_elements) * el);
+    if (record_accesses_ && block_ < static_cast<std::int64_t>(access_body_.size())) {
+        access_body_[static_cast<std::size_t>(block_)] = 1;
+    }
     for (Counters* c : {&total_, &phase().counters}) {
         c->matmul_flops += matmul_flops;
         c->other_flops += other_flops;
@@ -225,6 +290,7 @@ void Hierarchy::compute(Tensor produced, const Rect& tile, std::int64_t matmul_f
         e.from = Level::SRAM;
         e.to = Level::SRAM;
         e.flops = matmul_flops + other_flops;
+        e.sram_bytes = (sram_read_elements + sram_write_elements) * el;
         e.mma_flops = matmul_flops;
         e.exp_flops = exp_flops;
         e.i = i;

@@ -15,9 +15,11 @@
 
 #include "sim/counters.h"
 #include "sim/hardware.h"
+#include "sim/l2.h"
 #include "sim/tile_set.h"
 #include "sim/trace.h"
 #include "sim/types.h"
+#include "sim/work.h"
 
 namespace tilesim::sim {
 
@@ -34,6 +36,15 @@ struct FitStatus {
     }
 };
 
+// What crosses the boundary between the SMs and the memory system (the L2), per head: what a
+// profiler's L1/TEX global-load (or cp.async / TMA) counters show. The paper's HBM <-> SRAM count is
+// this plus the memory-side reads of atomics.
+struct SmTraffic {
+    std::int64_t load_bytes = 0;    // tiles moved into SRAM (from HBM or the L2 level)
+    std::int64_t store_bytes = 0;   // tiles moved out of SRAM (atomics included)
+    std::int64_t atomic_bytes = 0;  // of the stores, atomic read-modify-writes (the L2 reads them too)
+};
+
 // One kernel pass (a launch): its own counters, so the cost model can apply a roofline per pass.
 struct Phase {
     std::string name;
@@ -42,6 +53,14 @@ struct Phase {
     // HBM traffic counting each distinct tile once per direction: what DRAM would see if every
     // re-read and re-write inside this pass hit the L2 (see estimate_dram in cost_model.h).
     std::array<Traffic, kTensorCount> hbm_unique{};
+    SmTraffic sm;  // into and out of the SMs, per head
+    // The working set split as a GPU kernel holds it: the buffers a load fills are shared memory (the
+    // copy engine's destinations: Q_i, K_j, V_j); the ones only arithmetic writes are registers (the
+    // accumulators S_ij, O_i, m_i, l_i). Per block, bytes of the buffers live during the pass.
+    std::int64_t smem_bytes = 0;
+    std::int64_t register_bytes = 0;
+    PhaseWork work;          // what each thread block does, for the timeline (sim/timeline.h)
+    PhaseAccesses accesses;  // per block, the tiles it moves (only with record_accesses, for the L2 model)
 };
 
 using BufferId = std::int32_t;
@@ -65,17 +84,25 @@ class Hierarchy {
                                      std::optional<Tensor> alias = std::nullopt);
     void release(BufferId id);
 
-    // Declares a tensor of the run (its shape and tile grid) in the trace, for consumers that draw it.
+    // Declares a tensor of the run (its shape and tile grid) in the trace, for consumers that draw it,
+    // and for the L2 model (which lays the tensors out in memory).
     void declare(const TensorDecl& t) {
+        declared_.push_back(t);
         if (trace_) trace_->declare(t);
     }
+    const std::vector<TensorDecl>& declared() const { return declared_; }
+    // Keep, per thread block, the tiles it moves (the L2 model replays them); off by default.
+    void record_accesses(bool on) { record_accesses_ = on; }
     std::int64_t sram_used_bytes() const { return sram_used_bytes_; }
 
     // Starts a new kernel pass; later moves count towards it.
     void begin_phase(std::string name, std::int64_t parallel_units);
     // The thread block (0 .. parallel_units - 1 of the pass) whose work the next events are; it
     // changes no count, it tells the timeline which events one block runs in order.
-    void begin_block(std::int64_t block) { block_ = block; }
+    void begin_block(std::int64_t block) {
+        block_ = block;
+        work_.begin_block(block);
+    }
 
     // Moves `tile` of `tensor` between two levels, counting a read at `from` and a write at `to`.
     // One of the two must be SRAM, or HBM -> L2. Tiles moved into SRAM must fit in an allocated buffer
@@ -109,7 +136,14 @@ class Hierarchy {
     void set_tick(const std::function<void(std::int64_t)>* tick) { tick_ = tick; }
 
     const Counters& counters() const { return total_; }
+    // The passes so far; call finish() first for the last pass's work summary.
     const std::vector<Phase>& phases() const { return phases_; }
+    // Closes the last pass (its work summary and access log); counting after it is a new pass.
+    void finish();
+    std::vector<Phase> take_phases() {
+        finish();
+        return std::move(phases_);
+    }
     const Trace* trace() const { return trace_.get(); }
     std::unique_ptr<Trace> take_trace() { return std::move(trace_); }
 
@@ -126,6 +160,7 @@ class Hierarchy {
     BufferId buffer_of(Tensor t) const;
     void record(Event e);
     void count_unique_hbm(Tensor t, const Rect& tile, std::int64_t bytes, bool write);
+    void log_access(Tensor t, const Rect& tile, AccessKind kind);
     Phase& phase();
     void tick() {
         if (tick_ != nullptr && (++steps_ & (kTickEvents - 1)) == 0) (*tick_)(steps_);
@@ -147,6 +182,13 @@ class Hierarchy {
     TileSet phase_tiles_seen_;
     const std::function<void(std::int64_t)>* tick_ = nullptr;
     std::int64_t steps_ = 0;
+    WorkRecorder work_;
+    bool work_open_ = false;  // work_ holds the current phase's summary
+    bool record_accesses_ = false;
+    std::vector<std::uint8_t> access_body_;  // per block: a compute or store since its last load
+    std::uint32_t phase_loaded_ = 0;         // bit per tensor loaded into SRAM during the current pass
+    std::vector<BufferId> phase_buffers_;    // buffers live during the current pass
+    std::vector<TensorDecl> declared_;
 };
 
 }  // namespace tilesim::sim

@@ -46,6 +46,11 @@ struct Event {
     std::int64_t mma_flops = 0;  // of flops, the matmul (tensor-core) part
     std::int64_t exp_flops = 0;  // of flops, the exponentials and logarithms (special-function unit)
     std::int64_t sram_used_bytes = 0;  // SRAM occupancy after this event
+    std::int64_t sram_bytes = 0;       // Compute: operand bytes read from and written to SRAM
+    // Where the timeline places this event for head 0 (sim::annotate_trace): the agent doing most of it
+    // (a sim::Agent; -1: not placed) and its start and end in seconds from the run's start.
+    std::int8_t agent = -1;
+    double start_s = -1, end_s = -1;
     std::int32_t i = -1;               // Q (row) block index in the paper's loops, -1 if not applicable
     std::int32_t j = -1;               // K/V (column) block index, -1 if not applicable
     const char* label = "";            // static text: which line of which algorithm ("Alg 1 l.9: load Q_i")
@@ -99,6 +104,8 @@ class Trace {
     }
 
     const std::vector<Event>& events() const { return events_; }
+    // For annotations that leave the counts alone (the timeline's times: sim::annotate_trace).
+    Event& event(std::size_t i) { return events_.at(i); }
     const std::vector<TensorDecl>& tensors() const { return tensors_; }
     const std::vector<BufferDecl>& buffers() const { return buffers_; }
     const std::vector<PhaseDecl>& phases() const { return phases_; }

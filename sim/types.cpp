@@ -41,12 +41,16 @@ std::string_view dtype_name(Dtype dtype) {
             return "fp32";
         case Dtype::fp64:
             return "fp64";
+        case Dtype::fp8e4m3:
+            return "fp8e4m3";
+        case Dtype::fp8e5m2:
+            return "fp8e5m2";
     }
     return "?";
 }
 
 std::optional<Dtype> parse_dtype(std::string_view text) {
-    for (Dtype d : {Dtype::fp16, Dtype::bf16, Dtype::fp32, Dtype::fp64}) {
+    for (Dtype d : kDtypes) {
         if (dtype_name(d) == text) return d;
     }
     return std::nullopt;
@@ -61,6 +65,9 @@ std::size_t dtype_bytes(Dtype dtype) {
             return 4;
         case Dtype::fp64:
             return 8;
+        case Dtype::fp8e4m3:
+        case Dtype::fp8e5m2:
+            return 1;
     }
     return 0;
 }

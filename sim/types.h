@@ -20,7 +20,13 @@ enum class Tensor : std::uint8_t {
 };
 inline constexpr std::size_t kTensorCount = 21;
 
-enum class Dtype : std::uint8_t { fp16, bf16, fp32, fp64 };
+// Storage formats. fp8e4m3 / fp8e5m2 (OCP FP8: 4-bit exponent + 3-bit mantissa, max 448; 5 + 2, max
+// 57344) apply to the GEMM inputs Q, K, V (and dO); what an fp8 kernel writes is bf16, as in
+// FlashAttention-3 (see storage_dtype()).
+enum class Dtype : std::uint8_t { fp16, bf16, fp32, fp64, fp8e4m3, fp8e5m2 };
+inline constexpr std::array<Dtype, 6> kDtypes = {Dtype::fp16, Dtype::bf16, Dtype::fp32,
+                                                 Dtype::fp64, Dtype::fp8e4m3, Dtype::fp8e5m2};
+constexpr bool is_fp8(Dtype d) { return d == Dtype::fp8e4m3 || d == Dtype::fp8e5m2; }
 
 std::string_view level_name(Level level);
 std::string_view tensor_name(Tensor tensor);
@@ -43,11 +49,25 @@ constexpr bool is_four_byte(Tensor t) {
     return is_statistic(t) || t == Tensor::dQacc || t == Tensor::Oacc || t == Tensor::PT;
 }
 
+// True for the inputs of the GEMMs that an fp8 kernel reads in fp8: Q, K, V, and dO for a backward.
+constexpr bool is_gemm_input(Tensor t) {
+    return t == Tensor::Q || t == Tensor::K || t == Tensor::V || t == Tensor::dO;
+}
+
+// The format `tensor` is stored in when the problem's inputs are `dtype`: fp32 for the statistics and
+// accumulators (the page table is int32 and Mk a byte, both exact), bf16 for everything an fp8 kernel
+// computes (S, P, O, the gradients), `dtype` otherwise.
+constexpr Dtype storage_dtype(Tensor tensor, Dtype dtype) {
+    if (is_four_byte(tensor)) return Dtype::fp32;
+    if (is_fp8(dtype) && !is_gemm_input(tensor)) return Dtype::bf16;
+    return dtype;
+}
+
 // Bytes of one element of `tensor` when the problem's inputs are `dtype`. Mk, a framework's
 // materialised boolean mask, is one byte per element.
 inline std::size_t element_bytes(Tensor tensor, Dtype dtype) {
     if (tensor == Tensor::Mk) return 1;
-    return is_four_byte(tensor) ? 4 : dtype_bytes(dtype);
+    return dtype_bytes(storage_dtype(tensor, dtype));
 }
 
 // A tile: rows [row0, row0+rows) x cols [col0, col0+cols) of a tensor's (logical) matrix.

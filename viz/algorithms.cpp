@@ -9,9 +9,18 @@ namespace tilesim::viz {
 std::vector<std::string> runnable_keys(const scenarios::Scenario& s) {
     std::vector<std::string> out;
     const auto passes = scenarios::passes_of(s);
+    bool masked = false;
+    try {
+        masked = scenarios::problem_of(s).mask.active();
+    } catch (const std::exception&) {
+        // A mask that does not fit the sizes: validation reports it; keep every key here.
+    }
     for (auto key : kernels::algorithm_key_list()) {
+        // Every pass must exist, and the definition must take what the scenario asks for (a paged
+        // cache, a mask), as validation requires.
         const bool all = std::all_of(passes.begin(), passes.end(), [&](kernels::Pass p) {
-            return kernels::find_definition(key, p) != nullptr;
+            const auto* d = kernels::find_definition(key, p);
+            return d != nullptr && (s.problem.page_size == 0 || d->paged_kv) && (!masked || d->masks);
         });
         if (all) out.emplace_back(key);
     }

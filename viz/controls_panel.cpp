@@ -174,10 +174,10 @@ void problem_section(Session& s, UiState& ui) {
     section("Problem (one attention head)");
     pow2_field(s, ui, "N", "seq_len", sc.problem.N_kv, "Sequence length N (key seq_len)", 1);
     pow2_field(s, ui, "d", "head_dim", sc.problem.d, "Head dimension d (key head_dim)", 1);
-    label("dtype", "Element type of Q, K, V, S, P, O (l, m, L stay fp32)");
+    label("dtype", "Element type of Q, K, V, S, P, O (l, m, L stay fp32; with fp8, what is written is bf16)");
     ImGui::SetNextItemWidth(-1);
     if (ImGui::BeginCombo("##dtype", std::string(sim::dtype_name(sc.problem.dtype)).c_str())) {
-        for (auto dt : {sim::Dtype::fp16, sim::Dtype::bf16, sim::Dtype::fp32, sim::Dtype::fp64}) {
+        for (auto dt : sim::kDtypes) {
             if (ImGui::Selectable(std::string(sim::dtype_name(dt)).c_str(), dt == sc.problem.dtype)) {
                 s.set_value("dtype", std::string(sim::dtype_name(dt)));
             }

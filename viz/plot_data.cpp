@@ -1,5 +1,7 @@
 #include "viz/plot_data.h"
 
+#include "kernels/bounds.h"
+
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -85,6 +87,41 @@ std::vector<PlotSeries> theta_series(const std::vector<std::string>& keys, const
         if (scaled_to != nullptr) scaled_to->push_back(key);
     }
     return out;
+}
+
+std::vector<PlotSeries> bounds_series(const scenarios::Scenario& base, const std::string& key,
+                                      const std::vector<double>& xs) {
+    PlotSeries compulsory, tight;
+    compulsory.label = "compulsory: Q, K, V read, O written once";
+    compulsory.color = rgb(colors::kTheory, 200);
+    compulsory.markers = false;
+    tight.label = "Saha & Ye, min(N^2 d / sqrt(M), N^2 d^2 / M), constant 1";
+    tight.color = rgb(colors::kTheory, 140);
+    tight.dashed = true;
+    tight.markers = false;
+    for (double x : xs) {
+        double c = -1, t = -1;
+        try {
+            scenarios::Scenario s = base;
+            scenarios::apply_setting(s, key, std::to_string(static_cast<std::int64_t>(x)));
+            const kernels::Problem p = scenarios::problem_of(s);
+            c = t = 0;
+            for (auto pass : scenarios::passes_of(s)) {
+                const kernels::IoBounds b = kernels::io_bounds(p, pass, s.hardware);
+                c += static_cast<double>(b.compulsory_bytes);
+                t += b.saha_ye_bytes;
+            }
+            c *= static_cast<double>(p.bh());
+            t *= static_cast<double>(p.bh());
+        } catch (const std::exception&) {
+            c = t = -1;  // the value does not apply to this scenario: a gap
+        }
+        compulsory.x.push_back(x);
+        compulsory.y.push_back(c > 0 ? c : -1);
+        tight.x.push_back(x);
+        tight.y.push_back(t > 0 ? t : -1);
+    }
+    return {compulsory, tight};
 }
 
 std::vector<double> dense_block_sizes(double lo, double hi) {

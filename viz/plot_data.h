@@ -39,6 +39,12 @@ std::vector<PlotSeries> theta_series(const std::vector<std::string>& keys, const
                                      const std::vector<scenarios::AlgorithmRun>& now,
                                      std::vector<std::string>* scaled_to = nullptr);
 
+// The IO lower bounds (kernels/bounds.h) along a sweep of `key` over `xs`, the scenario's passes added
+// up, all units: the compulsory traffic (exact: no algorithm moves less; solid grey) and Saha & Ye's
+// tight bound with constant 1 (dashed grey: compare its slope). Gaps where a value does not apply.
+std::vector<PlotSeries> bounds_series(const scenarios::Scenario& base, const std::string& key,
+                                      const std::vector<double>& xs);
+
 // Block sizes for drawing a closed form as a curve: four per octave from lo to hi, whole numbers.
 std::vector<double> dense_block_sizes(double lo, double hi);
 

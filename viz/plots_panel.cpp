@@ -91,6 +91,8 @@ void n_plot(Session& s, UiState& ui, float width, float height) {
         },
         N, current_runs(s), &scaled);
     series.insert(series.end(), theory.begin(), theory.end());
+    const auto bounds = bounds_series(sw.base, "seq_len", xs);
+    series.insert(series.end(), bounds.begin(), bounds.end());
     PlotSpec spec;
     spec.x_label = "sequence length N";
     spec.y_label = "HBM traffic, bytes (all B" + std::string(sym_times()) + "H heads)";
@@ -123,6 +125,8 @@ void sram_plot(Session& s, const scenarios::SweepResult& sw, std::vector<PlotSer
         },
         M, current_runs(s), &scaled);
     series.insert(series.end(), theory.begin(), theory.end());
+    const auto bounds = bounds_series(sw.base, "sram_bytes", xs);
+    series.insert(series.end(), bounds.begin(), bounds.end());
     spec.note = scaled_note(scaled, "the current M");
 }
 

@@ -177,6 +177,7 @@ std::string Session::set_focus(std::string_view key) {
     focus_ = std::string(key);
     if (rival_ && *rival_ == focus_) rival_ = default_rival();
     rebuild_lanes();
+    request_sweeps();  // the plots follow the algorithms on screen
     return {};
 }
 
@@ -184,6 +185,7 @@ void Session::set_rival(std::optional<std::string> key) {
     const bool runnable = key && std::find(keys_.begin(), keys_.end(), *key) != keys_.end();
     rival_ = runnable && *key != focus_ ? key : std::nullopt;
     rebuild_lanes();
+    request_sweeps();
 }
 
 std::optional<std::string> Session::default_rival() const {
@@ -240,7 +242,15 @@ void Session::request_model() {
 
 void Session::request_sweeps() {
     scenarios::Scenario base = scenario_;
-    base.algorithms = keys_;
+    // The plots show the scenario's own algorithms and the two on screen, in table order: every key
+    // that can run (the decode kernels on a training scenario) would crowd them.
+    std::vector<std::string> shown;
+    for (const auto& k : keys_) {
+        const bool listed = std::find(scenario_.algorithms.begin(), scenario_.algorithms.end(), k) !=
+                            scenario_.algorithms.end();
+        if (listed || k == focus_ || (rival_ && k == *rival_)) shown.push_back(k);
+    }
+    base.algorithms = shown.empty() ? keys_ : shown;
     base.numerics = false;
 
     // The N sweep depends on N only through its range (the marker comes from the main run), so

@@ -60,8 +60,8 @@ void preprocess(RunContext& c, const std::vector<BufferSpec>& set) {
         h.load(Tensor::O, {r0, 0, rows, d}, ii, -1, "FA2 bwd: load O_i");
         h.compute(Tensor::D, {r0, 0, rows, 1}, 0, 2 * rows * d, 2 * rows * d, rows, ii, -1,
                   "FA2 bwd: D_i = rowsum(dO_i o O_i)");
-        h.store(Tensor::D, {r0, 0, rows, 1}, ii, -1, "FA2 bwd: write D_i");
-        h.store(Tensor::dQacc, {r0, 0, rows, d}, ii, -1, "FA2 bwd: dQacc_i = 0", sim::flags::kInit);
+        c.store(Tensor::D, {r0, 0, rows, 1}, ii, -1, "FA2 bwd: write D_i");
+        c.store(Tensor::dQacc, {r0, 0, rows, d}, ii, -1, "FA2 bwd: dQacc_i = 0", sim::flags::kInit);
     }
     detail::drop(h, ids);
 }
@@ -142,21 +142,22 @@ void main_loop(RunContext& c, const std::vector<BufferSpec>& set) {
                 if (kind == TileKind::partial) detail::mask_tile(p, r0, c0, S_ij);
                 // P_ij from the logsumexp alone; a fully masked row has L_i = +inf, so P_ij = 0.
                 S_ij = (S_ij.colwise() - L_i.col(0)).array().exp();
-                dV_j.noalias() += S_ij.transpose() * dO_i;
+                dV_j.noalias() += c.operand(S_ij).transpose() * dO_i;
                 dP_ij.noalias() = dO_i * V_j.transpose();
                 dP_ij = S_ij.array() * (dP_ij.colwise() - D_i.col(0)).array();  // dP_ij now holds dS_ij
-                (*m)[Tensor::dQacc].middleRows(r0, rows).noalias() += dP_ij * K_j;
-                dK_j.noalias() += dP_ij.transpose() * Q_i;
+                const Mat dS_op = c.operand(dP_ij);  // dS_ij as the two GEMMs take it
+                (*m)[Tensor::dQacc].middleRows(r0, rows).noalias() += dS_op * K_j;
+                dK_j.noalias() += dS_op.transpose() * Q_i;
             }
         }
         // dK_j = tau dK_j (c d flops), then dK_j, dV_j written once.
         h.compute(Tensor::dK, {c0, 0, cols, d}, 0, cols * d, cols * d, cols * d, -1, jj, "FA2 bwd: dK_j *= tau");
-        h.store(Tensor::dK, {c0, 0, cols, d}, -1, jj, "FA2 bwd: write dK_j");
-        h.store(Tensor::dV, {c0, 0, cols, d}, -1, jj, "FA2 bwd: write dV_j");
         if (numerics) {
             (*m)[Tensor::dK].middleRows(c0, cols) = tau * dK_j;
             (*m)[Tensor::dV].middleRows(c0, cols) = dV_j;
         }
+        c.store(Tensor::dK, {c0, 0, cols, d}, -1, jj, "FA2 bwd: write dK_j");
+        c.store(Tensor::dV, {c0, 0, cols, d}, -1, jj, "FA2 bwd: write dV_j");
     }
     detail::drop(h, ids);
 }
@@ -177,7 +178,7 @@ void convert(RunContext& c, const std::vector<BufferSpec>& set) {
         h.load(Tensor::dQacc, {r0, 0, rows, d}, ii, -1, "FA2 bwd: load dQacc_i");
         h.compute(Tensor::dQ, {r0, 0, rows, d}, 0, rows * d, rows * d, rows * d, ii, -1,
                   "FA2 bwd: dQ_i = tau dQacc_i");
-        h.store(Tensor::dQ, {r0, 0, rows, d}, ii, -1, "FA2 bwd: write dQ_i");
+        c.store(Tensor::dQ, {r0, 0, rows, d}, ii, -1, "FA2 bwd: write dQ_i");
     }
     detail::drop(h, ids);
 }
@@ -217,10 +218,13 @@ ClosedForm closed_form(const Problem& p, const Tiling& t, const sim::HardwareSpe
     f.other_flops = 2 * N_q * d + 5 * st.area_nonempty + st.area_partial + N_kv * d + N_q * d;
     f.exp_flops = st.area_nonempty;  // the recomputed exp(S_ij - L_i)
     const std::int64_t br = std::min(t.B_r, N_q), bc = std::min(t.B_c, N_kv);
-    const std::int64_t e = detail::el_bytes(Tensor::Q, p.dtype), e32 = 4;
-    const std::int64_t pre = 2 * br * d * e + br * e32;
-    const std::int64_t main = (4 * bc * d + 2 * br * d + 2 * br * bc) * e + br * d * e32 + 2 * br * e32;
-    const std::int64_t conv = br * d * (e32 + e);
+    const std::int64_t e32 = 4;
+    // Inputs (K_j, V_j, Q_i, dO_i) in their format; dK_j, dV_j, O_i, dQ_i, S_ij, dP_ij as written.
+    const auto eb = detail::element_bytes(p);
+    const std::int64_t pre = br * d * (eb.in + eb.out) + br * e32;
+    const std::int64_t main = (2 * bc * d + 2 * br * d) * eb.in + (2 * bc * d + 2 * br * bc) * eb.out +
+                              br * d * e32 + 2 * br * e32;
+    const std::int64_t conv = br * d * (e32 + eb.out);
     f.sram_peak_bytes = std::max({pre, main, conv});
     return f;
 }
@@ -276,6 +280,7 @@ const AlgorithmDef& flash2_backward() {
         .tensors = tensors,
         .outputs = {Tensor::dQ, Tensor::dK, Tensor::dV},
         .softmax = OnlineSoftmax::none,
+        .schedules = detail::sync_or_producer_consumer(),
     };
     return def;
 }

@@ -15,21 +15,32 @@ using sim::Tensor;
 
 namespace {
 
-// FA2's Q block is the resident one, so the paper's rule is mirrored: B_r = ceil(M/4d), B_c = min(., d).
-TilingRule::Blocks rule(const Problem& p, std::int64_t M) {
-    const auto b = detail::paper_rule(p, M);
-    return {b.B_c, b.B_r};
+// FA2's own rule, its kernels' square-ish blocks (csrc/flash_attn/src/flash_fwd_launch_template.h; facts
+// section 3: <64, 128, 128, 4 warps> at d = 64, <128, 128, 64, 4 warps> at d = 128 on an H100/H200):
+// B_r = 128 with B_c = 128 up to d = 64 and 64 up to d = 128, 64 x 64 up to d = 256, 64 x 32 beyond.
+// The SRAM fit is checked by resolve_tiling, which shrinks the resident B_r first when M is smaller.
+TilingRule::Blocks rule(const Problem& p, std::int64_t /*M*/) {
+    if (p.d <= 64) return {128, 128};
+    if (p.d <= 128) return {128, 64};
+    if (p.d <= 256) return {64, 64};
+    return {64, 32};
 }
 
 WorkingSets working_sets(const Problem& p, std::int64_t B_r, std::int64_t B_c, const sim::HardwareSpec&) {
     const std::int64_t br = std::min(B_r, p.N_q), bc = std::min(B_c, p.N_kv), d = p.d;
-    return {{{Tensor::K, bc, d, "K_j (B_c x d)"},
+    std::vector<BufferSpec> set;
+    // fp8 (FlashAttention-3, Sec. 3.3): the second GEMM's fp8 operand must be K-major, so V_j is
+    // transposed in SRAM into a buffer of its own. Listed first so that loads of V land in V_j.
+    if (sim::is_fp8(p.dtype)) set.push_back({Tensor::V, d, bc, "V_j^T (d x B_c, fp8, for P~V)"});
+    const std::vector<BufferSpec> rest = {{Tensor::K, bc, d, "K_j (B_c x d)"},
              {Tensor::V, bc, d, "V_j (B_c x d)"},
              {Tensor::Q, br, d, "Q_i (B_r x d)"},
              {Tensor::O, br, d, "O_i (B_r x d)"},
              {Tensor::S, br, bc, "S_ij/P_ij (B_r x B_c)", Tensor::P},
              {Tensor::l, br, 1, "l_i (B_r, fp32)"},
-             {Tensor::m, br, 1, "m_i, then L_i (B_r, fp32)", Tensor::L}}};
+             {Tensor::m, br, 1, "m_i, then L_i (B_r, fp32)", Tensor::L}};
+    set.insert(set.end(), rest.begin(), rest.end());
+    return {set};
 }
 
 void run(RunContext& c) {
@@ -38,6 +49,7 @@ void run(RunContext& c) {
     const std::int64_t N_q = p.N_q, N_kv = p.N_kv, d = p.d;
     const std::int64_t B_r = c.t.B_r, B_c = c.t.B_c, T_r = c.t.T_r, T_c = c.t.T_c;
     const bool numerics = c.numerics();
+    const bool fp8 = sim::is_fp8(p.dtype);
     const float tau = 1.0F / std::sqrt(static_cast<float>(d));
     const float neg_inf = -std::numeric_limits<float>::infinity();
 
@@ -75,6 +87,12 @@ void run(RunContext& c) {
             if (kind == TileKind::empty) continue;
             h.load(Tensor::K, {c0, 0, cols, d}, ii, jj, "FA2: load K_j");
             h.load(Tensor::V, {c0, 0, cols, d}, ii, jj, "FA2: load V_j");
+            // fp8: V_j^T for the second GEMM, an SRAM-to-SRAM copy (FlashAttention-3 does it with
+            // LDSM.T / STSM in the producer warps). No arithmetic; the numbers are unchanged.
+            if (fp8) {
+                h.compute(Tensor::V, {c0, 0, cols, d}, 0, 0, cols * d, cols * d, ii, jj,
+                          "FA3 fp8: transpose V_j in SRAM (K-major operand of P~V)");
+            }
             h.compute(Tensor::S, {r0, c0, rows, cols}, 2 * rows * cols * d, rows * cols, rows * d + cols * d,
                       rows * cols, ii, jj, "FA2: S_ij = tau Q_i K_j^T");
             // A tile the mask cuts through is masked element by element (1 flop per element).
@@ -106,7 +124,7 @@ void run(RunContext& c) {
                 const Vec a = (m_i - m_use).array().exp();  // 0 on the first block (m_i = -inf)
                 l_i = a.cwiseProduct(l_i) + S_ij.rowwise().sum();
                 O_i = O_i.array().colwise() * a.array();
-                O_i.noalias() += S_ij * V_j;
+                O_i.noalias() += c.operand(S_ij) * V_j;  // l_i summed P~_ij in fp32; the GEMM takes it converted
                 m_i = m_new;
                 if (c.o.watch_block == ii) c.probe.push_back({jj, detail::last_step(h), m_i, l_i, O_i, false});
             }
@@ -129,8 +147,8 @@ void run(RunContext& c) {
                                                             })
                                                             .matrix();
         }
-        h.store(Tensor::O, {r0, 0, rows, d}, ii, -1, "FA2: write O_i");
-        h.store(Tensor::L, {r0, 0, rows, 1}, ii, -1, "FA2: write L_i");
+        c.store(Tensor::O, {r0, 0, rows, d}, ii, -1, "FA2: write O_i");
+        c.store(Tensor::L, {r0, 0, rows, 1}, ii, -1, "FA2: write L_i");
     }
     detail::drop(h, buffers);
 }
@@ -139,7 +157,7 @@ ClosedForm closed_form(const Problem& p, const Tiling& t, const sim::HardwareSpe
     ClosedForm f;
     const std::int64_t N_q = p.N_q, d = p.d;
     const std::int64_t br = std::min(t.B_r, N_q), bc = std::min(t.B_c, p.N_kv);
-    const std::int64_t e = detail::el_bytes(Tensor::Q, p.dtype), e32 = 4;
+    const std::int64_t e32 = 4;
     // Sums over the tiles that are not masked out (without a mask: every tile, so area = N_q N_kv,
     // rows = T_c N_q, cols = T_r N_kv, the unmasked formulas).
     const MaskStats st = mask_stats(p.mask, N_q, p.N_kv, t.B_r, t.B_c);
@@ -157,7 +175,10 @@ ClosedForm closed_form(const Problem& p, const Tiling& t, const sim::HardwareSpe
     // Of those, on the special-function unit: exp per element, e^(m_old - m_new) per row per tile,
     // log l_i per row.
     f.exp_flops = st.area_nonempty + st.rows_nonempty + N_q;
-    f.sram_peak_bytes = (2 * bc * d + 2 * br * d + br * bc) * e + 2 * br * e32;
+    // K_j, V_j, Q_i in the input format, O_i and S_ij as written; an fp8 problem adds V_j^T.
+    const auto eb = detail::element_bytes(p);
+    const std::int64_t v_transposed = sim::is_fp8(p.dtype) ? bc * d : 0;
+    f.sram_peak_bytes = (2 * bc * d + br * d + v_transposed) * eb.in + (br * d + br * bc) * eb.out + 2 * br * e32;
     return f;
 }
 
@@ -194,7 +215,8 @@ const AlgorithmDef& flash2_forward() {
         .description = "Q blocks outer and resident, K/V blocks inner, deferred rescale; writes O and L once",
         .paper = "Dao 2023, Algorithm 1",
         .baseline = false,
-        .rule = {rule, true, "paper's rule, mirrored", "B_r = ceil(M/4d), B_c = min(ceil(M/4d), d)"},
+        .rule = {rule, true, "FA2's kernel tiles",
+                 "B_r x B_c = 128 x 128 (d <= 64), 128 x 64 (d <= 128), 64 x 64 (d <= 256), 64 x 32"},
         .working_sets = working_sets,
         .run = run,
         .closed_form = closed_form,
@@ -204,6 +226,7 @@ const AlgorithmDef& flash2_forward() {
         .tensors = tensors,
         .outputs = {Tensor::O, Tensor::L},
         .softmax = OnlineSoftmax::deferred,
+        .schedules = detail::every_schedule(),
     };
     return def;
 }

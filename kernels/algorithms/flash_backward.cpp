@@ -53,7 +53,7 @@ void run(RunContext& c) {
     }
     // Line 5: initialise dQ = 0 in HBM (counted, as the forward counts its line 2).
     for (std::int64_t i = 0; i < T_r; ++i) {
-        h.store(Tensor::dQ, {i * B_r, 0, detail::block_len(i, B_r, N_q), d}, static_cast<std::int32_t>(i), -1,
+        c.store(Tensor::dQ, {i * B_r, 0, detail::block_len(i, B_r, N_q), d}, static_cast<std::int32_t>(i), -1,
                 "Alg 4 l.5: dQ = 0 in HBM", sim::flags::kInit);
     }
     Mat K_j, V_j, dK_j, dV_j, Q_i, dO_i, S_ij, dP_ij;
@@ -117,7 +117,6 @@ void run(RunContext& c) {
             // Line 21: dQ_i += tau dS_ij K_j, written back to HBM; line 22: dK~_j += tau dS_ij^T Q_i.
             h.compute(Tensor::dQ, {r0, 0, rows, d}, 2 * rc * d, 0, rc + cd + rd, rd, ii, jj,
                       "Alg 4 l.21: dQ_i += tau dS_ij K_j");
-            h.store(Tensor::dQ, {r0, 0, rows, d}, ii, jj, "Alg 4 l.21: write dQ_i");
             h.compute(Tensor::dK, {c0, 0, cols, d}, 2 * rc * d, 0, rc + rd + cd, cd, ii, jj,
                       "Alg 4 l.22: dK~_j += tau dS_ij^T Q_i");
             if (numerics) {
@@ -131,21 +130,24 @@ void run(RunContext& c) {
                 // row (l_i = 0, m_i = -inf) has P_ij = 0.
                 const Vec inv = l_i.col(0).unaryExpr([](float v) { return v > 0 ? 1.0F / v : 0.0F; });
                 S_ij = ((S_ij.colwise() - detail::finite_or_zero(m_i.col(0))).array().exp()).colwise() * inv.array();
-                dV_j.noalias() += S_ij.transpose() * dO_i;
+                dV_j.noalias() += c.operand(S_ij).transpose() * dO_i;
                 dP_ij.noalias() = dO_i * V_j.transpose();
                 const Vec D_i = (dO_i.array() * (*m)[Tensor::O].middleRows(r0, rows).array()).rowwise().sum();
                 dP_ij = tau * (S_ij.array() * (dP_ij.colwise() - D_i).array());  // dP_ij now holds tau dS_ij
-                (*m)[Tensor::dQ].middleRows(r0, rows).noalias() += dP_ij * K_j;
-                dK_j.noalias() += dP_ij.transpose() * Q_i;
+                const Mat dS_op = c.operand(dP_ij);  // dS_ij as the two GEMMs take it
+                (*m)[Tensor::dQ].middleRows(r0, rows).noalias() += dS_op * K_j;
+                dK_j.noalias() += dS_op.transpose() * Q_i;
             }
+            // Line 21 (end): dQ_i written back to HBM, in its storage format.
+            c.store(Tensor::dQ, {r0, 0, rows, d}, ii, jj, "Alg 4 l.21: write dQ_i");
         }
         // Line 24: write dK_j, dV_j to HBM (zeros for a block the mask hides from every query).
-        h.store(Tensor::dK, {c0, 0, cols, d}, -1, jj, "Alg 4 l.24: write dK_j");
-        h.store(Tensor::dV, {c0, 0, cols, d}, -1, jj, "Alg 4 l.24: write dV_j");
         if (numerics) {
             (*m)[Tensor::dK].middleRows(c0, cols) = dK_j;
             (*m)[Tensor::dV].middleRows(c0, cols) = dV_j;
         }
+        c.store(Tensor::dK, {c0, 0, cols, d}, -1, jj, "Alg 4 l.24: write dK_j");
+        c.store(Tensor::dV, {c0, 0, cols, d}, -1, jj, "Alg 4 l.24: write dV_j");
     }
     detail::drop(h, buffers);
 }
@@ -173,8 +175,9 @@ ClosedForm closed_form(const Problem& p, const Tiling& t, const sim::HardwareSpe
     f.other_flops = 7 * st.area_nonempty + st.area_partial + st.rows_nonempty * 2 * d;
     f.exp_flops = st.area_nonempty;  // the recomputed exp(S_ij - m_i)
     const std::int64_t br = std::min(t.B_r, N_q), bc = std::min(t.B_c, N_kv);
-    const std::int64_t e = detail::el_bytes(Tensor::Q, p.dtype);
-    f.sram_peak_bytes = (4 * bc * d + 4 * br * d + 2 * br * bc) * e + 3 * br * 4;
+    // K_j, V_j, Q_i, dO_i in the input format; dK~_j, dV~_j, O_i, dQ_i, S_ij, dP_ij as written.
+    const auto eb = detail::element_bytes(p);
+    f.sram_peak_bytes = (2 * bc * d + 2 * br * d) * eb.in + (2 * bc * d + 2 * br * d + 2 * br * bc) * eb.out + 3 * br * 4;
     return f;
 }
 
@@ -228,6 +231,7 @@ const AlgorithmDef& flash_backward() {
         .tensors = tensors,
         .outputs = {Tensor::dQ, Tensor::dK, Tensor::dV},
         .softmax = OnlineSoftmax::none,
+        .schedules = detail::sync_only(),
     };
     return def;
 }

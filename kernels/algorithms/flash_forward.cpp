@@ -64,9 +64,9 @@ void run(RunContext& c) {
     for (std::int64_t i = 0; i < T_r; ++i) {
         const std::int64_t rows = detail::block_len(i, B_r, N_q);
         const auto ii = static_cast<std::int32_t>(i);
-        h.store(Tensor::O, {i * B_r, 0, rows, d}, ii, -1, "Alg 1 l.2: O = 0 in HBM", sim::flags::kInit);
-        h.store(Tensor::l, {i * B_r, 0, rows, 1}, ii, -1, "Alg 1 l.2: l = 0 in HBM", sim::flags::kInit);
-        h.store(Tensor::m, {i * B_r, 0, rows, 1}, ii, -1, "Alg 1 l.2: m = -inf in HBM", sim::flags::kInit);
+        c.store(Tensor::O, {i * B_r, 0, rows, d}, ii, -1, "Alg 1 l.2: O = 0 in HBM", sim::flags::kInit);
+        c.store(Tensor::l, {i * B_r, 0, rows, 1}, ii, -1, "Alg 1 l.2: l = 0 in HBM", sim::flags::kInit);
+        c.store(Tensor::m, {i * B_r, 0, rows, 1}, ii, -1, "Alg 1 l.2: m = -inf in HBM", sim::flags::kInit);
     }
 
     Mat K_j, V_j, Q_i, O_i, S_ij;
@@ -137,7 +137,7 @@ void run(RunContext& c) {
                 const Vec l_new = a.cwiseProduct(l_i) + b.cwiseProduct(l_tilde);
                 const Vec inv = l_new.unaryExpr([](float v) { return v > 0 ? 1.0F / v : 0.0F; });
                 // Line 12: O_i <- diag(l_new)^-1 (diag(l_i) a O_i + b P~_ij V_j)
-                Mat PV = S_ij * V_j;
+                Mat PV = c.operand(S_ij) * V_j;  // P~_ij converted for the GEMM; l~_ij was summed in fp32
                 O_i = (O_i.array().colwise() * (l_i.cwiseProduct(a)).array() + PV.array().colwise() * b.array())
                           .colwise() *
                       inv.array();
@@ -146,9 +146,9 @@ void run(RunContext& c) {
                 m->middleRows(r0, rows) = m_new;
             }
             // Lines 12-13: write O_i, l_i, m_i back to HBM.
-            h.store(Tensor::O, {r0, 0, rows, d}, ii, jj, "Alg 1 l.12: write O_i");
-            h.store(Tensor::l, {r0, 0, rows, 1}, ii, jj, "Alg 1 l.13: write l_i");
-            h.store(Tensor::m, {r0, 0, rows, 1}, ii, jj, "Alg 1 l.13: write m_i");
+            c.store(Tensor::O, {r0, 0, rows, d}, ii, jj, "Alg 1 l.12: write O_i");
+            c.store(Tensor::l, {r0, 0, rows, 1}, ii, jj, "Alg 1 l.13: write l_i");
+            c.store(Tensor::m, {r0, 0, rows, 1}, ii, jj, "Alg 1 l.13: write m_i");
             if (numerics && c.o.watch_block == ii) {
                 c.probe.push_back({jj, detail::last_step(h), m->middleRows(r0, rows), l->middleRows(r0, rows),
                                    O_i, true});
@@ -162,7 +162,7 @@ ClosedForm closed_form(const Problem& p, const Tiling& t, const sim::HardwareSpe
     ClosedForm f;
     const std::int64_t N_q = p.N_q, N_kv = p.N_kv, d = p.d;
     const std::int64_t br = std::min(t.B_r, N_q), bc = std::min(t.B_c, N_kv);
-    const std::int64_t e = detail::el_bytes(Tensor::Q, p.dtype), e32 = 4;
+    const std::int64_t e32 = 4;
     // Sums over the tiles the mask leaves (unmasked: rows_nonempty = T_c N_q, area = N_q N_kv, every
     // K/V block live: the paper's formulas).
     const MaskStats st = mask_stats(p.mask, N_q, N_kv, t.B_r, t.B_c);
@@ -183,7 +183,8 @@ ClosedForm closed_form(const Problem& p, const Tiling& t, const sim::HardwareSpe
     f.other_flops = 5 * st.area_nonempty + st.rows_nonempty * (5 + 3 * d) + st.area_partial;
     // Of those, exponentials: one per element of S (P~_ij), two per row per tile.
     f.exp_flops = st.area_nonempty + 2 * st.rows_nonempty;
-    f.sram_peak_bytes = (2 * bc * d + 2 * br * d + br * bc) * e + 2 * br * e32;
+    const auto eb = detail::element_bytes(p);  // K_j, V_j, Q_i in the input format; O_i, S_ij as written
+    f.sram_peak_bytes = (2 * bc * d + br * d) * eb.in + (br * d + br * bc) * eb.out + 2 * br * e32;
     return f;
 }
 
@@ -231,6 +232,7 @@ const AlgorithmDef& flash_forward() {
         .tensors = tensors,
         .outputs = {Tensor::O},
         .softmax = OnlineSoftmax::normalised,
+        .schedules = detail::sync_or_producer_consumer(),
     };
     return def;
 }

@@ -78,7 +78,7 @@ void accumulate(RunContext& c, const AccumulatePass& a, const std::vector<Buffer
             }
         }
         if (c.numerics()) (*c.hbm)[a.out].middleRows(o0, on) = acc;
-        h.store(a.out, {o0, 0, on, d}, a.outer_rows ? static_cast<std::int32_t>(o) : -1,
+        c.store(a.out, {o0, 0, on, d}, a.outer_rows ? static_cast<std::int32_t>(o) : -1,
                 a.outer_rows ? -1 : static_cast<std::int32_t>(o), a.store);
     }
     detail::drop(h, ids);
@@ -152,7 +152,7 @@ void softmax_backward(RunContext& c, const std::vector<BufferSpec>& set) {
                 const Vec D = (Pb.array() * dPb.array()).rowwise().sum();
                 dS->middleRows(r.row0, r.rows) = scale * (Pb.array() * (dPb.colwise() - D).array());
             }
-            h.store(Tensor::dS, r, -1, -1, "Alg 3 l.3: write dS rows to HBM");
+            c.store(Tensor::dS, r, -1, -1, "Alg 3 l.3: write dS rows to HBM");
         });
     } else {
         // A row does not fit: stream it once for D = rowsum(P o dP) (2 flops per element), a second
@@ -176,7 +176,7 @@ void softmax_backward(RunContext& c, const std::vector<BufferSpec>& set) {
                     dS->block(row, c0, 1, r.cols) =
                         scale * (P->block(row, c0, 1, r.cols).array() * (dP->block(row, c0, 1, r.cols).array() - D));
                 }
-                h.store(Tensor::dS, r, -1, -1, "Alg 3 l.3: write dS chunk to HBM");
+                c.store(Tensor::dS, r, -1, -1, "Alg 3 l.3: write dS chunk to HBM");
             }
         }
     }
@@ -204,7 +204,7 @@ void eager_backward(RunContext& c, const std::vector<BufferSpec>& set) {
             h.compute(Tensor::dS, r, 0, r.elements(), r.elements(), r.elements(), -1, -1, name,
                       masking ? sim::flags::kMasked : 0);
             if (c.numerics() && k == 0) (*c.hbm)[Tensor::dS].block(r.row0, r.col0, r.rows, r.cols) *= tau;
-            h.store(Tensor::dS, r, -1, -1, name);
+            c.store(Tensor::dS, r, -1, -1, name);
         });
         detail::drop(h, ids);
     }
@@ -252,7 +252,7 @@ void run(RunContext& c) {
                     m[Tensor::dP].block(r0, c0, rows, cols).noalias() =
                         m[Tensor::dO].middleRows(r0, rows) * m[Tensor::V].middleRows(c0, cols).transpose();
                 }
-                h.store(Tensor::dP, {r0, c0, rows, cols}, ii, jj, "Alg 3 l.2: write dP_ij to HBM");
+                c.store(Tensor::dP, {r0, c0, rows, cols}, ii, jj, "Alg 3 l.2: write dP_ij to HBM");
             }
         }
         detail::drop(h, ids);
@@ -284,7 +284,8 @@ ClosedForm closed_form(const Problem& p, const Tiling& t, const sim::HardwareSpe
     const std::int64_t re_q = (T_c - 1) * N_q * d;   // dO in line 1, Q in line 5 (outer over j)
     const std::int64_t re_kv = (T_r - 1) * N_kv * d; // V in line 2, K in line 4 (outer over i)
     // Softmax backward: P and dP read once when a row of each fits in SRAM, twice when streamed.
-    const bool rows_fit = 2 * N_kv * e <= hw.sram_bytes;
+    const std::int64_t es = detail::el_bytes(Tensor::P, p.dtype);  // P, dP, dS (bf16 for an fp8 problem)
+    const bool rows_fit = 2 * N_kv * es <= hw.sram_bytes;
     const std::int64_t softmax_reads = rows_fit ? 1 : 2;
     f.read(Tensor::P) = NN + softmax_reads * NN;         // line 1, line 3
     f.read(Tensor::dO) = 2 * N_q * d + (q_side_l2 ? 0 : re_q);  // lines 1 and 2
@@ -305,9 +306,12 @@ ClosedForm closed_form(const Problem& p, const Tiling& t, const sim::HardwareSpe
     // element for each further eager pass.
     f.other_flops = 4 * NN + std::max<std::int64_t>(1, extra) * NN;
     const std::int64_t br = std::min(t.B_r, N_q), bc = std::min(t.B_c, N_kv);
-    const std::int64_t gemm = (br * bc + br * d + bc * d) * e;
-    const std::int64_t rows = std::min(N_q, hw.sram_bytes / (2 * N_kv * e));
-    const std::int64_t softmax = rows_fit ? 2 * rows * N_kv * e : 2 * std::max<std::int64_t>(1, hw.sram_bytes / (2 * e)) * e;
+    // GEMM sets: a B_r x B_c tile (P, dP or dS, as written), one input-side operand and the output
+    // block (dV, dQ, dK as written; dP_ij in line 2, where both operands are inputs).
+    const std::int64_t gemm = std::max({br * bc * es + br * d * e + bc * d * es, br * d * e + bc * d * e + br * bc * es,
+                                        br * bc * es + bc * d * e + br * d * es});
+    const std::int64_t rows = std::min(N_q, hw.sram_bytes / (2 * N_kv * es));
+    const std::int64_t softmax = rows_fit ? 2 * rows * N_kv * es : 2 * std::max<std::int64_t>(1, hw.sram_bytes / (2 * es)) * es;
     // The eager backward passes hold one of the softmax backward's two row buffers: never the peak.
     f.sram_peak_bytes = std::max(gemm, softmax);
     return f;
@@ -359,6 +363,7 @@ const AlgorithmDef& standard_backward() {
         .tensors = tensors,
         .outputs = {Tensor::dQ, Tensor::dK, Tensor::dV},
         .softmax = OnlineSoftmax::none,
+        .schedules = detail::sync_only(sim::MmaKind::wgmma),
     };
     return def;
 }

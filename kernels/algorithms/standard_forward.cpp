@@ -127,7 +127,7 @@ void run(RunContext& c) {
                 S->block(r0, c0, rows, cols).noalias() =
                     scale * (Q->middleRows(r0, rows) * K->middleRows(c0, cols).transpose());
             }
-            h.store(Tensor::S, {r0, c0, rows, cols}, ii, jj, "Alg 0 l.1: write S_ij to HBM");
+            c.store(Tensor::S, {r0, c0, rows, cols}, ii, jj, "Alg 0 l.1: write S_ij to HBM");
         }
     }
     detail::drop(h, ids);
@@ -157,7 +157,7 @@ void run(RunContext& c) {
                     }
                 }
             }
-            h.store(Tensor::S, r, -1, -1, name);
+            c.store(Tensor::S, r, -1, -1, name);
         });
         detail::drop(h, ids);
     }
@@ -182,7 +182,7 @@ void run(RunContext& c) {
                 const Vec inv = E.rowwise().sum().unaryExpr([](float v) { return v > 0 ? 1.0F / v : 0.0F; });
                 P->middleRows(ch.r0, ch.rows) = E.array().colwise() * inv.array();
             }
-            h.store(Tensor::P, {ch.r0, 0, ch.rows, N_kv}, -1, -1, "Alg 0 l.2: write P rows to HBM");
+            c.store(Tensor::P, {ch.r0, 0, ch.rows, N_kv}, -1, -1, "Alg 0 l.2: write P rows to HBM");
         });
     } else {
         // A row does not fit: one streamed pass for the running max and sum (online, 4 flops per
@@ -217,7 +217,7 @@ void run(RunContext& c) {
                     const float inv = sum > 0 ? 1.0F / sum : 0.0F;
                     P->block(row, c0, 1, cols) = ((chunk.array() - (std::isinf(mx) ? 0.0F : mx)).exp() * inv).matrix();
                 }
-                h.store(Tensor::P, {row, c0, 1, cols}, -1, -1, "Alg 0 l.2: write P chunk to HBM");
+                c.store(Tensor::P, {row, c0, 1, cols}, -1, -1, "Alg 0 l.2: write P chunk to HBM");
             }
         }
     }
@@ -243,7 +243,7 @@ void run(RunContext& c) {
             if (numerics) O_i.noalias() += P->block(r0, c0, rows, cols) * V->middleRows(c0, cols);
         }
         if (numerics) O->middleRows(r0, rows) = O_i;
-        h.store(Tensor::O, {r0, 0, rows, d}, ii, -1, "Alg 0 l.3: write O_i to HBM");
+        c.store(Tensor::O, {r0, 0, rows, d}, ii, -1, "Alg 0 l.3: write O_i to HBM");
     }
     detail::drop(h, ids);
 }
@@ -259,7 +259,8 @@ ClosedForm closed_form(const Problem& p, const Tiling& t, const sim::HardwareSpe
     const bool in_l2 = hw.l2_bytes >= N_kv * d * e;
     const std::int64_t rereads = (T_r - 1) * N_kv * d;
     // Softmax: one read of S when a whole row fits in SRAM, two streamed reads otherwise.
-    const bool row_fits = N_kv * e <= hw.sram_bytes;
+    const std::int64_t es = detail::el_bytes(Tensor::S, p.dtype);  // S, P (bf16 for an fp8 problem)
+    const bool row_fits = N_kv * es <= hw.sram_bytes;
     f.read(Tensor::Q) = N_q * d;
     f.read(Tensor::K) = N_kv * d + (in_l2 ? 0 : rereads);
     f.read(Tensor::V) = N_kv * d + (in_l2 ? 0 : rereads);
@@ -281,15 +282,15 @@ ClosedForm closed_form(const Problem& p, const Tiling& t, const sim::HardwareSpe
         if (extra >= 2) {
             f.read(Tensor::Mk) = NN;
             const RowPass mp = row_pass_shape(p, hw, 2);
-            mask_set = (mp.one_pass ? mp.rows * N_kv : mp.chunk) * (e + 1);
+            mask_set = (mp.one_pass ? mp.rows * N_kv : mp.chunk) * (es + 1);
         } else {
             f.other_flops += (row_fits ? 1 : 2) * NN;
         }
     }
     // Working sets: GEMM tiles (Q_i, K_j, S_ij), softmax rows (or a chunk), (P_ij, V_j, O_i).
-    const std::int64_t gemm = (br * d + bc * d + br * bc) * e;
-    const std::int64_t sm_rows = std::min(N_q, hw.sram_bytes / (N_kv * e));
-    const std::int64_t softmax = row_fits ? sm_rows * N_kv * e : (hw.sram_bytes / e) * e;
+    const std::int64_t gemm = std::max((br * d + bc * d) * e + br * bc * es, (br * bc + br * d) * es + bc * d * e);
+    const std::int64_t sm_rows = std::min(N_q, hw.sram_bytes / (N_kv * es));
+    const std::int64_t softmax = row_fits ? sm_rows * N_kv * es : (hw.sram_bytes / es) * es;
     f.sram_peak_bytes = std::max({gemm, softmax, mask_set});
     return f;
 }
@@ -335,6 +336,7 @@ const AlgorithmDef& standard_forward() {
         .tensors = tensors,
         .outputs = {Tensor::O},
         .softmax = OnlineSoftmax::none,
+        .schedules = detail::sync_only(sim::MmaKind::wgmma),
     };
     return def;
 }

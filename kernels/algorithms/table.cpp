@@ -8,7 +8,9 @@
     X(flash2_forward)         \
     X(standard_backward)      \
     X(flash_backward)         \
-    X(flash2_backward)
+    X(flash2_backward)        \
+    X(decode_forward)         \
+    X(flash_decoding_forward)
 
 namespace tilesim::kernels {
 

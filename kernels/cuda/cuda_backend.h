@@ -192,7 +192,7 @@ struct DecodeProblem {
 };
 
 struct DecodeOptions {
-    int splits = 0;  // 0: num_splits_heuristic (split_heuristic.h); 1: no split (no combine kernel)
+    int splits = 0;  // 0: num_splits_heuristic (kernels/split_heuristic.h); 1: no split (no combine kernel)
 };
 
 class DecodeRunner {

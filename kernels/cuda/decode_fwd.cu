@@ -10,7 +10,7 @@
 #include "kernels/cuda/check.cuh"
 #include "kernels/cuda/decode_fwd.cuh"
 #include "kernels/cuda/launch.cuh"
-#include "kernels/cuda/split_heuristic.h"
+#include "kernels/split_heuristic.h"
 
 namespace tilesim::kernels::cuda {
 

@@ -175,7 +175,10 @@ TEST_CASE("cli: --format json parses and follows the contract", "[cli][json]") {
         CHECK(run.at("flops").get<std::int64_t>() > 0);
         CHECK(run.at("predicted_ms").get<double>() > 0);
         CHECK(run.at("max_abs_error").is_number());
-        CHECK(run["max_abs_error"].get<double>() <= 1e-5);
+        // fp16 rounding emulated (the default): a few unit roundoffs u = 2^-11 of |O| <= max |V|; a wrong
+        // result is off by ~0.1.
+        CHECK(run["max_abs_error"].get<double>() <= 4e-3);
+        CHECK(run.at("rmse").get<double>() <= run["max_abs_error"].get<double>());
         CHECK(run.at("closed_form").at("read_elements") == hbm["read_elements"]);
         CHECK(run["closed_form"].at("write_elements") == hbm["write_elements"]);
     }
@@ -263,7 +266,7 @@ TEST_CASE("cli: bad --set values: one error line naming the key and the fix, -o 
     expect_clean_failure(s, "run --set seq_len=12x", {"seq_len", "expected an integer", "'12x'"});
     expect_clean_failure(s, "run --set seqlen=5", {"unknown key 'seqlen'", "did you mean 'seq_len'"});
     expect_clean_failure(s, "run --set seq_len=0", {"seq_len", "positive"});
-    expect_clean_failure(s, "run --set dtype=fp8", {"dtype", "fp16"});
+    expect_clean_failure(s, "run --set dtype=int8", {"dtype", "fp16"});
     expect_clean_failure(s, "run --set hardware=V100", {"hardware", "A100-40GB"});
     expect_clean_failure(s, "run --set algorithms=flash3", {"algorithms", "standard, flash, flash2"});
     expect_clean_failure(s, "run --set numerics_heads=5000", {"numerics_heads", "5000"});

@@ -11,6 +11,7 @@
 // the unmasked grid's (rows = T_c N_q, cols = T_r N_kv, area = N_q N_kv).
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <string_view>
 
@@ -48,11 +49,114 @@ struct Shape {
     const kernels::Mask* mask = nullptr;
 };
 
+// ---- Decoding: decode, flash-decoding (forward only) ----
+// Written from the Flash-Decoding description and FA2's split-KV code as the facts file (section 4)
+// describes them, and from the PagedAttention paper, not from the definitions' closed_form functions.
+
+// FA2's num_splits_heuristic, transcribed again from the facts file's four steps: (1) 1 split once the
+// tiles reach 0.8 x the slots; (2) the candidates 1 .. min(128, slots, KV blocks); (3) efficiency
+// e(s) = w / ceil(w), w = tiles x s / slots, skipping s that give each split as many blocks as s - 1;
+// (4) the smallest candidate with e(s) >= 0.85 x the best.
+inline std::int64_t fa2_splits(std::int64_t tiles, std::int64_t slots, std::int64_t kv_blocks) {
+    if (10 * tiles >= 8 * slots) return 1;
+    const std::int64_t top = std::min<std::int64_t>({128, slots, kv_blocks});
+    auto per_split = [&](std::int64_t s) { return cdiv(kv_blocks, s); };
+    auto skipped = [&](std::int64_t s) { return s > 1 && per_split(s) == per_split(s - 1); };
+    auto eff = [&](std::int64_t s) {
+        const double w = static_cast<double>(tiles * s) / static_cast<double>(slots);
+        return w / std::ceil(w);
+    };
+    double best = 0;
+    for (std::int64_t s = 1; s <= top; ++s) {
+        if (!skipped(s)) best = std::max(best, eff(s));
+    }
+    for (std::int64_t s = 1; s <= top; ++s) {
+        if (!skipped(s) && eff(s) >= 0.85 * best) return s;
+    }
+    return 1;
+}
+
+// One unit of a decode run: N_q query rows (g x the scenario's when a KV group is packed) against N_kv
+// keys; the block sizes and split count in force; P = page size (0: contiguous).
+struct DecodeShape {
+    std::int64_t N_q, N_kv, d, B_r, B_c;
+    sim::Dtype dtype;
+    std::int64_t splits = 1;
+    std::int64_t page_size = 0;
+};
+
+// decode: FA2's loop with one thread block per Q block over the whole cache. Reads Q once, K and V
+// once per Q block (T_r), a page-table entry per page per thread block; writes O and L once.
+inline void decode_counts(const DecodeShape& s, Expected& x) {
+    using sim::Tensor;
+    const std::int64_t Nq = s.N_q, Nk = s.N_kv, d = s.d, T_r = cdiv(Nq, s.B_r), T_c = cdiv(Nk, s.B_c);
+    // Inputs in the dtype (e); O_i and S_ij as written (es: bf16 for an fp8 problem).
+    const std::int64_t e = static_cast<std::int64_t>(sim::dtype_bytes(s.dtype));
+    const std::int64_t es = sim::is_fp8(s.dtype) ? 2 : e;
+    const std::int64_t br = std::min(s.B_r, Nq), bc = std::min(s.B_c, Nk);
+    const std::int64_t pages = s.page_size > 0 ? cdiv(Nk, s.page_size) : 0;
+    x.r(Tensor::Q) = Nq * d;
+    x.r(Tensor::K) = T_r * Nk * d;
+    x.r(Tensor::V) = T_r * Nk * d;
+    x.r(Tensor::PT) = T_r * pages;
+    x.w(Tensor::O) = Nq * d;
+    x.w(Tensor::L) = Nq;
+    x.matmul_flops = 2 * Nq * Nk * d + 2 * Nq * Nk * d;
+    // As FA2 (forward_counts): 5 per score, per (Q block, K/V block) 5 per row and 2 per element of O_i,
+    // then the division by l_i and L = m + log l.
+    x.other_flops = 5 * Nq * Nk + T_c * (5 * Nq + 2 * Nq * d) + Nq * d + 2 * Nq;
+    x.exp_flops = Nq * Nk + T_c * Nq + Nq;
+    // K_j, V_j, Q_i, O_i, S_ij; l_i, m_i (fp32); the int32 entries of the pages one K/V block can span.
+    const std::int64_t pt = s.page_size > 0 ? std::min(pages, cdiv(bc, s.page_size) + 1) : 0;
+    x.sram_peak_bytes = (2 * bc * d + br * d) * e + (br * d + br * bc) * es + 2 * br * 4 + pt * 4;
+}
+
+// flash-decoding: split s of every Q block streams K/V blocks [s n, min((s + 1) n, T_c)), n =
+// ceil(T_c / S); a split that gets none writes its partials without loading Q. S = 1 is decode's count.
+inline void flash_decoding_counts(const DecodeShape& s, Expected& x) {
+    using sim::Tensor;
+    decode_counts(s, x);
+    if (s.splits == 1) return;
+    const std::int64_t Nq = s.N_q, Nk = s.N_kv, d = s.d, T_r = cdiv(Nq, s.B_r), T_c = cdiv(Nk, s.B_c);
+    const std::int64_t S = s.splits, n = cdiv(T_c, S), br = std::min(s.B_r, Nq);
+    std::int64_t busy = 0, table = 0;
+    for (std::int64_t k = 0; k < S; ++k) {
+        const std::int64_t first = k * n, last = std::min(T_c, (k + 1) * n);  // blocks [first, last)
+        if (first >= last) continue;
+        ++busy;
+        if (s.page_size > 0) {
+            // Its tokens [first B_c, min(last B_c, N_kv)) lie in pages first B_c / P .. (end - 1) / P.
+            const std::int64_t t0 = first * s.B_c, t1 = std::min(last * s.B_c, Nk);
+            table += (t1 - 1) / s.page_size - t0 / s.page_size + 1;
+        }
+    }
+    x.r(Tensor::Q) = busy * Nq * d;
+    x.r(Tensor::PT) = T_r * table;
+    // Every split (the empty ones too) writes S partial rows of d + 1 fp32 values; the combine reads them.
+    x.w(Tensor::Oacc) = S * Nq * d;
+    x.w(Tensor::Lacc) = S * Nq;
+    x.r(Tensor::Oacc) = S * Nq * d;
+    x.r(Tensor::Lacc) = S * Nq;
+    // The epilogue runs once per busy split, not once per Q block.
+    x.other_flops = 5 * Nq * Nk + T_c * (5 * Nq + 2 * Nq * d) + busy * (Nq * d + 2 * Nq);
+    x.exp_flops = Nq * Nk + T_c * Nq + busy * Nq;
+    // Combine, per query row: max of S (S), S subtractions and exps, an S-term sum, a log and an add
+    // (4S + 2, S + 1 transcendental); per split a weight exp(Lacc - L) (2, one exp) and 2d for O += w Oacc.
+    x.other_flops += Nq * (4 * S + 2) + S * Nq * (2 + 2 * d);
+    x.exp_flops += Nq * (S + 1) + S * Nq;
+    // The combine holds an fp32 accumulator and one split's fp32 tile (B_r x d each), the S
+    // log-sum-exps and L of its rows.
+    x.sram_peak_bytes = std::max(x.sram_peak_bytes, (2 * br * d + br * S + br) * 4);
+}
+
 inline void forward_counts(std::string_view key, const Shape& s, const sim::HardwareSpec& hw, Expected& x) {
     using sim::Tensor;
     const std::int64_t N_q = s.N, N_kv = s.N_kv > 0 ? s.N_kv : s.N, d = s.d;
     const std::int64_t T_r = cdiv(N_q, s.B_r);
+    // Bytes per element: Q, K, V, dO in the problem's dtype (e); what is computed and written (S, P, O,
+    // dP, dS, the gradients) in es: the same, except that an fp8 problem writes bf16 (2 bytes).
     const std::int64_t e = static_cast<std::int64_t>(sim::dtype_bytes(s.dtype));
+    const std::int64_t es = sim::is_fp8(s.dtype) ? 2 : e;
     const std::int64_t NN = N_q * N_kv, k = s.extra_passes;
     const kernels::Mask none;
     const kernels::Mask& mask = s.mask != nullptr ? *s.mask : none;
@@ -69,7 +173,7 @@ inline void forward_counts(std::string_view key, const Shape& s, const sim::Hard
         const bool l2_holds_K = hw.l2_bytes > 0 && N_kv * d * e <= hw.l2_bytes;
         const std::int64_t reread = (T_r - 1) * N_kv * d;
         // Softmax: if a row of S (N_kv elements) fits in SRAM, S is read once; else twice (max/sum, then P).
-        const bool row_fits = N_kv * e <= hw.sram_bytes;
+        const bool row_fits = N_kv * es <= hw.sram_bytes;
         x.r(Tensor::Q) = N_q * d;
         x.r(Tensor::K) = N_kv * d + (l2_holds_K ? 0 : reread);
         x.r(Tensor::V) = N_kv * d + (l2_holds_K ? 0 : reread);
@@ -85,18 +189,19 @@ inline void forward_counts(std::string_view key, const Shape& s, const sim::Hard
         x.exp_flops = (row_fits ? 1 : 2) * NN;  // one exp per element per softmax pass over S
         // Working sets: (Q_i, K_j, S_ij) and (P_ij, V_j, O_i) are the same size; softmax holds
         // floor(sram / row bytes) whole rows (at most N_q), or one SRAM-sized chunk of a row.
-        const std::int64_t gemm = (br * d + bc * d + br * bc) * e;
+        // The GEMM sets: (Q_i, K_j, S_ij) and (P_ij, V_j, O_i).
+        const std::int64_t gemm = std::max((br * d + bc * d) * e + br * bc * es, (br * bc + br * d) * es + bc * d * e);
         const std::int64_t softmax =
-            row_fits ? std::min(N_q, hw.sram_bytes / (N_kv * e)) * N_kv * e : (hw.sram_bytes / e) * e;
+            row_fits ? std::min(N_q, hw.sram_bytes / (N_kv * es)) * N_kv * es : (hw.sram_bytes / es) * es;
         x.sram_peak_bytes = std::max(gemm, softmax);
         if (mask.active()) {
             if (k >= 2) {
                 // The framework's second eager pass is masked_fill: it reads the boolean mask (1 B per
                 // element) with S, holding as many rows of both as two rows of S would take.
                 x.r(Tensor::Mk) = NN;
-                const std::int64_t rows2 = hw.sram_bytes / (2 * N_kv * e);
-                const std::int64_t held = rows2 >= 1 ? std::min(N_q, rows2) * N_kv : hw.sram_bytes / (2 * e);
-                x.sram_peak_bytes = std::max(x.sram_peak_bytes, held * (e + 1));
+                const std::int64_t rows2 = hw.sram_bytes / (2 * N_kv * es);
+                const std::int64_t held = rows2 >= 1 ? std::min(N_q, rows2) * N_kv : hw.sram_bytes / (2 * es);
+                x.sram_peak_bytes = std::max(x.sram_peak_bytes, held * (es + 1));
             } else {
                 x.other_flops += (row_fits ? 1 : 2) * NN;  // fused into the softmax: a compare per element read
             }
@@ -120,7 +225,8 @@ inline void forward_counts(std::string_view key, const Shape& s, const sim::Hard
         x.other_flops = 5 * t.area + t.rows * (5 + 3 * d) + t.partial_area;
         // exp(S_ij - m~_ij) per element; e^(m_i - m_new) and e^(m~_ij - m_new) per row per tile.
         x.exp_flops = t.area + 2 * t.rows;
-        x.sram_peak_bytes = (2 * bc * d + 2 * br * d + br * bc) * e + 2 * br * 4;
+        // K_j, V_j, Q_i (input format); O_i, S_ij (written format); m_i, l_i fp32.
+        x.sram_peak_bytes = (2 * bc * d + br * d) * e + (br * d + br * bc) * es + 2 * br * 4;
     } else if (key == "flash2") {
         // FA2 order: reads Nd (Q once) + 2 T_r Nd (K, V per Q block; per live tile with a mask);
         // writes Nd (O) + N (L).
@@ -135,7 +241,15 @@ inline void forward_counts(std::string_view key, const Shape& s, const sim::Hard
         x.other_flops = 5 * t.area + t.rows * (5 + 2 * d) + t.partial_area + N_q * d + 2 * N_q;
         // exp per element; the rescale e^(m_old - m_new) per row per tile; log l_i per row.
         x.exp_flops = t.area + t.rows + N_q;
-        x.sram_peak_bytes = (2 * bc * d + 2 * br * d + br * bc) * e + 2 * br * 4;
+        // As FA1, and with fp8 the transposed copy V_j^T (d x B_c) for the second GEMM.
+        x.sram_peak_bytes = (2 * bc * d + br * d + (sim::is_fp8(s.dtype) ? bc * d : 0)) * e + (br * d + br * bc) * es +
+                            2 * br * 4;
+    } else if (key == "decode") {
+        decode_counts({N_q, N_kv, d, s.B_r, s.B_c, s.dtype}, x);
+    } else if (key == "flash-decoding") {
+        // One head (B = H = 1): FA2's heuristic over T_r tiles and 2 slots per SM.
+        const std::int64_t S = fa2_splits(T_r, 2 * hw.sm_count, cdiv(N_kv, s.B_c));
+        flash_decoding_counts({N_q, N_kv, d, s.B_r, s.B_c, s.dtype, S}, x);
     }
 }
 
@@ -143,7 +257,10 @@ inline void backward_counts(std::string_view key, const Shape& s, const sim::Har
     using sim::Tensor;
     const std::int64_t N_q = s.N, N_kv = s.N_kv > 0 ? s.N_kv : s.N, d = s.d;
     const std::int64_t T_r = cdiv(N_q, s.B_r), T_c = cdiv(N_kv, s.B_c);
+    // Bytes per element: Q, K, V, dO in the problem's dtype (e); what is computed and written (S, P, O,
+    // dP, dS, the gradients) in es: the same, except that an fp8 problem writes bf16 (2 bytes).
     const std::int64_t e = static_cast<std::int64_t>(sim::dtype_bytes(s.dtype));
+    const std::int64_t es = sim::is_fp8(s.dtype) ? 2 : e;
     const std::int64_t NN = N_q * N_kv, k = s.extra_passes;
     const kernels::Mask none;
     const kernels::Mask& mask = s.mask != nullptr ? *s.mask : none;
@@ -163,7 +280,7 @@ inline void backward_counts(std::string_view key, const Shape& s, const sim::Har
         const bool l2_kv = hw.l2_bytes > 0 && N_kv * d * e <= hw.l2_bytes;
         const std::int64_t re_c = (T_c - 1) * N_q * d, re_r = (T_r - 1) * N_kv * d;
         // Line 3 holds a row of P and a row of dP at once; when two rows do not fit it streams twice.
-        const std::int64_t sm = 2 * N_kv * e <= hw.sram_bytes ? 1 : 2;
+        const std::int64_t sm = 2 * N_kv * es <= hw.sram_bytes ? 1 : 2;
         x.r(Tensor::P) = NN + sm * NN;
         x.r(Tensor::dP) = sm * NN;
         x.r(Tensor::dS) = 2 * NN + k * NN;
@@ -181,9 +298,12 @@ inline void backward_counts(std::string_view key, const Shape& s, const sim::Har
         // Softmax backward per element: P o dP, the row sum, the subtraction, the product (4); tau once
         // per element (folded into line 3, or the eager scale pass); 1 per element per other eager pass.
         x.other_flops = 4 * NN + (k == 0 ? NN : k * NN);
-        const std::int64_t gemm = (br * bc + br * d + bc * d) * e;
-        const std::int64_t rows2 = std::min(N_q, hw.sram_bytes / (2 * N_kv * e));
-        const std::int64_t softmax = sm == 1 ? 2 * rows2 * N_kv * e : 2 * (hw.sram_bytes / (2 * e)) * e;
+        // The four GEMMs' sets: dV = P^T dO (P_ij, dO_i, dV_j), dP = dO V^T (dO_i, V_j, dP_ij), dQ = dS K
+        // (dS_ij, K_j, dQ_i), dK = dS^T Q (dS_ij, Q_i, dK_j).
+        const std::int64_t gemm = std::max({br * bc * es + br * d * e + bc * d * es, (br * d + bc * d) * e + br * bc * es,
+                                            br * bc * es + bc * d * e + br * d * es});
+        const std::int64_t rows2 = std::min(N_q, hw.sram_bytes / (2 * N_kv * es));
+        const std::int64_t softmax = sm == 1 ? 2 * rows2 * N_kv * es : 2 * (hw.sram_bytes / (2 * es)) * es;
         x.sram_peak_bytes = std::max(gemm, softmax);
         // A mask: masked_fill's backward (the second eager pass) reads the boolean mask again.
         if (mask.active() && k >= 2) x.r(Tensor::Mk) = NN;
@@ -210,7 +330,8 @@ inline void backward_counts(std::string_view key, const Shape& s, const sim::Har
         x.other_flops = 7 * t.area + t.partial_area + t.rows * 2 * d;
         x.exp_flops = t.area;  // line 13's exp, recomputed
         // K_j, V_j, dK_j, dV_j; Q_i, O_i, dO_i, dQ_i; S/P and dP/dS tiles; l_i, m_i, D_i in fp32.
-        x.sram_peak_bytes = (4 * bc * d + 4 * br * d + 2 * br * bc) * e + 3 * br * 4;
+        // Inputs K_j, V_j, Q_i, dO_i; dK~_j, dV~_j, O_i, dQ_i, S_ij, dP_ij as written; l_i, m_i, D_i.
+        x.sram_peak_bytes = (2 * bc * d + 2 * br * d) * e + (2 * bc * d + 2 * br * d + 2 * br * bc) * es + 3 * br * 4;
     } else if (key == "flash2") {
         // FA2 backward as its kernel runs it, three launches:
         //   D = rowsum(dO o O): read dO, O (Nd each); write D (N); zero dQacc (Nd, fp32)
@@ -237,9 +358,9 @@ inline void backward_counts(std::string_view key, const Shape& s, const sim::Har
         // mask on partial tiles (1); dK *= tau and dQ = tau dQacc: one per element of each.
         x.other_flops = 2 * N_q * d + 5 * t.area + t.partial_area + N_kv * d + N_q * d;
         x.exp_flops = t.area;  // exp(S_ij - L_i), recomputed
-        const std::int64_t pre = 2 * br * d * e + br * 4;
-        const std::int64_t main = (4 * bc * d + 2 * br * d + 2 * br * bc) * e + br * d * 4 + 2 * br * 4;
-        const std::int64_t conv = br * d * 4 + br * d * e;
+        const std::int64_t pre = br * d * (e + es) + br * 4;  // dO_i, O_i, D_i
+        const std::int64_t main = (2 * bc * d + 2 * br * d) * e + (2 * bc * d + 2 * br * bc) * es + br * d * 4 + 2 * br * 4;
+        const std::int64_t conv = br * d * 4 + br * d * es;
         x.sram_peak_bytes = std::max({pre, main, conv});
     }
     (void)T_c;

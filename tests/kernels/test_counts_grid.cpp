@@ -29,11 +29,11 @@ struct Machine {
     sim::Dtype dtype;
 };
 // The toy machine in fp32 (it has no L2 and tiny SRAM: re-reads and two-pass softmax show up), the
-// GPUs in fp16 and one in fp32 (statistics stay 4 bytes in every case).
-const Machine kMachines[] = {{"classroom", sim::Dtype::fp32},
-                             {"T4", sim::Dtype::fp16},
-                             {"A100-40GB", sim::Dtype::fp16},
-                             {"H100-SXM", sim::Dtype::fp32}};
+// GPUs in fp16 and one in fp32 (statistics stay 4 bytes in every case), and fp8 on a GPU and on the toy
+// machine (1-byte inputs, bf16 outputs: blocks from the same M differ).
+const Machine kMachines[] = {{"classroom", sim::Dtype::fp32},   {"T4", sim::Dtype::fp16},
+                             {"A100-40GB", sim::Dtype::fp16},   {"H100-SXM", sim::Dtype::fp32},
+                             {"H100-SXM", sim::Dtype::fp8e4m3}, {"classroom", sim::Dtype::fp8e5m2}};
 
 std::int64_t bytes_from_elements(const std::array<std::int64_t, sim::kTensorCount>& el, sim::Dtype dt) {
     std::int64_t b = 0;
@@ -226,11 +226,24 @@ TEST_CASE("grid: FlashAttention-2 backward counts equal both closed forms exactl
     grid_for("flash2", Pass::backward);
 }
 
+TEST_CASE("grid: FlashAttention decode counts equal both closed forms exactly (square problems)",
+          "[kernels][counts][grid][decode]") {
+    grid_for("decode", Pass::forward);
+}
+
+TEST_CASE("grid: Flash-Decoding counts equal both closed forms exactly (square problems)",
+          "[kernels][counts][grid][decode]") {
+    grid_for("flash-decoding", Pass::forward);
+}
+
 TEST_CASE("grid: every definition in the table is covered by the grid above", "[kernels][counts][grid]") {
-    // A definition added to the table without a grid (and the tests' own closed form) fails here.
+    // A definition added to the table without a grid (and the tests' own closed form) fails here. The
+    // decode definitions also have their own grid over N_q, splits, pages and groups
+    // (test_counts_decode.cpp).
     for (const auto* def : kernels::definitions()) {
         INFO(def->key << " " << kernels::pass_name(def->pass));
-        const bool known = def->key == "standard" || def->key == "flash" || def->key == "flash2";
+        const bool known = def->key == "standard" || def->key == "flash" || def->key == "flash2" ||
+                           def->key == "decode" || def->key == "flash-decoding";
         CHECK(known);
     }
 }

@@ -37,9 +37,18 @@ std::int64_t suggested(const std::string& fix, const std::string& name) {
 
 }  // namespace
 
+// FA2's own rule, as its kernels' traits (flash_fwd_launch_template.h): 128 x 128 up to d = 64,
+// 128 x 64 up to 128, 64 x 64 up to 256, 64 x 32 beyond; independent of M (SRAM only shrinks it).
+std::pair<std::int64_t, std::int64_t> fa2_rule(std::int64_t d) {
+    if (d <= 64) return {128, 128};
+    if (d <= 128) return {128, 64};
+    if (d <= 256) return {64, 64};
+    return {64, 32};
+}
+
 TEST_CASE("tiling: the paper's rule on the Figure 2 machine (A100, fp16, d = 64)", "[kernels][tiling]") {
     // M = 196608 B / 2 B = 98304 elements; ceil(M / 4d) = ceil(98304 / 256) = 384.
-    // FA1 and standard: B_c = 384, B_r = min(384, 64) = 64. FA2 (Q block resident): swapped.
+    // FA1 and standard: B_c = 384, B_r = min(384, 64) = 64. FA2: its kernels' 128 x 128.
     const auto hw = *sim::find_preset("A100-40GB");
     const auto p = problem(1024, 64, sim::Dtype::fp16);
     sim::FitStatus st;
@@ -54,15 +63,16 @@ TEST_CASE("tiling: the paper's rule on the Figure 2 machine (A100, fp16, d = 64)
     }
     const auto t2 = kernels::resolve_tiling(*FA2, p, {}, hw, &st);
     REQUIRE(st.ok);
-    CHECK(t2.B_r == 384);
-    CHECK(t2.B_c == 64);
+    CHECK(t2.B_r == 128);
+    CHECK(t2.B_c == 128);
+    CHECK_THAT(t2.note, Catch::Contains("FA2's kernel tiles"));
     // The FA1 working set there: (2 x 384 x 64 + 2 x 64 x 64 + 64 x 384) x 2 B + 2 x 64 x 4 B = 164352 B.
     CHECK(kernels::working_set_bytes(*FA1, p, 64, 384, hw) == 164352);
 }
 
 TEST_CASE("tiling: rule values over machines, dtypes and d, computed from the formula", "[kernels][tiling]") {
     // Wherever the rule's blocks fit, they are exactly B_c = ceil(M/4d), B_r = min(ceil(M/4d), d)
-    // (swapped for FA2), clamped to N; where they do not, the block is shrunk (next test).
+    // (FA2: its own fa2_rule), clamped to N; where they do not, the block is shrunk (next test).
     int exact = 0;
     for (const auto& hw : sim::hardware_presets()) {
         for (sim::Dtype dt : {sim::Dtype::fp16, sim::Dtype::fp32}) {
@@ -72,8 +82,8 @@ TEST_CASE("tiling: rule values over machines, dtypes and d, computed from the fo
                     const std::int64_t M = hw.sram_bytes / static_cast<std::int64_t>(sim::dtype_bytes(dt));
                     const std::int64_t big = cdiv(M, 4 * d), small = std::min(big, d);
                     for (const AlgorithmDef* alg : {STD, FA1, FA2}) {
-                        const std::int64_t want_r = std::min(alg == FA2 ? big : small, N);
-                        const std::int64_t want_c = std::min(alg == FA2 ? small : big, N);
+                        const std::int64_t want_r = std::min(alg == FA2 ? fa2_rule(d).first : small, N);
+                        const std::int64_t want_c = std::min(alg == FA2 ? fa2_rule(d).second : big, N);
                         sim::FitStatus st;
                         const auto t = kernels::resolve_tiling(*alg, p, {}, hw, &st);
                         INFO(hw.name << " " << sim::dtype_name(dt) << " d = " << d << " N = " << N << " alg "
@@ -83,7 +93,9 @@ TEST_CASE("tiling: rule values over machines, dtypes and d, computed from the fo
                             CHECK(t.B_r == want_r);
                             CHECK(t.B_c == want_c);
                             CHECK(t.note.find("shrunk") == std::string::npos);
-                            CHECK((t.note.find("clamped") != std::string::npos) == (big > N || small > N));
+                            CHECK((t.note.find("clamped") != std::string::npos) ==
+                                  (alg == FA2 ? fa2_rule(d).first > N || fa2_rule(d).second > N
+                                              : big > N || small > N));
                             ++exact;
                         } else if (st.ok) {
                             CHECK(t.B_r <= want_r);
@@ -144,9 +156,9 @@ TEST_CASE("tiling: a rule that overflows SRAM is shrunk to the largest block tha
                     const std::int64_t M = hw.sram_bytes / static_cast<std::int64_t>(sim::dtype_bytes(dt));
                     const std::int64_t big = cdiv(M, 4 * d), small = std::min(big, d);
                     const std::int64_t rule_r =
-                        std::min<std::int64_t>(alg == FA2 ? big : small, 4096);
+                        std::min<std::int64_t>(alg == FA2 ? fa2_rule(d).first : small, 4096);
                     const std::int64_t rule_c =
-                        std::min<std::int64_t>(alg == FA2 ? small : big, 4096);
+                        std::min<std::int64_t>(alg == FA2 ? fa2_rule(d).second : big, 4096);
                     CHECK((t.B_r == rule_r || !fits(alg, p, t.B_r + 1, t.B_c, hw)));
                     CHECK((t.B_c == rule_c || !fits(alg, p, t.B_r, t.B_c + 1, hw)));
                     CHECK((t.B_r < rule_r || t.B_c < rule_c));

@@ -62,7 +62,7 @@ json causal_file() {
 
 }  // namespace
 
-TEST_CASE("mask keys: causal, sliding:W, patterns; the problem's mask follows the sizes", "[scenarios][mask]") {
+TEST_CASE("mask keys: causal, sliding:W, patterns, the problem's mask follows the sizes", "[scenarios][mask]") {
     Scenario s = scenarios::resolve_scenario("classroom");
     scenarios::apply_settings(s, {"mask=sliding:3", "seq_len=24"});
     auto p = scenarios::problem_of(s);

@@ -88,7 +88,9 @@ TEST_CASE("JSON contract of run on the default scenario", "[scenarios][report][j
         algs.insert(runs[k]["algorithm"].get<std::string>());
         check_run_json(runs[k], result.runs[k], s);
         CHECK(runs[k].at("max_abs_error").is_number());  // numerics on in the default
-        CHECK(runs[k]["max_abs_error"].get<double>() <= 1e-5);
+        // fp16 rounding emulated (the default): a few unit roundoffs u = 2^-11 of |O| <= max |V|.
+        CHECK(runs[k]["max_abs_error"].get<double>() <= 4e-3);
+        CHECK(runs[k].at("rmse").get<double>() == *result.runs[k].rmse);
         CHECK(runs[k].at("tiling").at("B_r") == result.runs[k].tiling.B_r);
         CHECK(runs[k].at("tiling").at("B_c") == result.runs[k].tiling.B_c);
         CHECK(runs[k].at("counts_match_closed_form") == true);

@@ -55,8 +55,14 @@ TEST_CASE("runner: totals are exactly B*H times one head, the SRAM peak stays pe
         CHECK(run.closed_form.hbm_write_elements() == cf.hbm_write_elements());
         CHECK(run.counts_match_closed_form());
         CHECK(run.paper_total_elements == run.def->paper_elements(s.problem, run.tiling));
+        // The paper's roofline is kept beside the timeline, whose passes add up to the predicted time.
         const auto cost = sim::predict(s.hardware, run.phases, 15);
-        CHECK(run.cost.total_s == Approx(cost.total_s));
+        CHECK(run.paper_cost.total_s == Approx(cost.total_s));
+        CHECK(run.cost.total_s == Approx(run.timeline.total_s));
+        REQUIRE(run.timeline.phases.size() == run.phases.size());
+        double sum = 0;
+        for (const auto& ph : run.timeline.phases) sum += ph.time_s;
+        CHECK(run.cost.total_s == Approx(sum));
         CHECK(run.cost.total_s > 0);
         // Numerics on 2 of the 15 heads, each against its own reference.
         CHECK(run.heads_checked == 2);

@@ -303,7 +303,7 @@ TEST_CASE("bad TOML: zero, negative and out-of-range values name the key and a v
 }
 
 TEST_CASE("bad TOML: unknown names list the valid ones, duplicates and empty lists", "[scenarios][errors]") {
-    expect_error("dtype = \"fp8\"\n", {"key 'dtype'", "'fp8'", "fp16, bf16, fp32 or fp64"});
+    expect_error("dtype = \"int8\"\n", {"key 'dtype'", "'int8'", "fp16, bf16, fp32, fp64, fp8e4m3 or fp8e5m2"});
     expect_error("hardware = \"V100\"\n",
                  {"bad.toml:1", "key 'hardware'", "'V100'", "A100-40GB", "classroom"});
     expect_error("algorithms = [\"flash3\"]\n", {"key 'algorithms'", "'flash3'", "standard, flash, flash2"});

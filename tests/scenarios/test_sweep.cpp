@@ -88,14 +88,16 @@ TEST_CASE("sweep: standard attention's HBM traffic grows as N^2, FlashAttention-
         }
     }
     CHECK(*r.fits[0].slope == Approx(*scenarios::loglog_slope(xs, ys)).margin(1e-12));
-    // FlashAttention-2 / standard falls with N (1537/16640 = 0.092 at 4096 down to 0.084 at 65536).
+    // FlashAttention-2 / standard falls with N towards d / (2 B_r) = 64 / 256 = 0.25 with FA2's 128-row
+    // Q blocks: (2Nd + N + 2 (N/128) N d) / (4Nd + 4N^2) = 0.2540 at 4096, 0.2503 at 65536.
     double prev = 1e9;
     for (const auto& pt : r.points) {
         const double ratio = static_cast<double>(pt.runs[2].total.at(sim::Level::HBM).total_bytes()) /
                              static_cast<double>(pt.runs[0].total.at(sim::Level::HBM).total_bytes());
         INFO("N = " << pt.value_text << " ratio " << ratio);
         CHECK(ratio < prev);
-        CHECK(ratio < 0.1);
+        CHECK(ratio > 0.25);
+        CHECK(ratio < 0.255);
         prev = ratio;
     }
     // Points keep the order given, whatever order the threads ran them in.

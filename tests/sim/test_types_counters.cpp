@@ -27,9 +27,10 @@ TEST_CASE("names round-trip through the parsers, unknown names give nullopt", "[
         const auto t = static_cast<Tensor>(i);
         REQUIRE(parse_tensor(tensor_name(t)) == t);
     }
-    for (Dtype dt : {Dtype::fp16, Dtype::bf16, Dtype::fp32, Dtype::fp64})
-        REQUIRE(parse_dtype(dtype_name(dt)) == dt);
-    CHECK_FALSE(parse_dtype("fp8").has_value());
+    for (Dtype dt : kDtypes) REQUIRE(parse_dtype(dtype_name(dt)) == dt);
+    CHECK(dtype_bytes(Dtype::fp8e4m3) == 1);  // one byte an element
+    CHECK(dtype_bytes(Dtype::fp8e5m2) == 1);
+    CHECK_FALSE(parse_dtype("int8").has_value());
     CHECK_FALSE(parse_dtype("FP16").has_value());  // case-sensitive, as scenario files are
     CHECK_FALSE(parse_tensor("X").has_value());
     CHECK(level_name(Level::HBM) == "HBM");

@@ -5,7 +5,9 @@
 #include <cmath>
 #include <set>
 
+#include "kernels/bounds.h"
 #include "kernels/registry.h"
+#include "scenarios/scenario.h"
 #include "scenarios/sweep.h"
 #include "viz/plot_data.h"
 
@@ -110,4 +112,36 @@ TEST_CASE("dense block sizes: four per octave, whole and increasing", "[plot]") 
         CHECK(b[k] == std::round(b[k]));
     }
     CHECK(viz::dense_block_sizes(0, 8).empty());
+}
+
+TEST_CASE("the bound curves: compulsory traffic is io_bounds at every N and no algorithm moves less", "[plot]") {
+    const auto base = all_keys("gpt2-medium");
+    const std::vector<std::string> values = {"128", "512", "2048", "8192"};
+    const auto sw = scenarios::run_sweep(base, "seq_len", values, false);
+    std::vector<double> xs;
+    for (const auto& v : values) xs.push_back(std::stod(v));
+    const auto bounds = viz::bounds_series(base, "seq_len", xs);
+    REQUIRE(bounds.size() == 2);
+    CHECK_FALSE(bounds[0].dashed);  // exact
+    CHECK(bounds[1].dashed);        // asymptotic, constant 1
+    for (std::size_t k = 0; k < xs.size(); ++k) {
+        auto s = base;
+        scenarios::apply_setting(s, "seq_len", values[k]);
+        const auto b = kernels::io_bounds(scenarios::problem_of(s), kernels::Pass::forward, s.hardware);
+        CHECK(bounds[0].y[k] == static_cast<double>(b.compulsory_bytes * s.problem.bh()));
+        CHECK(bounds[1].y[k] == Approx(b.saha_ye_bytes * static_cast<double>(s.problem.bh())));
+    }
+    std::size_t compared = 0;
+    for (const auto& series : viz::data_series(sw)) {
+        CAPTURE(series.label);
+        for (std::size_t k = 0; k < series.y.size(); ++k) {
+            if (series.y[k] <= 0) continue;
+            CHECK(series.y[k] >= bounds[0].y[k]);
+            ++compared;
+        }
+    }
+    CHECK(compared >= 12);
+    // A value the scenario refuses is a gap, not a crash.
+    const auto gap = viz::bounds_series(base, "seq_len", {0.0});
+    CHECK(gap[0].y.at(0) < 0);
 }

@@ -7,6 +7,7 @@
 
 #include "kernels/registry.h"
 #include "scenarios/runner.h"
+#include "viz/algorithms.h"
 #include "viz/lanes.h"
 #include "viz/replay.h"
 #include "viz/sram_view.h"
@@ -20,8 +21,8 @@ namespace {
 scenarios::ScenarioResult run_all(const std::string& id, const std::vector<std::string>& sets = {}) {
     auto s = scenarios::resolve_scenario(id);
     scenarios::apply_settings(s, sets);
-    s.algorithms.clear();
-    for (auto k : kernels::algorithm_key_list()) s.algorithms.emplace_back(k);
+    // Every key that has the passes asked for (the decode definitions are forward-only).
+    s.algorithms = viz::runnable_keys(s);
     scenarios::RunControls c;
     c.trace = true;
     c.watch_block = 0;
@@ -87,7 +88,7 @@ TEST_CASE("replaying a whole trace gives the model's per-head counters exactly",
     CAPTURE(id, sets);
     const auto res = run_all(id, sets);
     REQUIRE(res.runs.size() ==
-            kernels::algorithm_key_list().size() * scenarios::passes_of(res.scenario).size());
+            viz::runnable_keys(res.scenario).size() * scenarios::passes_of(res.scenario).size());
     for (const auto& r : res.runs) {
         CAPTURE(r.key());
         REQUIRE(r.fit.ok);

@@ -118,7 +118,7 @@ TEST_CASE("a bad value is reported for its key and changes nothing", "[session]"
     REQUIRE(s.field_error("seq_len") != nullptr);
     CHECK(s.scenario().problem.N_kv == N);
     CHECK_FALSE(s.busy());  // nothing was re-run
-    CHECK_FALSE(s.set_value("dtype", "fp8").empty());
+    CHECK_FALSE(s.set_value("dtype", "int8").empty());
     CHECK_FALSE(s.set_value("seq_len", "lots").empty());
     CHECK(s.set_value("seq_len", "32").empty());
     CHECK(s.field_error("seq_len") == nullptr);

@@ -12,7 +12,7 @@
 #include "tools/cuda/commands.h"
 #include "tools/cuda/csv_file.h"
 #include "kernels/cuda/cuda_backend.h"
-#include "kernels/cuda/split_heuristic.h"
+#include "kernels/split_heuristic.h"
 
 namespace tilesim::kernels::cuda {
 
@@ -346,7 +346,7 @@ int run_decode(const CommandOptions& o) {
                 << copy_bw / 1e9 << '\n';
         }
     }
-    std::printf("(h): the split count from num_splits_heuristic (split_heuristic.h)\n");
+    std::printf("(h): the split count from num_splits_heuristic (kernels/split_heuristic.h)\n");
     if (!all_ok) std::printf("decode: FAILED (an output is outside the tolerance)\n");
     return all_ok ? 0 : 1;
 }

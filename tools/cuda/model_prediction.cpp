@@ -15,7 +15,8 @@ ModelPrediction predict(std::string_view key, const scenarios::Scenario& s, cons
     const scenarios::ScenarioResult result = scenarios::run_scenario(one);
     const scenarios::AlgorithmRun& r = result.runs.at(0);
     if (!r.fit.ok) throw scenarios::ScenarioError("model: " + r.fit.reason + "; fix: " + r.fit.fix);
-    const auto bh = static_cast<double>(one.problem.bh());
+    // Per-unit counts times the units run (B*H heads, or B*H_kv packed KV groups).
+    const auto bh = static_cast<double>(r.units);
     ModelPrediction m;
     m.algorithm = std::string(key);
     m.pass = pass;

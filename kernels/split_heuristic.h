@@ -1,8 +1,9 @@
 #pragma once
 // How many splits of the KV sequence a split-KV (Flash-Decoding) launch uses: FlashAttention-2's
-// heuristic (reference/kernels-hardware-facts.md section 4; FA2 csrc/flash_attn/flash_api.cpp), written
-// out here as a plain host function with no CUDA and no project dependency, so that the CPU model can
-// call the very function the GPU launch uses.
+// heuristic (reference/kernels-hardware-facts.md section 4; FA2 csrc/flash_attn/flash_api.cpp), as a
+// plain host function with no CUDA and no other project dependency, so that the CPU model
+// (kernels/algorithms/flash_decoding_forward.cpp) and the GPU launch (kernels/cuda) call the very same
+// function.
 //
 // The idea: a decode step has few (batch, head, query-block) tiles, far fewer than the GPU has
 // thread-block slots, so each tile's KV range is cut into `splits` pieces that run side by side and are
@@ -12,7 +13,7 @@
 #include <cmath>
 #include <cstdint>
 
-namespace tilesim::kernels::cuda {
+namespace tilesim::kernels {
 
 // tiles:     thread blocks one split of the launch has (FA2: batch * heads * ceil(L_q / 64))
 // sm_slots:  thread blocks that run at once (FA2 passes 2 * multiprocessors: it assumes 2 per SM)
@@ -28,7 +29,9 @@ inline int num_splits_heuristic(std::int64_t tiles, std::int64_t sm_slots, std::
     auto ceil_div = [](std::int64_t a, std::int64_t b) { return (a + b - 1) / b; };
     // A split count s is "ineligible" when it gives each split as many KV blocks as s - 1 does (then
     // the last split is empty or short and s behaves like s - 1).
-    auto eligible = [&](std::int64_t s) { return s == 1 || ceil_div(kv_blocks, s) != ceil_div(kv_blocks, s - 1); };
+    auto eligible = [&](std::int64_t s) {
+        return s == 1 || ceil_div(kv_blocks, s) != ceil_div(kv_blocks, s - 1);
+    };
     // 2. Wave efficiency of s splits: tiles * s thread blocks over sm_slots slots, the fraction of the
     // last wave that is busy, n_waves / ceil(n_waves).
     auto efficiency = [&](std::int64_t s) {
@@ -46,4 +49,4 @@ inline int num_splits_heuristic(std::int64_t tiles, std::int64_t sm_slots, std::
     return 1;
 }
 
-}  // namespace tilesim::kernels::cuda
+}  // namespace tilesim::kernels
