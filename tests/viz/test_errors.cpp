@@ -97,5 +97,8 @@ TEST_CASE("gui errors: a window whose run would take long closes at once", "[err
     REQUIRE(app->session().model_busy());
     const auto t1 = std::chrono::steady_clock::now();
     app.reset();  // what closing the window does: the session's jobs are cancelled and joined
-    CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count() < 3.0);
+    // The cancel reaches the kernel loop within 65536 events; what remains is freeing the run's trace
+    // and tile sets (hundreds of MB at this size), which takes seconds on a loaded two-core machine.
+    // The run itself would take minutes there.
+    CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count() < 10.0);
 }
