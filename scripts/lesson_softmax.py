@@ -29,7 +29,7 @@ def main():
     n, bc = len(s), a.bc
     t_c = -(-n // bc)
     print(f"N = {n}, B_c = {bc}, T_c = {t_c}; start: m_i = -inf, l_i = 0, O_i = 0")
-    m, l, o = -math.inf, 0.0, 0.0
+    m, l, o, o2 = -math.inf, 0.0, 0.0, 0.0  # o: Algorithm 1's O_i; o2: FA2's unnormalised O~_i
     for j in range(t_c):
         sj, vj = s[j * bc:(j + 1) * bc], v[j * bc:(j + 1) * bc]
         mt = max(sj)                                   # m~_ij = rowmax(S_ij)
@@ -41,11 +41,14 @@ def main():
         l_new = a_old * l + a_new * lt
         pv = sum(p * x for p, x in zip(pt, vj))        # P~_ij V_j
         o = (l * a_old * o + a_new * pv) / l_new       # Algorithm 1, line 12
+        o2 = a_old * o2 + a_new * pv                   # FA2: rescale only, divide by l_i at the end
         print(f"j = {j + 1}: S_ij = {fmt(sj)}")
         print(f"       m~_ij = {mt:.4f}  P~_ij = {fmt(pt)}  l~_ij = {lt:.4f}  P~_ij V_j = {pv:.4f}")
         print(f"       m_new = {m_new:.4f}  e^(m_i - m_new) = {a_old:.4f}  e^(m~_ij - m_new) = {a_new:.4f}")
-        print(f"       l_new = {a_old:.4f} * {l:.4f} + {a_new:.4f} * {lt:.4f} = {l_new:.4f}   O_i = {o:.6f}")
+        print(f"       l_new = {a_old:.4f} * {l:.4f} + {a_new:.4f} * {lt:.4f} = {l_new:.4f}")
+        print(f"       O_i (Algorithm 1) = {o:.6f}   O~_i (FlashAttention-2, not yet divided by l_i) = {o2:.6f}")
         m, l = m_new, l_new
+    print(f"FlashAttention-2 at the end: O_i = O~_i / l_i = {o2:.6f} / {l:.4f} = {o2 / l:.6f}")
     mx = max(s)
     e = [math.exp(x - mx) for x in s]
     z = sum(e)
@@ -53,7 +56,7 @@ def main():
     o_ref = sum(pi * x for pi, x in zip(p, v))
     print(f"direct: max = {mx:.4f}  sum of exp(S - max) = {z:.4f}  O = P V = {o_ref:.6f}")
     print(f"        P = {fmt(p)}")
-    same = all(abs(x) < 1e-12 for x in (m - mx, l - z, o - o_ref))
+    same = all(abs(x) < 1e-12 for x in (m - mx, l - z, o - o_ref, o2 / l - o_ref))
     print(f"online = direct (m_i, l_i and O_i within 1e-12): {'yes' if same else 'NO'}")
 
 

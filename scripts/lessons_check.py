@@ -30,14 +30,14 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 LESSONS = ROOT / "docs" / "lessons"
-FENCE_OPEN = re.compile(r"^(\s*)```console\s*$")
-FENCE_CLOSE = re.compile(r"^\s*```\s*$")
+FENCE_OPEN = re.compile(r"^([\s>]*)```console\s*$")  # indented (a list item) or quoted (a box)
+FENCE_CLOSE = re.compile(r"^[\s>]*```\s*$")
 
 
 def blocks(text):
     """Yields (first line index, last line index exclusive, indent, [(command, [expected], line no)]).
 
-    A block may be indented (inside a list item): its lines lose the fence's indentation."""
+    A block may be indented (a list item) or quoted (a box): its lines lose the fence's prefix."""
     raw = text.split("\n")
     i = 0
     while i < len(raw):
@@ -46,7 +46,8 @@ def blocks(text):
             i += 1
             continue
         indent = fence.group(1)
-        lines = [x[len(indent):] if x.startswith(indent) else x.lstrip() for x in raw]
+        lines = ["" if x.rstrip() == indent.rstrip() else x[len(indent):] if x.startswith(indent) else x.lstrip()
+                 for x in raw]
         start = i + 1
         end = start
         while end < len(lines) and not FENCE_CLOSE.match(lines[end]):
