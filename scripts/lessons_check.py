@@ -12,8 +12,8 @@ directory given as the first argument.
     scripts/lessons_check.py build --only 05       # lessons whose file name contains "05"
 
 A command's exit status must be 0 (write `; echo "exit status $?"` after one that is meant to fail).
-Commands run in a scratch directory holding links to the repository's scenarios/, scripts/ and the
-scenario files in docs/lessons/, and an empty docs/lessons/img/ (so a command may write files, such as
+Commands run in a scratch directory holding links to the repository's scenarios/, scripts/, docs/validation/
+(read-only by convention: copy before writing) and the scenario files in docs/lessons/, and an empty docs/lessons/img/ (so a command may write files, such as
 a trace, without touching the worktree). With --write the figures the commands drew there
 (`tilesim plot ... -o docs/lessons/img/...`) are copied into docs/lessons/img/; in check mode a figure
 that differs from the committed one is reported, not failed (fonts differ between machines).
@@ -81,6 +81,7 @@ def scratch_dir():
     for name in ("scenarios", "scripts"):
         os.symlink(ROOT / name, d / name)
     (d / "docs" / "lessons" / "img").mkdir(parents=True)
+    os.symlink(ROOT / "docs" / "validation", d / "docs" / "validation")  # measured data: copy before writing
     for f in LESSONS.glob("*.toml"):
         os.symlink(f, d / "docs" / "lessons" / f.name)
     return d
