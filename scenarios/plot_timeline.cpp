@@ -7,6 +7,7 @@
 #include "kernels/registry.h"
 #include "scenarios/plot_figures.h"
 #include "scenarios/plot_text.h"
+#include "scenarios/roofline.h"
 #include "scenarios/trace_export.h"
 
 namespace tilesim::scenarios {
@@ -21,10 +22,8 @@ struct RoofPoint {
     Series marker, drop;
     bool above_roof = false;
 };
-RoofPoint roof_point(const AlgorithmRun& run, double peak, double bw) {
-    const double flops = static_cast<double>(run.total.flops());
-    const double ai = flops / static_cast<double>(run.total.at(sim::Level::HBM).total_bytes());
-    const double achieved = flops / run.cost.total_s;
+RoofPoint roof_point(const AlgorithmRun& run, const RooflinePoint& pt, const Roof& roof) {
+    const double ai = pt.intensity, achieved = pt.achieved_flops_per_s;
     const int idx = std::max(0, kernels::key_index(run.key()));
     RoofPoint rp;
     Series& p = rp.marker;
@@ -45,8 +44,8 @@ RoofPoint roof_point(const AlgorithmRun& run, double peak, double bw) {
     d.width = 2;
     d.dash = {2, 4};
     d.x = {ai, ai};
-    d.y = {achieved, std::min(peak, ai * bw)};
-    rp.above_roof = achieved > std::min(peak, ai * bw) * (1 + 1e-9);
+    d.y = {achieved, roof.attainable(ai)};
+    rp.above_roof = achieved > roof.attainable(ai) * (1 + 1e-9);
     return rp;
 }
 
@@ -70,12 +69,9 @@ plot::LogLogChart roofline_chart(const Scenario& base, const PlotOptions& o) {
     s.numerics = false;
     const ScenarioResult r = run_scenario(s, {});
     const auto& hw = s.hardware;
-    const double peak = hw.matmul_flops_per_s, vec = hw.vector_flops_per_s, bw = hw.hbm_bytes_per_s;
-    if (!(peak > 0) || !(bw > 0)) {
-        throw ScenarioError("roofline: hardware " + s.hardware_name +
-                            " has no tensor-core rate or HBM bandwidth; set matmul_tflops and hbm_gbps");
-    }
-    const double ridge = peak / bw;
+    const Roof rf = roof_of(hw, s.hardware_name);
+    const double peak = rf.peak_flops_per_s, vec = hw.vector_flops_per_s, bw = rf.hbm_bytes_per_s;
+    const double ridge = rf.ridge();
 
     plot::LogLogChart ch;
     ch.width = o.width;
@@ -93,10 +89,9 @@ plot::LogLogChart roofline_chart(const Scenario& base, const PlotOptions& o) {
     bool above_roof = false;
     for (const auto& run : r.runs) {
         misfits += run.fit.ok ? 0 : 1;
-        if (!run.fit.ok || run.total.flops() <= 0 || run.total.at(sim::Level::HBM).total_bytes() <= 0 ||
-            !(run.cost.total_s > 0))
-            continue;
-        points.push_back(roof_point(run, peak, bw));
+        const auto pt = roofline_point(run);
+        if (!pt) continue;
+        points.push_back(roof_point(run, *pt, rf));
         lo = std::min(lo, points.back().marker.x[0]);
         hi = std::max(hi, points.back().marker.x[0]);
         above_roof = above_roof || points.back().above_roof;
