@@ -280,7 +280,8 @@ plot::GanttChart timeline_chart(const ScenarioResult& r, const PlotOptions& o) {
     const bool any_scheduled =
         std::any_of(clocks.begin(), clocks.end(), [](const TraceClock& c) { return c.scheduled; });
     ch.x_label = steps ? "step index (no rates on this machine): one unit per move or compute step"
-                 : all_scheduled ? std::string("scheduled timeline (") + unit.name + "): events on their agents"
+                 : all_scheduled
+                     ? std::string("scheduled timeline (") + unit.name + "): events on their agents"
                  : any_scheduled ? std::string("model time (") + unit.name + "): see each run's clock below"
                                  : std::string("serial model clock (") + unit.name + "), events end to end";
     ch.subtitle += all_scheduled ? "; lanes: agents of the SMs" : "";

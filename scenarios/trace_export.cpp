@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "kernels/registry.h"
 #include "scenarios/report.h"
@@ -75,7 +75,7 @@ std::optional<TraceClock> scheduled_clock(const AlgorithmRun& run) {
     for (std::size_t k = 0; k < passes.size(); ++k) pass_start[k + 1] = pass_start[k] + passes[k].time_s;
     auto start_of_pass = [&](std::int32_t p) {
         return p >= 0 && static_cast<std::size_t>(p) < passes.size() ? pass_start[static_cast<std::size_t>(p)]
-                                                                      : 0.0;
+                                                                     : 0.0;
     };
     TraceClock c;
     c.scheduled = true;
@@ -116,13 +116,15 @@ std::optional<TraceClock> scheduled_clock(const AlgorithmRun& run) {
 TraceClock run_clock(const AlgorithmRun& run, const sim::HardwareSpec& hw) {
     if (auto c = scheduled_clock(run)) return std::move(*c);
     TraceClock c = serial_clock(*run.trace, hw);
-    if (!c.step_index) c.description = "the serial clock (no scheduled timeline: schedule " +
-                                       std::string(sim::schedule_name(run.schedule)) + "): " + c.description;
+    if (!c.step_index)
+        c.description = "the serial clock (no scheduled timeline: schedule " +
+                        std::string(sim::schedule_name(run.schedule)) + "): " + c.description;
     return c;
 }
 
 std::int32_t agent_track(sim::Agent agent, std::int32_t row) {
-    return kFirstAgentTrack + static_cast<std::int32_t>(agent) + row * static_cast<std::int32_t>(sim::kAgentCount);
+    return kFirstAgentTrack + static_cast<std::int32_t>(agent) +
+           row * static_cast<std::int32_t>(sim::kAgentCount);
 }
 
 std::string agent_label(sim::Agent agent) {
@@ -348,8 +350,9 @@ void perfetto_run(std::string& out, const AlgorithmRun& run, const TraceClock& c
     std::set<std::pair<std::int32_t, std::int32_t>> used;  // (sort index, tid)
     for (std::int32_t tid : tracks) {
         const auto n = static_cast<std::int32_t>(sim::kAgentCount);
-        used.emplace(tid < kFirstAgentTrack ? tid : kFirstAgentTrack + ((tid - kFirstAgentTrack) % n) * 64 +
-                                                        (tid - kFirstAgentTrack) / n,
+        used.emplace(tid < kFirstAgentTrack ? tid
+                                            : kFirstAgentTrack + ((tid - kFirstAgentTrack) % n) * 64 +
+                                                  (tid - kFirstAgentTrack) / n,
                      tid);
     }
     for (const auto& [sort, tid] : used) {
@@ -408,10 +411,10 @@ void perfetto_run(std::string& out, const AlgorithmRun& run, const TraceClock& c
             "\"to\":\"{}\","
             "\"bytes\":{},\"flops\":{},\"mma_flops\":{},\"exp_flops\":{},\"i\":{},\"j\":{},\"block\":{},"
             "\"phase\":{},\"buffer\":{},\"flags\":\"{}\"}}}},\n",
-            json_str(event_name(e)), json_str(kind_label(kind_of(e))), us(s), us(f - s), pid, tr, e.step, json_str(e.label), sim::tensor_name(e.tensor), e.tile.row0,
-            e.tile.col0, e.tile.rows, e.tile.cols, sim::level_name(e.from), sim::level_name(e.to), e.bytes,
-            e.flops, e.mma_flops, e.exp_flops, e.i, e.j, e.block, json_str(phase_name(e.phase)),
-            json_str(buffer_name(e.buffer)), flag_text(e.flags));
+            json_str(event_name(e)), json_str(kind_label(kind_of(e))), us(s), us(f - s), pid, tr, e.step,
+            json_str(e.label), sim::tensor_name(e.tensor), e.tile.row0, e.tile.col0, e.tile.rows, e.tile.cols,
+            sim::level_name(e.from), sim::level_name(e.to), e.bytes, e.flops, e.mma_flops, e.exp_flops, e.i,
+            e.j, e.block, json_str(phase_name(e.phase)), json_str(buffer_name(e.buffer)), flag_text(e.flags));
     }
 }
 

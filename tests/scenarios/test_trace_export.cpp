@@ -292,10 +292,12 @@ std::vector<std::pair<double, double>> agent_union(const Slices& s, int pid, til
     return out;
 }
 
-double overlap(const std::vector<std::pair<double, double>>& x, const std::vector<std::pair<double, double>>& y) {
+double overlap(const std::vector<std::pair<double, double>>& x,
+               const std::vector<std::pair<double, double>>& y) {
     double total = 0;
     for (const auto& a : x) {
-        for (const auto& b : y) total += std::max(0.0, std::min(a.second, b.second) - std::max(a.first, b.first));
+        for (const auto& b : y)
+            total += std::max(0.0, std::min(a.second, b.second) - std::max(a.first, b.first));
     }
     return total;
 }
@@ -320,7 +322,8 @@ TEST_CASE("trace perfetto: the scheduled clock puts events on agent tracks at th
     for (const auto& [track, v0] : slices) {
         auto v = v0;
         std::sort(v.begin(), v.end());
-        for (std::size_t k = 1; k < v.size(); ++k) CHECK(v[k].first >= v[k - 1].first + v[k - 1].second - 1e-9);
+        for (std::size_t k = 1; k < v.size(); ++k)
+            CHECK(v[k].first >= v[k - 1].first + v[k - 1].second - 1e-9);
         // Only the pass track and agent tracks carry slices under this clock.
         CHECK((track.second == 0 || track.second >= ts::kFirstAgentTrack));
     }
@@ -370,8 +373,8 @@ TEST_CASE("trace perfetto: pingpong's SFU slices overlap its tensor slices, sync
 TEST_CASE("trace perfetto: schedule = paper keeps the serial clock and says so", "[trace][perfetto]") {
     const auto r = traced("classroom", {"schedule=paper"});
     const json j = json::parse(ts::perfetto_json(r));
-    CHECK_THAT(j["otherData"]["clock"].get<std::string>(), Catch::Contains("serial clock") &&
-                                                            Catch::Contains("event_seconds"));
+    CHECK_THAT(j["otherData"]["clock"].get<std::string>(),
+               Catch::Contains("serial clock") && Catch::Contains("event_seconds"));
     for (const auto& run : r.runs) {
         CHECK(j["otherData"]["clocks"][ts::run_title(run)] == "serial");
         CHECK_FALSE(ts::scheduled_clock(run));
