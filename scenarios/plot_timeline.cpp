@@ -119,8 +119,9 @@ plot::LogLogChart roofline_chart(const Scenario& base, const PlotOptions& o) {
     ch.notes.push_back(
         "Intensity = the run's FLOPs / its HBM bytes (the paper's model: every tile move between HBM and "
         "SRAM). "
-        "Markers: FLOPs / predicted time (sim::predict, per kernel pass the slowest of HBM, L2, SRAM and "
-        "compute); hollow: a backward. Dotted: up to what the roof allows at that intensity.");
+        "Markers: FLOPs / predicted time (the scheduled timeline; with schedule = paper sim::predict, per "
+        "kernel pass the slowest of HBM, L2, SRAM and compute); hollow: a backward. Dotted: up to what the "
+        "roof allows at that intensity.");
     if (above_roof) {
         ch.notes.push_back(
             "A marker above the roof: the predicted time charges DRAM only what the L2 does not absorb (the "
