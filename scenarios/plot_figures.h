@@ -32,10 +32,11 @@ struct PlotOptions {
 // io-vs-n, io-vs-block, io-vs-sram: a count-only sweep; per algorithm its HBM traffic (passes added),
 // its Theta() bound scaled to meet it at one stated point, and the IO lower bounds. Throws ScenarioError.
 plot::LogLogChart io_chart(PlotKind kind, const Scenario& s, const PlotOptions& o);
-// Each run's arithmetic intensity (FLOPs / HBM bytes) and predicted FLOP/s under the preset's roof.
+// Each run's arithmetic intensity (FLOPs / HBM bytes) and predicted FLOP/s under the preset's roof
+// (scenarios/roofline.h).
 plot::LogLogChart roofline_chart(const Scenario& s, const PlotOptions& o);
-// Lanes per memory level and compute kind for each run's trace (head 0), on the serial model clock
-// (trace_export.h): the one function to switch to the scheduled timeline when it lands.
+// Each run's trace (head 0) on run_clock (trace_export.h): lanes per agent on the scheduled timeline,
+// or per memory level and compute kind on the serial clock (schedule = paper); the caption says which.
 plot::GanttChart timeline_chart(const ScenarioResult& r, const PlotOptions& o);
 
 // The figure of `kind` as a canvas (runs the model). Throws ScenarioError for bad input.

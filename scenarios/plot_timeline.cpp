@@ -7,6 +7,7 @@
 #include "kernels/registry.h"
 #include "scenarios/plot_figures.h"
 #include "scenarios/plot_text.h"
+#include "scenarios/roofline.h"
 #include "scenarios/trace_export.h"
 
 namespace tilesim::scenarios {
@@ -21,10 +22,8 @@ struct RoofPoint {
     Series marker, drop;
     bool above_roof = false;
 };
-RoofPoint roof_point(const AlgorithmRun& run, double peak, double bw) {
-    const double flops = static_cast<double>(run.total.flops());
-    const double ai = flops / static_cast<double>(run.total.at(sim::Level::HBM).total_bytes());
-    const double achieved = flops / run.cost.total_s;
+RoofPoint roof_point(const AlgorithmRun& run, const RooflinePoint& pt, const Roof& roof) {
+    const double ai = pt.intensity, achieved = pt.achieved_flops_per_s;
     const int idx = std::max(0, kernels::key_index(run.key()));
     RoofPoint rp;
     Series& p = rp.marker;
@@ -45,8 +44,8 @@ RoofPoint roof_point(const AlgorithmRun& run, double peak, double bw) {
     d.width = 2;
     d.dash = {2, 4};
     d.x = {ai, ai};
-    d.y = {achieved, std::min(peak, ai * bw)};
-    rp.above_roof = achieved > std::min(peak, ai * bw) * (1 + 1e-9);
+    d.y = {achieved, roof.attainable(ai)};
+    rp.above_roof = achieved > roof.attainable(ai) * (1 + 1e-9);
     return rp;
 }
 
@@ -70,12 +69,9 @@ plot::LogLogChart roofline_chart(const Scenario& base, const PlotOptions& o) {
     s.numerics = false;
     const ScenarioResult r = run_scenario(s, {});
     const auto& hw = s.hardware;
-    const double peak = hw.matmul_flops_per_s, vec = hw.vector_flops_per_s, bw = hw.hbm_bytes_per_s;
-    if (!(peak > 0) || !(bw > 0)) {
-        throw ScenarioError("roofline: hardware " + s.hardware_name +
-                            " has no tensor-core rate or HBM bandwidth; set matmul_tflops and hbm_gbps");
-    }
-    const double ridge = peak / bw;
+    const Roof rf = roof_of(hw, s.hardware_name);
+    const double peak = rf.peak_flops_per_s, vec = hw.vector_flops_per_s, bw = rf.hbm_bytes_per_s;
+    const double ridge = rf.ridge();
 
     plot::LogLogChart ch;
     ch.width = o.width;
@@ -93,10 +89,9 @@ plot::LogLogChart roofline_chart(const Scenario& base, const PlotOptions& o) {
     bool above_roof = false;
     for (const auto& run : r.runs) {
         misfits += run.fit.ok ? 0 : 1;
-        if (!run.fit.ok || run.total.flops() <= 0 || run.total.at(sim::Level::HBM).total_bytes() <= 0 ||
-            !(run.cost.total_s > 0))
-            continue;
-        points.push_back(roof_point(run, peak, bw));
+        const auto pt = roofline_point(run);
+        if (!pt) continue;
+        points.push_back(roof_point(run, *pt, rf));
         lo = std::min(lo, points.back().marker.x[0]);
         hi = std::max(hi, points.back().marker.x[0]);
         above_roof = above_roof || points.back().above_roof;
@@ -124,8 +119,9 @@ plot::LogLogChart roofline_chart(const Scenario& base, const PlotOptions& o) {
     ch.notes.push_back(
         "Intensity = the run's FLOPs / its HBM bytes (the paper's model: every tile move between HBM and "
         "SRAM). "
-        "Markers: FLOPs / predicted time (sim::predict, per kernel pass the slowest of HBM, L2, SRAM and "
-        "compute); hollow: a backward. Dotted: up to what the roof allows at that intensity.");
+        "Markers: FLOPs / predicted time (the scheduled timeline; with schedule = paper sim::predict, per "
+        "kernel pass the slowest of HBM, L2, SRAM and compute); hollow: a backward. Dotted: up to what the "
+        "roof allows at that intensity.");
     if (above_roof) {
         ch.notes.push_back(
             "A marker above the roof: the predicted time charges DRAM only what the L2 does not absorb (the "
@@ -149,18 +145,32 @@ TimeUnit time_unit(double max_s) {
     return {1e3, "ms"};
 }
 
-// The lanes of one run: a track of trace_export.h per lane, in track order, only those it uses.
-const std::vector<Track>& lane_tracks() {
-    static const std::vector<Track> t = {Track::hbm, Track::l2, Track::matmul, Track::vector};
-    return t;
+// A run's lanes. Serial clock: a track of trace_export.h per lane (memory levels, compute kinds).
+// Scheduled clock: one lane per agent (its events' own agents), blocks running at once drawn over one
+// another. Lanes are numbered so both kinds sort in one list; only those the run uses are drawn.
+constexpr int kAgentLane = 8;  // lane ids from here: kAgentLane + sim::Agent
+const std::vector<int>& lane_ids(bool scheduled) {
+    static const std::vector<int> serial = {static_cast<int>(Track::hbm), static_cast<int>(Track::l2),
+                                            static_cast<int>(Track::matmul), static_cast<int>(Track::vector)};
+    static const std::vector<int> agents = [] {
+        std::vector<int> a;
+        for (std::size_t k = 0; k < sim::kAgentCount; ++k) a.push_back(kAgentLane + static_cast<int>(k));
+        return a;
+    }();
+    return scheduled ? agents : serial;
+}
+int lane_id(const sim::Event& e, bool scheduled) {
+    return scheduled ? kAgentLane + e.agent : static_cast<int>(track_of(e));
 }
 // Compact lanes, when one lane per track would be too thin to label at slide size: memory and compute.
-int compact_lane(Track t) {
-    return t == Track::hbm || t == Track::l2 ? 0 : 1;
+bool memory_lane(int id) {
+    return id == static_cast<int>(Track::hbm) || id == static_cast<int>(Track::l2) ||
+           id >= kAgentLane + static_cast<int>(sim::Agent::l2) || id == kAgentLane;
 }
-std::string lane_label(Track t, bool compact) {
-    if (compact) return compact_lane(t) == 0 ? "memory" : "compute";
-    switch (t) {
+std::string lane_label(int id, bool compact) {
+    if (compact) return memory_lane(id) ? "memory" : "compute";
+    if (id >= kAgentLane) return std::string(sim::agent_name(static_cast<sim::Agent>(id - kAgentLane)));
+    switch (static_cast<Track>(id)) {
         case Track::hbm:
             return "HBM";
         case Track::l2:
@@ -172,9 +182,14 @@ std::string lane_label(Track t, bool compact) {
     }
 }
 
-bool uses(const sim::Trace& t, Track tr) {
-    return std::any_of(t.events().begin(), t.events().end(),
-                       [tr](const sim::Event& e) { return e.op != sim::Op::Phase && track_of(e) == tr; });
+bool timed_event(const sim::Event& e, bool scheduled) {
+    return e.op != sim::Op::Phase && e.op != sim::Op::Allocate && e.op != sim::Op::Release &&
+           (!scheduled || e.agent >= 0);
+}
+bool uses(const sim::Trace& t, int lane, bool scheduled) {
+    return std::any_of(t.events().begin(), t.events().end(), [&](const sim::Event& e) {
+        return timed_event(e, scheduled) && lane_id(e, scheduled) == lane;
+    });
 }
 
 // The colour of each kind of event (Okabe & Ito), in legend order.
@@ -192,11 +207,11 @@ void add_run(plot::GanttChart& ch, const AlgorithmRun& run, const TraceClock& cl
     const int group = static_cast<int>(ch.group_titles.size());
     ch.group_titles.push_back(fmt::format("{}: {} ({:.3g} {})", run_title(run), run.def->name,
                                           clock.total_s * unit.per_s, unit.name));
-    std::vector<int> lane_of(6, -1);
+    std::vector<int> lane_of(kAgentLane + sim::kAgentCount, -1);
     std::vector<std::pair<std::string, int>> made;  // this run's lanes by label
-    for (Track t : lane_tracks()) {
-        if (!uses(*run.trace, t)) continue;
-        const std::string label = lane_label(t, compact);
+    for (int id : lane_ids(clock.scheduled)) {
+        if (!uses(*run.trace, id, clock.scheduled)) continue;
+        const std::string label = lane_label(id, compact);
         auto it = std::find_if(made.begin(), made.end(), [&](const auto& m) { return m.first == label; });
         if (it == made.end()) {
             made.emplace_back(label, static_cast<int>(ch.lane_labels.size()));
@@ -204,7 +219,7 @@ void add_run(plot::GanttChart& ch, const AlgorithmRun& run, const TraceClock& cl
             ch.lane_group.push_back(group);
             it = made.end() - 1;
         }
-        lane_of[static_cast<std::size_t>(t)] = it->second;
+        lane_of[static_cast<std::size_t>(id)] = it->second;
     }
     std::vector<int> kind_index(kEventKindCount, -1);
     for (std::size_t k = 0; k < kind_colors().size(); ++k)
@@ -227,7 +242,8 @@ void add_run(plot::GanttChart& ch, const AlgorithmRun& run, const TraceClock& cl
             if (phase_label.rfind(prefix, 0) == 0) phase_label.erase(0, prefix.size());
             continue;
         }
-        const int lane = lane_of[static_cast<std::size_t>(track_of(e))];
+        if (!timed_event(e, clock.scheduled)) continue;
+        const int lane = lane_of[static_cast<std::size_t>(lane_id(e, clock.scheduled))];
         const int kind = kind_index[static_cast<std::size_t>(kind_of(e))];
         if (lane >= 0 && kind >= 0 && t1 > t0) ch.bars.push_back({lane, t0, t1, kind});
     }
@@ -240,11 +256,12 @@ plot::GanttChart timeline_chart(const ScenarioResult& r, const PlotOptions& o) {
     std::vector<TraceClock> clocks;
     double max_s = 0, full_lanes = 0, groups = 0;
     for (const auto& run : r.runs) {
-        clocks.push_back(run.trace ? serial_clock(*run.trace, r.scenario.hardware) : TraceClock{});
+        clocks.push_back(run.trace ? run_clock(run, r.scenario.hardware) : TraceClock{});
         max_s = std::max(max_s, clocks.back().total_s);
         if (!run.trace) continue;
         ++groups;
-        for (Track t : lane_tracks()) full_lanes += uses(*run.trace, t) ? 1 : 0;
+        for (int id : lane_ids(clocks.back().scheduled))
+            full_lanes += uses(*run.trace, id, clocks.back().scheduled) ? 1 : 0;
     }
     const bool steps =
         std::any_of(clocks.begin(), clocks.end(), [](const TraceClock& c) { return c.step_index; });
@@ -258,16 +275,26 @@ plot::GanttChart timeline_chart(const ScenarioResult& r, const PlotOptions& o) {
     ch.height = o.height;
     ch.title = "Timeline of one head (head 0): " + r.scenario.name;
     ch.subtitle = text::problem_line(r.scenario) + "; shading: kernel passes";
+    const bool all_scheduled = std::all_of(r.runs.begin(), r.runs.end(), [&](const AlgorithmRun& run) {
+        return !run.trace || clocks[static_cast<std::size_t>(&run - r.runs.data())].scheduled;
+    });
+    const bool any_scheduled =
+        std::any_of(clocks.begin(), clocks.end(), [](const TraceClock& c) { return c.scheduled; });
     ch.x_label = steps ? "step index (no rates on this machine): one unit per move or compute step"
-                       : std::string("serial model clock (") + unit.name + "), events end to end";
+                 : all_scheduled
+                     ? std::string("scheduled timeline (") + unit.name + "): events on their agents"
+                 : any_scheduled ? std::string("model time (") + unit.name + "): see each run's clock below"
+                                 : std::string("serial model clock (") + unit.name + "), events end to end";
+    ch.subtitle += all_scheduled ? "; lanes: agents of the SMs" : "";
     ch.x_ticks = [](double v) { return fmt::format("{:g}", v); };
     int truncated = 0;
-    std::string clock_text;
+    std::vector<std::string> clock_texts;  // each distinct clock once
     for (std::size_t ri = 0; ri < r.runs.size(); ++ri) {
         if (!r.runs[ri].trace) continue;
         add_run(ch, r.runs[ri], clocks[ri], unit, compact);
         truncated += r.runs[ri].trace->truncated() ? 1 : 0;
-        if (clock_text.empty()) clock_text = clocks[ri].description;
+        if (std::find(clock_texts.begin(), clock_texts.end(), clocks[ri].description) == clock_texts.end())
+            clock_texts.push_back(clocks[ri].description);
     }
     // Only the kinds that occur in the legend, the bars renumbered to match.
     const auto& kinds = kind_colors();
@@ -280,8 +307,7 @@ plot::GanttChart timeline_chart(const ScenarioResult& r, const PlotOptions& o) {
     }
     for (auto& b : ch.bars) b.kind = renumber[static_cast<std::size_t>(b.kind)];
 
-    ch.notes.push_back("Clock: " + clock_text +
-                       "; a scheduled timeline (copies overlapping math) is not modelled yet.");
+    for (const auto& c : clock_texts) ch.notes.push_back("Clock: " + c + ".");
     if (truncated > 0)
         ch.notes.push_back(fmt::format("{} trace(s) cut at the event cap: the bars stop there.", truncated));
     return ch;

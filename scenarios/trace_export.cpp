@@ -3,9 +3,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "kernels/registry.h"
 #include "scenarios/report.h"
@@ -53,6 +55,96 @@ TraceClock serial_clock(const sim::Trace& t, const sim::HardwareSpec& hw) {
         c.total_s = s;
     }
     return c;
+}
+
+namespace {
+
+bool timed(Op op) {
+    return op == Op::Load || op == Op::Store || op == Op::Compute;
+}
+
+}  // namespace
+
+std::optional<TraceClock> scheduled_clock(const AlgorithmRun& run) {
+    if (!run.trace || run.timeline.phases.empty()) return std::nullopt;
+    const auto& ev = run.trace->events();
+    const auto& passes = run.timeline.phases;
+    if (std::none_of(ev.begin(), ev.end(), [](const Event& e) { return e.agent >= 0; })) return std::nullopt;
+    // Each pass starts where the one before it ends, as the timeline runs them (annotate_trace).
+    std::vector<double> pass_start(passes.size() + 1, 0.0);
+    for (std::size_t k = 0; k < passes.size(); ++k) pass_start[k + 1] = pass_start[k] + passes[k].time_s;
+    auto start_of_pass = [&](std::int32_t p) {
+        return p >= 0 && static_cast<std::size_t>(p) < passes.size() ? pass_start[static_cast<std::size_t>(p)]
+                                                                     : 0.0;
+    };
+    TraceClock c;
+    c.scheduled = true;
+    c.total_s = run.timeline.total_s;
+    c.spans.resize(ev.size());
+    // Untimed events borrow a neighbour's time within their (pass, block): a release the end of the
+    // block's latest timed event, an allocation the start of its next one.
+    std::map<std::pair<std::int32_t, std::int64_t>, double> last_end;
+    std::vector<std::size_t> waiting;  // allocations before their block's next timed event
+    for (std::size_t k = 0; k < ev.size(); ++k) {
+        const Event& e = ev[k];
+        const std::pair key{e.phase, e.block};
+        if (timed(e.op) && e.agent >= 0) {
+            c.spans[k] = {e.start_s, e.end_s - e.start_s};
+            last_end[key] = e.end_s;
+            for (auto w = waiting.begin(); w != waiting.end();) {
+                if (ev[*w].phase == e.phase && ev[*w].block == e.block) {
+                    c.spans[*w].start_s = e.start_s;
+                    w = waiting.erase(w);
+                } else {
+                    ++w;
+                }
+            }
+            continue;
+        }
+        const auto it = last_end.find(key);
+        c.spans[k] = {it != last_end.end() ? it->second : start_of_pass(e.phase), 0.0};
+        if (e.op == Op::Phase) c.spans[k].start_s = start_of_pass(e.phase);
+        if (e.op == Op::Allocate) waiting.push_back(k);
+    }
+    std::string schedule(sim::schedule_name(run.schedule));
+    c.description = "the scheduled timeline (schedule " + schedule +
+                    ", docs/timeline.md): each event of head 0 from the start to the end the timeline gives "
+                    "it on its agent, thread blocks in their SM waves, passes one after another";
+    return c;
+}
+
+TraceClock run_clock(const AlgorithmRun& run, const sim::HardwareSpec& hw) {
+    if (auto c = scheduled_clock(run)) return std::move(*c);
+    TraceClock c = serial_clock(*run.trace, hw);
+    if (!c.step_index)
+        c.description = "the serial clock (no scheduled timeline: schedule " +
+                        std::string(sim::schedule_name(run.schedule)) + "): " + c.description;
+    return c;
+}
+
+std::int32_t agent_track(sim::Agent agent, std::int32_t row) {
+    return kFirstAgentTrack + static_cast<std::int32_t>(agent) +
+           row * static_cast<std::int32_t>(sim::kAgentCount);
+}
+
+std::string agent_label(sim::Agent agent) {
+    switch (agent) {
+        case sim::Agent::copy:
+            return "copy engine (loads, stores)";
+        case sim::Agent::tensor:
+            return "tensor cores (matmul)";
+        case sim::Agent::sfu:
+            return "SFU (exp)";
+        case sim::Agent::fma:
+            return "FP32 lanes (max, sum, scale)";
+        case sim::Agent::smem:
+            return "shared memory";
+        case sim::Agent::l2:
+            return "L2";
+        case sim::Agent::dram:
+            return "DRAM";
+    }
+    return "?";
 }
 
 std::string_view track_name(Track t) {
@@ -210,18 +302,62 @@ void metadata(std::string& out, std::string_view name, int pid, int tid, const s
                        name, pid, tid, args);
 }
 
-void perfetto_run(std::string& out, const AlgorithmRun& run, const sim::HardwareSpec& hw, int pid) {
+// Each event's track (Perfetto tid). Serial clock: track_of. Scheduled clock: its agent's track, in
+// the lowest row where it overlaps no earlier slice (first fit by start time uses the fewest rows);
+// compared in the whole nanoseconds the JSON carries, so a rounding never makes two slices overlap.
+std::vector<std::int32_t> event_tracks(const sim::Trace& t, const TraceClock& clock) {
+    const auto& ev = t.events();
+    std::vector<std::int32_t> out(ev.size());
+    std::vector<std::size_t> placed;
+    for (std::size_t k = 0; k < ev.size(); ++k) {
+        out[k] = static_cast<std::int32_t>(track_of(ev[k]));
+        if (clock.scheduled && timed(ev[k].op) && ev[k].agent >= 0) placed.push_back(k);
+    }
+    auto ns = [&](std::size_t k) {
+        return std::pair{to_ns(clock.spans[k].start_s), to_ns(clock.spans[k].start_s + clock.spans[k].dur_s)};
+    };
+    std::stable_sort(placed.begin(), placed.end(), [&](std::size_t a, std::size_t b) {
+        return std::pair{ev[a].agent, ns(a)} < std::pair{ev[b].agent, ns(b)};
+    });
+    std::vector<std::vector<std::int64_t>> row_end(sim::kAgentCount);
+    for (std::size_t k : placed) {
+        auto& rows = row_end[static_cast<std::size_t>(ev[k].agent)];
+        const auto [s, f] = ns(k);
+        std::size_t r = 0;
+        while (r < rows.size() && rows[r] > s) ++r;
+        if (r == rows.size()) rows.push_back(0);
+        rows[r] = f;
+        out[k] = agent_track(static_cast<sim::Agent>(ev[k].agent), static_cast<std::int32_t>(r));
+    }
+    return out;
+}
+
+std::string tid_name(std::int32_t tid) {
+    if (tid < kFirstAgentTrack) return std::string(track_name(static_cast<Track>(tid)));
+    const auto n = static_cast<std::int32_t>(sim::kAgentCount);
+    const std::int32_t row = (tid - kFirstAgentTrack) / n;
+    const std::string name = agent_label(static_cast<sim::Agent>((tid - kFirstAgentTrack) % n));
+    return row == 0 ? name : fmt::format("{} #{}", name, row + 1);
+}
+
+void perfetto_run(std::string& out, const AlgorithmRun& run, const TraceClock& clock, int pid) {
     const sim::Trace& t = *run.trace;
-    const TraceClock clock = serial_clock(t, hw);
+    const std::vector<std::int32_t> tracks = event_tracks(t, clock);
     metadata(out, "process_name", pid, 0,
              "\"name\":" + json_str(run_title(run) + ": " + std::string(run.def->name)));
     metadata(out, "process_sort_index", pid, 0, fmt::format("\"sort_index\":{}", pid));
-    bool used[6] = {};
-    for (const auto& e : t.events()) used[static_cast<int>(track_of(e))] = true;
-    for (int k = 0; k < 6; ++k) {
-        if (!used[k]) continue;
-        metadata(out, "thread_name", pid, k, "\"name\":" + json_str(track_name(static_cast<Track>(k))));
-        metadata(out, "thread_sort_index", pid, k, fmt::format("\"sort_index\":{}", k));
+    // Agents in their enum order, each agent's rows together.
+    std::set<std::pair<std::int32_t, std::int32_t>> used;  // (sort index, tid)
+    for (std::int32_t tid : tracks) {
+        const auto n = static_cast<std::int32_t>(sim::kAgentCount);
+        used.emplace(tid < kFirstAgentTrack ? tid
+                                            : kFirstAgentTrack + ((tid - kFirstAgentTrack) % n) * 64 +
+                                                  (tid - kFirstAgentTrack) / n,
+                     tid);
+    }
+    for (const auto& [sort, tid] : used) {
+        metadata(out, "thread_name", pid, tid, "\"name\":" + json_str(tid_name(tid)));
+        metadata(out, "thread_sort_index", pid, tid, fmt::format("\"sort_index\":{}", sort));
     }
     auto phase_name = [&](std::int32_t p) {
         return p >= 0 && static_cast<std::size_t>(p) < t.phases().size()
@@ -239,7 +375,7 @@ void perfetto_run(std::string& out, const AlgorithmRun& run, const sim::Hardware
         const Event& e = ev[k];
         const std::int64_t s = to_ns(clock.spans[k].start_s),
                            f = to_ns(clock.spans[k].start_s + clock.spans[k].dur_s);
-        const Track tr = track_of(e);
+        const std::int32_t tr = tracks[k];
         if (e.op == Op::Phase) {
             // The pass lasts until the next pass marker (or the end of the run).
             std::int64_t stop = end_ns;
@@ -259,12 +395,13 @@ void perfetto_run(std::string& out, const AlgorithmRun& run, const sim::Hardware
             out += fmt::format(
                 "{{\"name\":{},\"cat\":\"sram\",\"ph\":\"i\",\"s\":\"t\",\"ts\":{},\"pid\":{},\"tid\":{},"
                 "\"args\":{{\"step\":{},\"buffer\":{},\"sram_used_bytes\":{}}}}},\n",
-                json_str(std::string(sim::op_name(e.op)) + " " + buffer_name(e.buffer)), us(s), pid,
-                static_cast<int>(tr), e.step, json_str(buffer_name(e.buffer)), e.sram_used_bytes);
+                json_str(std::string(sim::op_name(e.op)) + " " + buffer_name(e.buffer)), us(s), pid, tr,
+                e.step, json_str(buffer_name(e.buffer)), e.sram_used_bytes);
+            if (clock.scheduled) continue;
             out += fmt::format(
                 "{{\"name\":\"SRAM used "
                 "(bytes)\",\"ph\":\"C\",\"ts\":{},\"pid\":{},\"tid\":{},\"args\":{{\"bytes\":{}}}}},\n",
-                us(s), pid, static_cast<int>(tr), e.sram_used_bytes);
+                us(s), pid, tr, e.sram_used_bytes);
             continue;
         }
         out += fmt::format(
@@ -274,11 +411,10 @@ void perfetto_run(std::string& out, const AlgorithmRun& run, const sim::Hardware
             "\"to\":\"{}\","
             "\"bytes\":{},\"flops\":{},\"mma_flops\":{},\"exp_flops\":{},\"i\":{},\"j\":{},\"block\":{},"
             "\"phase\":{},\"buffer\":{},\"flags\":\"{}\"}}}},\n",
-            json_str(event_name(e)), json_str(kind_label(kind_of(e))), us(s), us(f - s), pid,
-            static_cast<int>(tr), e.step, json_str(e.label), sim::tensor_name(e.tensor), e.tile.row0,
-            e.tile.col0, e.tile.rows, e.tile.cols, sim::level_name(e.from), sim::level_name(e.to), e.bytes,
-            e.flops, e.mma_flops, e.exp_flops, e.i, e.j, e.block, json_str(phase_name(e.phase)),
-            json_str(buffer_name(e.buffer)), flag_text(e.flags));
+            json_str(event_name(e)), json_str(kind_label(kind_of(e))), us(s), us(f - s), pid, tr, e.step,
+            json_str(e.label), sim::tensor_name(e.tensor), e.tile.row0, e.tile.col0, e.tile.rows, e.tile.cols,
+            sim::level_name(e.from), sim::level_name(e.to), e.bytes, e.flops, e.mma_flops, e.exp_flops, e.i,
+            e.j, e.block, json_str(phase_name(e.phase)), json_str(buffer_name(e.buffer)), flag_text(e.flags));
     }
 }
 
@@ -288,12 +424,15 @@ std::string perfetto_json(const ScenarioResult& r) {
     std::string out = "{\"traceEvents\":[\n";
     int pid = 0;
     std::string clock_text;
+    nlohmann::json clocks = nlohmann::json::object();
     nlohmann::json truncated = nlohmann::json::array();
     for (const auto& run : r.runs) {
         ++pid;  // the run's position, so pids stay the same whichever runs have traces
         if (!run.trace) continue;
-        perfetto_run(out, run, r.scenario.hardware, pid);
-        if (clock_text.empty()) clock_text = serial_clock(*run.trace, r.scenario.hardware).description;
+        const TraceClock clock = run_clock(run, r.scenario.hardware);
+        perfetto_run(out, run, clock, pid);
+        clocks[run_title(run)] = clock.scheduled ? "scheduled" : clock.step_index ? "step index" : "serial";
+        if (clock_text.empty()) clock_text = clock.description;
         if (run.trace->truncated())
             truncated.push_back({{"run", run_title(run)}, {"dropped_events", run.trace->dropped_events()}});
     }
@@ -305,9 +444,11 @@ std::string perfetto_json(const ScenarioResult& r) {
         {"hardware", s.hardware_name},
         {"clock", clock_text},
         {"heads", fmt::format("head 0 of B*H = {} (every head runs the same schedule)", s.problem.bh())},
+        {"clocks", clocks},
         {"tracks",
-         "tid 0 kernel passes, 1 HBM, 2 L2, 3 SRAM, 4 matmul, 5 other compute; 16 and up: reserved for "
-         "the timeline's agents"},
+         "tid 0 kernel passes, 3 SRAM (allocations); serial clock: 1 HBM, 2 L2, 4 matmul, 5 other compute; "
+         "scheduled clock: 16 + agent + 7 x row, agents copy, tensor, sfu, fma, smem, l2, dram in that "
+         "order, a second row (#2, ...) where an agent's work overlaps in time (blocks running at once)"},
         {"truncated", truncated}};
     out += "],\n\"displayTimeUnit\":\"ns\",\n\"otherData\":" + other.dump() + "\n}\n";
     return out;

@@ -6,10 +6,11 @@
 //   dinero    Dinero IV's `din` address trace: one HBM access per line, "<label> <hex address>"
 // All of them describe head 0 (every head runs the same schedule; the counters are per head x B*H).
 //
-// Time. The model has no schedule yet (a timeline branch will add agents and overlap), so the exports
-// use the one per-event time it has: sim::event_seconds, each event alone on the whole device, laid
-// end to end in program order (serial_clock). Everything that places events in time goes through
-// serial_clock and track_of, so the scheduled timeline can replace them in one place.
+// Time. A run timed by the scheduled timeline (sim/timeline.h: every schedule but `paper`) has each
+// load, store and compute event of head 0 placed on its agent with a start and an end
+// (sim::annotate_trace): the exports use those times (scheduled_clock), one track per agent. A run
+// without a timeline (schedule = paper) falls back to the serial clock: sim::event_seconds per event,
+// end to end in program order. run_clock picks, and every export says which clock it used.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "scenarios/runner.h"
+#include "sim/timeline.h"
 #include "sim/trace.h"
 
 namespace tilesim::scenarios {
@@ -34,18 +36,34 @@ struct TraceClock {
     std::vector<EventSpan> spans;  // one per event of the trace
     double total_s = 0;
     bool step_index = false;  // true: no rates to time events with, so one event = 1 us of "steps"
+    bool scheduled = false;   // true: the scheduled timeline's start and end times
     std::string description;  // what the clock is, for axis labels and metadata
 };
 // Events end to end in program order, each taking sim::event_seconds (its bytes at the HBM or L2
 // bandwidth, its FLOPs at the tensor-core rate); allocations, releases and pass markers take no time.
 // When every event takes 0 s (a machine without rates), the step index instead.
 TraceClock serial_clock(const sim::Trace& t, const sim::HardwareSpec& hw);
+// The scheduled timeline's times of `run`'s trace: each placed event from its start_s to its end_s;
+// a pass marker at its pass's start in the timeline (passes one after another, each lasting its
+// PhaseTimeline::time_s), total_s = the timeline's total. An allocation takes the start of its
+// block's next placed event, a release the end of its block's previous one (else the pass's start).
+// Empty when the run has no timeline (schedule = paper), no trace, or a trace the timeline did not
+// annotate.
+std::optional<TraceClock> scheduled_clock(const AlgorithmRun& run);
+// scheduled_clock when the run has one, else serial_clock. Needs run.trace.
+TraceClock run_clock(const AlgorithmRun& run, const sim::HardwareSpec& hw);
 
 // Tracks (Perfetto thread ids, timeline lanes). Ids below 16 are the memory levels and compute
-// kinds the model has today; the timeline's agents (copy engine, tensor cores, SFU, FP32 units) are
-// to get ids from 16 up, so existing ids never move.
+// kinds of the serial clock; under the scheduled clock events go on agent tracks from
+// kFirstAgentTrack up (agent_track), so the serial ids never move.
 enum class Track : std::int32_t { passes = 0, hbm = 1, l2 = 2, sram = 3, matmul = 4, vector = 5 };
 inline constexpr std::int32_t kFirstAgentTrack = 16;
+// The Perfetto thread id of `agent`'s `row`-th track: rows > 0 hold work that overlaps the agent's
+// other slices in time (the same agent of blocks running at once on other SMs, or sharing one SM),
+// since slices on one track must not overlap.
+std::int32_t agent_track(sim::Agent agent, std::int32_t row);
+// "tensor cores", "copy engine (loads, stores)", ...: an agent's track name.
+std::string agent_label(sim::Agent agent);
 std::string_view track_name(Track t);
 // The track of an event: HBM for moves to or from HBM (atomics included), L2 for L2 -> SRAM, SRAM for
 // allocations and releases, matmul for compute steps with tensor-core FLOPs, vector for the rest of
@@ -68,7 +86,9 @@ std::string trace_csv_table(const ScenarioResult& r);
 
 // Trace-event JSON (the JSON Object Format: {"traceEvents": [...], "displayTimeUnit", "otherData"}):
 // "X" complete events with ts/dur in microseconds, "M" metadata naming processes and threads, "i"
-// instants for SRAM allocations, a "C" counter of SRAM occupancy.
+// instants for SRAM allocations, a "C" counter of SRAM occupancy (serial clock only: under the
+// scheduled clock blocks run at once, and one block's occupancy in program order is not a level in
+// time). otherData.clock says which clock each run used.
 std::string perfetto_json(const ScenarioResult& r);
 
 // Where each HBM tensor of a run lives in the din address space: row-major, element bytes from

@@ -27,6 +27,8 @@ shots=(
   "gui-plots-block|block-size --panel plots --side block"
   "gui-big|gpt2-medium --set seq_len=8192 --progress 0.3"
   "gui-invalid|classroom --set block_cols=64 --algorithm flash"
+  "gui-timeline|gpt2-medium --set hardware=H100-SXM --set schedule=pingpong --algorithm flash2 --panel timeline"
+  "gui-roofline|gpt2-medium --set hardware=H100-SXM --panel roofline"
 )
 for s in "${shots[@]}"; do
   name=${s%%|*}

@@ -55,6 +55,8 @@ App::App(const Options& o, SessionOptions so)
     if (o.numerics) session_.set_force_numerics(true);
     session_.set_side_kind(o.side == "block" ? SideSweep::block : SideSweep::sram);
     ui_.tab = o.panel == "plots" ? MainTab::plots : o.panel == "softmax" ? MainTab::softmax : MainTab::memory;
+    if (o.panel == "timeline") ui_.tab = MainTab::timeline;
+    if (o.panel == "roofline") ui_.tab = MainTab::roofline;
     ui_.select_tab = true;
     if (o.step) pending_step_ = *o.step - 1;
     if (o.progress) pending_progress_ = *o.progress;
@@ -270,6 +272,14 @@ void App::frame(float dt) {
             }
             if (tab("Online softmax", MainTab::softmax)) {
                 draw_softmax_panel(session_, true);
+                ImGui::EndTabItem();
+            }
+            if (tab("Timeline: agents", MainTab::timeline)) {
+                draw_schedule_view(session_, ui_);
+                ImGui::EndTabItem();
+            }
+            if (tab("Roofline", MainTab::roofline)) {
+                draw_roofline_view(session_, ui_);
                 ImGui::EndTabItem();
             }
             ImGui::EndTabBar();

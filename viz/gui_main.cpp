@@ -139,6 +139,8 @@ int run_bench(Window& w, App& app, const tilesim::viz::Options& o) {
     animate("classroom, memory view, 2 lanes playing", tilesim::viz::MainTab::memory);
     animate("classroom, plots", tilesim::viz::MainTab::plots);
     animate("classroom, online softmax", tilesim::viz::MainTab::softmax);
+    animate("classroom, timeline view (agents)", tilesim::viz::MainTab::timeline);
+    animate("classroom, roofline view", tilesim::viz::MainTab::roofline);
 
     // Latency of one edit: 'data' when the model run and both sweeps have answered (off the UI
     // thread), 'on screen' when the first frame drawing all of them has been rendered.

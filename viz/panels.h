@@ -10,7 +10,7 @@
 
 namespace tilesim::viz {
 
-enum class MainTab { memory, plots, softmax };
+enum class MainTab { memory, plots, softmax, timeline, roofline };
 
 // UI state that is not the model's: which tab is open, text being typed, the status line.
 struct UiState {
@@ -35,5 +35,7 @@ void draw_counters_panel(Session& s, UiState& ui);
 void draw_softmax_panel(Session& s, bool large);
 void draw_plots_panel(Session& s, UiState& ui);
 void draw_timeline_panel(Session& s, UiState& ui);
+void draw_schedule_view(Session& s, UiState& ui);  // the scheduled timeline's agents (schedule_view.cpp)
+void draw_roofline_view(Session& s, UiState& ui);  // roofline_view.cpp
 
 }  // namespace tilesim::viz

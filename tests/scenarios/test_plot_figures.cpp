@@ -36,7 +36,8 @@ std::vector<const XmlNode*> groups_of(const XmlNode& root, const std::string& cl
     return out;
 }
 
-std::string all_notes(const tilesim::plot::LogLogChart& ch) {
+template <class Chart>  // a LogLogChart or a GanttChart: both carry caption notes
+std::string all_notes(const Chart& ch) {
     std::string s;
     for (const auto& n : ch.notes) s += n + "\n";
     return s;
@@ -177,10 +178,11 @@ TEST_CASE("plot roofline: intensity = FLOPs / HBM bytes, the ridge at peak / ban
     }
 }
 
-TEST_CASE("plot timeline: a group per run, every move and compute step inside a bar of its lane",
+TEST_CASE("plot timeline: schedule = paper, a group per run, every move and compute step a bar of its lane",
           "[plot][figures]") {
     ts::Scenario s = ts::resolve_scenario("classroom");
     s.numerics = false;
+    s.schedule = tilesim::sim::Schedule::paper;  // no timeline: the serial clock
     ts::RunControls rc;
     rc.trace = true;
     const auto r = ts::run_scenario(s, rc);
@@ -214,6 +216,55 @@ TEST_CASE("plot timeline: a group per run, every move and compute step inside a 
     for (const auto& k : ch.kinds) kinds.insert(k.label);
     CHECK(kinds.count("load from HBM") == 1);
     CHECK(kinds.count("matmul") == 1);
+    CHECK_THAT(ch.x_label, Catch::Contains("serial"));
+    CHECK_THAT(all_notes(ch), Catch::Contains("serial clock"));
+}
+
+TEST_CASE("plot timeline: the scheduled timeline's times, a lane per agent", "[plot][figures][timeline]") {
+    ts::Scenario s = ts::resolve_scenario("classroom");
+    s.numerics = false;
+    ts::RunControls rc;
+    rc.trace = true;
+    const auto r = ts::run_scenario(s, rc);
+    const auto ch = ts::timeline_chart(r, {});
+    REQUIRE(ch.group_titles.size() == r.runs.size());
+    CHECK_THAT(ch.x_label, Catch::Contains("scheduled timeline"));
+    CHECK_THAT(all_notes(ch), Catch::Contains("Clock: the scheduled timeline"));
+    const double us = 1e6;  // the classroom's runs last microseconds
+    for (std::size_t g = 0; g < r.runs.size(); ++g) {
+        CAPTURE(g);
+        // The group's lanes are the agents its events use, by name.
+        std::set<std::string> lanes, agents;
+        for (std::size_t l = 0; l < ch.lane_labels.size(); ++l) {
+            if (ch.lane_group[l] == static_cast<int>(g)) lanes.insert(ch.lane_labels[l]);
+        }
+        std::vector<std::pair<double, double>> expected, drawn;
+        for (const auto& e : r.runs[g].trace->events()) {
+            if (e.agent < 0) continue;
+            agents.insert(std::string(tilesim::sim::agent_name(static_cast<tilesim::sim::Agent>(e.agent))));
+            if (e.end_s > e.start_s) expected.emplace_back(e.start_s * us, e.end_s * us);
+        }
+        for (const auto& b : ch.bars) {
+            if (ch.lane_group[static_cast<std::size_t>(b.lane)] == static_cast<int>(g))
+                drawn.emplace_back(b.start, b.end);
+        }
+        CHECK(lanes == agents);
+        // Every bar at its event's own start and end, in event order (to rounding: the chart adds the
+        // duration to the start).
+        REQUIRE(drawn.size() == expected.size());
+        for (std::size_t k = 0; k < drawn.size(); ++k) {
+            CHECK(drawn[k].first == Approx(expected[k].first).epsilon(1e-12));
+            CHECK(drawn[k].second == Approx(expected[k].second).epsilon(1e-12));
+        }
+        // The work overlaps: on the serial clock the bars would add up to the span, here to more.
+        double sum = 0, end = 0;
+        for (const auto& [a, b] : drawn) {
+            sum += b - a;
+            end = std::max(end, b);
+        }
+        CHECK(end == Approx(r.runs[g].timeline.total_s * us).epsilon(1e-9));
+        CHECK(sum > end);
+    }
 }
 
 TEST_CASE("plot: every kind renders to a PNG of the canvas size that is not blank", "[plot][figures][png]") {

@@ -113,13 +113,14 @@ TEST_CASE("trace csv: one table, one header, an algorithm and a pass column", "[
               run.trace->events().size());
 }
 
-TEST_CASE("trace perfetto: the trace-event schema, a process per run, tracks that never overlap",
+TEST_CASE("trace perfetto: the trace-event schema, a process per run, slices on a track never overlap",
           "[trace][perfetto]") {
     const auto r = traced("classroom", {"pass=forward+backward"});
     const json j = json::parse(ts::perfetto_json(r));
     REQUIRE(j.at("traceEvents").is_array());
     CHECK(j.at("displayTimeUnit") == "ns");
-    CHECK_THAT(j.at("otherData").at("clock").get<std::string>(), Catch::Contains("event_seconds"));
+    // The classroom runs each definition's own schedule: the scheduled timeline's clock.
+    CHECK_THAT(j.at("otherData").at("clock").get<std::string>(), Catch::Contains("scheduled timeline"));
     std::set<int> processes;
     std::map<std::pair<int, int>, std::vector<std::pair<double, double>>> slices;
     std::map<int, std::int64_t> hbm_bytes;  // per pid, atomics counted as a read and a write
@@ -134,7 +135,8 @@ TEST_CASE("trace perfetto: the trace-event schema, a process per run, tracks tha
         CHECK(e["dur"].get<double>() >= 0);
         const int pid = e["pid"], tid = e["tid"];
         slices[{pid, tid}].emplace_back(e["ts"].get<double>(), e["dur"].get<double>());
-        if (tid == static_cast<int>(ts::Track::hbm)) {
+        const std::string cat = e["cat"];
+        if (cat == "load from HBM" || cat == "store to HBM" || cat == "atomic add at HBM") {
             const auto bytes = e["args"]["bytes"].get<std::int64_t>();
             hbm_bytes[pid] +=
                 e["args"]["flags"].get<std::string>().find("atomic") != std::string::npos ? 2 * bytes : bytes;
@@ -252,4 +254,130 @@ TEST_CASE("trace clock: events end to end at event_seconds, or steps when there 
     CHECK(steps.step_index);
     CHECK(steps.total_s > 0);
     CHECK_THAT(steps.description, Catch::Contains("step index"));
+}
+
+namespace {
+
+// Perfetto's complete slices per (pid, tid), in microseconds.
+using Slices = std::map<std::pair<int, int>, std::vector<std::pair<double, double>>>;
+Slices slices_of(const json& j) {
+    Slices out;
+    for (const auto& e : j["traceEvents"]) {
+        if (e["ph"] == "X") out[{e["pid"].get<int>(), e["tid"].get<int>()}].emplace_back(e["ts"], e["dur"]);
+    }
+    return out;
+}
+
+// The union of the slices of `pid` on agent `a`'s tracks (every row), as sorted disjoint intervals.
+std::vector<std::pair<double, double>> agent_union(const Slices& s, int pid, tilesim::sim::Agent a) {
+    std::vector<std::pair<double, double>> v;
+    for (const auto& [track, list] : s) {
+        if (track.first != pid || track.second < ts::kFirstAgentTrack) continue;
+        if ((track.second - ts::kFirstAgentTrack) % static_cast<int>(tilesim::sim::kAgentCount) !=
+            static_cast<int>(a))
+            continue;
+        for (const auto& [t, d] : list) {
+            if (d > 0) v.emplace_back(t, t + d);
+        }
+    }
+    std::sort(v.begin(), v.end());
+    std::vector<std::pair<double, double>> out;
+    for (const auto& iv : v) {
+        if (!out.empty() && iv.first <= out.back().second) {
+            out.back().second = std::max(out.back().second, iv.second);
+        } else {
+            out.push_back(iv);
+        }
+    }
+    return out;
+}
+
+double overlap(const std::vector<std::pair<double, double>>& x,
+               const std::vector<std::pair<double, double>>& y) {
+    double total = 0;
+    for (const auto& a : x) {
+        for (const auto& b : y)
+            total += std::max(0.0, std::min(a.second, b.second) - std::max(a.first, b.first));
+    }
+    return total;
+}
+
+// The pid of `key`'s forward run (runs in order, pids from 1).
+int pid_of(const ts::ScenarioResult& r, std::string_view key) {
+    for (std::size_t k = 0; k < r.runs.size(); ++k) {
+        if (r.runs[k].key() == key) return static_cast<int>(k) + 1;
+    }
+    FAIL("no run " << key);
+    return 0;
+}
+
+}  // namespace
+
+TEST_CASE("trace perfetto: the scheduled clock puts events on agent tracks at the timeline's times",
+          "[trace][perfetto][timeline]") {
+    const auto r = traced("classroom", {"seq_len=64"});
+    const json j = json::parse(ts::perfetto_json(r));
+    const Slices slices = slices_of(j);
+    for (const auto& run : r.runs) CHECK(j["otherData"]["clocks"][ts::run_title(run)] == "scheduled");
+    for (const auto& [track, v0] : slices) {
+        auto v = v0;
+        std::sort(v.begin(), v.end());
+        for (std::size_t k = 1; k < v.size(); ++k)
+            CHECK(v[k].first >= v[k - 1].first + v[k - 1].second - 1e-9);
+        // Only the pass track and agent tracks carry slices under this clock.
+        CHECK((track.second == 0 || track.second >= ts::kFirstAgentTrack));
+    }
+    for (std::size_t k = 0; k < r.runs.size(); ++k) {
+        const auto& run = r.runs[k];
+        CAPTURE(run.key());
+        const auto clock = ts::scheduled_clock(run);
+        REQUIRE(clock);
+        // Every timed event keeps the timeline's own start and end.
+        const auto& ev = run.trace->events();
+        double last = 0;
+        for (std::size_t e = 0; e < ev.size(); ++e) {
+            if (ev[e].agent < 0) continue;
+            CHECK(clock->spans[e].start_s == ev[e].start_s);
+            CHECK(clock->spans[e].start_s + clock->spans[e].dur_s == Approx(ev[e].end_s).epsilon(1e-12));
+            last = std::max(last, ev[e].end_s);
+        }
+        // One head, one wave: the work ends where the timeline's makespan does.
+        CHECK(clock->total_s == run.timeline.total_s);
+        CHECK(last == Approx(run.timeline.total_s).epsilon(1e-9));
+        // In the JSON (whole nanoseconds): the passes' slices end at the makespan to the nanosecond.
+        double end_us = 0;
+        for (const auto& [t, d] : slices.at({static_cast<int>(k) + 1, 0})) end_us = std::max(end_us, t + d);
+        CHECK(end_us == Approx(run.timeline.total_s * 1e6).margin(1e-3));
+    }
+}
+
+TEST_CASE("trace perfetto: pingpong's SFU slices overlap its tensor slices, sync's do not",
+          "[trace][perfetto][timeline]") {
+    using tilesim::sim::Agent;
+    auto sfu_under_tensor = [](const std::string& schedule) {
+        // An H100 (the classroom's toy rates make its GEMM events shared-memory bound): four Q blocks of
+        // one head, FlashAttention-2 alone.
+        const auto r = traced("gpt2-medium", {"hardware=H100-SXM", "batch=1", "heads=1", "seq_len=512",
+                                              "algorithms=flash2", "schedule=" + schedule});
+        const Slices s = slices_of(json::parse(ts::perfetto_json(r)));
+        const int pid = pid_of(r, "flash2");
+        const auto sfu = agent_union(s, pid, Agent::sfu), tensor = agent_union(s, pid, Agent::tensor);
+        REQUIRE_FALSE(sfu.empty());
+        REQUIRE_FALSE(tensor.empty());
+        return overlap(sfu, tensor);
+    };
+    CHECK(sfu_under_tensor("sync") == Approx(0).margin(1e-9));
+    CHECK(sfu_under_tensor("pingpong") > 1e-3);  // more than a nanosecond of softmax under the GEMMs
+}
+
+TEST_CASE("trace perfetto: schedule = paper keeps the serial clock and says so", "[trace][perfetto]") {
+    const auto r = traced("classroom", {"schedule=paper"});
+    const json j = json::parse(ts::perfetto_json(r));
+    CHECK_THAT(j["otherData"]["clock"].get<std::string>(),
+               Catch::Contains("serial clock") && Catch::Contains("event_seconds"));
+    for (const auto& run : r.runs) {
+        CHECK(j["otherData"]["clocks"][ts::run_title(run)] == "serial");
+        CHECK_FALSE(ts::scheduled_clock(run));
+    }
+    for (const auto& [track, v] : slices_of(j)) CHECK(track.second < ts::kFirstAgentTrack);
 }

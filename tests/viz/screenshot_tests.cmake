@@ -110,6 +110,23 @@ tilesim_screenshot_test(big-n
   CHECKS --expect "S filling HBM:0.18,0.08,0.53,0.44:E8554E/1B1E23:2000"
          --expect "race bars:0.71,0.0,1.0,0.2:E8554E:100")
 
+# The timeline view: FlashAttention-2's sample SM under ping-pong, tensor-core bars (green) and SFU
+# bars (vermilion) in the main view, the waves strip (teal) and the busy bars below.
+tilesim_screenshot_test(timeline
+  ARGS classroom --panel timeline --algorithm flash2 --set schedule=pingpong
+  CHECKS --expect "tensor-core bars:0.18,0.05,0.71,0.87:3DBE7A:300"
+         --expect "SFU bars:0.18,0.05,0.71,0.87:E8554E:100"
+         --expect "copy-engine bars:0.18,0.05,0.71,0.87:56B4E9:100"
+         --expect "full waves:0.18,0.05,0.71,0.87:2EC4C4:100")
+
+# The roofline view: the roof (near white) and a marker per algorithm in its colour.
+tilesim_screenshot_test(roofline
+  ARGS gpt2-medium --set seq_len=256 --panel roofline
+  CHECKS --expect "the roof:0.18,0.05,0.71,0.87:F4F4F4:300"
+         --expect "standard marker:0.18,0.05,0.71,0.87:FF4FA3:80"
+         --expect "flash marker:0.18,0.05,0.71,0.87:6FD3FF:80"
+         --expect "flash2 marker:0.18,0.05,0.71,0.87:B4E35A:80")
+
 # Bad flags: one line on stderr, a non-zero exit, and no PNG left behind.
 foreach(bad "--frames;abc" "--frobnicate" "--set;seqlen=4" "--algorithm;fast" "--progress;2" "--frames" "a;b")
   string(REPLACE ";" " " label "${bad}")

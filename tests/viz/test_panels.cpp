@@ -250,3 +250,23 @@ TEST_CASE("hovering an HBM tile shows its exact counts", "[panels]") {
     }
     CHECK(shown);
 }
+
+TEST_CASE("the timeline and roofline views draw from --panel, and again after a schedule change",
+          "[panels][views]") {
+    Context ctx;
+    viz::App app(options({"classroom", "--panel", "timeline", "--algorithm", "flash2"}));
+    REQUIRE(app.session().wait_idle(60));
+    for (int i = 0; i < 3; ++i) frame(app);
+    CHECK(app.ui().tab == viz::MainTab::timeline);
+    CHECK(vertices("Main") > 1500);  // rows, a bar per span, the waves, the busy bars
+    REQUIRE(app.session().set_value("schedule", "pingpong").empty());
+    REQUIRE(app.session().wait_idle(60));
+    for (int i = 0; i < 3; ++i) frame(app);
+    CHECK(app.session().run_of("flash2", kernels::Pass::forward)->schedule == sim::Schedule::pingpong);
+    CHECK(vertices("Main") > 1500);
+    viz::App roof(options({"classroom", "--panel", "roofline"}));
+    REQUIRE(roof.session().wait_idle(60));
+    for (int i = 0; i < 3; ++i) frame(roof);
+    CHECK(roof.ui().tab == viz::MainTab::roofline);
+    CHECK(vertices("Main") > 500);
+}
