@@ -54,7 +54,10 @@ App::App(const Options& o, SessionOptions so)
     if (o.watch_block) session_.set_watch_block(*o.watch_block);
     if (o.numerics) session_.set_force_numerics(true);
     session_.set_side_kind(o.side == "block" ? SideSweep::block : SideSweep::sram);
-    ui_.tab = o.panel == "plots" ? MainTab::plots : o.panel == "softmax" ? MainTab::softmax : MainTab::memory;
+    ui_.tab = o.panel == "plots"     ? MainTab::plots
+              : o.panel == "softmax" ? MainTab::softmax
+              : o.panel == "threads" ? MainTab::threads
+                                     : MainTab::memory;
     ui_.select_tab = true;
     if (o.step) pending_step_ = *o.step - 1;
     if (o.progress) pending_progress_ = *o.progress;
@@ -270,6 +273,10 @@ void App::frame(float dt) {
             }
             if (tab("Online softmax", MainTab::softmax)) {
                 draw_softmax_panel(session_, true);
+                ImGui::EndTabItem();
+            }
+            if (tab("Threads: blocks, waves, warps", MainTab::threads)) {
+                draw_threads_panel(session_, ui_);
                 ImGui::EndTabItem();
             }
             ImGui::EndTabBar();

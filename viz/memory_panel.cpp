@@ -146,7 +146,7 @@ bool draw_header(ImDrawList* dl, const Session& s, std::size_t idx, ImVec2 p0, I
     return true;
 }
 
-void draw_lane(Session& s, std::size_t idx, ImVec2 p0, ImVec2 p1) {
+void draw_lane(Session& s, std::size_t idx, ImVec2 p0, ImVec2 p1, const UiState& ui) {
     ImDrawList* dl = ImGui::GetWindowDrawList();
     Lane& lane = s.lanes()[idx];
     const Fonts& f = fonts();
@@ -195,6 +195,13 @@ void draw_lane(Session& s, std::size_t idx, ImVec2 p0, ImVec2 p1) {
                 trace.truncated() ? rgb(colors::kError) : rgb(colors::kMuted), hbm_title.c_str());
     const auto boxes = layout_matrices(lane.replay.heat(), h0, h1);
     for (const auto& b : boxes) draw_matrix(dl, b, sc.problem.dtype);
+    // The thread block picked in the threads view (same lane, same pass): its tiles outlined.
+    const ThreadPick& pick = ui.thread_hover.block >= 0 ? ui.thread_hover : ui.thread_selected;
+    if (idx == 0 && pick.block >= 0 && pick.phase == e.phase) {
+        const ThreadGrid* g = lane_thread_grid(s, 0);
+        if (g != nullptr && static_cast<std::size_t>(pick.block) < g->block_tiles.size())
+            outline_block_tiles(dl, boxes, g->block_tiles[static_cast<std::size_t>(pick.block)]);
+    }
     // A big problem's grids are merged: say how many tiles a cell stands for, for the most merged.
     const TileGrid* most = nullptr;
     for (const auto& ht : lane.replay.heat().tensors) {
@@ -253,7 +260,7 @@ void draw_legend(ImDrawList* dl, const Session& s, ImVec2 at, float right) {
 
 }  // namespace
 
-void draw_memory_panel(Session& s, UiState& /*ui*/) {
+void draw_memory_panel(Session& s, UiState& ui) {
     ImDrawList* dl = ImGui::GetWindowDrawList();
     const ImVec2 p0 = ImGui::GetCursorScreenPos();
     const ImVec2 avail = ImGui::GetContentRegionAvail();
@@ -279,7 +286,7 @@ void draw_memory_panel(Session& s, UiState& /*ui*/) {
         const ImVec2 l0(p0.x, p0.y + lane_h * static_cast<float>(i));
         const ImVec2 l1(p1.x, l0.y + lane_h - 4);
         if (i > 0) dl->AddLine(ImVec2(l0.x, l0.y - 3), ImVec2(l1.x, l0.y - 3), rgb(colors::kGrid), 1.0F);
-        draw_lane(s, i, l0, l1);
+        draw_lane(s, i, l0, l1, ui);
     }
     draw_legend(dl, s, ImVec2(p0.x + 4, p1.y - legend_h + 4), p1.x);
     ImGui::Dummy(avail);

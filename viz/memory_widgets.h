@@ -9,6 +9,7 @@
 #include "viz/replay.h"
 #include "viz/session.h"
 #include "viz/sram_view.h"
+#include "viz/thread_grid.h"
 
 namespace tilesim::viz {
 
@@ -36,6 +37,10 @@ void draw_matrix(ImDrawList* dl, const MatrixBox& b, sim::Dtype dtype);
 
 // Diagonal hatching over [p0, p1] (a recomputed tile).
 void draw_hatch(ImDrawList* dl, ImVec2 p0, ImVec2 p1, ImU32 col, float spacing = 5.0F);
+
+// Outlines a thread block's HBM tiles (threads_panel.cpp): bold those it alone moves, dashed those it
+// shares with other blocks of its pass.
+void outline_block_tiles(ImDrawList* dl, const std::vector<MatrixBox>& boxes, const std::vector<BlockTile>& tiles);
 
 // ---- SRAM (sram_box.cpp) ----
 struct SlotGeom {

@@ -53,7 +53,7 @@ std::string usage() {
            "\n"
            "  --rival KEY|none       the algorithm it races (default: standard, or flash when watching "
            "standard)\n"
-           "  --panel NAME           main view: memory, plots or softmax\n"
+           "  --panel NAME           main view: memory, plots, softmax or threads\n"
            "  --side sram|block      the second plot: traffic against SRAM size or K/V block size\n"
            "  --watch-block I        Q block shown in the online-softmax panel\n"
            "  --numerics             compute O (and the online-softmax numbers) even above N = 256\n"
@@ -118,8 +118,8 @@ void add_value_options(CLI::App& app, Options& o) {
         return {};
     }));
     app.add_option("--panel", o.panel)->check(check("NAME", [](const std::string& v) -> std::string {
-        if (v == "memory" || v == "plots" || v == "softmax") return {};
-        return "unknown '" + v + "'; choose memory, plots or softmax";
+        if (v == "memory" || v == "plots" || v == "softmax" || v == "threads") return {};
+        return "unknown '" + v + "'; choose memory, plots, softmax or threads";
     }));
     app.add_option("--side", o.side)->check(check("sram|block", [](const std::string& v) -> std::string {
         return v == "sram" || v == "block" ? "" : "unknown '" + v + "'; choose sram or block";

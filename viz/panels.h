@@ -2,6 +2,7 @@
 // The panels. Each draws the body of one dashboard window (the App places the windows; see
 // layout.h) and lives in its own file. They read the Session and change it only through its
 // methods, so everything they do is also reachable from tests without a window.
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -10,7 +11,15 @@
 
 namespace tilesim::viz {
 
-enum class MainTab { memory, plots, softmax };
+enum class MainTab { memory, plots, softmax, threads };
+
+// A thread block picked in the threads view (hovered this frame, or clicked), shared with the
+// memory view, which outlines the tiles it moves. `phase` is its pass in the watched lane's trace.
+struct ThreadPick {
+    std::int32_t phase = -1;
+    std::int64_t unit = 0;    // (batch, head) unit
+    std::int64_t block = -1;  // block id within the unit's pass; -1: none
+};
 
 // UI state that is not the model's: which tab is open, text being typed, the status line.
 struct UiState {
@@ -27,6 +36,8 @@ struct UiState {
     // Command-line requests that could not be applied ("--set hardware=nope: ..."), one line each.
     std::vector<std::string> set_errors;
     bool counters_in_elements = false;  // the counters table's unit: bytes (false) or elements
+    ThreadPick thread_hover;            // reset every frame by the threads view
+    ThreadPick thread_selected;         // kept until another block is clicked
 };
 
 void draw_controls_panel(Session& s, UiState& ui);
@@ -35,5 +46,6 @@ void draw_counters_panel(Session& s, UiState& ui);
 void draw_softmax_panel(Session& s, bool large);
 void draw_plots_panel(Session& s, UiState& ui);
 void draw_timeline_panel(Session& s, UiState& ui);
+void draw_threads_panel(Session& s, UiState& ui);
 
 }  // namespace tilesim::viz

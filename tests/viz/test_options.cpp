@@ -66,7 +66,7 @@ TEST_CASE("bad command lines give one line naming the problem", "[options]") {
         {{"--progress", "1.5"}, "--progress"},
         {{"--progress", "half"}, "--progress"},
         {{"--step", "3", "--progress", "0.5"}, "give one"},
-        {{"--panel", "charts"}, "memory, plots or softmax"},
+        {{"--panel", "charts"}, "memory, plots, softmax or threads"},
         {{"--screenshot", "out.jpg"}, ".png"},
         {{"--screenshot", "/no/such/dir/out.png"}, "does not exist"},
         {{"--size", "10x10"}, "--size"},
