@@ -88,6 +88,9 @@ void App::shortcuts() {
     if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_LeftArrow))) pb.step_back();
     if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Home), false)) pb.to_start();
     if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_End), false)) pb.to_end();
+    // A presenter's clicker sends Page Down / Page Up: one K/V block of the paper's loop per click.
+    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_PageDown))) pb.jump_to_next_kv_block();
+    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_PageUp))) pb.jump_to_previous_kv_block();
     if (ImGui::IsKeyPressed(kKeyF1, false)) ui_.show_help = !ui_.show_help;
     if (ImGui::IsKeyPressed(kKeyF12, false)) ui_.want_screenshot = true;
     if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape), false)) ui_.show_help = false;
@@ -97,6 +100,23 @@ void App::shortcuts() {
             case 'w':
             case 'W':
                 pb.jump_to_next_hbm_write();
+                break;
+            case 'n':
+            case 'N':
+                pb.jump_to_next_pass();
+                break;
+            case 'j':
+            case 'J':
+                pb.jump_to_next_kv_block();
+                break;
+            case 'i':
+            case 'I':
+                pb.jump_to_next_q_block();
+                break;
+            case 't':
+            case 'T':
+                ui_.tab = MainTab::threads;
+                ui_.select_tab = true;
                 break;
             case '+':
             case '=':
@@ -161,6 +181,33 @@ void App::exports() {
     ui_.want_sweep_csv = ui_.want_side_csv = false;
 }
 
+std::vector<std::pair<std::string, std::string>> App::help_rows() const {
+    // The number keys follow the definition table, so the list of them is built from it.
+    const auto& keys = session_.keys();
+    std::string numbers, watched;
+    for (std::size_t k = 0; k < keys.size() && k < 9; ++k) {
+        numbers += (k == 0 ? "" : ", ") + std::to_string(k + 1);
+        watched += (k == 0 ? "" : " / ") + display_name(keys[k]);
+    }
+    return {
+        {"Space", "play / pause"},
+        {"Right, Left", "one step forward / back"},
+        {"Home, End", "start / end"},
+        {"J, Page Down", "next K/V block (j) of the paper's loop"},
+        {"Page Up", "back to the start of this (or the previous) K/V block"},
+        {"I", "next Q block (i)"},
+        {"N", "next pass (kernel)"},
+        {"W", "jump to the next tile written to HBM"},
+        {"+, -", "faster / slower"},
+        {numbers, "watch " + watched},
+        {"R", "race a second algorithm on / off"},
+        {"M, P, O, T", "memory view / plots / online softmax / threads"},
+        {"E", "save the N sweep as CSV"},
+        {"F12", "save a screenshot (PNG)"},
+        {"F1, ?", "this help"},
+    };
+}
+
 void App::help_window() {
     if (!ui_.show_help) return;
     const ImVec2 d = ImGui::GetIO().DisplaySize;
@@ -169,26 +216,7 @@ void App::help_window() {
     if (ImGui::Begin("Keyboard shortcuts", &ui_.show_help,
                      ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoSavedSettings |
                          ImGuiWindowFlags_NoCollapse)) {
-        // The number keys follow the definition table, so the list of them is built from it.
-        const auto& keys = session_.keys();
-        std::string numbers, watched;
-        for (std::size_t k = 0; k < keys.size() && k < 9; ++k) {
-            numbers += (k == 0 ? "" : ", ") + std::to_string(k + 1);
-            watched += (k == 0 ? "" : " / ") + display_name(keys[k]);
-        }
-        const std::vector<std::pair<std::string, std::string>> rows = {
-            {"Space", "play / pause"},
-            {"Right, Left", "one step forward / back"},
-            {"Home, End", "start / end"},
-            {"W", "jump to the next tile written to HBM"},
-            {"+, -", "faster / slower"},
-            {numbers, "watch " + watched},
-            {"R", "race a second algorithm on / off"},
-            {"M, P, O", "memory view / plots / online softmax"},
-            {"E", "save the N sweep as CSV"},
-            {"F12", "save a screenshot (PNG)"},
-            {"F1, ?", "this help"},
-        };
+        const auto rows = help_rows();
         if (ImGui::BeginTable("keys", 2, ImGuiTableFlags_RowBg)) {
             for (const auto& [key, what] : rows) {
                 ImGui::TableNextRow();
