@@ -149,10 +149,14 @@ void scenario_section(Session& s, UiState& ui) {
         ui.edit.clear();
     }
     if (const std::string* err = s.field_error("scenario")) error_text(*err);
-    if (!sc.description.empty()) {
+    // The scenario's own text names its N, d, ...: after an edit the current values replace it.
+    const std::string desc = s.description();
+    if (!desc.empty()) {
         ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(rgb(colors::kMuted)));
-        ImGui::TextWrapped("%s", sc.description.c_str());
+        ImGui::TextWrapped("%s", desc.c_str());
         ImGui::PopStyleColor();
+        if (s.edited() && !sc.description.empty() && ImGui::IsItemHovered())
+            ImGui::SetTooltip("As loaded: %s", sc.description.c_str());
     }
 }
 
