@@ -261,7 +261,7 @@ void App::frame(float dt) {
     shortcuts();
     session_.playback().tick(dt);
 
-    const Layout l = compute_layout(ImGui::GetIO().DisplaySize);
+    const Layout l = compute_layout(ImGui::GetIO().DisplaySize, ui_scale());
     const ImGuiWindowFlags fixed = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize |
                                    ImGuiWindowFlags_NoCollapse | ImGuiWindowFlags_NoSavedSettings |
                                    ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoBringToFrontOnFocus;
@@ -314,15 +314,24 @@ void App::frame(float dt) {
     }
     ImGui::End();
 
-    // With the online softmax in the main view, the counters take the whole right column.
-    const bool softmax_main = ui_.tab == MainTab::softmax;
-    place(softmax_main
-              ? PanelRect{l.counters.pos, ImVec2(l.counters.size.x, l.counters.size.y + l.softmax.size.y)}
-              : l.counters);
-    if (ImGui::Begin("Counters", nullptr, fixed)) draw_counters_panel(session_, ui_);
+    // With the online softmax in the main view, the counters take the whole right column. Otherwise
+    // they take what their rows needed last frame (at least the layout's share), leaving the online
+    // softmax room for its title, strip and a few rows.
+    // When both cannot fit (--scale 2), the online softmax keeps to its own tab.
+    const float column = l.counters.size.y + l.softmax.size.y;
+    const float softmax_min = 7.0F * ImGui::GetFrameHeightWithSpacing();
+    const bool softmax_main = ui_.tab == MainTab::softmax || ui_.counters_need > column - softmax_min;
+    const float counters_h =
+        softmax_main ? column : std::clamp(ui_.counters_need, l.counters.size.y, column - softmax_min);
+    place(PanelRect{l.counters.pos, ImVec2(l.counters.size.x, counters_h)});
+    if (ImGui::Begin("Counters", nullptr, fixed)) {
+        draw_counters_panel(session_, ui_);
+        ui_.counters_need = ImGui::GetCursorPosY() + ImGui::GetStyle().WindowPadding.y;
+    }
     ImGui::End();
     if (!softmax_main) {
-        place(l.softmax);
+        place(PanelRect{ImVec2(l.softmax.pos.x, l.counters.pos.y + counters_h),
+                        ImVec2(l.softmax.size.x, column - counters_h)});
         if (ImGui::Begin("Softmax", nullptr, fixed)) draw_softmax_panel(session_, false);
         ImGui::End();
     }

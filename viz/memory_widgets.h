@@ -3,6 +3,7 @@
 // their tiles (matrix_view.cpp), and SRAM as the box of live buffers (sram_box.cpp).
 #include <imgui.h>
 
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -46,6 +47,9 @@ void outline_block_tiles(ImDrawList* dl, const std::vector<MatrixBox>& boxes, co
 struct SlotGeom {
     ImVec2 tile0, tile1;  // the mini tile inside the slot row (travelling tiles land here)
 };
+
+// "in use 352 B (92%)": the bytes of the capacity bar's segments (the same snapshot), against M.
+std::string sram_usage_label(const SramSnapshot& snap);
 
 // The SRAM box: title, capacity bar (one segment per live buffer), one row per buffer showing the
 // tile it holds, and the pass at the bottom. `current` (null when finished) is outlined. Returns

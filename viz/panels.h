@@ -38,6 +38,9 @@ struct UiState {
     bool counters_in_elements = false;  // the counters table's unit: bytes (false) or elements
     ThreadPick thread_hover;            // reset every frame by the threads view
     ThreadPick thread_selected;         // kept until another block is clicked
+    // Heights the right column's panels needed last frame: the App splits the column by them, so the
+    // counters never scroll at a projector's scale (the online softmax shows fewer rows instead).
+    float counters_need = 0;
 };
 
 void draw_controls_panel(Session& s, UiState& ui);

@@ -181,10 +181,9 @@ void wave_legend(const ThreadGrid& g) {
                       static_cast<long long>(first), static_cast<long long>(last),
                       w == g.waves - 1 && g.tail_blocks < g.slots ? " (tail, hatched)" : "");
         const float tw = line + 4 + ImGui::CalcTextSize(text).x;
-        if (w > 0) {
-            ImGui::SameLine(0, line);
-            if (ImGui::GetCursorScreenPos().x + tw > right) ImGui::NewLine();
-        }
+        // Beside the previous entry when it fits (decided before SameLine: a NewLine after it would
+        // still count the gap as content).
+        if (w > 0 && ImGui::GetItemRectMax().x + line + tw <= right) ImGui::SameLine(0, line);
         const ImVec2 at = ImGui::GetCursorScreenPos();
         dl->AddRectFilled(ImVec2(at.x, at.y + 2), ImVec2(at.x + line - 4, at.y + line - 2), wave_color(w));
         ImGui::Dummy(ImVec2(line, line));
@@ -192,9 +191,8 @@ void wave_legend(const ThreadGrid& g) {
         ImGui::TextUnformatted(text);
     }
     if (g.waves > shown) {
-        ImGui::SameLine(0, line);
-        if (ImGui::GetCursorScreenPos().x + ImGui::CalcTextSize("... 00000 waves in all").x > right)
-            ImGui::NewLine();
+        if (ImGui::GetItemRectMax().x + line + ImGui::CalcTextSize("... 00000 waves in all").x <= right)
+            ImGui::SameLine(0, line);
         ImGui::Text("... %lld waves in all", static_cast<long long>(g.waves));
     }
 }
@@ -315,7 +313,39 @@ void draw_threads_panel(Session& s, UiState& ui) {
     const float used = ImGui::GetCursorScreenPos().y - top_y;
     const float rest = avail0.y - used;
     const float inside_h = std::clamp(rest * 0.34F, line * 6.0F, line * 9.0F);
-    const float info_h = ImGui::GetFrameHeightWithSpacing() * 2 + line;
+    // The two sentences under the grid, measured for the block picked now (one line of slack for a
+    // hovered block's longer tile list), so the grid takes exactly the rest.
+    auto block_text = [&](const ThreadPick& pk, bool hovering) {
+        const auto b = static_cast<std::size_t>(std::max<std::int64_t>(0, pk.block));
+        const bool known = b < g->block_tiles.size();
+        const std::string mine = known ? tiles_text(g->block_tiles[b], true, *lane.trace(), g->phase) : "?";
+        const std::string shared =
+            known ? tiles_text(g->block_tiles[b], false, *lane.trace(), g->phase) : "?";
+        char buf[1024];
+        std::snprintf(buf, sizeof buf,
+                      "Block %lld of %s (wave %lld%s): moves alone %s; shares with other blocks %s.%s",
+                      static_cast<long long>(pk.block), unit_text(*g, pk.unit).c_str(),
+                      static_cast<long long>(g->wave_of(pk.unit, pk.block) + 1),
+                      hovering ? "" : ", click a block to pick another", mine.c_str(), shared.c_str(),
+                      g->trace_complete ? "" : " (trace capped: tiles of the first events only)");
+        return std::string(buf);
+    };
+    char warps[512];
+    std::snprintf(warps, sizeof warps,
+                  "%lld threads = %lld warps in %lld warp group%s (the model's block shape). Assumed: the "
+                  "consumer warps split the B_r = %lld rows of S_ij and Q_i evenly, as FlashAttention-2's "
+                  "kernels do; each warp's rows span all B_c = %lld columns of S_ij.",
+                  static_cast<long long>(g->threads), static_cast<long long>(g->warps),
+                  static_cast<long long>(g->warp_groups), g->warp_groups == 1 ? "" : "s",
+                  static_cast<long long>(g->tile_rows), static_cast<long long>(g->tile_cols));
+    const ThreadPick kept = ui.thread_selected.phase == g->phase && ui.thread_selected.block >= 0
+                                ? ui.thread_selected
+                                : ThreadPick{g->phase, 0, 0};
+    auto wrapped_h = [&](const std::string& t) {
+        return ImGui::CalcTextSize(t.c_str(), nullptr, false, avail0.x).y;
+    };
+    const float info_h =
+        wrapped_h(block_text(kept, false)) + wrapped_h(warps) + line + 3 * ImGui::GetStyle().ItemSpacing.y;
     const float grid_h = std::max(line * 3, rest - inside_h - info_h);
     const ImVec2 p0 = ImGui::GetCursorScreenPos();
     const float grid_w = avail0.x * 0.5F;
@@ -323,32 +353,13 @@ void draw_threads_panel(Session& s, UiState& ui) {
     const ThreadPick hover = draw_grid(dl, *g, p0, ImVec2(grid_w, grid_h), ui);
     ImGui::PopID();
     ui.thread_hover = hover;
-    const ThreadPick pick = hover.block >= 0 ? hover
-                            : ui.thread_selected.phase == g->phase && ui.thread_selected.block >= 0
-                                ? ui.thread_selected
-                                : ThreadPick{g->phase, 0, 0};
+    const ThreadPick pick = hover.block >= 0 ? hover : kept;
     hbm_strip(dl, lane, *g, pick, ImVec2(p0.x + grid_w + line, p0.y), ImVec2(p0.x + avail0.x, p0.y + grid_h),
               sc.problem.dtype);
 
     // The picked block: the tiles it moves alone and those it shares, then its warps.
-    const auto b = static_cast<std::size_t>(std::max<std::int64_t>(0, pick.block));
-    const std::string mine =
-        b < g->block_tiles.size() ? tiles_text(g->block_tiles[b], true, *lane.trace(), g->phase) : "?";
-    const std::string shared =
-        b < g->block_tiles.size() ? tiles_text(g->block_tiles[b], false, *lane.trace(), g->phase) : "?";
-    ImGui::TextWrapped("Block %lld of %s (wave %lld%s): moves alone %s; shares with other blocks %s.%s",
-                       static_cast<long long>(pick.block), unit_text(*g, pick.unit).c_str(),
-                       static_cast<long long>(g->wave_of(pick.unit, pick.block) + 1),
-                       hover.block >= 0 ? "" : ", click a block to pick another", mine.c_str(),
-                       shared.c_str(),
-                       g->trace_complete ? "" : " (trace capped: tiles of the first events only)");
-    ImGui::TextWrapped(
-        "%lld threads = %lld warps in %lld warp group%s (the model's block shape). Assumed: the "
-        "consumer warps split the B_r = %lld rows of S_ij and Q_i evenly, as FlashAttention-2's "
-        "kernels do; each warp's rows span all B_c = %lld columns of S_ij.",
-        static_cast<long long>(g->threads), static_cast<long long>(g->warps),
-        static_cast<long long>(g->warp_groups), g->warp_groups == 1 ? "" : "s",
-        static_cast<long long>(g->tile_rows), static_cast<long long>(g->tile_cols));
+    ImGui::TextWrapped("%s", block_text(pick, hover.block >= 0).c_str());
+    ImGui::TextWrapped("%s", warps);
     const ImVec2 q0 = ImGui::GetCursorScreenPos();
     const float left = avail0.y - (q0.y - top_y);
     const float h = std::max(line * 2, std::min(inside_h, left - 4));

@@ -12,6 +12,8 @@
 #include "scenarios/timing.h"
 #include "sim/timeline.h"
 #include "viz/app.h"
+#include "viz/format.h"
+#include "viz/memory_widgets.h"
 #include "viz/theme.h"
 #include "viz/thread_grid.h"
 
@@ -289,4 +291,29 @@ TEST_CASE("the play speed is chosen again after an edit, unless the person chose
     REQUIRE(s.set_value("seq_len", "128").empty());
     REQUIRE(s.wait_idle(60));
     CHECK(s.playback().speed() == 7.0);
+}
+
+TEST_CASE("the SRAM label says what the bar shows, at every step", "[sram]") {
+    viz::Session s;
+    REQUIRE(s.wait_idle(60));
+    for (const char* key : {"flash", "flash2", "standard"}) {
+        REQUIRE(s.set_focus(key).empty());
+        const viz::Lane& lane = s.lanes()[0];
+        REQUIRE(lane.trace() != nullptr);
+        const auto n = static_cast<std::int64_t>(lane.trace()->events().size());
+        int live_steps = 0;
+        for (std::int64_t k = 0; k < n; ++k) {
+            const viz::SramSnapshot snap =
+                viz::sram_at(*lane.trace(), *lane.index, k, s.scenario().hardware.sram_bytes);
+            const std::int64_t bar = snap.consistent ? snap.slot_bytes() : snap.used_bytes;
+            const std::string label = viz::sram_usage_label(snap);
+            CAPTURE(key, k, label);
+            CHECK(label.rfind("in use " + viz::fmt_binary_bytes(bar) + " (", 0) == 0);
+            if (!snap.slots.empty()) {
+                ++live_steps;
+                CHECK(label.rfind("in use 0 B", 0) != 0);  // a bar with segments is never "0 B"
+            }
+        }
+        CHECK(live_steps > n / 2);
+    }
 }
