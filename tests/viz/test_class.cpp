@@ -14,6 +14,7 @@
 #include "viz/app.h"
 #include "viz/format.h"
 #include "viz/memory_widgets.h"
+#include "viz/plot.h"
 #include "viz/theme.h"
 #include "viz/thread_grid.h"
 
@@ -316,4 +317,20 @@ TEST_CASE("the SRAM label says what the bar shows, at every step", "[sram]") {
         }
         CHECK(live_steps > n / 2);
     }
+}
+
+TEST_CASE("coinciding curves keep distinct markers", "[plot]") {
+    // Standard attention and FlashAttention-2 move the same bytes against B_c: their markers differ in
+    // shape, so the one drawn later does not hide the other.
+    viz::PlotSeries standard{"standard", 0xFF0000FF, {16, 32}, {100, 100}};
+    viz::PlotSeries flash{"flash", 0xFF00FF00, {16, 32}, {50, 25}};
+    viz::PlotSeries flash2{"flash2", 0xFFFF0000, {16, 32}, {100, 100}};
+    viz::PlotSeries theory{"theory", 0xFFFFFFFF, {16, 32}, {90, 90}, true, false};
+    const auto shapes = viz::marker_shapes({standard, theory, flash, flash2});
+    REQUIRE(shapes.size() == 4);
+    CHECK(shapes[1] == viz::MarkerShape::none);
+    CHECK(shapes[0] != shapes[3]);
+    CHECK(shapes[0] != shapes[2]);
+    CHECK(shapes[2] != shapes[3]);
+    CHECK(shapes[0] != viz::MarkerShape::none);
 }
