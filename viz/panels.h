@@ -47,6 +47,11 @@ void draw_controls_panel(Session& s, UiState& ui);
 void draw_memory_panel(Session& s, UiState& ui);
 void draw_counters_panel(Session& s, UiState& ui);
 void draw_softmax_panel(Session& s, bool large);
+// For a deferred online softmax (FlashAttention-2): the first event after `after` (the block's last
+// update) that touches O_i of rows [r0, r0 + rows) again, the division by l_i or the store; from it
+// on the softmax panel calls O_i final. -1 when the trace has none.
+std::int64_t deferred_division_step(const sim::Trace& trace, std::int64_t after, std::int64_t r0,
+                                    std::int64_t rows);
 void draw_plots_panel(Session& s, UiState& ui);
 void draw_timeline_panel(Session& s, UiState& ui);
 void draw_threads_panel(Session& s, UiState& ui);

@@ -51,21 +51,6 @@ Watched watched(const Session& s, const std::string& key) {
     return {};
 }
 
-// A deferred rescale divides O_i by l_i once, after the last K/V block: the first event past the last
-// update that touches O_i of this block again (computes the division, or stores the result). From
-// that event on, the block's O_i is final. -1 when the trace has no such event.
-std::int64_t final_step(const sim::Trace& trace, std::int64_t after, std::int64_t r0, std::int64_t rows) {
-    const auto& ev = trace.events();
-    for (auto k = static_cast<std::size_t>(std::max<std::int64_t>(0, after + 1)); k < ev.size(); ++k) {
-        const auto& e = ev[k];
-        const bool touches = e.tensor == sim::Tensor::O &&
-                             (e.op == sim::Op::Compute || e.op == sim::Op::Store) &&
-                             e.tile.row0 < r0 + rows && r0 < e.tile.row0 + e.tile.rows;
-        if (touches) return static_cast<std::int64_t>(k);
-    }
-    return -1;
-}
-
 std::string num(double v) {
     char buf[32];
     if (std::isinf(v)) return v < 0 ? "-inf" : "inf";
@@ -248,6 +233,21 @@ const char* O_state(const kernels::SoftmaxSnapshot& now, bool final_O) {
 
 }  // namespace
 
+// A deferred rescale divides O_i by l_i once, after the last K/V block: the first event past the last
+// update that touches O_i of this block again (computes the division, or stores the result). From
+// that event on, the block's O_i is final. -1 when the trace has no such event.
+std::int64_t deferred_division_step(const sim::Trace& trace, std::int64_t after, std::int64_t r0, std::int64_t rows) {
+    const auto& ev = trace.events();
+    for (auto k = static_cast<std::size_t>(std::max<std::int64_t>(0, after + 1)); k < ev.size(); ++k) {
+        const auto& e = ev[k];
+        const bool touches = e.tensor == sim::Tensor::O &&
+                             (e.op == sim::Op::Compute || e.op == sim::Op::Store) &&
+                             e.tile.row0 < r0 + rows && r0 < e.tile.row0 + e.tile.rows;
+        if (touches) return static_cast<std::int64_t>(k);
+    }
+    return -1;
+}
+
 void draw_softmax_panel(Session& s, bool large) {
     ImGui::PushFont(fonts().large);
     ImGui::TextUnformatted("Online softmax");
@@ -306,7 +306,7 @@ void draw_softmax_panel(Session& s, bool large) {
             if (run->probe[p].step <= w.event) shown = static_cast<std::int64_t>(p);
         }
         if (w.lane->trace() != nullptr) {
-            const std::int64_t f = final_step(*w.lane->trace(), run->probe.back().step, r0, rows);
+            const std::int64_t f = deferred_division_step(*w.lane->trace(), run->probe.back().step, r0, rows);
             final_O = f >= 0 && w.event >= f;
         }
     }

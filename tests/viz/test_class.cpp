@@ -7,6 +7,7 @@
 #include <imgui_internal.h>
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 
 #include "scenarios/timing.h"
@@ -333,4 +334,91 @@ TEST_CASE("coinciding curves keep distinct markers", "[plot]") {
     CHECK(shapes[0] != shapes[2]);
     CHECK(shapes[2] != shapes[3]);
     CHECK(shapes[0] != viz::MarkerShape::none);
+}
+
+TEST_CASE("FlashAttention-2's l_i and m_i are live buffers with the block's rows in them", "[sram]") {
+    viz::Session s;
+    REQUIRE(s.wait_idle(60));
+    REQUIRE(s.set_focus("flash2").empty());
+    const viz::Lane& lane = s.lanes()[0];
+    const auto& ev = lane.trace()->events();
+    const auto& bufs = lane.trace()->buffers();
+    int checked = 0;
+    for (std::size_t k = 0; k < ev.size(); ++k) {
+        // After every update of m_i or l_i, the buffer holding it shows that tile, computed.
+        if (ev[k].op != sim::Op::Compute || (ev[k].tensor != sim::Tensor::m && ev[k].tensor != sim::Tensor::l))
+            continue;
+        const auto snap =
+            viz::sram_at(*lane.trace(), *lane.index, static_cast<std::int64_t>(k), s.scenario().hardware.sram_bytes);
+        const int slot = snap.slot_of(ev[k].buffer);
+        REQUIRE(slot >= 0);
+        const auto& sl = snap.slots[static_cast<std::size_t>(slot)];
+        CAPTURE(k, bufs[static_cast<std::size_t>(ev[k].buffer)].what);
+        CHECK(sl.filled);
+        CHECK(sl.computed);
+        CHECK(sl.held == ev[k].tensor);
+        CHECK(sl.tile.row0 == ev[k].tile.row0);
+        ++checked;
+    }
+    CHECK(checked >= 2 * 4 * 4);  // m_i and l_i after each of 4 x 4 (Q block, K/V block) pairs
+}
+
+TEST_CASE("FlashAttention-2's O_i is final from its division by l_i on", "[softmax]") {
+    viz::Session s;
+    REQUIRE(s.wait_idle(60));
+    const auto* run = s.run_of("flash2", Pass::forward);
+    REQUIRE(run != nullptr);
+    REQUIRE_FALSE(run->probe.empty());
+    const auto& ev = run->trace->events();
+    const std::int64_t rows = run->probe.front().m.size();
+    const std::int64_t f = viz::deferred_division_step(*run->trace, run->probe.back().step, 0, rows);
+    REQUIRE(f >= 0);
+    // The division itself: the compute of O_i for block 0 with no K/V block (j = -1), after the
+    // last update, and before the next Q block begins.
+    const auto& e = ev.at(static_cast<std::size_t>(f));
+    CHECK(e.op == sim::Op::Compute);
+    CHECK(e.tensor == sim::Tensor::O);
+    CHECK(e.j == -1);
+    CHECK(e.i == 0);
+    for (auto k = static_cast<std::size_t>(run->probe.back().step) + 1; k < static_cast<std::size_t>(f); ++k)
+        CHECK_FALSE((ev[k].tensor == sim::Tensor::O && ev[k].op == sim::Op::Compute));
+}
+
+TEST_CASE("the memory view never draws over the counters, and one lane takes the whole view", "[panels]") {
+    Context ctx;
+    for (const char* rival : {"standard", "none"}) {
+        viz::App app(options({"classroom", "--algorithm", "flash2", "--rival", rival}));
+        REQUIRE(app.session().wait_idle(60));
+        frame(app);
+        const ImRect counters = ImGui::FindWindowByName("Counters")->Rect();
+        auto& pb = app.session().playback();
+        for (int k = 0; k <= 40; ++k) {
+            pb.seek_progress(k / 40.0);
+            frame(app);
+            const ImDrawList* dl = ImGui::FindWindowByName("Main")->DrawList;
+            // What reaches the screen is each triangle cut by its clip rectangle.
+            for (const ImDrawCmd& cmd : dl->CmdBuffer) {
+                const ImRect clip(cmd.ClipRect.x, cmd.ClipRect.y, cmd.ClipRect.z, cmd.ClipRect.w);
+                for (unsigned i = 0; i < cmd.ElemCount; ++i) {
+                    ImVec2 p = dl->VtxBuffer[dl->IdxBuffer[static_cast<int>(cmd.IdxOffset + i)]].pos;
+                    p = ImVec2(ImClamp(p.x, clip.Min.x, clip.Max.x), ImClamp(p.y, clip.Min.y, clip.Max.y));
+                    CHECK_FALSE((p.x > counters.Min.x + 1 && counters.Contains(p)));
+                }
+            }
+        }
+        // --rival none: the single lane uses the main view's full width and height.
+        if (std::string(rival) == "none") {
+            REQUIRE(app.session().lanes().size() == 1);
+            const ImGuiWindow* main = ImGui::FindWindowByName("Main");
+            const ImDrawList* dl = main->DrawList;
+            float lo = FLT_MAX, hi = -FLT_MAX, right = -FLT_MAX;
+            for (const auto& v : dl->VtxBuffer) {
+                lo = std::min(lo, v.pos.y);
+                hi = std::max(hi, v.pos.y);
+                right = std::max(right, v.pos.x);
+            }
+            CHECK(hi - lo > main->Rect().GetHeight() * 0.85F);
+            CHECK(right > main->Rect().Max.x - 30);
+        }
+    }
 }
