@@ -106,7 +106,8 @@ void draw_current(ImDrawList* dl, const sim::Event& e, float frac, const std::ve
     const ImVec2 ca((a0.x + a1.x) * 0.5F, (a0.y + a1.y) * 0.5F),
         cz((z0.x + z1.x) * 0.5F, (z0.y + z1.y) * 0.5F);
     dl->AddLine(ca, cz, tensor_color(e.tensor, 110), 2.0F);
-    dl->AddRectFilled(m0, m1, tensor_color(e.tensor), 2.0F);
+    // See-through, so the read counts ("2x") and the SRAM rows it passes over stay readable.
+    dl->AddRectFilled(m0, m1, tensor_color(e.tensor, 190), 2.0F);
     dl->AddRect(m0, m1, rgb(0xFFFFFF), 2.0F, 0, 2.0F);
     std::string lab = lane.tile_name(e.tensor, e.tile, e.step);
     if (e.has(sim::flags::kAtomic)) lab = "+= " + lab;

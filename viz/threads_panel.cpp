@@ -164,6 +164,16 @@ ThreadPick draw_grid(ImDrawList* dl, const ThreadGrid& g, ImVec2 p0, ImVec2 size
         dl->AddText(f.small, f.small->FontSize, ImVec2(c.origin.x + c.cw * static_cast<float>(col), p0.y),
                     rgb(colors::kMuted), std::to_string(col * c.blocks_per_cell).c_str());
     }
+    // Merged cells (more blocks than fit): the corner says how many a cell stands for.
+    if (c.blocks_per_cell > 1 || c.units_per_cell > 1) {
+        const std::string per =
+            "cell = " + std::to_string(c.blocks_per_cell) + " x " + std::to_string(c.units_per_cell);
+        draw_text_fit(dl, f.small, p0, c.label_w - 4, rgb(colors::kCompute), per);
+        if (hovered && m.x < c.origin.x && m.y < c.origin.y)
+            ImGui::SetTooltip(
+                "Each cell stands for %lld blocks of %lld units, coloured by the wave of its first.",
+                static_cast<long long>(c.blocks_per_cell), static_cast<long long>(c.units_per_cell));
+    }
     if (hover.block >= 0 && ImGui::IsMouseClicked(ImGuiMouseButton_Left)) ui.thread_selected = hover;
     return hover;
 }
