@@ -27,6 +27,8 @@ shots=(
   "gui-plots-block|block-size --panel plots --side block"
   "gui-big|gpt2-medium --set seq_len=8192 --progress 0.3"
   "gui-invalid|classroom --set block_cols=64 --algorithm flash"
+  "gui-threads|classroom --algorithm flash2 --panel threads --progress 0.3"
+  "gui-threads-gpt2|gpt2-medium --algorithm flash2 --panel threads --progress 0.3"
 )
 for s in "${shots[@]}"; do
   name=${s%%|*}
@@ -35,4 +37,21 @@ for s in "${shots[@]}"; do
   xvfb-run -a -s "-screen 0 1920x1080x24" "$BUILD/tilesim-gui" $args --size 1600x900 --palette \
     --screenshot "$OUT/$name.png"
   printf '%-18s %7s bytes  tilesim-gui %s\n' "$name.png" "$(stat -c %s "$OUT/$name.png")" "$args"
+done
+
+# Projector mode: 1920x1080 at --scale 1.5, one picture per main view (docs/gui.md, "In class").
+projector=(
+  "gui-projector-memory|classroom --algorithm flash --rival standard --progress 0.4"
+  "gui-projector-plots|classroom --panel plots"
+  "gui-projector-softmax|classroom --algorithm flash2 --panel softmax --progress 0.6 --watch-block 1"
+  "gui-projector-threads|classroom --algorithm flash2 --panel threads --progress 0.3"
+)
+for s in "${projector[@]}"; do
+  name=${s%%|*}
+  args=${s#*|}
+  # shellcheck disable=SC2086
+  xvfb-run -a -s "-screen 0 1920x1080x24" "$BUILD/tilesim-gui" $args --size 1920x1080 --scale 1.5 --palette \
+    --screenshot "$OUT/$name.png"
+  printf '%-18s %7s bytes  tilesim-gui %s --size 1920x1080 --scale 1.5\n' "$name.png" \
+    "$(stat -c %s "$OUT/$name.png")" "$args"
 done
