@@ -159,8 +159,9 @@ std::string units_line(const Session& s, const scenarios::Scenario& sc) {
         if (def == nullptr) continue;
         const std::int64_t g = kernels::query_heads_per_unit(*def, sc.problem);
         if (g > 1) {
-            packed += (packed.empty() ? "" : "; ") + l.key + ": per (batch, KV head) of " + std::to_string(g) +
-                      " query heads, " + std::to_string(kernels::unit_problem(*def, sc.problem).bh()) + " units";
+            packed += (packed.empty() ? "" : "; ") + l.key + ": per (batch, KV head) of " +
+                      std::to_string(g) + " query heads, " +
+                      std::to_string(kernels::unit_problem(*def, sc.problem).bh()) + " units";
         }
     }
     const std::string x = sym_times();
@@ -173,8 +174,8 @@ void counters_table(const Session& s, bool elements) {
     const auto& lanes = s.lanes();
     // The figures, per tensor.
     const int cols = 1 + 2 * static_cast<int>(lanes.size());
-    const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV |
-                                  ImGuiTableFlags_SizingStretchSame;
+    const ImGuiTableFlags flags =
+        ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingStretchSame;
     // No scrolling: the App gives this panel the height its rows need (UiState::counters_height).
     if (ImGui::BeginTable("counters", cols, flags)) {
         ImGui::TableSetupColumn("HBM", ImGuiTableColumnFlags_WidthFixed, ImGui::CalcTextSize("dQacc").x + 4);
@@ -266,26 +267,28 @@ void counters_table(const Session& s, bool elements) {
                    return Pair{fmt_seconds(l.replay.totals().model_seconds),
                                "of " + fmt_seconds(l.index ? l.index->model_start.back() : 0.0)};
                });
-        figure("pred.",
-               "Predicted time of the whole launch, ALL B x H heads: the scheduled timeline (thread blocks in\n"
-               "waves over the SMs, copies and math overlapping per the schedule), with the busiest agent;\n"
-               "forward and backward added up when both run (docs/timeline.md). Not comparable with 'clock'.",
-               [](const Lane& l) {
-                   std::string bound;
-                   for (const auto* r : l.runs) {
-                       for (const auto& ph : r->cost.phases) {
-                           if (bound.find(ph.bound) == std::string::npos)
-                               bound += (bound.empty() ? "" : ", ") + ph.bound;
-                       }
-                   }
-                   return Pair{fmt_seconds(l.data->predicted_s), bound + " bound"};
-               });
+        figure(
+            "pred.",
+            "Predicted time of the whole launch, ALL B x H heads: the scheduled timeline (thread blocks in\n"
+            "waves over the SMs, copies and math overlapping per the schedule), with the busiest agent;\n"
+            "forward and backward added up when both run (docs/timeline.md). Not comparable with 'clock'.",
+            [](const Lane& l) {
+                std::string bound;
+                for (const auto* r : l.runs) {
+                    for (const auto& ph : r->cost.phases) {
+                        if (bound.find(ph.bound) == std::string::npos)
+                            bound += (bound.empty() ? "" : ", ") + ph.bound;
+                    }
+                }
+                return Pair{fmt_seconds(l.data->predicted_s), bound + " bound"};
+            });
         ImGui::EndTable();
         ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
         ImGui::PushFont(fonts().small);
-        ImGui::TextWrapped("clock: model time of one head, as animated; pred.: the timeline's prediction for "
-                           "all B%sH heads (hover the names)",
-                           sym_times());
+        ImGui::TextWrapped(
+            "clock: model time of one head, as animated; pred.: the timeline's prediction for "
+            "all B%sH heads (hover the names)",
+            sym_times());
         ImGui::PopFont();
         ImGui::PopStyleColor();
     }

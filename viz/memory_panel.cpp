@@ -176,7 +176,8 @@ void draw_lane(Session& s, std::size_t idx, ImVec2 p0, ImVec2 p1, const UiState&
             std::string("finished") + (lane.runs.size() > 1 ? " forward and backward" : "") + ": " +
             fmt_bytes(static_cast<double>(lane.replay.totals().at(sim::Level::HBM).total_bytes())) +
             " of HBM traffic in " + fmt_seconds(lane.replay.totals().model_seconds) + " (one head)";
-        draw_text_fit(dl, nullptr, ImVec2(p0.x + 12, cap_y), p1.x - p0.x - 16, algorithm_color(lane.key), msg);
+        draw_text_fit(dl, nullptr, ImVec2(p0.x + 12, cap_y), p1.x - p0.x - 16, algorithm_color(lane.key),
+                      msg);
     } else {
         const std::string cap = event_caption(e, lane, static_cast<std::int64_t>(events.size()));
         draw_text_fit(dl, nullptr, ImVec2(p0.x + 12, cap_y), p1.x - p0.x - 16,
@@ -221,8 +222,8 @@ void draw_lane(Session& s, std::size_t idx, ImVec2 p0, ImVec2 p1, const UiState&
         }
         const std::string agg = "big problem: each cell of " + names + " = " + std::to_string(most->group_r) +
                                 " x " + std::to_string(most->group_c) + " tiles";
-        draw_text_fit(dl, f.small, ImVec2(h0.x, body1.y - f.small->FontSize + 2), h1.x - h0.x, rgb(colors::kMuted),
-                      agg);
+        draw_text_fit(dl, f.small, ImVec2(h0.x, body1.y - f.small->FontSize + 2), h1.x - h0.x,
+                      rgb(colors::kMuted), agg);
     }
     const SramSnapshot snap = sram_at(trace, *lane.index, k, sc.hardware.sram_bytes);
     const auto slots = draw_sram(dl, s0, s1, snap, done ? nullptr : &e, lane);

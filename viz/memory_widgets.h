@@ -41,7 +41,8 @@ void draw_hatch(ImDrawList* dl, ImVec2 p0, ImVec2 p1, ImU32 col, float spacing =
 
 // Outlines a thread block's HBM tiles (threads_panel.cpp): bold those it alone moves, dashed those it
 // shares with other blocks of its pass.
-void outline_block_tiles(ImDrawList* dl, const std::vector<MatrixBox>& boxes, const std::vector<BlockTile>& tiles);
+void outline_block_tiles(ImDrawList* dl, const std::vector<MatrixBox>& boxes,
+                         const std::vector<BlockTile>& tiles);
 
 // ---- SRAM (sram_box.cpp) ----
 struct SlotGeom {

@@ -50,7 +50,7 @@ class Playback {
     void step_back();
     void to_start();
     void to_end();
-    bool jump_to_next_hbm_write();     // false (and no move) when no HBM write is left
+    bool jump_to_next_hbm_write();  // false (and no move) when no HBM write is left
     // The presenter's keys: the first event of the next (or previous) pass, Q block or K/V block of
     // the focus's trace (TraceIndex::phase_events, q_block_starts, kv_block_starts). Pause; false
     // (and no move) when there is none.

@@ -142,7 +142,7 @@ class Session {
     Playback playback_;
     std::chrono::steady_clock::time_point change_time_{};
     bool change_pending_ = false;
-    bool pick_speed_ = true;  // a new scenario: choose a speed for its trace when it arrives
+    bool pick_speed_ = true;    // a new scenario: choose a speed for its trace when it arrives
     double picked_speed_ = -1;  // the speed last chosen that way (the person has not changed it since)
     std::string loaded_json_;   // the scenario as loaded, to tell whether it has been edited
     bool edited_ = false;

@@ -72,7 +72,8 @@ void draw_history(const scenarios::AlgorithmRun& run, std::int64_t shown, int ro
     const ImGuiTableFlags flags =
         ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingStretchSame;
     ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
-    ImGui::TextWrapped("m_i and l_i after each K/V block (yellow: a new row maximum, so the past was rescaled)");
+    ImGui::TextWrapped(
+        "m_i and l_i after each K/V block (yellow: a new row maximum, so the past was rescaled)");
     ImGui::PopStyleColor();
     if (!ImGui::BeginTable("history", cols, flags)) return;
     ImGui::TableSetupColumn("row", ImGuiTableColumnFlags_WidthFixed, ImGui::CalcTextSize("row").x);
@@ -115,8 +116,9 @@ void draw_arithmetic(const kernels::SoftmaxSnapshot& now, const kernels::Softmax
     ImGui::Text("this update, row by row (%s):", std::string(def.paper).c_str());
     ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
     ImGui::TextWrapped("l_new = e^(m_old - m_new) x l_old + this block's row sum (taken at m_new); %s",
-                       def.softmax == OnlineSoftmax::deferred ? "O_i is scaled by the same factor"
-                                                              : "O_i by the same factor, times l_old / l_new");
+                       def.softmax == OnlineSoftmax::deferred
+                           ? "O_i is scaled by the same factor"
+                           : "O_i by the same factor, times l_old / l_new");
     ImGui::PopStyleColor();
     for (int r = 0; r < rows; ++r) {
         if (prev == nullptr) {
@@ -129,9 +131,9 @@ void draw_arithmetic(const kernels::SoftmaxSnapshot& now, const kernels::Softmax
         // One wrapped line per row (it wraps at a projector's scale); yellow when the past is rescaled.
         ImGui::PushStyleColor(ImGuiCol_Text, a < 1.0 ? ImGui::ColorConvertU32ToFloat4(rgb(colors::kCompute))
                                                      : ImGui::GetStyleColorVec4(ImGuiCol_Text));
-        ImGui::TextWrapped("row %lld: e^(%s - %s) = %.4f;  l = %.4f x %s + %s = %s", static_cast<long long>(r0 + r),
-                           num(prev->m(r)).c_str(), num(now.m(r)).c_str(), a, a, num(prev->l(r)).c_str(),
-                           num(block).c_str(), num(now.l(r)).c_str());
+        ImGui::TextWrapped("row %lld: e^(%s - %s) = %.4f;  l = %.4f x %s + %s = %s",
+                           static_cast<long long>(r0 + r), num(prev->m(r)).c_str(), num(now.m(r)).c_str(), a,
+                           a, num(prev->l(r)).c_str(), num(block).c_str(), num(now.l(r)).c_str());
         ImGui::PopStyleColor();
     }
 }
@@ -174,8 +176,10 @@ void draw_values(const kernels::SoftmaxSnapshot& now, const kernels::SoftmaxSnap
     const int fit_rows = std::max(1, static_cast<int>(ImGui::GetContentRegionAvail().y / row_h) - 1);
     const int fit_cols =
         std::max(1, static_cast<int>((ImGui::GetContentRegionAvail().x - row_w) / cell) - (large ? 0 : 3));
-    const auto rows = static_cast<int>(std::min<Eigen::Index>(now.m.size(), std::min(large ? 16 : 6, fit_rows)));
-    const int show_cols = static_cast<int>(std::min<Eigen::Index>(now.O.cols(), std::min(large ? 8 : 3, fit_cols)));
+    const auto rows =
+        static_cast<int>(std::min<Eigen::Index>(now.m.size(), std::min(large ? 16 : 6, fit_rows)));
+    const int show_cols =
+        static_cast<int>(std::min<Eigen::Index>(now.O.cols(), std::min(large ? 8 : 3, fit_cols)));
     const int cols = (large ? 1 : 4) + show_cols;
     const ImGuiTableFlags flags =
         ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingStretchProp;
@@ -236,7 +240,8 @@ const char* O_state(const kernels::SoftmaxSnapshot& now, bool final_O) {
 // A deferred rescale divides O_i by l_i once, after the last K/V block: the first event past the last
 // update that touches O_i of this block again (computes the division, or stores the result). From
 // that event on, the block's O_i is final. -1 when the trace has no such event.
-std::int64_t deferred_division_step(const sim::Trace& trace, std::int64_t after, std::int64_t r0, std::int64_t rows) {
+std::int64_t deferred_division_step(const sim::Trace& trace, std::int64_t after, std::int64_t r0,
+                                    std::int64_t rows) {
     const auto& ev = trace.events();
     for (auto k = static_cast<std::size_t>(std::max<std::int64_t>(0, after + 1)); k < ev.size(); ++k) {
         const auto& e = ev[k];
@@ -318,17 +323,28 @@ void draw_softmax_panel(Session& s, bool large) {
     draw_strip(*run, shown);
     if (shown < 0) {
         disabled_wrapped(w.lane != nullptr ? "The play head has not reached this block's first update yet."
-                                              : "No update yet.");
+                                           : "No update yet.");
         return;
     }
     const auto& now = run->probe[static_cast<std::size_t>(shown)];
     const kernels::SoftmaxSnapshot* prev =
         shown > 0 ? &run->probe[static_cast<std::size_t>(shown - 1)] : nullptr;
     const bool at_end = shown + 1 == static_cast<std::int64_t>(run->probe.size()) && final_O;
-    ImGui::TextWrapped("after folding in K/V block j = %d (%lld of %d)%s", now.j, static_cast<long long>(shown + 1),
-                static_cast<int>(run->probe.size()), at_end ? ": block done" : "");
+    ImGui::TextWrapped("after folding in K/V block j = %d (%lld of %d)%s", now.j,
+                       static_cast<long long>(shown + 1), static_cast<int>(run->probe.size()),
+                       at_end ? ": block done" : "");
     if (large) {
-        const int show_rows = static_cast<int>(std::min<std::int64_t>(rows, 8));
+        // As many rows as the height leaves for the history, the arithmetic and O_i (each row takes a
+        // line in each, the arithmetic two when it wraps), after about eight lines of headings.
+        const float row_h = ImGui::GetTextLineHeightWithSpacing();
+        const float arith_lines =
+            ImGui::CalcTextSize("row 0: e^(0.0000 - 0.0000) = 0.0000;  l = 0.0000 x 0.0000 + 0.0000 = 0.0000")
+                        .x > ImGui::GetContentRegionAvail().x
+                ? 2.0F
+                : 1.0F;
+        const auto fit =
+            static_cast<int>((ImGui::GetContentRegionAvail().y - 9 * row_h) / ((2 + arith_lines) * row_h));
+        const int show_rows = static_cast<int>(std::min<std::int64_t>(rows, std::clamp(fit, 1, 8)));
         draw_history(*run, shown, show_rows, r0);
         draw_arithmetic(now, prev, show_rows, r0, *def);
         ImGui::Spacing();

@@ -46,7 +46,8 @@ float capacity_bar(ImDrawList* dl, ImVec2 p0, ImVec2 p1, const SramSnapshot& sna
     const bool both = uw + pw + 12 <= bw;
     draw_text_fit(dl, f.small, ImVec2(b0.x, b1.y + 3), bw, rgb(colors::kMuted), usage);
     if (both)
-        dl->AddText(f.small, f.small->FontSize, ImVec2(b1.x - pw, b1.y + 3), rgb(colors::kMuted), peak.c_str());
+        dl->AddText(f.small, f.small->FontSize, ImVec2(b1.x - pw, b1.y + 3), rgb(colors::kMuted),
+                    peak.c_str());
     return b1.y;
 }
 
@@ -94,7 +95,8 @@ std::vector<SlotGeom> draw_sram(ImDrawList* dl, ImVec2 p0, ImVec2 p1, const Sram
     dl->AddRectFilled(p0, p1, rgb(0x14171B), 6.0F);
     dl->AddRect(p0, p1, rgb(colors::kMuted), 6.0F, 0, 2.0F);
     const std::string title = "SRAM (on-chip), M = " + fmt_binary_bytes(snap.capacity_bytes);
-    draw_text_fit(dl, nullptr, ImVec2(p0.x + 8, p0.y + 5), p1.x - p0.x - 14, ImGui::GetColorU32(ImGuiCol_Text), title);
+    draw_text_fit(dl, nullptr, ImVec2(p0.x + 8, p0.y + 5), p1.x - p0.x - 14,
+                  ImGui::GetColorU32(ImGuiCol_Text), title);
     const float bar_bottom = capacity_bar(dl, p0, p1, snap, totals);
 
     // Buffer rows.
@@ -125,9 +127,10 @@ std::vector<SlotGeom> draw_sram(ImDrawList* dl, ImVec2 p0, ImVec2 p1, const Sram
         // Two lines when the row allows (the tile held, then the buffer it sits in), else one.
         const bool two = row >= line + f.small->FontSize;
         const float ty = two ? y : y + std::max(0.0F, (th - line) * 0.5F);
-        draw_text_fit(dl, nullptr, ImVec2(tx, ty), p1.x - tx - 6, s.filled ? tensor_color(s.held) : rgb(colors::kMuted),
-                      held);
-        if (two) draw_text_fit(dl, f.small, ImVec2(tx, ty + line - 1), p1.x - tx - 6, rgb(colors::kMuted), what);
+        draw_text_fit(dl, nullptr, ImVec2(tx, ty), p1.x - tx - 6,
+                      s.filled ? tensor_color(s.held) : rgb(colors::kMuted), held);
+        if (two)
+            draw_text_fit(dl, f.small, ImVec2(tx, ty + line - 1), p1.x - tx - 6, rgb(colors::kMuted), what);
     }
     if (snap.slots.empty()) {
         dl->AddText(f.small, f.small->FontSize, ImVec2(p0.x + 10, top), rgb(colors::kMuted),

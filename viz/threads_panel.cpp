@@ -183,7 +183,9 @@ void wave_legend(const ThreadGrid& g) {
     ImDrawList* dl = ImGui::GetWindowDrawList();
     const float line = ImGui::GetTextLineHeight();
     const float right = ImGui::GetCursorScreenPos().x + ImGui::GetContentRegionAvail().x;
-    const std::int64_t shown = std::min<std::int64_t>(g.waves, 8);
+    // Eight entries, fewer when the font is large (a projector's scale): the grid needs the height.
+    const std::int64_t shown = std::min<std::int64_t>(
+        g.waves, ImGui::GetContentRegionAvail().x >= 60 * ImGui::GetFontSize() ? 8 : 4);
     for (std::int64_t w = 0; w < shown; ++w) {
         const std::int64_t first = w * g.slots, last = std::min(g.total_blocks, first + g.slots) - 1;
         char text[96];
@@ -232,7 +234,10 @@ namespace {
 void hbm_strip(ImDrawList* dl, const Lane& lane, const ThreadGrid& g, const ThreadPick& pick, ImVec2 p0,
                ImVec2 p1, sim::Dtype dtype) {
     dl->PushClipRect(p0, p1, true);
-    const auto boxes = layout_matrices(lane.replay.heat(), p0, p1);
+    // A little inside the clip: the matrices' names are centred over them and may reach left.
+    const float inset = ImGui::GetTextLineHeight() * 0.5F;
+    const auto boxes =
+        layout_matrices(lane.replay.heat(), ImVec2(p0.x + inset, p0.y), ImVec2(p1.x - 2 * inset, p1.y));
     for (const auto& b : boxes) draw_matrix(dl, b, dtype);
     if (pick.block >= 0 && static_cast<std::size_t>(pick.block) < g.block_tiles.size())
         outline_block_tiles(dl, boxes, g.block_tiles[static_cast<std::size_t>(pick.block)]);
@@ -322,7 +327,7 @@ void draw_threads_panel(Session& s, UiState& ui) {
     // What is left: the grid (left) beside the HBM tiles (right), then the inside of one block below.
     const float used = ImGui::GetCursorScreenPos().y - top_y;
     const float rest = avail0.y - used;
-    const float inside_h = std::clamp(rest * 0.34F, line * 6.0F, line * 9.0F);
+    const float inside_h = std::clamp(rest * 0.34F, line * 4.5F, line * 9.0F);
     // The two sentences under the grid, measured for the block picked now (one line of slack for a
     // hovered block's longer tile list), so the grid takes exactly the rest.
     auto block_text = [&](const ThreadPick& pk, bool hovering) {

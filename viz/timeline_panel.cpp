@@ -123,7 +123,9 @@ void draw_timeline_panel(Session& s, UiState& /*ui*/) {
     if (ImGui::Button(compact ? "<" : "< Step")) pb.step_back();
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("One step back (Left arrow)");
     ImGui::SameLine();
-    if (ImGui::Button(compact ? (pb.playing() ? "Pause" : "Play") : pb.playing() ? "  Pause  " : "   Play   "))
+    if (ImGui::Button(compact        ? (pb.playing() ? "Pause" : "Play")
+                      : pb.playing() ? "  Pause  "
+                                     : "   Play   "))
         pb.toggle();
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Play or pause (Space)");
     ImGui::SameLine();
@@ -139,8 +141,8 @@ void draw_timeline_panel(Session& s, UiState& /*ui*/) {
     float speed = static_cast<float>(pb.speed());
     ImGui::SetNextItemWidth(std::max(ImGui::GetFontSize() * 6, ImGui::GetContentRegionAvail().x - 4));
     if (ImGui::SliderFloat("##speed", &speed, static_cast<float>(Playback::kMinSpeed),
-                           static_cast<float>(Playback::kMaxSpeed), compact ? "%.3g steps/s" : "speed %.3g steps/s",
-                           ImGuiSliderFlags_Logarithmic)) {
+                           static_cast<float>(Playback::kMaxSpeed),
+                           compact ? "%.3g steps/s" : "speed %.3g steps/s", ImGuiSliderFlags_Logarithmic)) {
         pb.set_speed(speed);
     }
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Steps of the first lane per second (+ and - keys)");

@@ -71,7 +71,8 @@ float draw_tensor_legend(ImDrawList* dl, ImVec2 at, const std::vector<sim::Tenso
     return x;
 }
 
-float draw_text_fit(ImDrawList* dl, ImFont* font, ImVec2 at, float max_w, ImU32 col, const std::string& text) {
+float draw_text_fit(ImDrawList* dl, ImFont* font, ImVec2 at, float max_w, ImU32 col,
+                    const std::string& text) {
     ImFont* f = font != nullptr ? font : ImGui::GetFont();
     const float full = f->CalcTextSizeA(f->FontSize, FLT_MAX, 0, text.c_str()).x;
     if (full <= max_w) {

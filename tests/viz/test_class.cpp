@@ -346,10 +346,11 @@ TEST_CASE("FlashAttention-2's l_i and m_i are live buffers with the block's rows
     int checked = 0;
     for (std::size_t k = 0; k < ev.size(); ++k) {
         // After every update of m_i or l_i, the buffer holding it shows that tile, computed.
-        if (ev[k].op != sim::Op::Compute || (ev[k].tensor != sim::Tensor::m && ev[k].tensor != sim::Tensor::l))
+        if (ev[k].op != sim::Op::Compute ||
+            (ev[k].tensor != sim::Tensor::m && ev[k].tensor != sim::Tensor::l))
             continue;
-        const auto snap =
-            viz::sram_at(*lane.trace(), *lane.index, static_cast<std::int64_t>(k), s.scenario().hardware.sram_bytes);
+        const auto snap = viz::sram_at(*lane.trace(), *lane.index, static_cast<std::int64_t>(k),
+                                       s.scenario().hardware.sram_bytes);
         const int slot = snap.slot_of(ev[k].buffer);
         REQUIRE(slot >= 0);
         const auto& sl = snap.slots[static_cast<std::size_t>(slot)];
