@@ -29,6 +29,8 @@ shots=(
   "gui-invalid|classroom --set block_cols=64 --algorithm flash"
   "gui-timeline|gpt2-medium --set hardware=H100-SXM --set schedule=pingpong --algorithm flash2 --panel timeline"
   "gui-roofline|gpt2-medium --set hardware=H100-SXM --panel roofline"
+  "gui-threads|classroom --algorithm flash2 --panel threads --progress 0.3"
+  "gui-threads-gpt2|gpt2-medium --algorithm flash2 --panel threads --progress 0.3"
 )
 for s in "${shots[@]}"; do
   name=${s%%|*}
@@ -39,9 +41,40 @@ for s in "${shots[@]}"; do
   printf '%-18s %7s bytes  tilesim-gui %s\n' "$name.png" "$(stat -c %s "$OUT/$name.png")" "$args"
 done
 
+# Projector mode: 1920x1080 at --scale 1.5, one picture per main view (docs/gui.md, "In class");
+# the same views at --scale 1 on 1920x1080 are the gui-view-* pictures below.
+projector=(
+  "gui-projector-memory|classroom --algorithm flash --rival standard --progress 0.4"
+  "gui-projector-plots|classroom --panel plots"
+  "gui-projector-softmax|classroom --algorithm flash2 --panel softmax --progress 0.6 --watch-block 1"
+  "gui-projector-threads|classroom --algorithm flash2 --panel threads --progress 0.3"
+  "gui-projector-timeline|gpt2-medium --set hardware=H100-SXM --set schedule=pingpong --algorithm flash2 --panel timeline"
+  "gui-projector-roofline|gpt2-medium --set hardware=H100-SXM --panel roofline"
+)
+for s in "${projector[@]}"; do
+  name=${s%%|*}
+  args=${s#*|}
+  # shellcheck disable=SC2086
+  xvfb-run -a -s "-screen 0 1920x1080x24" "$BUILD/tilesim-gui" $args --size 1920x1080 --scale 1.5 --palette \
+    --screenshot "$OUT/$name.png"
+  printf '%-18s %7s bytes  tilesim-gui %s --size 1920x1080 --scale 1.5\n' "$name.png" \
+    "$(stat -c %s "$OUT/$name.png")" "$args"
+done
+
+# Every main view at --scale 1 on 1920x1080, to set beside the projector pictures above.
+for s in "${projector[@]}"; do
+  name=${s%%|*}
+  name=gui-view-${name#gui-projector-}
+  args=${s#*|}
+  # shellcheck disable=SC2086
+  xvfb-run -a -s "-screen 0 1920x1080x24" "$BUILD/tilesim-gui" $args --size 1920x1080 --scale 1 --palette \
+    --screenshot "$OUT/$name.png"
+  printf '%-18s %7s bytes  tilesim-gui %s --size 1920x1080 --scale 1\n' "$name.png" \
+    "$(stat -c %s "$OUT/$name.png")" "$args"
+done
+
 # ---- Lessons (docs/lessons/): the docs/images/lesson-NN-*.png the lessons name ----------------------
-# Shots on a panel this tilesim-gui does not offer yet (timeline, roofline, threads: being added) are
-# skipped with a line saying so, so the script runs before and after those panels land.
+# A shot on a panel this tilesim-gui does not offer is skipped with a line saying so.
 lesson_shots=(
   "lesson-01-memory|classroom --algorithm flash --panel memory --progress 0.4"
   "lesson-02-roofline|gpt2-medium --panel roofline"

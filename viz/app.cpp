@@ -54,7 +54,10 @@ App::App(const Options& o, SessionOptions so)
     if (o.watch_block) session_.set_watch_block(*o.watch_block);
     if (o.numerics) session_.set_force_numerics(true);
     session_.set_side_kind(o.side == "block" ? SideSweep::block : SideSweep::sram);
-    ui_.tab = o.panel == "plots" ? MainTab::plots : o.panel == "softmax" ? MainTab::softmax : MainTab::memory;
+    ui_.tab = o.panel == "plots"     ? MainTab::plots
+              : o.panel == "softmax" ? MainTab::softmax
+              : o.panel == "threads" ? MainTab::threads
+                                     : MainTab::memory;
     if (o.panel == "timeline") ui_.tab = MainTab::timeline;
     if (o.panel == "roofline") ui_.tab = MainTab::roofline;
     ui_.select_tab = true;
@@ -87,6 +90,9 @@ void App::shortcuts() {
     if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_LeftArrow))) pb.step_back();
     if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Home), false)) pb.to_start();
     if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_End), false)) pb.to_end();
+    // A presenter's clicker sends Page Down / Page Up: one K/V block of the paper's loop per click.
+    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_PageDown))) pb.jump_to_next_kv_block();
+    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_PageUp))) pb.jump_to_previous_kv_block();
     if (ImGui::IsKeyPressed(kKeyF1, false)) ui_.show_help = !ui_.show_help;
     if (ImGui::IsKeyPressed(kKeyF12, false)) ui_.want_screenshot = true;
     if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape), false)) ui_.show_help = false;
@@ -96,6 +102,23 @@ void App::shortcuts() {
             case 'w':
             case 'W':
                 pb.jump_to_next_hbm_write();
+                break;
+            case 'n':
+            case 'N':
+                pb.jump_to_next_pass();
+                break;
+            case 'j':
+            case 'J':
+                pb.jump_to_next_kv_block();
+                break;
+            case 'i':
+            case 'I':
+                pb.jump_to_next_q_block();
+                break;
+            case 't':
+            case 'T':
+                ui_.tab = MainTab::threads;
+                ui_.select_tab = true;
                 break;
             case '+':
             case '=':
@@ -160,6 +183,33 @@ void App::exports() {
     ui_.want_sweep_csv = ui_.want_side_csv = false;
 }
 
+std::vector<std::pair<std::string, std::string>> App::help_rows() const {
+    // The number keys follow the definition table, so the list of them is built from it.
+    const auto& keys = session_.keys();
+    std::string numbers, watched;
+    for (std::size_t k = 0; k < keys.size() && k < 9; ++k) {
+        numbers += (k == 0 ? "" : ", ") + std::to_string(k + 1);
+        watched += (k == 0 ? "" : " / ") + display_name(keys[k]);
+    }
+    return {
+        {"Space", "play / pause"},
+        {"Right, Left", "one step forward / back"},
+        {"Home, End", "start / end"},
+        {"J, Page Down", "next K/V block (j) of the paper's loop"},
+        {"Page Up", "back to the start of this (or the previous) K/V block"},
+        {"I", "next Q block (i)"},
+        {"N", "next pass (kernel)"},
+        {"W", "jump to the next tile written to HBM"},
+        {"+, -", "faster / slower"},
+        {numbers, "watch " + watched},
+        {"R", "race a second algorithm on / off"},
+        {"M, P, O, T", "memory view / plots / online softmax / threads"},
+        {"E", "save the N sweep as CSV"},
+        {"F12", "save a screenshot (PNG)"},
+        {"F1, ?", "this help"},
+    };
+}
+
 void App::help_window() {
     if (!ui_.show_help) return;
     const ImVec2 d = ImGui::GetIO().DisplaySize;
@@ -168,26 +218,7 @@ void App::help_window() {
     if (ImGui::Begin("Keyboard shortcuts", &ui_.show_help,
                      ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoSavedSettings |
                          ImGuiWindowFlags_NoCollapse)) {
-        // The number keys follow the definition table, so the list of them is built from it.
-        const auto& keys = session_.keys();
-        std::string numbers, watched;
-        for (std::size_t k = 0; k < keys.size() && k < 9; ++k) {
-            numbers += (k == 0 ? "" : ", ") + std::to_string(k + 1);
-            watched += (k == 0 ? "" : " / ") + display_name(keys[k]);
-        }
-        const std::vector<std::pair<std::string, std::string>> rows = {
-            {"Space", "play / pause"},
-            {"Right, Left", "one step forward / back"},
-            {"Home, End", "start / end"},
-            {"W", "jump to the next tile written to HBM"},
-            {"+, -", "faster / slower"},
-            {numbers, "watch " + watched},
-            {"R", "race a second algorithm on / off"},
-            {"M, P, O", "memory view / plots / online softmax"},
-            {"E", "save the N sweep as CSV"},
-            {"F12", "save a screenshot (PNG)"},
-            {"F1, ?", "this help"},
-        };
+        const auto rows = help_rows();
         if (ImGui::BeginTable("keys", 2, ImGuiTableFlags_RowBg)) {
             for (const auto& [key, what] : rows) {
                 ImGui::TableNextRow();
@@ -232,7 +263,7 @@ void App::frame(float dt) {
     shortcuts();
     session_.playback().tick(dt);
 
-    const Layout l = compute_layout(ImGui::GetIO().DisplaySize);
+    const Layout l = compute_layout(ImGui::GetIO().DisplaySize, ui_scale());
     const ImGuiWindowFlags fixed = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize |
                                    ImGuiWindowFlags_NoCollapse | ImGuiWindowFlags_NoSavedSettings |
                                    ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoBringToFrontOnFocus;
@@ -282,6 +313,10 @@ void App::frame(float dt) {
                 draw_roofline_view(session_, ui_);
                 ImGui::EndTabItem();
             }
+            if (tab("Threads: blocks, waves, warps", MainTab::threads)) {
+                draw_threads_panel(session_, ui_);
+                ImGui::EndTabItem();
+            }
             ImGui::EndTabBar();
         }
         ui_.select_tab = false;
@@ -289,15 +324,24 @@ void App::frame(float dt) {
     }
     ImGui::End();
 
-    // With the online softmax in the main view, the counters take the whole right column.
-    const bool softmax_main = ui_.tab == MainTab::softmax;
-    place(softmax_main
-              ? PanelRect{l.counters.pos, ImVec2(l.counters.size.x, l.counters.size.y + l.softmax.size.y)}
-              : l.counters);
-    if (ImGui::Begin("Counters", nullptr, fixed)) draw_counters_panel(session_, ui_);
+    // With the online softmax in the main view, the counters take the whole right column. Otherwise
+    // they take what their rows needed last frame (at least the layout's share), leaving the online
+    // softmax room for its title, strip and a few rows.
+    // When both cannot fit (--scale 2), the online softmax keeps to its own tab.
+    const float column = l.counters.size.y + l.softmax.size.y;
+    const float softmax_min = 7.0F * ImGui::GetFrameHeightWithSpacing();
+    const bool softmax_main = ui_.tab == MainTab::softmax || ui_.counters_need > column - softmax_min;
+    const float counters_h =
+        softmax_main ? column : std::clamp(ui_.counters_need, l.counters.size.y, column - softmax_min);
+    place(PanelRect{l.counters.pos, ImVec2(l.counters.size.x, counters_h)});
+    if (ImGui::Begin("Counters", nullptr, fixed)) {
+        draw_counters_panel(session_, ui_);
+        ui_.counters_need = ImGui::GetCursorPosY() + ImGui::GetStyle().WindowPadding.y;
+    }
     ImGui::End();
     if (!softmax_main) {
-        place(l.softmax);
+        place(PanelRect{ImVec2(l.softmax.pos.x, l.counters.pos.y + counters_h),
+                        ImVec2(l.softmax.size.x, column - counters_h)});
         if (ImGui::Begin("Softmax", nullptr, fixed)) draw_softmax_panel(session_, false);
         ImGui::End();
     }

@@ -4,6 +4,7 @@
 // OpenGL and screenshots belong to gui_main.cpp, so tests drive App headless.
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "viz/options.h"
@@ -35,6 +36,9 @@ class App {
     const std::vector<std::string>& refused() const { return ui_.set_errors; }
     // True once a requested --step / --progress has been applied to a model result.
     bool placed() const { return !pending_step_ && !pending_progress_; }
+
+    // The F1 window's rows: {keys, what they do}; the shortcuts do exactly these (a test checks).
+    std::vector<std::pair<std::string, std::string>> help_rows() const;
 
     // Screenshot file name for the interactive button (timestamped, current directory).
     static std::string screenshot_name();

@@ -28,6 +28,17 @@ void section(const char* title) {
     ImGui::Separator();
 }
 
+// A section that folds: open at first when the display has room for `lines` lines of text (a
+// projector at --scale 1.5 or 2 starts with the later sections folded, so nothing scrolls away).
+bool fold_section(const char* title, float lines) {
+    ImGui::Spacing();
+    ImGui::SetNextItemOpen(ImGui::GetIO().DisplaySize.y >= lines * ImGui::GetFontSize(), ImGuiCond_Once);
+    ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(rgb(colors::kMuted)));
+    const bool open = ImGui::CollapsingHeader(title);
+    ImGui::PopStyleColor();
+    return open;
+}
+
 // A text field bound to a scenario key. What the person types stays in the field (and in
 // ui.edit) while it is being edited or while it is invalid; it is applied on Enter or on leaving.
 void key_field(Session& s, UiState& ui, const char* label, const std::string& key, const std::string& current,
@@ -53,7 +64,10 @@ void key_field(Session& s, UiState& ui, const char* label, const std::string& ke
 
 // Labels sit in a fixed column on the left, so the fields line up and nothing is cut off.
 float label_width() {
-    return ImGui::CalcTextSize("preset").x + 14;
+    float w = 0;
+    for (const char* l : {"preset", "passes", "watch", "dtype", "SRAM", "race", "B_r", "B_c"})
+        w = std::max(w, ImGui::CalcTextSize(l).x);
+    return w + ImGui::GetStyle().ItemSpacing.x + ImGui::GetStyle().WindowPadding.x;
 }
 void label(const char* text, const char* help) {
     ImGui::AlignTextToFramePadding();
@@ -141,7 +155,8 @@ void scenario_section(Session& s, UiState& ui) {
         }
         ImGui::EndCombo();
     }
-    ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x - 60);
+    const float load_w = ImGui::CalcTextSize("Load").x + 2 * ImGui::GetStyle().FramePadding.x;
+    ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x - load_w - ImGui::GetStyle().ItemSpacing.x);
     ImGui::InputTextWithHint("##toml", "or a .toml file path", &ui.toml_path);
     ImGui::SameLine();
     if (ImGui::Button("Load") && !ui.toml_path.empty()) {
@@ -149,10 +164,14 @@ void scenario_section(Session& s, UiState& ui) {
         ui.edit.clear();
     }
     if (const std::string* err = s.field_error("scenario")) error_text(*err);
-    if (!sc.description.empty()) {
+    // The scenario's own text names its N, d, ...: after an edit the current values replace it.
+    const std::string desc = s.description();
+    if (!desc.empty()) {
         ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(rgb(colors::kMuted)));
-        ImGui::TextWrapped("%s", sc.description.c_str());
+        ImGui::TextWrapped("%s", desc.c_str());
         ImGui::PopStyleColor();
+        if (s.edited() && !sc.description.empty() && ImGui::IsItemHovered())
+            ImGui::SetTooltip("As loaded: %s", sc.description.c_str());
     }
 }
 
@@ -207,7 +226,7 @@ void problem_section(Session& s, UiState& ui) {
 
 void tiling_section(Session& s, UiState& ui) {
     const auto& sc = s.scenario();
-    section("Tiling (auto = the paper's rule)");
+    if (!fold_section("Tiling (auto = the paper's rule)", 44)) return;
     pow2_field(s, ui, "B_r", "block_rows", sc.tiling.B_r,
                "B_r: rows of a Q block (key block_rows); auto or 0 = the paper's rule", 1);
     pow2_field(s, ui, "B_c", "block_cols", sc.tiling.B_c,
@@ -235,7 +254,7 @@ void tiling_section(Session& s, UiState& ui) {
 
 void hardware_section(Session& s, UiState& ui) {
     const auto& sc = s.scenario();
-    section("Hardware");
+    if (!fold_section("Hardware", 58)) return;
     label("preset", "Hardware preset: datasheet bandwidths, SRAM per block, rates");
     ImGui::SetNextItemWidth(-1);
     if (ImGui::BeginCombo("##hardware", sc.hardware_name.c_str())) {
@@ -263,11 +282,12 @@ void hardware_section(Session& s, UiState& ui) {
 }
 
 void export_section(Session& s, UiState& ui) {
-    section("Export");
-    if (ImGui::Button("Screenshot (F12)")) ui.want_screenshot = true;
-    ImGui::SameLine();
-    if (ImGui::Button("N sweep CSV (E)")) ui.want_sweep_csv = true;
-    if (ImGui::Button("Keyboard shortcuts (F1)")) ui.show_help = !ui.show_help;
+    if (fold_section("Export", 58)) {
+        if (ImGui::Button("Screenshot (F12)")) ui.want_screenshot = true;
+        ImGui::SameLine();
+        if (ImGui::Button("N sweep CSV (E)")) ui.want_sweep_csv = true;
+        if (ImGui::Button("Keyboard shortcuts (F1)")) ui.show_help = !ui.show_help;
+    }
     busy_indicator(s);
     if (!ui.status.empty()) {
         if (ui.status_is_error) {
@@ -284,8 +304,13 @@ void draw_controls_panel(Session& s, UiState& ui) {
     ImGui::PushFont(fonts().large);
     ImGui::TextUnformatted("tilesim");
     ImGui::PopFont();
-    ImGui::SameLine();
-    ImGui::TextDisabled("why FlashAttention is fast");
+    // The subtitle only where it fits beside the title (a projector's scale leaves no room).
+    const char* subtitle = "why FlashAttention is fast";
+    if (ImGui::GetContentRegionAvail().x - ImGui::GetItemRectSize().x - ImGui::GetStyle().ItemSpacing.x >=
+        ImGui::CalcTextSize(subtitle).x) {
+        ImGui::SameLine();
+        ImGui::TextDisabled("%s", subtitle);
+    }
 
     // Command-line settings the key table refused (--set KEY=VALUE): said here whatever the key, as
     // not every key has a field of its own.

@@ -8,10 +8,12 @@
 #include <cfloat>
 #include <cstdio>
 
+#include "kernels/algorithm.h"
 #include "viz/algorithms.h"
 #include "viz/format.h"
 #include "viz/panels.h"
 #include "viz/theme.h"
+#include "viz/widgets.h"
 
 namespace tilesim::viz {
 
@@ -48,6 +50,17 @@ void race_bar(ImDrawList* dl, ImVec2 p0, ImVec2 p1, const ReplayTotals& now, dou
     dl->AddRect(p0, ImVec2(std::max(end, p0.x + 2), p1.y), rgb(0xFFFFFF, 140), 0, 0, 1.0F);
 }
 
+// A table cell's text: in the small font when the column is too narrow for it (a projector's scale),
+// shrunk or cut as a last resort, never running into the next column.
+void cell_text(const std::string& text, bool disabled = false) {
+    const ImU32 col = ImGui::GetColorU32(disabled ? ImGuiCol_TextDisabled : ImGuiCol_Text);
+    const float w = ImGui::GetContentRegionAvail().x;
+    ImFont* font = ImGui::CalcTextSize(text.c_str()).x <= w ? ImGui::GetFont() : fonts().small;
+    const ImVec2 at = ImGui::GetCursorScreenPos();
+    const float used = draw_text_fit(ImGui::GetWindowDrawList(), font, at, w, col, text);
+    ImGui::Dummy(ImVec2(std::max(1.0F, used), ImGui::GetTextLineHeight()));
+}
+
 // One unit at a time keeps the columns legible from the back of a room; the other unit is in the
 // cell's tooltip.
 void traffic_cell(const sim::Traffic& t, bool read, bool elements) {
@@ -59,7 +72,7 @@ void traffic_cell(const sim::Traffic& t, bool read, bool elements) {
     }
     const std::string bytes = fmt_bytes(static_cast<double>(b));
     const std::string el = fmt_elements(e);
-    ImGui::TextUnformatted(elements ? el.c_str() : bytes.c_str());
+    cell_text(elements ? el : bytes);
     if (ImGui::IsItemHovered()) {
         ImGui::SetTooltip("%lld bytes = %lld elements", static_cast<long long>(b), static_cast<long long>(e));
     }
@@ -88,12 +101,26 @@ void race_bars(const Session& s) {
         const auto& now = l.replay.totals();
         const double fin = final_hbm(l);
         const double so_far = static_cast<double>(now.at(Level::HBM).total_bytes());
-        ImGui::SameLine();
-        ImGui::TextDisabled("%s of %s%s", fmt_bytes(so_far).c_str(), fmt_bytes(fin).c_str(),
-                            s.playback().finished(i) ? "  (done)" : "");
+        char of[96];
+        std::snprintf(of, sizeof of, "%s of %s%s", fmt_bytes(so_far).c_str(), fmt_bytes(fin).c_str(),
+                      s.playback().finished(i) ? "  (done)" : "");
+        // Beside the name when it fits, else written on the bar (a projector's scale): no extra line.
+        const float of_w = ImGui::CalcTextSize(of).x;
+        const bool beside = ImGui::GetItemRectMax().x + ImGui::GetStyle().ItemSpacing.x + of_w <=
+                            ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+        if (beside) {
+            ImGui::SameLine();
+            ImGui::TextDisabled("%s", of);
+        }
         const ImVec2 p0 = ImGui::GetCursorScreenPos();
-        race_bar(dl, p0, ImVec2(p0.x + w, p0.y + 18), now, fin, scale);
-        ImGui::Dummy(ImVec2(w, 20));
+        const float bar_h = ImGui::GetTextLineHeight() + 2;
+        race_bar(dl, p0, ImVec2(p0.x + w - 1, p0.y + bar_h), now, fin, scale);
+        if (!beside) {
+            const ImVec2 t0(p0.x + w - 1 - of_w - 6, p0.y);
+            dl->AddRectFilled(t0, ImVec2(p0.x + w - 1, p0.y + bar_h), rgb(0x14171B, 230));
+            dl->AddText(ImVec2(t0.x + 3, p0.y + 1), rgb(colors::kMuted), of);
+        }
+        ImGui::Dummy(ImVec2(w - 1, bar_h + 2));
     }
     // The race in words: at one clock both move bytes at the same bandwidth, so what differs is how
     // much each still has to move.
@@ -114,13 +141,32 @@ void race_bars(const Session& s) {
                                (winner == 0 ? a : b).c_str(), winner == 0 ? fb / fa : fa / fb, sym_times(),
                                (winner == 0 ? b : a).c_str());
         } else if (!fin0) {
-            ImGui::Text("same clock: %s %.0f%% done, %s %.0f%% done", a.c_str(), 100 * done(0), b.c_str(),
-                        100 * done(1));
+            ImGui::TextWrapped("same clock: %s %.0f%% done, %s %.0f%% done", a.c_str(), 100 * done(0),
+                               b.c_str(), 100 * done(1));
         } else {
-            ImGui::Text("both done: %s %s, %s %s", a.c_str(), fmt_bytes(fa).c_str(), b.c_str(),
-                        fmt_bytes(fb).c_str());
+            ImGui::TextWrapped("both done: %s %s, %s %s", a.c_str(), fmt_bytes(fa).c_str(), b.c_str(),
+                               fmt_bytes(fb).c_str());
         }
     }
+}
+
+// What one column's figures are of: a (batch, head), or for a definition that packs a KV group's
+// query heads into one thread block (kernels::unit_problem) a (batch, KV head) of g query heads.
+std::string units_line(const Session& s, const scenarios::Scenario& sc) {
+    std::string packed;
+    for (const auto& l : s.lanes()) {
+        const auto* def = l.runs.empty() ? nullptr : l.runs.front()->def;
+        if (def == nullptr) continue;
+        const std::int64_t g = kernels::query_heads_per_unit(*def, sc.problem);
+        if (g > 1) {
+            packed += (packed.empty() ? "" : "; ") + l.key + ": per (batch, KV head) of " +
+                      std::to_string(g) + " query heads, " +
+                      std::to_string(kernels::unit_problem(*def, sc.problem).bh()) + " units";
+        }
+    }
+    const std::string x = sym_times();
+    return "per head, so far (of B" + x + "H = " + std::to_string(sc.problem.bh()) + " heads)" +
+           (packed.empty() ? "" : "; " + packed);
 }
 
 // The figures, per tensor, then SRAM, FLOPs and time.
@@ -128,11 +174,11 @@ void counters_table(const Session& s, bool elements) {
     const auto& lanes = s.lanes();
     // The figures, per tensor.
     const int cols = 1 + 2 * static_cast<int>(lanes.size());
-    const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV |
-                                  ImGuiTableFlags_SizingStretchSame | ImGuiTableFlags_ScrollY;
-    if (ImGui::BeginTable("counters", cols, flags, ImVec2(0, ImGui::GetContentRegionAvail().y))) {
-        ImGui::TableSetupScrollFreeze(0, 1);
-        ImGui::TableSetupColumn("HBM", ImGuiTableColumnFlags_WidthFixed, 44);
+    const ImGuiTableFlags flags =
+        ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingStretchSame;
+    // No scrolling: the App gives this panel the height its rows need (UiState::counters_height).
+    if (ImGui::BeginTable("counters", cols, flags)) {
+        ImGui::TableSetupColumn("HBM", ImGuiTableColumnFlags_WidthFixed, ImGui::CalcTextSize("dQacc").x + 4);
         for (std::size_t i = 0; i < lanes.size(); ++i) {
             ImGui::TableSetupColumn("read");
             ImGui::TableSetupColumn("write");
@@ -192,10 +238,13 @@ void counters_table(const Session& s, bool elements) {
                     continue;
                 }
                 const auto [main, sub] = value(lanes[i]);
-                ImGui::TextUnformatted(main.c_str());
+                cell_text(main);
                 if (!sub.empty()) {
+                    // Secondary figures in the small font: they fit the narrow columns of a projector.
                     ImGui::TableSetColumnIndex(static_cast<int>(2 + 2 * i));
-                    ImGui::TextDisabled("%s", sub.c_str());
+                    ImGui::PushFont(fonts().small);
+                    cell_text(sub, true);
+                    ImGui::PopFont();
                 }
             }
         };
@@ -209,26 +258,39 @@ void counters_table(const Session& s, bool elements) {
                    return Pair{fmt_count(static_cast<double>(l.replay.totals().flops)),
                                "of " + fmt_count(static_cast<double>(l.data->per_head.flops()))};
                });
-        figure("time", "Model time so far: each event's bytes / bandwidth or flops / rate, one after another",
+        // Two different clocks, both labelled: the animation's model clock (one head, events one after
+        // another) and the timeline's prediction (all heads, blocks in waves over the SMs).
+        figure("clock",
+               "Model clock, ONE head, up to the play head: each event's bytes / bandwidth or FLOPs / rate,\n"
+               "one after another. The animation runs on it; it is not a prediction of the kernel's time.",
                [](const Lane& l) {
                    return Pair{fmt_seconds(l.replay.totals().model_seconds),
                                "of " + fmt_seconds(l.index ? l.index->model_start.back() : 0.0)};
                });
-        figure("pred.",
-               "Predicted time for all B x H heads (roofline per kernel pass: the slowest of HBM, SRAM, "
-               "compute;\n"
-               "forward and backward added up when both run)",
-               [](const Lane& l) {
-                   std::string bound;
-                   for (const auto* r : l.runs) {
-                       for (const auto& ph : r->cost.phases) {
-                           if (bound.find(ph.bound) == std::string::npos)
-                               bound += (bound.empty() ? "" : ", ") + ph.bound;
-                       }
-                   }
-                   return Pair{fmt_seconds(l.data->predicted_s), bound + " bound"};
-               });
+        figure(
+            "pred.",
+            "Predicted time of the whole launch, ALL B x H heads: the scheduled timeline (thread blocks in\n"
+            "waves over the SMs, copies and math overlapping per the schedule), with the busiest agent;\n"
+            "forward and backward added up when both run (docs/timeline.md). Not comparable with 'clock'.",
+            [](const Lane& l) {
+                std::string bound;
+                for (const auto* r : l.runs) {
+                    for (const auto& ph : r->cost.phases) {
+                        if (bound.find(ph.bound) == std::string::npos)
+                            bound += (bound.empty() ? "" : ", ") + ph.bound;
+                    }
+                }
+                return Pair{fmt_seconds(l.data->predicted_s), bound + " bound"};
+            });
         ImGui::EndTable();
+        ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+        ImGui::PushFont(fonts().small);
+        ImGui::TextWrapped(
+            "clock: model time of one head, as animated; pred.: the timeline's prediction for "
+            "all B%sH heads (hover the names)",
+            sym_times());
+        ImGui::PopFont();
+        ImGui::PopStyleColor();
     }
 }
 
@@ -246,14 +308,22 @@ void draw_counters_panel(Session& s, UiState& ui) {
         return;
     }
     const auto& sc = s.model()->result->scenario;
-    ImGui::TextDisabled("per head, up to the play head (of B%sH = %lld heads)", sym_times(),
-                        static_cast<long long>(sc.problem.bh()));
+    ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+    ImGui::TextWrapped("%s", units_line(s, sc).c_str());
+    ImGui::PopStyleColor();
 
     race_bars(s);
-    ImGui::TextDisabled("HBM traffic so far, per tensor, in");
-    ImGui::SameLine();
+    // The sentence only when it fits on one line with the buttons (the table's header says "HBM").
+    const float radio = ImGui::GetFrameHeight() + ImGui::GetStyle().ItemInnerSpacing.x;
+    const char* intro = "HBM traffic so far, per tensor, in";
+    const float row = ImGui::CalcTextSize(intro).x + 2 * radio + ImGui::CalcTextSize("byteselements").x +
+                      3 * ImGui::GetStyle().ItemSpacing.x;
+    if (row <= ImGui::GetContentRegionAvail().x) {
+        ImGui::TextDisabled("%s", intro);
+        ImGui::SameLine();
+    }
     if (ImGui::RadioButton("bytes", !elements)) elements = false;
-    ImGui::SameLine();
+    same_line_if_fits(radio + ImGui::CalcTextSize("elements").x);
     if (ImGui::RadioButton("elements", elements)) elements = true;
     ImGui::Separator();
 

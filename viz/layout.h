@@ -32,6 +32,8 @@ inline constexpr float kRightWidth = 0.29F;
 inline constexpr float kTimelineHeight = 0.13F;
 inline constexpr float kCountersHeight = 0.60F;
 
-Layout compute_layout(ImVec2 display);
+// `scale` (--scale): the side columns keep at least the width their text needs at that scale (a
+// projector at 1.5 or 2), taken from the main view; at scale 1 the proportions above hold exactly.
+Layout compute_layout(ImVec2 display, float scale = 1.0F);
 
 }  // namespace tilesim::viz

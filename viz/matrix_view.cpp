@@ -250,11 +250,15 @@ void draw_cell(ImDrawList* dl, const MatrixBox& b, std::int32_t r, std::int32_t 
     }
     if (ImGui::IsWindowHovered() && ImGui::IsMouseHoveringRect(q0, q1)) cell_tooltip(ht, r, c, dtype);
     const ImU32 text = ImGui::GetColorU32(ImGuiCol_Text);
-    if (cw >= 22 && ch >= 15 && reads >= 0.95) {
+    // Counts only where they fit the tile (at a projector's scale tiles are small for the font).
+    const float fs = f.small->FontSize;
+    if (ch >= fs + 2 && reads >= 0.95 &&
+        cw >= text_w(f.small, (count_label(reads) + sym_times()).c_str()) + 5) {
         const std::string lab = count_label(reads) + sym_times();
         dl->AddText(f.small, f.small->FontSize, ImVec2(q0.x + 3, q0.y + 1), text, lab.c_str());
     }
-    if (cw >= 22 && ch >= 30 && writes >= 1.95) {
+    if (ch >= 2 * fs + 4 && writes >= 1.95 &&
+        cw >= text_w(f.small, ("w" + count_label(writes)).c_str()) + 5) {
         const std::string lab = "w" + count_label(writes);
         dl->AddText(f.small, f.small->FontSize,
                     ImVec2(q1.x - text_w(f.small, lab.c_str()) - 3, q1.y - f.small->FontSize - 1), text,
@@ -278,9 +282,14 @@ void draw_matrix(ImDrawList* dl, const MatrixBox& b, sim::Dtype dtype) {
     }
     if (!b.ghost()) {
         dl->AddRect(b.p0, b.p1, tensor_color(t, 200), 0, 0, 1.5F);
-    } else if (b.p1.x - b.p0.x > 40 && b.p1.y - b.p0.y > 36) {
-        // On a dark plate, so it stays legible over the hatching of recomputed tiles.
-        const Fonts& f = fonts();
+    } else if (const Fonts& f = fonts();
+               b.p1.x - b.p0.x - 12 >= text_w(f.small, "written") &&
+               b.p1.y - b.p0.y - 8 >= f.small
+                                          ->CalcTextSizeA(f.small->FontSize, FLT_MAX, b.p1.x - b.p0.x - 12,
+                                                          "never written to HBM")
+                                          .y) {
+        // On a dark plate, so it stays legible over the hatching of recomputed tiles. Only where the
+        // words fit whole (a narrow box at a projector's scale would break them mid-word).
         const float w = b.p1.x - b.p0.x - 12;
         const char* text = "never written to HBM";
         const ImVec2 sz = f.small->CalcTextSizeA(f.small->FontSize, FLT_MAX, w, text);

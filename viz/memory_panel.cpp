@@ -106,7 +106,8 @@ void draw_current(ImDrawList* dl, const sim::Event& e, float frac, const std::ve
     const ImVec2 ca((a0.x + a1.x) * 0.5F, (a0.y + a1.y) * 0.5F),
         cz((z0.x + z1.x) * 0.5F, (z0.y + z1.y) * 0.5F);
     dl->AddLine(ca, cz, tensor_color(e.tensor, 110), 2.0F);
-    dl->AddRectFilled(m0, m1, tensor_color(e.tensor), 2.0F);
+    // See-through, so the read counts ("2x") and the SRAM rows it passes over stay readable.
+    dl->AddRectFilled(m0, m1, tensor_color(e.tensor, 190), 2.0F);
     dl->AddRect(m0, m1, rgb(0xFFFFFF), 2.0F, 0, 2.0F);
     std::string lab = lane.tile_name(e.tensor, e.tile, e.step);
     if (e.has(sim::flags::kAtomic)) lab = "+= " + lab;
@@ -142,11 +143,12 @@ bool draw_header(ImDrawList* dl, const Session& s, std::size_t idx, ImVec2 p0, I
     }
     const std::int64_t k = std::max<std::int64_t>(0, s.playback().event(idx));
     const std::string pass = pass_text(lane, lane.pass_of(k));
-    dl->AddText(ImVec2(p0.x + 22 + name_w, p0.y + 3), rgb(colors::kMuted), pass.c_str());
+    draw_text_fit(dl, nullptr, ImVec2(p0.x + 22 + name_w, p0.y + 3), p1.x - (p0.x + 22 + name_w) - 4,
+                  rgb(colors::kMuted), pass.c_str());
     return true;
 }
 
-void draw_lane(Session& s, std::size_t idx, ImVec2 p0, ImVec2 p1) {
+void draw_lane(Session& s, std::size_t idx, ImVec2 p0, ImVec2 p1, const UiState& ui) {
     ImDrawList* dl = ImGui::GetWindowDrawList();
     Lane& lane = s.lanes()[idx];
     const Fonts& f = fonts();
@@ -174,27 +176,36 @@ void draw_lane(Session& s, std::size_t idx, ImVec2 p0, ImVec2 p1) {
             std::string("finished") + (lane.runs.size() > 1 ? " forward and backward" : "") + ": " +
             fmt_bytes(static_cast<double>(lane.replay.totals().at(sim::Level::HBM).total_bytes())) +
             " of HBM traffic in " + fmt_seconds(lane.replay.totals().model_seconds) + " (one head)";
-        dl->AddText(ImVec2(p0.x + 12, cap_y), algorithm_color(lane.key), msg.c_str());
+        draw_text_fit(dl, nullptr, ImVec2(p0.x + 12, cap_y), p1.x - p0.x - 16, algorithm_color(lane.key),
+                      msg);
     } else {
         const std::string cap = event_caption(e, lane, static_cast<std::int64_t>(events.size()));
-        dl->AddText(ImVec2(p0.x + 12, cap_y),
-                    e.op == Op::Compute ? rgb(colors::kCompute) : ImGui::GetColorU32(ImGuiCol_Text),
-                    cap.c_str());
+        draw_text_fit(dl, nullptr, ImVec2(p0.x + 12, cap_y), p1.x - p0.x - 16,
+                      e.op == Op::Compute ? rgb(colors::kCompute) : ImGui::GetColorU32(ImGuiCol_Text), cap);
     }
 
     // HBM on the left, SRAM on the right.
     const ImVec2 body1(p1.x, p1.y - 2);
-    const float sram_w = std::clamp((body1.x - p0.x) * 0.32F, 220.0F, 360.0F);
+    // The SRAM box's labels grow with a projector's scale; HBM keeps the larger part of the lane.
+    const float lane_w = body1.x - p0.x, ks = ui_scale();
+    const float sram_w = std::min(std::clamp(lane_w * 0.32F, 220.0F * ks, 360.0F * ks), lane_w * 0.42F);
     const ImVec2 h0(p0.x + 8, title_y + f.small->FontSize + 4),
         h1(body1.x - sram_w - 16, body1.y - f.small->FontSize - 2);
     const ImVec2 s0(body1.x - sram_w - 4, title_y), s1(body1.x - 6, body1.y);
     std::string hbm_title = "HBM (off-chip), " + fmt_bytes(sc.hardware.hbm_bytes_per_s) + "/s";
     if (trace.truncated())
         hbm_title += "  [trace capped: animating the first events; totals are the full run's]";
-    dl->AddText(f.small, f.small->FontSize, ImVec2(h0.x, title_y),
-                trace.truncated() ? rgb(colors::kError) : rgb(colors::kMuted), hbm_title.c_str());
+    draw_text_fit(dl, f.small, ImVec2(h0.x, title_y), h1.x - h0.x,
+                  trace.truncated() ? rgb(colors::kError) : rgb(colors::kMuted), hbm_title);
     const auto boxes = layout_matrices(lane.replay.heat(), h0, h1);
     for (const auto& b : boxes) draw_matrix(dl, b, sc.problem.dtype);
+    // The thread block picked in the threads view (same lane, same pass): its tiles outlined.
+    const ThreadPick& pick = ui.thread_hover.block >= 0 ? ui.thread_hover : ui.thread_selected;
+    if (idx == 0 && pick.block >= 0 && pick.phase == e.phase) {
+        const ThreadGrid* g = lane_thread_grid(s, 0);
+        if (g != nullptr && static_cast<std::size_t>(pick.block) < g->block_tiles.size())
+            outline_block_tiles(dl, boxes, g->block_tiles[static_cast<std::size_t>(pick.block)]);
+    }
     // A big problem's grids are merged: say how many tiles a cell stands for, for the most merged.
     const TileGrid* most = nullptr;
     for (const auto& ht : lane.replay.heat().tensors) {
@@ -211,8 +222,8 @@ void draw_lane(Session& s, std::size_t idx, ImVec2 p0, ImVec2 p1) {
         }
         const std::string agg = "big problem: each cell of " + names + " = " + std::to_string(most->group_r) +
                                 " x " + std::to_string(most->group_c) + " tiles";
-        dl->AddText(f.small, f.small->FontSize, ImVec2(h0.x, body1.y - f.small->FontSize + 2),
-                    rgb(colors::kMuted), agg.c_str());
+        draw_text_fit(dl, f.small, ImVec2(h0.x, body1.y - f.small->FontSize + 2), h1.x - h0.x,
+                      rgb(colors::kMuted), agg);
     }
     const SramSnapshot snap = sram_at(trace, *lane.index, k, sc.hardware.sram_bytes);
     const auto slots = draw_sram(dl, s0, s1, snap, done ? nullptr : &e, lane);
@@ -242,18 +253,18 @@ void draw_legend(ImDrawList* dl, const Session& s, ImVec2 at, float right) {
             }
         }
     }
-    float x = draw_tensor_legend(dl, at, shown);
+    float x = draw_tensor_legend(dl, at, shown, right);
     std::string rest = stats.empty() ? "" : "(" + stats + ": statistics)   ";
     rest += std::string("n") + sym_times() + " = read n times   wn = written n times   yellow = computing";
     if (recompute) rest += "   hatched = recomputed";
     if (atomic) rest += "   += atomic add";
-    if (x + 4 + ImGui::CalcTextSize(rest.c_str()).x <= right)
+    if (x + 4 + ImGui::CalcTextSize(rest.c_str()).x <= right && x > at.x)
         dl->AddText(ImVec2(x + 4, at.y), rgb(colors::kMuted), rest.c_str());
 }
 
 }  // namespace
 
-void draw_memory_panel(Session& s, UiState& /*ui*/) {
+void draw_memory_panel(Session& s, UiState& ui) {
     ImDrawList* dl = ImGui::GetWindowDrawList();
     const ImVec2 p0 = ImGui::GetCursorScreenPos();
     const ImVec2 avail = ImGui::GetContentRegionAvail();
@@ -279,7 +290,7 @@ void draw_memory_panel(Session& s, UiState& /*ui*/) {
         const ImVec2 l0(p0.x, p0.y + lane_h * static_cast<float>(i));
         const ImVec2 l1(p1.x, l0.y + lane_h - 4);
         if (i > 0) dl->AddLine(ImVec2(l0.x, l0.y - 3), ImVec2(l1.x, l0.y - 3), rgb(colors::kGrid), 1.0F);
-        draw_lane(s, i, l0, l1);
+        draw_lane(s, i, l0, l1, ui);
     }
     draw_legend(dl, s, ImVec2(p0.x + 4, p1.y - legend_h + 4), p1.x);
     ImGui::Dummy(avail);

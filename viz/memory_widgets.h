@@ -3,12 +3,14 @@
 // their tiles (matrix_view.cpp), and SRAM as the box of live buffers (sram_box.cpp).
 #include <imgui.h>
 
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "viz/replay.h"
 #include "viz/session.h"
 #include "viz/sram_view.h"
+#include "viz/thread_grid.h"
 
 namespace tilesim::viz {
 
@@ -37,10 +39,18 @@ void draw_matrix(ImDrawList* dl, const MatrixBox& b, sim::Dtype dtype);
 // Diagonal hatching over [p0, p1] (a recomputed tile).
 void draw_hatch(ImDrawList* dl, ImVec2 p0, ImVec2 p1, ImU32 col, float spacing = 5.0F);
 
+// Outlines a thread block's HBM tiles (threads_panel.cpp): bold those it alone moves, dashed those it
+// shares with other blocks of its pass.
+void outline_block_tiles(ImDrawList* dl, const std::vector<MatrixBox>& boxes,
+                         const std::vector<BlockTile>& tiles);
+
 // ---- SRAM (sram_box.cpp) ----
 struct SlotGeom {
     ImVec2 tile0, tile1;  // the mini tile inside the slot row (travelling tiles land here)
 };
+
+// "in use 352 B (92%)": the bytes of the capacity bar's segments (the same snapshot), against M.
+std::string sram_usage_label(const SramSnapshot& snap);
 
 // The SRAM box: title, capacity bar (one segment per live buffer), one row per buffer showing the
 // tile it holds, and the pass at the bottom. `current` (null when finished) is outlined. Returns

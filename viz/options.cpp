@@ -53,7 +53,7 @@ std::string usage() {
            "\n"
            "  --rival KEY|none       the algorithm it races (default: standard, or flash when watching "
            "standard)\n"
-           "  --panel NAME           main view: memory, plots, softmax, timeline or roofline\n"
+           "  --panel NAME           main view: memory, plots, softmax, threads, timeline or roofline\n"
            "  --side sram|block      the second plot: traffic against SRAM size or K/V block size\n"
            "  --watch-block I        Q block shown in the online-softmax panel\n"
            "  --numerics             compute O (and the online-softmax numbers) even above N = 256\n"
@@ -118,9 +118,9 @@ void add_value_options(CLI::App& app, Options& o) {
         return {};
     }));
     app.add_option("--panel", o.panel)->check(check("NAME", [](const std::string& v) -> std::string {
-        if (v == "memory" || v == "plots" || v == "softmax") return {};
+        if (v == "memory" || v == "plots" || v == "softmax" || v == "threads") return {};
         if (v == "timeline" || v == "roofline") return {};
-        return "unknown '" + v + "'; choose memory, plots, softmax, timeline or roofline";
+        return "unknown '" + v + "'; choose memory, plots, softmax, threads, timeline or roofline";
     }));
     app.add_option("--side", o.side)->check(check("sram|block", [](const std::string& v) -> std::string {
         return v == "sram" || v == "block" ? "" : "unknown '" + v + "'; choose sram or block";

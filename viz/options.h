@@ -17,7 +17,7 @@ struct Options {
     std::optional<std::string> rival;      // the one it races ("none" for a single lane)
     std::optional<std::int64_t> step;      // play head on this event of the watched algorithm (1-based)
     std::optional<double> progress;        // ... or at this fraction of the whole animation
-    std::string panel = "memory";          // memory | plots | softmax | timeline | roofline
+    std::string panel = "memory";          // memory | plots | softmax | threads | timeline | roofline
     std::string side = "sram";             // the second plot: sram | block
     std::optional<int> watch_block;        // Q block of the online-softmax panel
     int width = 1600;

@@ -143,6 +143,39 @@ bool Playback::jump_to_next_hbm_write() {
     return true;
 }
 
+bool Playback::jump_forward(const std::vector<std::int64_t> TraceIndex::*marks) {
+    const TraceIndex* f = focus();
+    if (f == nullptr) return false;
+    const auto& m = f->*marks;
+    const auto it = std::upper_bound(m.begin(), m.end(), f->event_at(clock_));
+    if (it == m.end()) return false;
+    playing_ = false;
+    seek_event(*it);
+    return true;
+}
+
+bool Playback::jump_to_next_pass() {
+    return jump_forward(&TraceIndex::phase_events);
+}
+bool Playback::jump_to_next_q_block() {
+    return jump_forward(&TraceIndex::q_block_starts);
+}
+bool Playback::jump_to_next_kv_block() {
+    return jump_forward(&TraceIndex::kv_block_starts);
+}
+
+bool Playback::jump_to_previous_kv_block() {
+    const TraceIndex* f = focus();
+    if (f == nullptr) return false;
+    // Back to the start of the K/V block the play head is in, or of the one before when already there.
+    const auto& m = f->kv_block_starts;
+    const auto it = std::lower_bound(m.begin(), m.end(), f->event_at(clock_));
+    if (it == m.begin()) return false;
+    playing_ = false;
+    seek_event(*(it - 1));
+    return true;
+}
+
 void Playback::seek_progress(double f) {
     seek_clock(std::clamp(f, 0.0, 1.0) * duration());
 }

@@ -50,13 +50,21 @@ class Playback {
     void step_back();
     void to_start();
     void to_end();
-    bool jump_to_next_hbm_write();     // false (and no move) when no HBM write is left
+    bool jump_to_next_hbm_write();  // false (and no move) when no HBM write is left
+    // The presenter's keys: the first event of the next (or previous) pass, Q block or K/V block of
+    // the focus's trace (TraceIndex::phase_events, q_block_starts, kv_block_starts). Pause; false
+    // (and no move) when there is none.
+    bool jump_to_next_pass();
+    bool jump_to_next_q_block();
+    bool jump_to_next_kv_block();
+    bool jump_to_previous_kv_block();
     void seek_event(std::int64_t e);   // focus event e, shown half-way through its move
     void seek_step(std::int64_t pos);  // focus step `pos` (index into its steps)
     void seek_progress(double f);      // fraction of the whole animation
     void seek_clock(double t);
 
   private:
+    bool jump_forward(const std::vector<std::int64_t> TraceIndex::*marks);
     std::vector<std::shared_ptr<const TraceIndex>> lanes_;
     double clock_ = 0;
     bool playing_ = false;

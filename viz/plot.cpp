@@ -8,6 +8,16 @@
 
 namespace tilesim::viz {
 
+std::vector<MarkerShape> marker_shapes(const std::vector<PlotSeries>& series) {
+    constexpr MarkerShape kOrder[] = {MarkerShape::circle, MarkerShape::square, MarkerShape::triangle,
+                                      MarkerShape::diamond, MarkerShape::triangle_down};
+    std::vector<MarkerShape> out;
+    std::size_t solid = 0;
+    for (const auto& s : series)
+        out.push_back(s.dashed ? MarkerShape::none : kOrder[solid++ % std::size(kOrder)]);
+    return out;
+}
+
 std::vector<double> log_ticks(double lo, double hi, double base) {
     std::vector<double> t;
     if (!(lo > 0) || !(hi >= lo) || !(base > 1)) return t;
@@ -91,11 +101,49 @@ struct Axes {
 };
 
 // The legend: one row per series, wrapping; returns its height.
+// One marker, with a dark rim so a smaller one on top of a larger one stays distinct.
+void draw_marker(ImDrawList* dl, MarkerShape m, ImVec2 c, float r, ImU32 col) {
+    const ImU32 rim = rgb(0x101215, 220);
+    switch (m) {
+        case MarkerShape::none:
+            return;
+        case MarkerShape::circle:
+            dl->AddCircleFilled(c, r, col);
+            dl->AddCircle(c, r, rim, 0, 1.0F);
+            return;
+        case MarkerShape::square:
+            dl->AddRectFilled(ImVec2(c.x - r * 0.85F, c.y - r * 0.85F),
+                              ImVec2(c.x + r * 0.85F, c.y + r * 0.85F), col);
+            dl->AddRect(ImVec2(c.x - r * 0.85F, c.y - r * 0.85F), ImVec2(c.x + r * 0.85F, c.y + r * 0.85F),
+                        rim);
+            return;
+        case MarkerShape::triangle:
+        case MarkerShape::triangle_down: {
+            const float s = m == MarkerShape::triangle ? 1.0F : -1.0F;
+            const ImVec2 a(c.x, c.y - s * r * 1.15F), b(c.x - r, c.y + s * r * 0.75F),
+                d(c.x + r, c.y + s * r * 0.75F);
+            dl->AddTriangleFilled(a, b, d, col);
+            dl->AddTriangle(a, b, d, rim);
+            return;
+        }
+        case MarkerShape::diamond: {
+            const ImVec2 a(c.x, c.y - r * 1.2F), b(c.x + r * 1.2F, c.y), d(c.x, c.y + r * 1.2F),
+                e(c.x - r * 1.2F, c.y);
+            dl->AddQuadFilled(a, b, d, e, col);
+            dl->AddQuad(a, b, d, e, rim);
+            return;
+        }
+    }
+}
+
 float draw_legend(ImDrawList* dl, ImVec2 at, float width, const std::vector<PlotSeries>& series,
                   bool measure_only) {
+    const auto shapes = marker_shapes(series);
+    std::size_t idx = 0;
     const float line_h = ImGui::GetTextLineHeight() + 4;
     float x = at.x, y = at.y;
     for (const auto& s : series) {
+        const MarkerShape shape = shapes[idx++];
         const float w = 34 + ImGui::CalcTextSize(s.label.c_str()).x + 16;
         if (x + w > at.x + width && x > at.x) {
             x = at.x;
@@ -107,7 +155,7 @@ float draw_legend(ImDrawList* dl, ImVec2 at, float width, const std::vector<Plot
                 dashed_polyline(dl, {ImVec2(x, cy), ImVec2(x + 28, cy)}, s.color, 2.0F);
             } else {
                 dl->AddLine(ImVec2(x, cy), ImVec2(x + 28, cy), s.color, 3.0F);
-                if (s.markers) dl->AddCircleFilled(ImVec2(x + 14, cy), 4.0F, s.color);
+                if (s.markers) draw_marker(dl, shape, ImVec2(x + 14, cy), 4.5F, s.color);
             }
             dl->AddText(ImVec2(x + 34, y + 1), ImGui::GetColorU32(ImGuiCol_Text), s.label.c_str());
         }
@@ -172,7 +220,10 @@ int draw_loglog_plot(const char* id, ImVec2 size, const PlotSpec& spec,
     // coinciding one shows as a band around the later one instead of vanishing behind it.
     int solid_left = 0;
     for (const auto& s : series) solid_left += s.dashed ? 0 : 1;
+    const auto shapes = marker_shapes(series);
+    std::size_t si = 0;
     for (const auto& s : series) {
+        const MarkerShape shape = shapes[si++];
         const float widen = s.dashed ? 0.0F : static_cast<float>(std::max(0, --solid_left));
         std::vector<ImVec2> run;
         auto flush = [&] {
@@ -197,7 +248,7 @@ int draw_loglog_plot(const char* id, ImVec2 size, const PlotSpec& spec,
         if (s.markers) {
             for (std::size_t k = 0; k < s.x.size() && k < s.y.size(); ++k) {
                 if (s.x[k] > 0 && s.y[k] > 0)
-                    dl->AddCircleFilled(ax.to_screen(s.x[k], s.y[k]), 4.0F + 1.5F * widen, s.color);
+                    draw_marker(dl, shape, ax.to_screen(s.x[k], s.y[k]), 4.0F + 1.5F * widen, s.color);
             }
         }
     }

@@ -41,6 +41,12 @@ struct PlotSpec {
 int draw_loglog_plot(const char* id, ImVec2 size, const PlotSpec& spec,
                      const std::vector<PlotSeries>& series);
 
+// Marker shapes of the data series (dashed ones get none): each solid series its own, in order
+// (circle, square, triangle, diamond, inverted triangle, then round again), so curves that coincide
+// (standard attention and FlashAttention-2 against B_c) still show every algorithm's points.
+enum class MarkerShape { none, circle, square, triangle, diamond, triangle_down };
+std::vector<MarkerShape> marker_shapes(const std::vector<PlotSeries>& series);
+
 // Powers of `base` in [lo, hi] (lo, hi > 0), ascending.
 std::vector<double> log_ticks(double lo, double hi, double base);
 // Axis range in log space: [lo, hi] of the positive values, padded by `pad` (in log units of base).

@@ -152,23 +152,31 @@ PlotSeries closed_form_series(std::string_view key, const scenarios::Scenario& b
         double bytes = 0;
         for (auto pass : scenarios::passes_of(s)) {
             const auto* def = kernels::find_definition(key, pass);
-            sim::FitStatus fit;
-            const kernels::Tiling t =
-                def != nullptr ? kernels::resolve_tiling(*def, s.problem, s.tiling, s.hardware, &fit)
-                               : kernels::Tiling{};
-            if (def == nullptr || !fit.ok) {
+            if (def == nullptr) {
                 bytes = -1;
                 break;
             }
-            const kernels::ClosedForm f = def->closed_form(s.problem, t, s.hardware, o);
+            // The closed form is per simulated unit: a (batch, head), or for a definition that packs
+            // a KV group's query heads a (batch, KV head) of g N_q rows (kernels::unit_problem); all
+            // units are unit.bh() of them, as the runner scales its counts.
+            const kernels::Problem unit = kernels::unit_problem(*def, s.problem);
+            sim::FitStatus fit;
+            const kernels::Tiling t = kernels::resolve_tiling(*def, unit, s.tiling, s.hardware, &fit);
+            if (!fit.ok) {
+                bytes = -1;
+                break;
+            }
+            const kernels::ClosedForm f = def->closed_form(unit, t, s.hardware, o);
+            double unit_bytes = 0;
             for (std::size_t k = 0; k < sim::kTensorCount; ++k) {
                 const auto el =
                     static_cast<double>(sim::element_bytes(static_cast<sim::Tensor>(k), s.problem.dtype));
-                bytes += el * static_cast<double>(f.hbm_read_by_tensor[k] + f.hbm_write_by_tensor[k]);
+                unit_bytes += el * static_cast<double>(f.hbm_read_by_tensor[k] + f.hbm_write_by_tensor[k]);
             }
+            bytes += unit_bytes * static_cast<double>(unit.bh());
         }
         c.x.push_back(bc);
-        c.y.push_back(bytes > 0 ? bytes * static_cast<double>(s.problem.bh()) : -1.0);
+        c.y.push_back(bytes > 0 ? bytes : -1.0);
     }
     return c;
 }

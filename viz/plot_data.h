@@ -48,7 +48,8 @@ std::vector<PlotSeries> bounds_series(const scenarios::Scenario& base, const std
 // Block sizes for drawing a closed form as a curve: four per octave from lo to hi, whole numbers.
 std::vector<double> dense_block_sizes(double lo, double hi);
 
-// `key`'s exact closed form (AlgorithmDef::closed_form, passes added up, all B x H heads, bytes; drawn
+// `key`'s exact closed form (AlgorithmDef::closed_form per unit, kernels::unit_problem: a head, or a
+// packed KV group of query heads; passes added up, all units, bytes; drawn
 // light grey over the algorithm's own curve) with
 // block_cols = each of `bcs` (the other settings as in `base`); -1 where the blocks do not fit.
 PlotSeries closed_form_series(std::string_view key, const scenarios::Scenario& base,

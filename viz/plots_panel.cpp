@@ -34,6 +34,11 @@ PlotMarker marker_for(const Session& s, const std::vector<std::string>& keys, do
     return m;
 }
 
+// A small button's width (SmallButton has no vertical padding, the horizontal one as usual).
+float button_w(const char* label) {
+    return ImGui::CalcTextSize(label).x + 2 * ImGui::GetStyle().FramePadding.x;
+}
+
 bool sweep_ready(const SweepOutput* out, float height) {
     if (out == nullptr) {
         ImGui::TextDisabled("computing the sweep...");
@@ -73,7 +78,7 @@ void n_plot(Session& s, UiState& ui, float width, float height) {
     const double M_el =
         static_cast<double>(sc.hardware.sram_bytes) / static_cast<double>(sim::dtype_bytes(sc.problem.dtype));
     ImGui::TextUnformatted("HBM traffic against sequence length N");
-    ImGui::SameLine();
+    same_line_if_fits(button_w("Save N sweep as CSV"));
     if (ImGui::SmallButton("Save N sweep as CSV")) ui.want_sweep_csv = true;
     if (s.sweeps_busy()) {
         ImGui::SameLine();
@@ -161,12 +166,14 @@ void draw_plots_panel(Session& s, UiState& ui) {
 
     // ---- HBM traffic vs SRAM size or block size ----
     const bool sram = s.side_kind() == SideSweep::sram;
+    // Each control beside the last while it fits (a projector's scale wraps them).
+    const float radio = ImGui::GetFrameHeight() + ImGui::GetStyle().ItemInnerSpacing.x;
     ImGui::TextUnformatted("HBM traffic against");
-    ImGui::SameLine();
+    same_line_if_fits(radio + ImGui::CalcTextSize("SRAM size M").x);
     if (ImGui::RadioButton("SRAM size M", sram)) s.set_side_kind(SideSweep::sram);
-    ImGui::SameLine();
+    same_line_if_fits(radio + ImGui::CalcTextSize("K/V block size B_c").x);
     if (ImGui::RadioButton("K/V block size B_c", !sram)) s.set_side_kind(SideSweep::block);
-    ImGui::SameLine();
+    same_line_if_fits(button_w("Save this sweep as CSV"));
     if (ImGui::SmallButton("Save this sweep as CSV")) ui.want_side_csv = true;
     const float bottom_h = ImGui::GetContentRegionAvail().y;
     const SweepOutput* side = s.side_sweep();

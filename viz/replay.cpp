@@ -122,6 +122,21 @@ void index_buffers(const sim::Trace& trace, TraceIndex& idx) {
 }
 }  // namespace
 
+namespace {
+// The loop indices the events carry (Event::i, Event::j): a new value starts a block of the loop.
+void index_loop_starts(const std::vector<sim::Event>& ev, TraceIndex& idx) {
+    std::int32_t last_i = -1, last_j = -1;
+    for (std::size_t k = 0; k < ev.size(); ++k) {
+        const auto& e = ev[k];
+        if (e.op == Op::Phase) last_i = last_j = -1;
+        if (e.i >= 0 && e.i != last_i) idx.q_block_starts.push_back(static_cast<std::int64_t>(k));
+        if (e.j >= 0 && e.j != last_j) idx.kv_block_starts.push_back(static_cast<std::int64_t>(k));
+        if (e.i >= 0) last_i = e.i;
+        if (e.j >= 0) last_j = e.j;
+    }
+}
+}  // namespace
+
 TraceIndex build_trace_index(const sim::Trace& trace, const sim::HardwareSpec& hw, double min_event_seconds,
                              std::size_t max_steps) {
     TraceIndex idx;
@@ -141,6 +156,7 @@ TraceIndex build_trace_index(const sim::Trace& trace, const sim::HardwareSpec& h
         idx.has_atomic = idx.has_atomic || ev[k].has(sim::flags::kAtomic);
     }
     index_buffers(trace, idx);
+    index_loop_starts(ev, idx);
     idx.anim_start.push_back(anim);
     idx.model_start.push_back(model);
     idx.steps = decimate(ev, max_steps);

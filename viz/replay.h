@@ -72,6 +72,10 @@ struct TraceIndex {
     };
     std::vector<BufferLife> buffers;
     std::vector<std::vector<std::int64_t>> arrivals;
+    // Where the paper's loops move on (the presenter keys): events whose Q block index i (resp. K/V
+    // block index j) differs from the last event that had one, counting a pass's first as a change.
+    std::vector<std::int64_t> q_block_starts;
+    std::vector<std::int64_t> kv_block_starts;
     bool has_recompute = false;  // some event carries flags::kRecompute (the legend explains hatching)
     bool has_atomic = false;     // some event carries flags::kAtomic
     bool decimated = false;

@@ -134,6 +134,8 @@ std::string Session::load_scenario(const std::string& id_or_path) {
     watch_block_ = 0;
     playback_.to_start();
     pick_speed_ = true;
+    loaded_json_ = scenarios::scenario_json(scenario_).dump();
+    edited_ = false;
     request_all();
     return {};
 }
@@ -149,6 +151,10 @@ std::string Session::set_value(const std::string& key, const std::string& value)
     }
     field_errors_.erase(key);
     scenario_ = std::move(s);
+    edited_ = scenarios::scenario_json(scenario_).dump() != loaded_json_;
+    // A new N or block size changes the trace's length: choose the speed again as at start-up,
+    // unless the person has set one of their own since.
+    if (playback_.speed() == picked_speed_) pick_speed_ = true;
     // A change of passes may change which algorithms can run: keep the choices that still can.
     keys_ = runnable_keys(scenario_);
     auto runnable = [&](const std::string& k) {
@@ -158,6 +164,20 @@ std::string Session::set_value(const std::string& key, const std::string& value)
     if (rival_ && (!runnable(*rival_) || *rival_ == focus_)) rival_ = default_rival();
     request_all();
     return {};
+}
+
+std::string Session::description() const {
+    if (!edited_) return scenario_.description;
+    const auto& p = scenario_.problem;
+    auto n = [](std::int64_t v) { return std::to_string(v); };
+    std::string s = "Edited: " + scenario_.hardware.name + ", batch " + n(p.batch) + ", " + n(p.heads) +
+                    (p.heads == 1 ? " head" : " heads");
+    if (p.kv_heads != p.heads) s += " in " + n(p.kv_heads) + " KV groups";
+    s += ", N = " + n(p.N_kv);
+    if (p.N_q != p.N_kv) s += " (N_q = " + n(p.N_q) + ")";
+    s += ", d = " + n(p.d) + ", " + std::string(sim::dtype_name(p.dtype)) + ", " +
+         std::string(kernels::passes_name(p.passes));
+    return s;
 }
 
 const std::string* Session::field_error(const std::string& key) const {
@@ -292,6 +312,7 @@ void Session::update() {
         if (pick_speed_ && playback_.focus() != nullptr) {
             playback_.set_speed(
                 std::max(4.0, std::round(static_cast<double>(playback_.focus()->size()) / 45.0)));
+            picked_speed_ = playback_.speed();
             pick_speed_ = false;
         }
     }

@@ -61,6 +61,10 @@ class Session {
     // Applies key = value to the scenario; "" on success, else the message, also kept for `key`.
     std::string set_value(const std::string& key, const std::string& value);
     const std::string* field_error(const std::string& key) const;
+    // One line saying what is being explored: the scenario's own description while it is as loaded;
+    // after an edit (its text names N, d, ... that may no longer hold) the current values instead.
+    std::string description() const;
+    bool edited() const { return edited_; }
     const std::map<std::string, std::string>& field_errors() const { return field_errors_; }
 
     // ---- What is shown ----
@@ -138,7 +142,10 @@ class Session {
     Playback playback_;
     std::chrono::steady_clock::time_point change_time_{};
     bool change_pending_ = false;
-    bool pick_speed_ = true;  // a new scenario: choose a speed for its trace when it arrives
+    bool pick_speed_ = true;    // a new scenario: choose a speed for its trace when it arrives
+    double picked_speed_ = -1;  // the speed last chosen that way (the person has not changed it since)
+    std::string loaded_json_;   // the scenario as loaded, to tell whether it has been edited
+    bool edited_ = false;
     double last_latency_ = 0;
 };
 

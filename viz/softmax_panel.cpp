@@ -14,6 +14,7 @@
 #include "viz/algorithms.h"
 #include "viz/panels.h"
 #include "viz/theme.h"
+#include "viz/widgets.h"
 
 namespace tilesim::viz {
 
@@ -50,21 +51,6 @@ Watched watched(const Session& s, const std::string& key) {
     return {};
 }
 
-// A deferred rescale divides O_i by l_i once, after the last K/V block: the first event past the last
-// update that touches O_i of this block again (computes the division, or stores the result). From
-// that event on, the block's O_i is final. -1 when the trace has no such event.
-std::int64_t final_step(const sim::Trace& trace, std::int64_t after, std::int64_t r0, std::int64_t rows) {
-    const auto& ev = trace.events();
-    for (auto k = static_cast<std::size_t>(std::max<std::int64_t>(0, after + 1)); k < ev.size(); ++k) {
-        const auto& e = ev[k];
-        const bool touches = e.tensor == sim::Tensor::O &&
-                             (e.op == sim::Op::Compute || e.op == sim::Op::Store) &&
-                             e.tile.row0 < r0 + rows && r0 < e.tile.row0 + e.tile.rows;
-        if (touches) return static_cast<std::int64_t>(k);
-    }
-    return -1;
-}
-
 std::string num(double v) {
     char buf[32];
     if (std::isinf(v)) return v < 0 ? "-inf" : "inf";
@@ -76,14 +62,22 @@ std::string num(double v) {
 // m_i is a new maximum: the moment the old sum and output were rescaled.
 void draw_history(const scenarios::AlgorithmRun& run, std::int64_t shown, int rows, std::int64_t r0) {
     const int steps = static_cast<int>(run.probe.size());
-    const int cols = 1 + std::min(steps, 12);
+    // As many blocks as fit the width (a projector's scale fits fewer), ending at the one shown.
+    const float row_w = ImGui::CalcTextSize("row 000").x;
+    const float col_w = ImGui::CalcTextSize("m -0.0000 l 00.0000").x + 3 * ImGui::GetStyle().CellPadding.x;
+    const int fit = std::max(1, static_cast<int>((ImGui::GetContentRegionAvail().x - row_w) / col_w));
+    const int ncols = std::min({steps, 12, fit});
+    const int first = std::clamp(static_cast<int>(shown) - ncols + 1, 0, steps - ncols);
+    const int cols = 1 + ncols;
     const ImGuiTableFlags flags =
         ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingStretchSame;
-    ImGui::TextDisabled(
+    ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+    ImGui::TextWrapped(
         "m_i and l_i after each K/V block (yellow: a new row maximum, so the past was rescaled)");
+    ImGui::PopStyleColor();
     if (!ImGui::BeginTable("history", cols, flags)) return;
-    ImGui::TableSetupColumn("row", ImGuiTableColumnFlags_WidthFixed, 30);
-    for (int j = 0; j < cols - 1; ++j) {
+    ImGui::TableSetupColumn("row", ImGuiTableColumnFlags_WidthFixed, ImGui::CalcTextSize("row").x);
+    for (int j = first; j < first + ncols; ++j) {
         ImGui::TableSetupColumn(
             ("after j = " + std::to_string(run.probe[static_cast<std::size_t>(j)].j)).c_str());
     }
@@ -92,8 +86,8 @@ void draw_history(const scenarios::AlgorithmRun& run, std::int64_t shown, int ro
         ImGui::TableNextRow();
         ImGui::TableSetColumnIndex(0);
         ImGui::Text("%lld", static_cast<long long>(r0 + r));
-        for (int j = 0; j < cols - 1; ++j) {
-            ImGui::TableSetColumnIndex(1 + j);
+        for (int j = first; j < first + ncols; ++j) {
+            ImGui::TableSetColumnIndex(1 + j - first);
             if (j > shown) {
                 ImGui::TextDisabled(".");
                 continue;
@@ -120,10 +114,12 @@ void draw_arithmetic(const kernels::SoftmaxSnapshot& now, const kernels::Softmax
                      std::int64_t r0, const kernels::AlgorithmDef& def) {
     ImGui::Spacing();
     ImGui::Text("this update, row by row (%s):", std::string(def.paper).c_str());
-    ImGui::TextDisabled("l_new = e^(m_old - m_new) x l_old + this block's row sum (taken at m_new); %s",
-                        def.softmax == OnlineSoftmax::deferred
-                            ? "O_i is scaled by the same factor"
-                            : "O_i by the same factor, times l_old / l_new");
+    ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+    ImGui::TextWrapped("l_new = e^(m_old - m_new) x l_old + this block's row sum (taken at m_new); %s",
+                       def.softmax == OnlineSoftmax::deferred
+                           ? "O_i is scaled by the same factor"
+                           : "O_i by the same factor, times l_old / l_new");
+    ImGui::PopStyleColor();
     for (int r = 0; r < rows; ++r) {
         if (prev == nullptr) {
             ImGui::Text("row %lld: first block, m = %s, l = %s", static_cast<long long>(r0 + r),
@@ -132,14 +128,13 @@ void draw_arithmetic(const kernels::SoftmaxSnapshot& now, const kernels::Softmax
         }
         const double a = std::exp(static_cast<double>(prev->m(r)) - now.m(r));
         const double block = now.l(r) - a * prev->l(r);
-        ImGui::Text("row %lld: e^(%s - %s) = ", static_cast<long long>(r0 + r), num(prev->m(r)).c_str(),
-                    num(now.m(r)).c_str());
-        ImGui::SameLine(0, 0);
-        ImGui::TextColored(
-            ImGui::ColorConvertU32ToFloat4(a < 1.0 ? rgb(colors::kCompute) : rgb(colors::kMuted)), "%.4f", a);
-        ImGui::SameLine(0, 0);
-        ImGui::Text(";  l = %.4f x %s + %s = %s", a, num(prev->l(r)).c_str(), num(block).c_str(),
-                    num(now.l(r)).c_str());
+        // One wrapped line per row (it wraps at a projector's scale); yellow when the past is rescaled.
+        ImGui::PushStyleColor(ImGuiCol_Text, a < 1.0 ? ImGui::ColorConvertU32ToFloat4(rgb(colors::kCompute))
+                                                     : ImGui::GetStyleColorVec4(ImGuiCol_Text));
+        ImGui::TextWrapped("row %lld: e^(%s - %s) = %.4f;  l = %.4f x %s + %s = %s",
+                           static_cast<long long>(r0 + r), num(prev->m(r)).c_str(), num(now.m(r)).c_str(), a,
+                           a, num(prev->l(r)).c_str(), num(block).c_str(), num(now.l(r)).c_str());
+        ImGui::PopStyleColor();
     }
 }
 
@@ -150,35 +145,46 @@ void draw_strip(const scenarios::AlgorithmRun& run, std::int64_t shown) {
     const auto steps = static_cast<int>(run.probe.size());
     const float avail = ImGui::GetContentRegionAvail().x;
     const ImVec2 p0 = ImGui::GetCursorScreenPos();
-    const float bw = std::clamp((avail - 70) / static_cast<float>(steps), 3.0F, 36.0F);
+    const float label_w = ImGui::CalcTextSize("K/V j: ").x;
+    const float line = ImGui::GetTextLineHeight();
+    const float bw = std::clamp((avail - label_w - 2) / static_cast<float>(steps), 3.0F, 2.4F * line);
     dl->AddText(p0, ImGui::GetColorU32(ImGuiCol_Text), "K/V j:");
     for (int j = 0; j < steps; ++j) {
-        const ImVec2 a(p0.x + 60 + bw * static_cast<float>(j), p0.y), b(a.x + bw - 2, a.y + 18);
+        const ImVec2 a(p0.x + label_w + bw * static_cast<float>(j), p0.y), b(a.x + bw - 2, a.y + line + 2);
         const bool done = j <= shown;
         dl->AddRectFilled(
             a, b, done ? tensor_color(sim::Tensor::K, j == shown ? 255 : 120) : rgb(colors::kPanelBg));
         if (j == shown)
             dl->AddRect(ImVec2(a.x - 1, a.y - 1), ImVec2(b.x + 1, b.y + 1), rgb(colors::kCompute), 0, 0, 2);
-        if (bw >= 16) {
+        if (bw >= f.small->FontSize * 1.3F) {
             const std::string t = std::to_string(run.probe[static_cast<std::size_t>(j)].j);
             dl->AddText(f.small, f.small->FontSize, ImVec2(a.x + 3, a.y + 2), rgb(0xFFFFFF), t.c_str());
         }
     }
-    ImGui::Dummy(ImVec2(avail, 22));
+    ImGui::Dummy(ImVec2(avail, line + 4));
 }
 
 // m_i, l_i, the rescale factor (compact view) and the first columns of O_i: divided by l_i when
 // `final_O` (the deferred division has run), else as the kernel holds it.
 void draw_values(const kernels::SoftmaxSnapshot& now, const kernels::SoftmaxSnapshot* prev, std::int64_t r0,
                  bool large, bool final_O) {
-    const auto rows = static_cast<int>(std::min<Eigen::Index>(now.m.size(), large ? 16 : 6));
-    const int show_cols = static_cast<int>(std::min<Eigen::Index>(now.O.cols(), large ? 8 : 3));
+    // Only the rows and columns that fit, so nothing scrolls out of view at a projector's scale.
+    const ImGuiStyle& st = ImGui::GetStyle();
+    const float cell = ImGui::CalcTextSize("-0.0000").x + 2 * st.CellPadding.x + 1;
+    const float row_w = ImGui::CalcTextSize("row").x + 2 * st.CellPadding.x;
+    const float row_h = ImGui::GetTextLineHeight() + 2 * st.CellPadding.y;
+    const int fit_rows = std::max(1, static_cast<int>(ImGui::GetContentRegionAvail().y / row_h) - 1);
+    const int fit_cols =
+        std::max(1, static_cast<int>((ImGui::GetContentRegionAvail().x - row_w) / cell) - (large ? 0 : 3));
+    const auto rows =
+        static_cast<int>(std::min<Eigen::Index>(now.m.size(), std::min(large ? 16 : 6, fit_rows)));
+    const int show_cols =
+        static_cast<int>(std::min<Eigen::Index>(now.O.cols(), std::min(large ? 8 : 3, fit_cols)));
     const int cols = (large ? 1 : 4) + show_cols;
-    const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV |
-                                  ImGuiTableFlags_SizingStretchProp | ImGuiTableFlags_ScrollY;
-    if (!ImGui::BeginTable("probe", cols, flags, ImVec2(0, ImGui::GetContentRegionAvail().y))) return;
-    ImGui::TableSetupScrollFreeze(0, 1);
-    ImGui::TableSetupColumn("row", ImGuiTableColumnFlags_WidthFixed, 30);
+    const ImGuiTableFlags flags =
+        ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingStretchProp;
+    if (!ImGui::BeginTable("probe", cols, flags)) return;
+    ImGui::TableSetupColumn("row", ImGuiTableColumnFlags_WidthFixed, ImGui::CalcTextSize("row").x);
     if (!large) {
         ImGui::TableSetupColumn("m_i");
         ImGui::TableSetupColumn("l_i");
@@ -231,18 +237,34 @@ const char* O_state(const kernels::SoftmaxSnapshot& now, bool final_O) {
 
 }  // namespace
 
+// A deferred rescale divides O_i by l_i once, after the last K/V block: the first event past the last
+// update that touches O_i of this block again (computes the division, or stores the result). From
+// that event on, the block's O_i is final. -1 when the trace has no such event.
+std::int64_t deferred_division_step(const sim::Trace& trace, std::int64_t after, std::int64_t r0,
+                                    std::int64_t rows) {
+    const auto& ev = trace.events();
+    for (auto k = static_cast<std::size_t>(std::max<std::int64_t>(0, after + 1)); k < ev.size(); ++k) {
+        const auto& e = ev[k];
+        const bool touches = e.tensor == sim::Tensor::O &&
+                             (e.op == sim::Op::Compute || e.op == sim::Op::Store) &&
+                             e.tile.row0 < r0 + rows && r0 < e.tile.row0 + e.tile.rows;
+        if (touches) return static_cast<std::int64_t>(k);
+    }
+    return -1;
+}
+
 void draw_softmax_panel(Session& s, bool large) {
     ImGui::PushFont(fonts().large);
     ImGui::TextUnformatted("Online softmax");
     ImGui::PopFont();
     const auto key = probe_key(s);
     if (!key) {
-        ImGui::TextDisabled("no algorithm of this scenario keeps an online softmax");
+        disabled_wrapped("no algorithm of this scenario keeps an online softmax");
         return;
     }
     const auto* def = kernels::find_definition(*key, kernels::Pass::forward);
     const auto* run = s.run_of(*key, kernels::Pass::forward);
-    ImGui::SameLine();
+    same_line_if_fits(ImGui::CalcTextSize(std::string(def->name).c_str()).x);
     ImGui::TextDisabled("%s", std::string(def->name).c_str());
     if (run == nullptr) {
         ImGui::TextWrapped(s.model() == nullptr || s.model_busy()
@@ -271,7 +293,7 @@ void draw_softmax_panel(Session& s, bool large) {
                 "Tick \"compute O (numerics)\" in the controls to see the numbers.",
                 static_cast<long long>(s.numerics_max_N()));
         } else {
-            ImGui::TextDisabled("no values recorded for this block");
+            disabled_wrapped("no values recorded for this block");
         }
         return;
     }
@@ -289,7 +311,7 @@ void draw_softmax_panel(Session& s, bool large) {
             if (run->probe[p].step <= w.event) shown = static_cast<std::int64_t>(p);
         }
         if (w.lane->trace() != nullptr) {
-            const std::int64_t f = final_step(*w.lane->trace(), run->probe.back().step, r0, rows);
+            const std::int64_t f = deferred_division_step(*w.lane->trace(), run->probe.back().step, r0, rows);
             final_O = f >= 0 && w.event >= f;
         }
     }
@@ -300,24 +322,37 @@ void draw_softmax_panel(Session& s, bool large) {
             : "Each step: m_new = max(m_i, rowmax S_ij); O_i and l_i rescaled by e^(m_i - m_new).");
     draw_strip(*run, shown);
     if (shown < 0) {
-        ImGui::TextDisabled(w.lane != nullptr ? "The play head has not reached this block's first update yet."
-                                              : "No update yet.");
+        disabled_wrapped(w.lane != nullptr ? "The play head has not reached this block's first update yet."
+                                           : "No update yet.");
         return;
     }
     const auto& now = run->probe[static_cast<std::size_t>(shown)];
     const kernels::SoftmaxSnapshot* prev =
         shown > 0 ? &run->probe[static_cast<std::size_t>(shown - 1)] : nullptr;
     const bool at_end = shown + 1 == static_cast<std::int64_t>(run->probe.size()) && final_O;
-    ImGui::Text("after folding in K/V block j = %d (%lld of %d)%s", now.j, static_cast<long long>(shown + 1),
-                static_cast<int>(run->probe.size()), at_end ? ": block done" : "");
+    ImGui::TextWrapped("after folding in K/V block j = %d (%lld of %d)%s", now.j,
+                       static_cast<long long>(shown + 1), static_cast<int>(run->probe.size()),
+                       at_end ? ": block done" : "");
     if (large) {
-        const int show_rows = static_cast<int>(std::min<std::int64_t>(rows, 8));
+        // As many rows as the height leaves for the history, the arithmetic and O_i (each row takes a
+        // line in each, the arithmetic two when it wraps), after about eight lines of headings.
+        const float row_h = ImGui::GetTextLineHeightWithSpacing();
+        const float arith_lines =
+            ImGui::CalcTextSize("row 0: e^(0.0000 - 0.0000) = 0.0000;  l = 0.0000 x 0.0000 + 0.0000 = 0.0000")
+                        .x > ImGui::GetContentRegionAvail().x
+                ? 2.0F
+                : 1.0F;
+        const auto fit =
+            static_cast<int>((ImGui::GetContentRegionAvail().y - 9 * row_h) / ((2 + arith_lines) * row_h));
+        const int show_rows = static_cast<int>(std::min<std::int64_t>(rows, std::clamp(fit, 1, 8)));
         draw_history(*run, shown, show_rows, r0);
         draw_arithmetic(now, prev, show_rows, r0, *def);
         ImGui::Spacing();
-        ImGui::Text("O_i now%s:", O_state(now, at_end));
+        ImGui::TextWrapped("O_i now%s:", O_state(now, at_end));
     } else if (!now.O_normalised) {
-        ImGui::TextDisabled("O_i%s", O_state(now, at_end));
+        ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+        ImGui::TextWrapped("O_i%s", O_state(now, at_end));
+        ImGui::PopStyleColor();
     }
     draw_values(now, prev, r0, large, at_end);
 }

@@ -38,13 +38,16 @@ float capacity_bar(ImDrawList* dl, ImVec2 p0, ImVec2 p1, const SramSnapshot& sna
         dl->AddRectFilled(b0, ImVec2(b0.x + w, b1.y), rgb(colors::kMuted));
     }
     dl->AddRect(b0, b1, rgb(colors::kMuted));
-    char usage[128];
-    std::snprintf(usage, sizeof usage, "in use %s (%.0f%%)", fmt_binary_bytes(totals.sram_used_bytes).c_str(),
-                  100.0 * static_cast<double>(totals.sram_used_bytes) / cap);
-    dl->AddText(f.small, f.small->FontSize, ImVec2(b0.x, b1.y + 3), rgb(colors::kMuted), usage);
+    // The label says what the bar shows (the same snapshot), and the peak only where both fit.
+    const std::string usage = sram_usage_label(snap);
     const std::string peak = "peak " + fmt_binary_bytes(totals.sram_peak_bytes);
     const float pw = f.small->CalcTextSizeA(f.small->FontSize, FLT_MAX, 0, peak.c_str()).x;
-    dl->AddText(f.small, f.small->FontSize, ImVec2(b1.x - pw, b1.y + 3), rgb(colors::kMuted), peak.c_str());
+    const float uw = f.small->CalcTextSizeA(f.small->FontSize, FLT_MAX, 0, usage.c_str()).x;
+    const bool both = uw + pw + 12 <= bw;
+    draw_text_fit(dl, f.small, ImVec2(b0.x, b1.y + 3), bw, rgb(colors::kMuted), usage);
+    if (both)
+        dl->AddText(f.small, f.small->FontSize, ImVec2(b1.x - pw, b1.y + 3), rgb(colors::kMuted),
+                    peak.c_str());
     return b1.y;
 }
 
@@ -73,6 +76,16 @@ void current_mark(ImDrawList* dl, ImVec2 t0, ImVec2 t1, const sim::Event& e) {
 
 }  // namespace
 
+std::string sram_usage_label(const SramSnapshot& snap) {
+    // The bar's segments are the live buffers (or, were they inconsistent, the model's figure).
+    const std::int64_t used = snap.consistent ? snap.slot_bytes() : snap.used_bytes;
+    const double cap = std::max<double>(1.0, static_cast<double>(snap.capacity_bytes));
+    char usage[128];
+    std::snprintf(usage, sizeof usage, "in use %s (%.0f%%)", fmt_binary_bytes(used).c_str(),
+                  100.0 * static_cast<double>(used) / cap);
+    return usage;
+}
+
 std::vector<SlotGeom> draw_sram(ImDrawList* dl, ImVec2 p0, ImVec2 p1, const SramSnapshot& snap,
                                 const sim::Event* current, const Lane& lane) {
     const sim::Trace& trace = *lane.trace();
@@ -82,20 +95,23 @@ std::vector<SlotGeom> draw_sram(ImDrawList* dl, ImVec2 p0, ImVec2 p1, const Sram
     dl->AddRectFilled(p0, p1, rgb(0x14171B), 6.0F);
     dl->AddRect(p0, p1, rgb(colors::kMuted), 6.0F, 0, 2.0F);
     const std::string title = "SRAM (on-chip), M = " + fmt_binary_bytes(snap.capacity_bytes);
-    dl->AddText(ImVec2(p0.x + 8, p0.y + 5), ImGui::GetColorU32(ImGuiCol_Text), title.c_str());
+    draw_text_fit(dl, nullptr, ImVec2(p0.x + 8, p0.y + 5), p1.x - p0.x - 14,
+                  ImGui::GetColorU32(ImGuiCol_Text), title);
     const float bar_bottom = capacity_bar(dl, p0, p1, snap, totals);
 
     // Buffer rows.
     std::vector<SlotGeom> geom;
     const float top = bar_bottom + 8 + f.small->FontSize;
     const float avail = p1.y - 10 - f.small->FontSize - top;  // the pass name sits at the bottom
-    const float row = snap.slots.empty() ? 0 : std::min(34.0F, avail / static_cast<float>(snap.slots.size()));
+    // Rows of two lines where there is room (34 px at scale 1), never taller than the text needs.
+    const float row =
+        snap.slots.empty() ? 0 : std::min(line * 2.3F, avail / static_cast<float>(snap.slots.size()));
     for (std::size_t k = 0; k < snap.slots.size(); ++k) {
         const auto& s = snap.slots[k];
         const float y = top + row * static_cast<float>(k);
         const float th = std::max(6.0F, row - 6);
-        // The mini tile keeps to a 46 x th box.
-        const ImVec2 t0(p0.x + 10, y + 2), t1(p0.x + 10 + std::min(46.0F, th * 2.2F), y + 2 + th);
+        // The mini tile keeps to a box about three lines wide (46 px at scale 1).
+        const ImVec2 t0(p0.x + 10, y + 2), t1(p0.x + 10 + std::min(line * 3.1F, th * 2.2F), y + 2 + th);
         geom.push_back({t0, t1});
         if (s.filled) {
             dl->AddRectFilled(t0, t1, tensor_color(s.held));
@@ -111,10 +127,10 @@ std::vector<SlotGeom> draw_sram(ImDrawList* dl, ImVec2 p0, ImVec2 p1, const Sram
         // Two lines when the row allows (the tile held, then the buffer it sits in), else one.
         const bool two = row >= line + f.small->FontSize;
         const float ty = two ? y : y + std::max(0.0F, (th - line) * 0.5F);
-        dl->AddText(ImVec2(tx, ty), s.filled ? tensor_color(s.held) : rgb(colors::kMuted), held.c_str());
+        draw_text_fit(dl, nullptr, ImVec2(tx, ty), p1.x - tx - 6,
+                      s.filled ? tensor_color(s.held) : rgb(colors::kMuted), held);
         if (two)
-            dl->AddText(f.small, f.small->FontSize, ImVec2(tx, ty + line - 1), rgb(colors::kMuted),
-                        what.c_str());
+            draw_text_fit(dl, f.small, ImVec2(tx, ty + line - 1), p1.x - tx - 6, rgb(colors::kMuted), what);
     }
     if (snap.slots.empty()) {
         dl->AddText(f.small, f.small->FontSize, ImVec2(p0.x + 10, top), rgb(colors::kMuted),
@@ -125,8 +141,8 @@ std::vector<SlotGeom> draw_sram(ImDrawList* dl, ImVec2 p0, ImVec2 p1, const Sram
         const std::string pass = "pass " + std::to_string(snap.phase + 1) + " of " +
                                  std::to_string(phases.size()) + ": " +
                                  phases[static_cast<std::size_t>(snap.phase)].name;
-        dl->AddText(f.small, f.small->FontSize, ImVec2(p0.x + 8, p1.y - f.small->FontSize - 5),
-                    rgb(colors::kMuted), pass.c_str());
+        draw_text_fit(dl, f.small, ImVec2(p0.x + 8, p1.y - f.small->FontSize - 5), p1.x - p0.x - 14,
+                      rgb(colors::kMuted), pass);
     }
     return geom;
 }

@@ -141,7 +141,16 @@ const char* sym_sq() {
     return g_fonts.unicode ? "\xC2\xB2" : "^2";
 }
 
+namespace {
+float g_scale = 1.0F;
+}  // namespace
+
+float ui_scale() {
+    return g_scale;
+}
+
 void apply_style(float scale) {
+    g_scale = scale;
     ImGui::StyleColorsDark();
     ImGuiStyle& st = ImGui::GetStyle();
     st.WindowRounding = 0.0F;

@@ -76,6 +76,8 @@ const char* sym_sq();      // ²
 
 // The style: ImGui's dark theme with rounder, roomier widgets and our background.
 void apply_style(float scale);
+// The scale last given to apply_style (1 before): the layout widens its side columns with it.
+float ui_scale();
 
 // A tile's name in the paper's notation, from the tensor's declared tile grid: "K_2" for block 2 of
 // a tensor cut in row blocks, "S_1,2" for a tile of a 2-D grid, "S rows 6-11" for a piece that is

@@ -112,34 +112,42 @@ void scrub_bar(Session& s, float width, float height) {
 
 void draw_timeline_panel(Session& s, UiState& /*ui*/) {
     Playback& pb = s.playback();
+    // Shorter labels when the full row would not fit (a projector's scale), so nothing runs off.
+    const ImGuiStyle& st = ImGui::GetStyle();
+    const float row_w = ImGui::CalcTextSize("|<< StepPlay  Step >>|Next HBM writespeed 200000 steps/s").x +
+                        14 * st.FramePadding.x + 7 * st.ItemSpacing.x;
+    const bool compact = row_w > ImGui::GetContentRegionAvail().x;
     if (ImGui::Button("|<")) pb.to_start();
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Back to the start (Home)");
     ImGui::SameLine();
-    if (ImGui::Button("< Step")) pb.step_back();
+    if (ImGui::Button(compact ? "<" : "< Step")) pb.step_back();
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("One step back (Left arrow)");
     ImGui::SameLine();
-    if (ImGui::Button(pb.playing() ? "  Pause  " : "   Play   ")) pb.toggle();
+    if (ImGui::Button(compact        ? (pb.playing() ? "Pause" : "Play")
+                      : pb.playing() ? "  Pause  "
+                                     : "   Play   "))
+        pb.toggle();
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Play or pause (Space)");
     ImGui::SameLine();
-    if (ImGui::Button("Step >")) pb.step_forward();
+    if (ImGui::Button(compact ? ">" : "Step >")) pb.step_forward();
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("One step forward (Right arrow)");
     ImGui::SameLine();
     if (ImGui::Button(">|")) pb.to_end();
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("To the end (End)");
     ImGui::SameLine();
-    if (ImGui::Button("Next HBM write")) pb.jump_to_next_hbm_write();
+    if (ImGui::Button(compact ? "W" : "Next HBM write")) pb.jump_to_next_hbm_write();
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Jump to the next tile written to HBM (W)");
     ImGui::SameLine();
     float speed = static_cast<float>(pb.speed());
-    ImGui::SetNextItemWidth(std::max(120.0F, ImGui::GetContentRegionAvail().x - 4));
+    ImGui::SetNextItemWidth(std::max(ImGui::GetFontSize() * 6, ImGui::GetContentRegionAvail().x - 4));
     if (ImGui::SliderFloat("##speed", &speed, static_cast<float>(Playback::kMinSpeed),
-                           static_cast<float>(Playback::kMaxSpeed), "speed %.3g steps/s",
-                           ImGuiSliderFlags_Logarithmic)) {
+                           static_cast<float>(Playback::kMaxSpeed),
+                           compact ? "%.3g steps/s" : "speed %.3g steps/s", ImGuiSliderFlags_Logarithmic)) {
         pb.set_speed(speed);
     }
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Steps of the first lane per second (+ and - keys)");
 
-    scrub_bar(s, ImGui::GetContentRegionAvail().x, 24);
+    scrub_bar(s, ImGui::GetContentRegionAvail().x, ImGui::GetTextLineHeight() * 1.6F);
 
     // Where we are, in steps of the focus and in model time.
     const Lane* focus = focus_lane(s);
@@ -152,7 +160,7 @@ void draw_timeline_panel(Session& s, UiState& /*ui*/) {
                       idx->decimated ? " (stepping through a sample: the trace is long)" : "",
                       fmt_seconds(focus->replay.totals().model_seconds).c_str(),
                       fmt_seconds(idx->model_start.back()).c_str());
-        ImGui::TextUnformatted(buf);
+        ImGui::TextWrapped("%s", buf);
     } else if (s.model_busy()) {
         ImGui::TextDisabled("running the model...");
     } else if (s.model() != nullptr) {

@@ -17,6 +17,18 @@ float draw_wrapped_text(ImDrawList* dl, ImVec2 at, float width, ImU32 color, con
     return sz.y;
 }
 
+void disabled_wrapped(const std::string& text) {
+    ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+    ImGui::TextWrapped("%s", text.c_str());
+    ImGui::PopStyleColor();
+}
+
+void same_line_if_fits(float width) {
+    const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+    const float x = ImGui::GetItemRectMax().x + ImGui::GetStyle().ItemSpacing.x;
+    if (x + width <= right) ImGui::SameLine();
+}
+
 float draw_error_box(ImDrawList* dl, ImVec2 p0, ImVec2 p1, const std::string& title,
                      const std::string& reason, const std::string& fix) {
     const float pad = 10;
@@ -46,16 +58,39 @@ void error_text(const std::string& message) {
     ImGui::PopStyleColor();
 }
 
-float draw_tensor_legend(ImDrawList* dl, ImVec2 at, const std::vector<sim::Tensor>& tensors) {
+float draw_tensor_legend(ImDrawList* dl, ImVec2 at, const std::vector<sim::Tensor>& tensors, float right) {
     float x = at.x;
     const float h = ImGui::GetTextLineHeight();
     for (sim::Tensor t : tensors) {
-        dl->AddRectFilled(ImVec2(x, at.y + 2), ImVec2(x + h - 2, at.y + h), tensor_color(t));
         const std::string name(sim::tensor_name(t));
+        if (x + h + 2 + ImGui::CalcTextSize(name.c_str()).x > right) break;
+        dl->AddRectFilled(ImVec2(x, at.y + 2), ImVec2(x + h - 2, at.y + h), tensor_color(t));
         dl->AddText(ImVec2(x + h + 2, at.y), ImGui::GetColorU32(ImGuiCol_Text), name.c_str());
         x += h + 8 + ImGui::CalcTextSize(name.c_str()).x;
     }
     return x;
+}
+
+float draw_text_fit(ImDrawList* dl, ImFont* font, ImVec2 at, float max_w, ImU32 col,
+                    const std::string& text) {
+    ImFont* f = font != nullptr ? font : ImGui::GetFont();
+    const float full = f->CalcTextSizeA(f->FontSize, FLT_MAX, 0, text.c_str()).x;
+    if (full <= max_w) {
+        dl->AddText(f, f->FontSize, at, col, text.c_str());
+        return full;
+    }
+    const float size = f->FontSize * std::max(0.7F, max_w / std::max(1.0F, full));
+    std::string t = text;
+    // Cut a character at a time until it fits at the reduced size, then mark the cut.
+    while (!t.empty() && f->CalcTextSizeA(size, FLT_MAX, 0, (t + "...").c_str()).x > max_w &&
+           f->CalcTextSizeA(size, FLT_MAX, 0, t.c_str()).x > max_w)
+        t.pop_back();
+    if (t.size() < text.size()) {
+        while (!t.empty() && f->CalcTextSizeA(size, FLT_MAX, 0, (t + "...").c_str()).x > max_w) t.pop_back();
+        t += "...";
+    }
+    dl->AddText(f, size, at, col, t.c_str());
+    return f->CalcTextSizeA(size, FLT_MAX, 0, t.c_str()).x;
 }
 
 void draw_dashed_rect(ImDrawList* dl, ImVec2 p0, ImVec2 p1, ImU32 col, float thickness) {

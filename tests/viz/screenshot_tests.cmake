@@ -127,6 +127,18 @@ tilesim_screenshot_test(roofline
          --expect "flash marker:0.18,0.05,0.71,0.87:6FD3FF:80"
          --expect "flash2 marker:0.18,0.05,0.71,0.87:B4E35A:80")
 
+# The threads view: FlashAttention-2's four blocks on the classroom machine (one SM, one block per
+# SM) run in four waves, each its colour (threads_panel.cpp's palette); the block's warps split
+# Q_i and S_ij into bands below.
+tilesim_screenshot_test(threads
+  ARGS classroom --algorithm flash2 --panel threads --progress 0.3
+  CHECKS --expect "wave 1:0.18,0.1,0.5,0.35:8DD3C7:2000"
+         --expect "wave 2:0.18,0.1,0.5,0.35:FFFFB3:2000"
+         --expect "wave 3:0.18,0.1,0.5,0.35:BEBADA:2000"
+         --expect "wave 4:0.18,0.1,0.5,0.35:FB8072:2000"
+         --expect "warp bands in Q_i and S_ij:0.4,0.6,0.71,0.87:9FB4D9:1000"
+         --expect "Q tiles beside the grid:0.45,0.1,0.71,0.45:4C8DF6/1B1E23:300")
+
 # Bad flags: one line on stderr, a non-zero exit, and no PNG left behind.
 foreach(bad "--frames;abc" "--frobnicate" "--set;seqlen=4" "--algorithm;fast" "--progress;2" "--frames" "a;b")
   string(REPLACE ";" " " label "${bad}")

@@ -66,7 +66,7 @@ TEST_CASE("bad command lines give one line naming the problem", "[options]") {
         {{"--progress", "1.5"}, "--progress"},
         {{"--progress", "half"}, "--progress"},
         {{"--step", "3", "--progress", "0.5"}, "give one"},
-        {{"--panel", "charts"}, "softmax, timeline or roofline"},
+        {{"--panel", "charts"}, "memory, plots, softmax, threads, timeline or roofline"},
         {{"--screenshot", "out.jpg"}, ".png"},
         {{"--screenshot", "/no/such/dir/out.png"}, "does not exist"},
         {{"--size", "10x10"}, "--size"},

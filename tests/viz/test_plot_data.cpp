@@ -45,6 +45,30 @@ TEST_CASE("the closed-form curve is the simulation's count at every block size o
     CHECK(compared >= data.size() * 3);  // most points fit: the comparison is not vacuous
 }
 
+TEST_CASE("the closed-form curve counts packed GQA units, not query heads", "[plot]") {
+    // Grouped-query decoding: a definition that packs a KV group's 4 query heads into one unit has
+    // its closed form per (batch, KV head); summed over the B x H_kv units it equals the simulation.
+    const auto base = all_keys("gqa");
+    const std::vector<std::string> values = {"64", "128", "256"};
+    const auto sw = scenarios::run_sweep(base, "block_cols", values, false);
+    const auto data = viz::data_series(sw);
+    bool packed = false;
+    for (const auto* d : kernels::definitions()) packed = packed || d->packs_gqa;
+    REQUIRE(packed);
+    std::size_t compared = 0;
+    for (std::size_t a = 0; a < data.size(); ++a) {
+        CAPTURE(base.algorithms[a]);
+        const auto curve = viz::closed_form_series(base.algorithms[a], base, data[a].x);
+        REQUIRE(curve.y.size() == data[a].y.size());
+        for (std::size_t k = 0; k < curve.y.size(); ++k) {
+            CAPTURE(curve.x[k]);
+            CHECK(curve.y[k] == data[a].y[k]);
+            compared += data[a].y[k] > 0 ? 1 : 0;
+        }
+    }
+    CHECK(compared >= 3);
+}
+
 TEST_CASE("data series add up an algorithm's passes over all heads", "[plot]") {
     const auto base = all_keys("classroom");
     const auto sw = scenarios::run_sweep(base, "seq_len", {"16", "32"}, false);
