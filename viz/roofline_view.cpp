@@ -107,7 +107,10 @@ void axes_and_roof(ImDrawList* dl, const LogAxes& ax, const RooflineView& v) {
     for (float y = r0.y; y < r1.y; y += 10)
         dl->AddLine(ImVec2(r0.x, y), ImVec2(r0.x, std::min(y + 5, r1.y)), rgb(colors::kMuted));
     const std::string rl = fmt::format("ridge point {:.3g} FLOP/B", ridge);
-    dl->AddText(ImVec2(r0.x + 6, ax.p0.y + 6), rgb(colors::kMuted), rl.c_str());
+    // Right of the ridge line, or left of it when the axes end first.
+    const float rw = ImGui::CalcTextSize(rl.c_str()).x;
+    const float rx = r0.x + 6 + rw <= ax.p1.x - 4 ? r0.x + 6 : std::max(ax.p0.x + 4, r0.x - 6 - rw);
+    dl->AddText(ImVec2(rx, ax.p0.y + 6), rgb(colors::kMuted), rl.c_str());
     dl->PopClipRect();
     dl->AddRect(ax.p0, ax.p1, rgb(colors::kMuted));
 }
@@ -145,6 +148,7 @@ bool mark(ImDrawList* dl, const LogAxes& ax, const RooflineMark& m, const Fonts&
         at.y =
             p.y - size.y - 2 + static_cast<float>((k + 1) / 2) * (size.y + 1) * (k % 2 == 1 ? -1.0F : 1.0F);
     }
+    at.x = std::max(ax.p0.x + 2, std::min(at.x, ax.p1.x - size.x - 2));  // inside the axes
     labels.emplace_back(at, ImVec2(at.x + size.x, at.y + size.y));
     dl->AddText(f.small, f.small->FontSize, at, c, m.title.c_str());
     const ImVec2 mouse = ImGui::GetIO().MousePos;
@@ -178,19 +182,22 @@ void draw_roofline_view(Session& s, UiState& /*ui*/) {
         error_text(v.error);
         return;
     }
-    ImGui::Text("Roofline on %s: peak %s, HBM %s/s, ridge %.3g FLOP per byte", v.hardware.c_str(),
+    ImGui::TextWrapped("Roofline on %s: peak %s, HBM %s/s, ridge %.3g FLOP per byte", v.hardware.c_str(),
                 flops_label(v.roof.peak_flops_per_s).c_str(), fmt_bytes(v.roof.hbm_bytes_per_s).c_str(),
                 v.roof.ridge());
-    ImGui::TextDisabled(
+    ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+    ImGui::TextWrapped(
         "filled: FLOPs / HBM bytes (a square: a backward); ring: FLOPs / DRAM-estimate bytes; "
         "height: FLOPs / predicted time%s",
         v.misfits > 0 ? fmt::format("; {} run(s) do not fit in SRAM", v.misfits).c_str() : "");
+    ImGui::PopStyleColor();
     const ImVec2 o = ImGui::GetCursorScreenPos(), avail = ImGui::GetContentRegionAvail();
     ImGui::InvisibleButton("roofline", ImVec2(avail.x, std::max(200.0F, avail.y - 4)));
     const bool hovered = ImGui::IsItemHovered();
     const float th = ImGui::GetTextLineHeight();
     LogAxes ax;
-    ax.p0 = ImVec2(o.x + 110, o.y + 8);
+    // Room for the widest y label at any --scale.
+    ax.p0 = ImVec2(o.x + ImGui::CalcTextSize("999 TFLOP/s").x + 14, o.y + 8);
     ax.p1 = ImVec2(o.x + avail.x - 16, o.y + std::max(200.0F, avail.y - 4) - 2 * th - 12);
     double y_lo = v.roof.attainable(v.x_lo), y_hi = v.roof.peak_flops_per_s;
     for (const auto& m : v.marks) y_lo = std::min(y_lo, m.point.achieved_flops_per_s);

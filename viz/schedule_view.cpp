@@ -166,8 +166,12 @@ void schedule_buttons(Session& s, UiState& ui) {
     const auto& cur = s.scenario().schedule;
     const std::string now = cur ? std::string(sim::schedule_name(*cur)) : "auto";
     ImGui::TextUnformatted("schedule:");
+    const ImGuiStyle& st = ImGui::GetStyle();
     for (const auto& c : schedule_choices()) {
-        ImGui::SameLine();
+        // Wrap rather than run past the view's edge (projector scales).
+        const float w = ImGui::GetFrameHeight() + st.ItemInnerSpacing.x + ImGui::CalcTextSize(c.c_str()).x;
+        const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+        if (ImGui::GetItemRectMax().x + st.ItemSpacing.x + w <= right) ImGui::SameLine();
         if (ImGui::RadioButton(c.c_str(), c == now) && c != now) {
             s.set_value("schedule", c);
             ui.edit.erase("schedule");
@@ -183,21 +187,30 @@ int& chosen_pass() {
 
 void busy_bars(const ScheduleView& v, const SchedulePass& p, float width) {
     ImDrawList* dl = ImGui::GetWindowDrawList();
-    const float row_h = ImGui::GetTextLineHeight() + 4, label_w = 60,
-                bar_w = std::max(60.0F, width * 0.5F - 80);
-    ImGui::Text("busy (this pass; bound: %s; the run: %s bound)",
+    // Widths from the text, so the bars and their labels stay inside the view at any --scale.
+    const float row_h = ImGui::GetTextLineHeight() + 4, label_w = ImGui::CalcTextSize("tensor").x + 12,
+                tail_w = ImGui::CalcTextSize("100 %  bound").x + 12,
+                bar_w = std::max(40.0F, std::min(width * 0.5F, width - label_w - tail_w - 8));
+    ImGui::TextWrapped("busy (this pass; bound: %s; the run: %s bound)",
                 std::string(sim::agent_name(p.bound)).c_str(), std::string(sim::agent_name(v.bound)).c_str());
+    // Two columns of bars when the view is wide for them (it saves three rows at --scale 2).
+    const float one = label_w + 120 + tail_w;
+    const std::size_t cols = width >= 2 * one + 24 ? 2 : 1;
+    const float col_bar_w = cols == 2 ? std::min(bar_w, width * 0.5F - label_w - tail_w - 16) : bar_w;
+    const std::size_t per_col = (sim::kAgentCount + cols - 1) / cols;
+    const ImVec2 top = ImGui::GetCursorScreenPos();
+    ImGui::Dummy(ImVec2(width - 8, static_cast<float>(per_col) * row_h));
     for (std::size_t a = 0; a < sim::kAgentCount; ++a) {
         const auto agent = static_cast<sim::Agent>(a);
-        const ImVec2 at = ImGui::GetCursorScreenPos();
-        ImGui::Dummy(ImVec2(label_w + bar_w + 70, row_h));
+        const float col_x = static_cast<float>(a / per_col) * (width * 0.5F);
+        const ImVec2 at(top.x + col_x, top.y + static_cast<float>(a % per_col) * row_h);
         const bool bound = agent == p.bound;
         dl->AddText(at, bound ? rgb(colors::kCompute) : ImGui::GetColorU32(ImGuiCol_Text),
                     std::string(sim::agent_name(agent)).c_str());
-        const ImVec2 b0(at.x + label_w, at.y + 2), b1(b0.x + bar_w, at.y + row_h - 3);
+        const ImVec2 b0(at.x + label_w, at.y + 2), b1(b0.x + col_bar_w, at.y + row_h - 3);
         dl->AddRectFilled(b0, b1, rgb(colors::kPanelBg));
         const double f = std::clamp(p.busy[a], 0.0, 1.0);
-        dl->AddRectFilled(b0, ImVec2(b0.x + static_cast<float>(f) * bar_w, b1.y), rgb(agent_hex(agent)));
+        dl->AddRectFilled(b0, ImVec2(b0.x + static_cast<float>(f) * col_bar_w, b1.y), rgb(agent_hex(agent)));
         if (bound) dl->AddRect(b0, b1, rgb(colors::kCompute), 0, 0, 2.0F);
         dl->AddText(ImVec2(b1.x + 6, at.y), ImGui::GetColorU32(ImGuiCol_Text),
                     fmt::format("{:.0f} %{}", 100 * p.busy[a], bound ? "  bound" : "").c_str());
@@ -208,7 +221,7 @@ void busy_bars(const ScheduleView& v, const SchedulePass& p, float width) {
 void wave_strip(const WaveInfo& w, float width) {
     ImDrawList* dl = ImGui::GetWindowDrawList();
     const double whole = std::floor(w.waves);
-    ImGui::Text("waves: %lld blocks on %lld SMs x %lld per SM (%s) = %lld at once: %.2f waves (%lld full%s)",
+    ImGui::TextWrapped("waves: %lld blocks on %lld SMs x %lld per SM (%s) = %lld at once: %.2f waves (%lld full%s)",
                 static_cast<long long>(w.blocks), static_cast<long long>(w.active_sms),
                 static_cast<long long>(w.blocks_per_sm), w.occupancy_limit.c_str(),
                 static_cast<long long>(w.slots), w.waves, static_cast<long long>(whole),
@@ -306,11 +319,12 @@ void draw_schedule_view(Session& s, UiState& ui) {
         for (std::size_t k = 0; k < views.back().passes.size(); ++k) passes.emplace_back(views.size() - 1, k);
     }
     for (const auto& v : views) {
-        ImGui::Text("%s: schedule %s, predicted %s", v.title.c_str(), v.schedule.c_str(),
+        ImGui::TextWrapped("%s: schedule %s, predicted %s", v.title.c_str(), v.schedule.c_str(),
                     fmt_seconds(v.total_s).c_str());
         if (!v.schedule_note.empty()) {
-            ImGui::SameLine();
-            ImGui::TextDisabled("(%s)", v.schedule_note.c_str());
+            ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+            ImGui::TextWrapped("(%s)", v.schedule_note.c_str());
+            ImGui::PopStyleColor();
         }
         if (!v.empty_reason.empty())
             ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(rgb(colors::kError)), "%s",
@@ -345,10 +359,15 @@ void draw_schedule_view(Session& s, UiState& ui) {
                           fmt_seconds(p.block_s), p.note.empty() ? "" : "; " + p.note)
                   .c_str());
     const ImVec2 avail = ImGui::GetContentRegionAvail();
-    const float below = 9 * (ImGui::GetTextLineHeight() + 4) + 60;
+    // The chart takes what the waves and busy bars below leave: their height as drawn last frame
+    // (it grows with --scale), an estimate on the first.
+    float& below = *ImGui::GetStateStorage()->GetFloatRef(ImGui::GetID("schedule-view-below"),
+                                                          9 * (ImGui::GetTextLineHeight() + 4) + 60);
     lanes_chart(p, ImVec2(avail.x, std::max(120.0F, avail.y - below)));
+    const float y0 = ImGui::GetCursorPosY();
     wave_strip(p.waves, avail.x - 16);
     busy_bars(views[vi], p, avail.x);
+    below = ImGui::GetCursorPosY() - y0 + ImGui::GetStyle().ItemSpacing.y;
 }
 
 }  // namespace tilesim::viz

@@ -128,7 +128,7 @@ std::vector<std::string> overflows(float tolerance) {
 }  // namespace
 
 TEST_CASE(
-    "projector mode: every panel fits at scales 1, 1.25, 1.5 (memory, plots, softmax at 2) on 1920 x 1080",
+    "projector mode: every panel fits at scales 1, 1.25, 1.5 (all but threads at 2) on 1920 x 1080",
     "[projector]") {
     struct Case {
         const char* panel;
@@ -146,9 +146,15 @@ TEST_CASE(
         {"threads",
          {"gpt2-medium", "--algorithm", "flash2", "--panel", "threads", "--progress", "0.3"},
          false},
+        {"timeline",
+         {"gpt2-medium", "--set", "hardware=H100-SXM", "--set", "schedule=pingpong", "--algorithm", "flash2",
+          "--panel", "timeline"},
+         true},
+        {"roofline", {"gpt2-medium", "--set", "hardware=H100-SXM", "--panel", "roofline"}, true},
     };
     // Every panel at 1, 1.25 and 1.5; at 2 the memory view (the main view of a lesson, with the
-    // counters, online softmax, controls and timeline around it), the plots and the online softmax.
+    // counters, online softmax, controls and timeline around it), the plots, the online softmax, the
+    // agents' timeline and the roofline.
     // Not yet at 2: a forward+backward counters table (fourteen tensors) and the threads view.
     for (float scale : {1.0F, 1.25F, 1.5F, 2.0F}) {
         for (const auto& c : cases) {
