@@ -101,7 +101,7 @@ def main():
             else:
                 bc, br = int(m.group(2)), int(m.group(3))
                 rows.append((label, m.group(1).strip() + ", backward", bwd,
-                             {**shape, "algorithms": "flash2", "pass": "backward", "block_rows": br,
+                             {**shape, "algorithms": "flash2", "pass": "backward", "schedule": "sync", "block_rows": br,
                               "block_cols": bc}))
         elif cmd == "decode":
             m = re.match(r"  (\d+)( \(h\))?\s+\S+\s+(\S+)\s+(\S+)\s+(\S+)", line)
@@ -110,7 +110,9 @@ def main():
             sp = int(m.group(1))
             s = {"seq_len": sets["seq_len"], "seq_len_q": sets.get("q_len", 1), "batch": sets["batch"],
                  "heads": sets["heads"], "kv_heads": sets.get("kv_heads", sets["heads"]),
-                 "head_dim": sets["head_dim"], "algorithms": "flash-decoding", "kv_splits": sp}
+                 "head_dim": sets["head_dim"]}
+            # 1 split: the model's packed-GQA decode kernel (no combine); more: flash-decoding with kv_splits
+            s.update({"algorithms": "decode"} if sp == 1 else {"algorithms": "flash-decoding", "kv_splits": sp})
             dl = f"decode B {sets['batch']}, H {sets['heads']}:{s['kv_heads']}, 32k"
             if "page_size" in sets:
                 s["page_size"] = sets["page_size"]
@@ -125,6 +127,8 @@ def main():
         runs = run_model(tilesim, s)
         pred = sum(r["predicted_ms"] for r in runs)
         sched = s.get("schedule", "auto")
+        if s.get("algorithms") in ("decode", "flash-decoding"):
+            sched = s["algorithms"] + (f", kv_splits {s['kv_splits']}" if "kv_splits" in s else " (packed GQA)")
         if "mma" in s:
             sched += f" ({s['mma']})"
         if s.get("dtype") == "fp8e4m3":
