@@ -377,18 +377,77 @@ int run_profile(const CommandOptions& o) {
         }
         tilesim::cli::write_output(*o.model_csv, out.str());
     }
-    AttentionRunner runner(p, s.seed, true);
+    // --kernels: which launches, always in this order, so that a profiler's kernel list splits into them
+    // by kernel name: standard (cuBLAS + softmax_rows), flash (a), the Hopper steps b-f, the flash backward
+    // (preprocess, main, convert), the standard backward (cuBLAS + dsoftmax_rows) last.
+    static const char* const kOrder[] = {"standard", "flash", "b", "c", "d", "e", "f", "flash-bwd", "standard-bwd"};
+    std::vector<std::string> want = o.kernels.empty() ? std::vector<std::string>{"standard", "flash"} : o.kernels;
+    auto wanted = [&](const std::string& k) { return std::find(want.begin(), want.end(), k) != want.end(); };
+    for (const auto& k : want) {
+        if (std::find_if(std::begin(kOrder), std::end(kOrder), [&](const char* x) { return k == x; }) ==
+            std::end(kOrder)) {
+            throw CudaError("profile: unknown kernel '" + k +
+                            "' (standard, flash, b, c, d, e, f, flash-bwd, standard-bwd)");
+        }
+    }
+    const bool need_std = wanted("standard") || wanted("standard-bwd");
+    const bool need_bwd = wanted("flash-bwd") || wanted("standard-bwd");
+    AttentionRunner runner(p, s.seed, need_std, need_bwd);
     print_device(runner.device());
     std::printf("profile: %s; %s\n", describe(p).c_str(), block_label(b).c_str());
-    // Warm-up outside the profiled range (module load, cuBLAS heuristics and workspace).
+    struct Launch {
+        std::string name;
+        Kernel k;
+        LaunchOptions lo;
+    };
+    std::vector<Launch> launches;
+    for (const char* name : kOrder) {
+        const std::string n = name;
+        if (!wanted(n)) continue;
+        if (n == "standard") launches.push_back({n, Kernel::standard, std_opts});
+        if (n == "flash") launches.push_back({n, Kernel::flash, fl_opts});
+        if (n.size() == 1) {
+            for (auto hk : hopper_kernels()) {
+                if (hopper_kernel_name(hk)[1] != n[0]) continue;
+                if (!hopper_supports(hk, p.d)) {
+                    std::printf("profile: step %s does not support d=%lld; skipped\n", name,
+                                static_cast<long long>(p.d));
+                    continue;
+                }
+                LaunchOptions lo{o.causal, 0, {}};
+                lo.hopper = hk;
+                launches.push_back({n, Kernel::hopper, lo});
+            }
+        }
+        if (n == "flash-bwd" || n == "standard-bwd") {
+            LaunchOptions lo{o.causal, 0, {}};
+            lo.pass = Pass::backward;
+            launches.push_back({n, n == "flash-bwd" ? Kernel::flash : Kernel::standard, lo});
+        }
+    }
+    // Warm-up outside the profiled range (module load, cuBLAS heuristics and workspace). A backward
+    // needs its forward first (the logsumexp, or standard's P); the profiled backward reuses it.
     for (int w = 0; w < 2; ++w) {
-        runner.launch(Kernel::standard, std_opts);
-        runner.launch(Kernel::flash, fl_opts);
+        for (const auto& l : launches) {
+            if (l.lo.pass == Pass::backward) {
+                LaunchOptions f = l.lo;
+                f.pass = Pass::forward;
+                runner.launch(l.k, f);
+            }
+            runner.launch(l.k, l.lo);
+        }
     }
     runner.synchronize();
-    runner.profile(Kernel::standard, std_opts);
-    runner.profile(Kernel::flash, fl_opts);
-    std::printf("profile: done (standard, then flash, each between cudaProfilerStart/Stop)\n");
+    for (const auto& l : launches) {
+        if (l.lo.pass == Pass::backward) {
+            LaunchOptions f = l.lo;
+            f.pass = Pass::forward;
+            runner.launch(l.k, f);  // outside the profiled range
+        }
+        runner.profile(l.k, l.lo);
+        std::printf("profile: range %s\n", l.name.c_str());
+    }
+    std::printf("profile: done (each between cudaProfilerStart/Stop, in the order above)\n");
     return 0;
 }
 

@@ -21,6 +21,7 @@ struct CommandOptions {
     bool all_blocks = false;                  // validate: also every other compiled B_r x B_c for this d
     std::optional<std::int64_t> check_heads;  // overrides the scenario's numerics_heads
     std::optional<std::string> only;          // selftest: forward, backward, decode or hopper alone
+    std::vector<std::string> kernels;         // profile: which launches (default standard, flash)
 };
 
 // The scenario a command runs: the file (or built-in) when given, else the default scenario on the

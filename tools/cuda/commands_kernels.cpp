@@ -11,6 +11,7 @@
 #include "tools/cuda/checks.h"
 #include "tools/cuda/commands.h"
 #include "tools/cuda/csv_file.h"
+#include "tools/cuda/model_prediction.h"
 #include "kernels/cuda/cuda_backend.h"
 #include "kernels/split_heuristic.h"
 
@@ -34,6 +35,20 @@ void require_16bit(sim::Dtype t) {
 
 double tflops(double flops, double ms) {
     return flops / (ms * 1e-3) / 1e12;
+}
+
+// The model's predicted ms for `km` on `s`, or a negative value with `why` when the model refuses it.
+double model_ms(const KernelModel& km, const scenarios::Scenario& s, std::string* why) {
+    try {
+        return predict(km, s).time_s * 1e3;
+    } catch (const std::exception& e) {
+        *why = e.what();
+        return -1;
+    }
+}
+
+const char* within(double ratio) {
+    return ratio >= 0.75 && ratio <= 1.25 ? "yes" : "no";
 }
 
 // Checks one backward (kernel k, options lo) on the given heads: forward, then backward, NaN-poisoned.
@@ -113,6 +128,7 @@ int run_backward(const CommandOptions& o) {
                 "bwd TF/s", "f+b TF/s");
     CsvFile csv;
     if (o.csv) csv.open(*o.csv, "gpu,batch,heads,N,d,dtype,causal,kernel,stage,ms,tflops\n");
+    std::vector<std::string> model_lines;
     for (auto& v : vs) {
         LaunchOptions lo = v.lo;
         lo.pass = Pass::forward;
@@ -125,6 +141,34 @@ int run_backward(const CommandOptions& o) {
                     tfb.median_ms, tflops(f_fwd, tf.median_ms), tflops(f_bwd, tb.median_ms),
                     tflops(f_fwd + f_bwd, tfb.median_ms));
         for (const auto& st : tfb.stages) std::printf("    %-60s %10.4f\n", st.name.c_str(), st.median_ms);
+        {
+            // The model: the forward as (a) / standard's forward, the backward as its Algorithm 3 / flash2's.
+            const bool flash = v.k == Kernel::flash;
+            const FlashBlock fb = find_flash_block(p.d);
+            const FlashBwdBlock bb = v.lo.bwd_block.d ? v.lo.bwd_block : find_flash_bwd_block(p.d);
+            const KernelModel kf = flash ? hopper_step_model('a', p.d, o.causal, fb.B_r, fb.B_c)
+                                         : standard_forward_model(o.causal);
+            const KernelModel kb = backward_model(flash, o.causal, bb.B_r, bb.B_c);
+            std::string why;
+            const double mf = model_ms(kf, s, &why), mb = model_ms(kb, s, &why);
+            char buf[512];
+            if (mf < 0 || mb < 0) {
+                std::snprintf(buf, sizeof buf, "  %-34s model: n/a (%s)", v.label.c_str(), why.c_str());
+            } else {
+                std::snprintf(buf, sizeof buf, "  %-34s fwd %8.4f / %8.4f = %5.2f %-3s   bwd %8.4f / %8.4f = %5.2f %-3s  (%s)",
+                              v.label.c_str(), tf.median_ms, mf, tf.median_ms / mf, within(tf.median_ms / mf),
+                              tb.median_ms, mb, tb.median_ms / mb, within(tb.median_ms / mb), kb.schedule.c_str());
+            }
+            model_lines.push_back(buf);
+            if (csv.is_open() && mf > 0 && mb > 0) {
+                csv << '"' << dev.name << "\"," << p.batch << ',' << p.heads << ',' << p.N_kv << ',' << p.d << ','
+                    << dt_name(p.dtype) << ',' << (o.causal ? 1 : 0) << ",\"" << v.label << "\",\"model forward\","
+                    << mf << ",0\n";
+                csv << '"' << dev.name << "\"," << p.batch << ',' << p.heads << ',' << p.N_kv << ',' << p.d << ','
+                    << dt_name(p.dtype) << ',' << (o.causal ? 1 : 0) << ",\"" << v.label << "\",\"model backward\","
+                    << mb << ",0\n";
+            }
+        }
         if (csv.is_open()) {
             auto row = [&](const std::string& stage, double ms, double fl) {
                 csv << '"' << dev.name << "\"," << p.batch << ',' << p.heads << ',' << p.N_kv << ',' << p.d << ','
@@ -137,6 +181,8 @@ int run_backward(const CommandOptions& o) {
             for (const auto& st : tfb.stages) row(st.name, st.median_ms, 0);
         }
     }
+    std::printf("model (%s): measured ms / model ms = ratio, within 25%%:\n", s.hardware.name.c_str());
+    for (const auto& l : model_lines) std::printf("%s\n", l.c_str());
     if (!all_ok) std::printf("backward: FAILED (a gradient is outside the tolerance)\n");
     return all_ok ? 0 : 1;
 }
@@ -194,7 +240,15 @@ int run_hopper(const CommandOptions& o) {
     std::printf("  %-32s %12s %10s %9s %10s\n", "step", "rel_fro", "ms", "TFLOP/s", "vs prev");
     double prev = 0;
     CsvFile csv;
-    if (o.csv) csv.open(*o.csv, "gpu,batch,heads,N,d,dtype,causal,step,rel_fro,check,ms,tflops\n");
+    if (o.csv) {
+        csv.open(*o.csv, "gpu,batch,heads,N,d,dtype,causal,step,rel_fro,check,ms,tflops,model_ms,model_schedule\n");
+    }
+    struct ModelRow {
+        std::string label, schedule, why;
+        double measured_ms, model_ms;
+    };
+    std::vector<ModelRow> model_rows;
+    const FlashBlock fb = find_flash_block(p.d);
     for (auto& v : vs) {
         const Timing t = runner.time(v.k, v.lo, o.warmup, o.runs);
         const double tf = tflops(flops, t.median_ms);
@@ -206,12 +260,33 @@ int run_hopper(const CommandOptions& o) {
                             tflops(flops, st.median_ms));
             }
         }
+        // The model's prediction for this step's schedule (the fp8 kernel alone: the model has no pre-pass).
+        const char step = v.k == Kernel::hopper ? hopper_kernel_name(v.lo.hopper)[1] : 'a';
+        const KernelModel km = hopper_step_model(step, p.d, o.causal, fb.B_r, fb.B_c);
+        ModelRow mr{v.label, km.schedule, "", t.stages.size() > 1 ? t.stages.back().median_ms : t.median_ms, 0};
+        mr.model_ms = model_ms(km, s, &mr.why);
+        model_rows.push_back(mr);
         if (csv.is_open()) {
             csv << '"' << dev.name << "\"," << p.batch << ',' << p.heads << ',' << p.N_kv << ',' << p.d << ','
                 << dt_name(p.dtype) << ',' << (o.causal ? 1 : 0) << ",\"" << v.label << "\"," << v.err << ','
-                << (v.err < 0 ? "skipped" : (v.ok ? "ok" : "FAILED")) << ',' << t.median_ms << ',' << tf << '\n';
+                << (v.err < 0 ? "skipped" : (v.ok ? "ok" : "FAILED")) << ',' << t.median_ms << ',' << tf << ','
+                << mr.model_ms << ",\"" << km.schedule << "\"\n";
         }
         prev = tf;
+    }
+    std::printf("model (%s, the timeline schedule of each step; fp8: the kernel alone, not its pre-pass):\n",
+                s.hardware.name.c_str());
+    std::printf("  %-32s %-40s %10s %10s %9s %s\n", "step", "model schedule", "meas. ms", "model ms", "meas/mdl",
+                "within 25%");
+    for (const auto& mr : model_rows) {
+        if (mr.model_ms < 0) {
+            std::printf("  %-32s %-40s %10.4f  model: n/a (%s)\n", mr.label.c_str(), mr.schedule.c_str(),
+                        mr.measured_ms, mr.why.c_str());
+            continue;
+        }
+        const double ratio = mr.measured_ms / mr.model_ms;
+        std::printf("  %-32s %-40s %10.4f %10.4f %9.2f %s\n", mr.label.c_str(), mr.schedule.c_str(), mr.measured_ms,
+                    mr.model_ms, ratio, within(ratio));
     }
     if (!all_ok) std::printf("hopper: FAILED (an output is outside the tolerance)\n");
     return all_ok ? 0 : 1;
@@ -306,14 +381,25 @@ int run_decode(const CommandOptions& o) {
     std::printf("decode: %s; K+V %.1f MB\n", describe_decode(s.p).c_str(), runner.min_bytes() / 1e6);
     const double copy_bw = measure_copy_bandwidth(std::int64_t{1} << 30, 20);
     std::printf("device-to-device copy (1 GiB, read + write): %.0f GB/s\n", copy_bw / 1e9);
-    std::printf("  %-8s %12s %10s %10s %10s %9s %9s  %s\n", "splits", "rel_fro", "total us", "split us", "combine us",
-                "GB/s", "% copy", "check");
+    std::printf("  %-8s %12s %10s %10s %10s %9s %9s  %-9s %9s %8s  %s\n", "splits", "rel_fro", "total us", "split us",
+                "combine us", "GB/s", "% copy", "check", "model us", "meas/mdl", "model (H200)");
+    DecodeShape shape;
+    shape.batch = s.p.batch;
+    shape.heads = s.p.heads;
+    shape.kv_heads = s.p.kv_heads;
+    shape.q_len = s.p.q_len;
+    shape.N = s.p.N;
+    shape.d = s.p.d;
+    shape.bf16 = s.p.dtype == sim::Dtype::bf16;
+    shape.causal = s.p.causal;
+    shape.page_size = s.p.page_size;
+    shape.shuffled_pages = s.p.shuffled_pages;
     bool all_ok = true;
     CsvFile csv;
     if (o.csv) {
         csv.open(*o.csv,
                  "gpu,batch,heads,kv_heads,q_len,N,d,dtype,page_size,shuffled,causal,splits,rel_fro,check,total_us,"
-                 "split_us,combine_us,gbps,copy_gbps\n");
+                 "split_us,combine_us,gbps,copy_gbps,model_us\n");
     }
     for (int sp : s.splits) {
         const DecodeOptions opt{sp};
@@ -334,16 +420,30 @@ int run_decode(const CommandOptions& o) {
         const double gbps = runner.min_bytes() / (t.median_ms * 1e-3) / 1e9;
         char label[32];
         std::snprintf(label, sizeof label, "%d%s", used, sp == 0 ? " (h)" : "");
-        std::printf("  %-8s %12.3e %10.2f %10.2f %10.2f %9.0f %8.1f%%  %s\n", label, err, t.median_ms * 1e3,
+        std::string sched, why;
+        double mdl_us = -1;
+        try {
+            mdl_us = predict_decode(shape, used, &sched).time_s * 1e6;
+        } catch (const std::exception& e) {
+            why = e.what();
+        }
+        char mcol[96];
+        if (mdl_us > 0) {
+            std::snprintf(mcol, sizeof mcol, "%9.2f %8.2f  %s", mdl_us, t.median_ms * 1e3 / mdl_us,
+                          within(t.median_ms * 1e3 / mdl_us));
+        } else {
+            std::snprintf(mcol, sizeof mcol, "model: n/a");
+        }
+        std::printf("  %-8s %12.3e %10.2f %10.2f %10.2f %9.0f %8.1f%%  %-9s %s (%s)\n", label, err, t.median_ms * 1e3,
                     split_ms * 1e3, comb_ms * 1e3, gbps, 100.0 * gbps * 1e9 / copy_bw,
-                    err < 0 ? "unchecked" : (ok ? "ok" : "FAILED"));
+                    err < 0 ? "unchecked" : (ok ? "ok" : "FAILED"), mcol, mdl_us > 0 ? sched.c_str() : why.c_str());
         if (csv.is_open()) {
             const auto& p = s.p;
             csv << '"' << dev.name << "\"," << p.batch << ',' << p.heads << ',' << p.kv_heads << ',' << p.q_len << ','
                 << p.N << ',' << p.d << ',' << dt_name(p.dtype) << ',' << p.page_size << ',' << p.shuffled_pages << ','
                 << p.causal << ',' << used << ',' << err << ',' << (err < 0 ? "skipped" : (ok ? "ok" : "FAILED")) << ','
                 << t.median_ms * 1e3 << ',' << split_ms * 1e3 << ',' << comb_ms * 1e3 << ',' << gbps << ','
-                << copy_bw / 1e9 << '\n';
+                << copy_bw / 1e9 << ',' << mdl_us << '\n';
         }
     }
     std::printf("(h): the split count from num_splits_heuristic (kernels/split_heuristic.h)\n");

@@ -5,7 +5,7 @@
 //   tilesim-cuda validate [SCENARIO] [--set key=value]... [--csv FILE] [--runs N] [--warmup N]
 //                         [--causal] [--all-blocks] [--check-heads N]
 //   tilesim-cuda selftest [--only forward|backward|decode|hopper]
-//   tilesim-cuda profile [SCENARIO] [--set key=value]... [--model-csv FILE] [--causal]
+//   tilesim-cuda profile [SCENARIO] [--set key=value]... [--model-csv FILE] [--causal] [--kernels LIST]
 //   tilesim-cuda blocks
 //   tilesim-cuda backward [SCENARIO] [--set key=value]... [--causal] [--all-blocks] [--csv FILE]
 //   tilesim-cuda hopper [SCENARIO] [--set key=value]... [--causal] [--csv FILE]
@@ -40,6 +40,14 @@ void scenario_options(CLI::App* c, CommandOptions& o, bool with_scenario) {
     c->add_option("--csv", o.csv, "Append one row per kernel and stage to this CSV file");
 }
 
+// The timing options of the commands that time kernels (as validate's).
+void timing_options(CLI::App* c, CommandOptions& o) {
+    c->add_option("--runs", o.runs, "Timed runs (the median is reported)")->check(CLI::Range(20, 100000));
+    c->add_option("--warmup", o.warmup, "Untimed runs first")->check(CLI::Range(1, 100000));
+    c->add_option("--check-heads", o.check_heads, "Heads checked against the fp64 reference (0: none)")
+        ->check(CLI::Range(0, 1 << 20));
+}
+
 int run(int argc, char** argv) {
     CLI::App app{"tilesim-cuda: the model's attention problems on a real GPU, checked against the fp64 oracle and timed"};
     app.require_subcommand(1);
@@ -57,15 +65,23 @@ int run(int argc, char** argv) {
     auto* profile = app.add_subcommand("profile", "One launch of each kernel between cudaProfilerStart/Stop (for ncu)");
     scenario_options(profile, o, true);
     profile->add_option("--model-csv", o.model_csv, "Write the model's per-phase prediction here");
+    profile->add_option("--kernels", o.kernels,
+                        "Launches to profile, comma-separated: standard, flash, b, c, d, e, f, flash-bwd, "
+                        "standard-bwd (default standard,flash); always run in that order")
+        ->delimiter(',');
     auto* blocks = app.add_subcommand("blocks", "The compiled FlashAttention block sizes");
     auto* backward = app.add_subcommand("backward", "Standard and flash backward: checked, then fwd / bwd / fwd+bwd timed");
     scenario_options(backward, o, true);
+    timing_options(backward, o);
     backward->add_flag("--all-blocks", o.all_blocks, "Every compiled backward block for this d");
     auto* hopper = app.add_subcommand("hopper", "The Hopper forward progression (b)-(f) next to the mma.sync kernel");
     scenario_options(hopper, o, true);
+    timing_options(hopper, o);
     auto* decode = app.add_subcommand("decode", "Split-KV decoding: --set batch, heads, kv_heads, q_len, seq_len, "
                                                 "head_dim, dtype, page_size, shuffled, splits, check_heads");
     scenario_options(decode, o, false);
+    decode->add_option("--runs", o.runs, "Timed runs (the median is reported)")->check(CLI::Range(20, 100000));
+    decode->add_option("--warmup", o.warmup, "Untimed runs first")->check(CLI::Range(1, 100000));
     auto* bandwidth = app.add_subcommand("bandwidth", "The device-to-device copy rate (the HBM ceiling)");
     if (const std::string unknown = tilesim::cli::unknown_subcommand(app, argc, argv); !unknown.empty()) {
         std::fprintf(stderr, "tilesim-cuda: error: %s (run `tilesim-cuda --help`)\n", unknown.c_str());

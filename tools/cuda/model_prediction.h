@@ -40,4 +40,37 @@ struct ModelPrediction {
 ModelPrediction predict(std::string_view key, const scenarios::Scenario& s, const TilingRequest& tiling,
                         kernels::Pass pass = kernels::Pass::forward);
 
+// How the model runs one of the GPU's kernels: the algorithm, the scenario settings that give it the
+// kernel's timeline schedule, instruction, block sizes, ring depth and dtype (`--set` assignments, applied
+// after the scenario's own), and a short label for the table. docs/cuda.md ("model vs measured") and
+// scripts/cuda/model_vs_measured.py use the same mapping.
+struct KernelModel {
+    std::string algorithm;
+    std::vector<std::string> settings;
+    std::string schedule;  // e.g. "sync, mma.sync, 128x64"
+    kernels::Pass pass = kernels::Pass::forward;
+};
+
+// The Hopper forward progression: step 'a' (the mma.sync kernel flash_fwd.cuh, B_r x B_c given) to 'f'
+// (fp8). (a), (b): sync (mma.sync, wgmma); (c) producer-consumer; (d) pingpong; (e) pingpong+pipelined;
+// (f) fp8e4m3 with pingpong+pipelined. Ring depth as the kernels: 4 stages at d 64 and for fp8, else 3.
+KernelModel hopper_step_model(char step, std::int64_t d, bool causal, std::int64_t B_r = 128, std::int64_t B_c = 64);
+// The backward: flash2's backward with the kernel's B_r, B_c (sync), or standard's Algorithm 3.
+KernelModel backward_model(bool flash, bool causal, std::int64_t B_r = 0, std::int64_t B_c = 0);
+// The forward of standard attention (cuBLAS GEMMs and the softmax kernel).
+KernelModel standard_forward_model(bool causal);
+
+// The prediction for `km` on the scenario `s` (its settings applied to a copy of `s`).
+ModelPrediction predict(const KernelModel& km, const scenarios::Scenario& s);
+
+// Decode: the scenario of a decode problem (the H200 preset; GQA, paging, causal, q_len) and the model of
+// the split-KV kernel with `splits` splits (1: the model's packed-GQA `decode` kernel, no combine; more:
+// `flash-decoding` with kv_splits, which reads K/V once per query head).
+struct DecodeShape {
+    std::int64_t batch = 1, heads = 1, kv_heads = 1, q_len = 1, N = 1, d = 128;
+    bool bf16 = false, causal = false, shuffled_pages = false;
+    std::int64_t page_size = 0;
+};
+ModelPrediction predict_decode(const DecodeShape& shape, int splits, std::string* schedule_label = nullptr);
+
 }  // namespace tilesim::kernels::cuda
