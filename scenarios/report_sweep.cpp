@@ -87,6 +87,21 @@ std::string to_table(const SweepResult& r) {
                            human_bytes(bnd.saha_ye_bytes * bh));
         out += "\n";
     }
+    // What did not fit, by how much and what would, as `tilesim run` says it (a few lines at most).
+    std::size_t misfits = 0;
+    std::string misfit_lines;
+    for (const auto& pt : r.points) {
+        for (const auto& run : pt.runs) {
+            if (run.fit.ok) continue;
+            if (++misfits <= 6)
+                misfit_lines += fmt::format("  {} = {}, {} {}: {}; fix: {}\n", r.key, pt.value_text, run.key(),
+                                            kernels::pass_name(run.pass()), run.fit.reason, run.fit.fix);
+        }
+    }
+    if (misfits > 0) {
+        out += "\ndoes not fit:\n" + misfit_lines;
+        if (misfits > 6) out += fmt::format("  (and {} more; `tilesim run` with that value says each)\n", misfits - 6);
+    }
     out += fmt::format("\nlog-log slope of HBM traffic against {}:\n", r.key);
     for (const auto& f : r.fits) {
         const std::string slope = f.slope ? fmt::format("{:>9.3f}", *f.slope) : fmt::format("{:>9}", "undefined");

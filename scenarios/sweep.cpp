@@ -18,13 +18,21 @@ std::pair<std::string, std::vector<std::string>> parse_over(std::string_view spe
     std::string_view rest = spec.substr(eq + 1);
     std::vector<std::string> values;
     if (const auto dots = rest.find(".."); dots != std::string_view::npos) {
+        if (rest.find(',') != std::string_view::npos) {
+            throw ScenarioError("--over '" + std::string(spec) + "': mixes a list and a range; give a list (" + key +
+                                "=256,512,1024) or a range of powers of two (" + key + "=256..1024)");
+        }
         // lo..hi: powers of two (doubling) from lo to hi inclusive.
         const std::string lo_s(rest.substr(0, dots)), hi_s(rest.substr(dots + 2));
         char* e1 = nullptr;
         char* e2 = nullptr;
         const long long lo = std::strtoll(lo_s.c_str(), &e1, 10);
         const long long hi = std::strtoll(hi_s.c_str(), &e2, 10);
-        if (lo_s.empty() || hi_s.empty() || *e1 != '\0' || *e2 != '\0' || lo < 1 || hi < lo) {
+        if (lo_s.empty() || hi_s.empty() || *e1 != '\0' || *e2 != '\0') {
+            throw ScenarioError("--over '" + std::string(spec) + "': a range lo..hi takes two whole numbers, e.g. " +
+                                key + "=128..65536");
+        }
+        if (lo < 1 || hi < lo) {
             throw ScenarioError("--over '" + std::string(spec) +
                                 "': a range needs 1 <= lo <= hi, e.g. seq_len=128..65536");
         }

@@ -29,7 +29,8 @@ TEST_CASE("parse_over: lists and doubling ranges", "[scenarios][sweep]") {
 
 TEST_CASE("parse_over: bad forms throw a ScenarioError with an example", "[scenarios][sweep]") {
     for (const char* bad : {"seq_len", "=1,2", "seq_len=", "seq_len=10..5", "seq_len=0..4", "seq_len=a..b",
-                            "seq_len=1..", "seq_len=..8", "seq_len=,,,", "seq_len=-4..8"}) {
+                            "seq_len=1..", "seq_len=..8", "seq_len=,,,", "seq_len=-4..8", "seq_len=16,...,64",
+                            "seq_len=16,32..64"}) {
         INFO(bad);
         try {
             scenarios::parse_over(bad);
@@ -132,6 +133,17 @@ TEST_CASE("sweep: a point that does not fit is reported and left out of the fit"
     CHECK(r.fits[0].points == 2);
     const std::string csv = scenarios::to_csv(r);
     CHECK_THAT(csv, Catch::Contains("flash,256,false"));
+    // The table says by how much and what fits, as `tilesim run` does.
+    const std::string table = scenarios::to_table(r);
+    CHECK_THAT(table, Catch::Contains("does not fit:\n  sram_bytes = 256, flash forward: ") &&
+                          Catch::Contains(r.points[0].runs[0].fit.reason) &&
+                          Catch::Contains("; fix: " + r.points[0].runs[0].fit.fix));
+}
+
+TEST_CASE("parse_over: a list mixed with a range, and a range of words, are named as such", "[scenarios][sweep]") {
+    CHECK_THROWS_WITH(scenarios::parse_over("seq_len=16,...,64"), Catch::Contains("mixes a list and a range"));
+    CHECK_THROWS_WITH(scenarios::parse_over("seq_len=a..b"), Catch::Contains("takes two whole numbers"));
+    CHECK_THROWS_WITH(scenarios::parse_over("seq_len=10..5"), Catch::Contains("1 <= lo <= hi"));
 }
 
 TEST_CASE("sweep: values are checked before any work, non-numeric values are refused", "[scenarios][sweep]") {
