@@ -177,6 +177,24 @@ void counters_table(const Session& s, bool elements) {
     const ImGuiTableFlags flags =
         ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingStretchSame;
     // No scrolling: the App gives this panel the height its rows need (UiState::counters_height).
+    // When even the screen is too short for the rows (a forward+backward's fourteen tensors at
+    // --scale 2), the whole table takes the small font.
+    std::size_t rows = 8;  // headers, total, SRAM, FLOPs, clock, pred., the note
+    for (std::size_t k = 0; k < sim::kTensorCount; ++k) {
+        for (const auto& l : lanes) {
+            if (l.runs_ok() && l.data->per_head.at(Level::HBM, tensor_at(k)).total_bytes() > 0) {
+                ++rows;
+                break;
+            }
+        }
+    }
+    const float row_h = ImGui::GetTextLineHeight() + 2 * ImGui::GetStyle().CellPadding.y;
+    const ImGuiViewport* vp = ImGui::GetMainViewport();
+    const bool compact = static_cast<float>(rows) * row_h > vp->WorkPos.y + vp->WorkSize.y - ImGui::GetCursorScreenPos().y;
+    if (compact) {
+        ImGui::PushFont(fonts().small);
+        ImGui::PushStyleVar(ImGuiStyleVar_CellPadding, ImVec2(ImGui::GetStyle().CellPadding.x, 0.0F));
+    }
     if (ImGui::BeginTable("counters", cols, flags)) {
         ImGui::TableSetupColumn("HBM", ImGuiTableColumnFlags_WidthFixed, ImGui::CalcTextSize("dQacc").x + 4);
         for (std::size_t i = 0; i < lanes.size(); ++i) {
@@ -291,6 +309,10 @@ void counters_table(const Session& s, bool elements) {
             sym_times());
         ImGui::PopFont();
         ImGui::PopStyleColor();
+    }
+    if (compact) {
+        ImGui::PopStyleVar();
+        ImGui::PopFont();
     }
 }
 

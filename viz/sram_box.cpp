@@ -106,6 +106,7 @@ std::vector<SlotGeom> draw_sram(ImDrawList* dl, ImVec2 p0, ImVec2 p1, const Sram
     // Rows of two lines where there is room (34 px at scale 1), never taller than the text needs.
     const float row =
         snap.slots.empty() ? 0 : std::min(line * 2.3F, avail / static_cast<float>(snap.slots.size()));
+    float label_bottom = -FLT_MAX;
     for (std::size_t k = 0; k < snap.slots.size(); ++k) {
         const auto& s = snap.slots[k];
         const float y = top + row * static_cast<float>(k);
@@ -126,9 +127,15 @@ std::vector<SlotGeom> draw_sram(ImDrawList* dl, ImVec2 p0, ImVec2 p1, const Sram
         const std::string what = s.what + ", " + fmt_binary_bytes(s.bytes);
         // Two lines when the row allows (the tile held, then the buffer it sits in), else one.
         const bool two = row >= line + f.small->FontSize;
-        const float ty = two ? y : y + std::max(0.0F, (th - line) * 0.5F);
-        draw_text_fit(dl, nullptr, ImVec2(tx, ty), p1.x - tx - 6,
-                      s.filled ? tensor_color(s.held) : rgb(colors::kMuted), held);
+        // Rows shorter than a line (many buffers, a large --scale) take the small font; shorter than
+        // that, a label is left out where it would overlap the one above (the tile still shows).
+        ImFont* font = row >= line ? nullptr : f.small;
+        const float fh = font == nullptr ? line : f.small->FontSize;
+        const float ty = two ? y : y + std::max(0.0F, (th - fh) * 0.5F);
+        if (ty < label_bottom) continue;
+        label_bottom = ty + fh;
+        draw_text_fit(dl, font, ImVec2(tx, ty), p1.x - tx - 6, s.filled ? tensor_color(s.held) : rgb(colors::kMuted),
+                      held);
         if (two)
             draw_text_fit(dl, f.small, ImVec2(tx, ty + line - 1), p1.x - tx - 6, rgb(colors::kMuted), what);
     }

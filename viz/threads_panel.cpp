@@ -304,6 +304,22 @@ void block_inside(ImDrawList* dl, const ThreadGrid& g, ImVec2 p0, ImVec2 p1) {
 }  // namespace
 
 void draw_threads_panel(Session& s, UiState& ui) {
+    // From --scale 1.75 on, the view's many sentences and labels take the small font (still larger
+    // than the regular one at scale 1), so the grid, the tiles and the warps fit a 1080-line screen.
+    struct FontGuard {
+        bool pushed = false;
+        FontGuard() {
+            if (ImGui::GetFontSize() >= 15.0F * 1.75F) {
+                ImGui::PushFont(fonts().small);
+                pushed = true;
+            }
+        }
+        ~FontGuard() {
+            if (pushed) ImGui::PopFont();
+        }
+        FontGuard(const FontGuard&) = delete;
+        FontGuard& operator=(const FontGuard&) = delete;
+    } font_guard;
     ui.thread_hover = {};
     const ImVec2 avail0 = ImGui::GetContentRegionAvail();
     if (s.model() == nullptr || !s.model()->result || s.lanes().empty()) {
