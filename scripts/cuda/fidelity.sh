@@ -13,6 +13,17 @@
 #
 # Shapes: 16 heads, fp16, B N = 16384, N in $NS (default 512 2048 8192 16384: a subsample of
 # 512 ... 16384), d in 64 128, causal and not; decode: 1 query, 32768 keys, 32 heads, d 128, batch 1 and 8.
+#
+# What to run (environment; the defaults are the first run's):
+#   NS             the N of the ncu steps (ours, torch) and of the causal torch speed runs
+#   STEPS          which steps: any of ours torch decode hopper speed (default: all)
+#   TORCH_EXTRA    more PyTorch ncu shapes, each B,H,N,d,c@IMPL:OP (only that operation; e.g.
+#                  32,16,512,128,1@sdpa-cudnn:bwd), run in the torch step of their d
+#   TORCH_LIMIT    the time limit of each torch ncu process (default 150 s)
+#   SPEED_NS       the N of the non-causal torch speed runs (default 512 ... 16384; empty: none); SPEED_CAUSAL_NS the
+#                  causal ones (default $NS)
+#   HOPPER_NS      the N of the tilesim-cuda hopper speed runs (default 512 1024); HOPPER_CAUSAL: 0, 1
+#                  or "0 1" (default 0)
 set -uo pipefail
 [ $# -ge 1 ] || { echo "usage: fidelity.sh OUTDIR [BINDIR]" >&2; exit 2; }
 O=$1
@@ -20,7 +31,13 @@ D=$(cd "${2:-.device/fid}" && pwd)
 BIN=$D/tilesim-cuda
 HERE=$(cd "$(dirname "$0")" && pwd)
 NS=${NS:-8192 2048 16384 512}  # the calibration shape (N 8192, d 128) first
-SPEED_NS=${SPEED_NS:-512 1024 2048 4096 8192 16384}
+SPEED_NS=${SPEED_NS-512 1024 2048 4096 8192 16384}
+SPEED_CAUSAL_NS=${SPEED_CAUSAL_NS-$NS}
+HOPPER_NS=${HOPPER_NS-512 1024}
+HOPPER_CAUSAL=${HOPPER_CAUSAL:-0}
+STEPS=" ${STEPS:-ours torch decode hopper speed} "
+TORCH_EXTRA=${TORCH_EXTRA:-}
+TORCH_LIMIT=${TORCH_LIMIT:-150}
 DEADLINE=${DEADLINE:-540}
 DRY=${DRY_RUN:-0}
 T0=$(date +%s)
@@ -65,7 +82,8 @@ NCU_ARGS=(--clock-control none --print-units base --csv --page raw --metrics "$M
 
 # 1. tilesim's kernels: every forward step, the flash backward, standard forward and backward, one
 #    launch each, caches flushed before each kernel (ncu's default --cache-control all).
-for d in 128 64; do
+want() { case "$STEPS" in *" $1 "*) return 0;; *) return 1;; esac; }
+want ours && for d in 128 64; do
   for c in 0 1; do
     for n in $NS; do
       b=$((16384 / n)); tag="d${d}_N${n}_c${c}"
@@ -78,15 +96,17 @@ for d in 128 64; do
 done
 
 # 2. PyTorch, one process per head dimension (a marker kernel opens every operation's range).
-for d in 128 64; do
-  shapes=()
+want torch && for d in 128 64; do
+  shapes=()  # the extra operations first: a time limit cuts the last
+  for x in $TORCH_EXTRA; do case "$x" in *,$d,[01]@*) shapes+=("$x");; esac; done
   for c in 0 1; do for n in $NS; do shapes+=("$((16384 / n)),16,$n,$d,$c"); done; done
-  step "ncu torch d$d" 150 sh -c "'$NCU' ${NCU_ARGS[*]} --profile-from-start off --log-file '$A/torch_d$d.csv' \
+  [ ${#shapes[@]} -gt 0 ] || continue
+  step "ncu torch d$d" "$TORCH_LIMIT" sh -c "'$NCU' ${NCU_ARGS[*]} --profile-from-start off --log-file '$A/torch_d$d.csv' \
     python3 '$HERE/fidelity_torch.py' ncu '$A/torch_d$d.manifest' ${shapes[*]} > '$A/torch_d$d.log' 2>&1"
 done
 
 # 3. Decode: tilesim's split-KV kernel (no split, and the heuristic's split) and PyTorch's SDPA.
-for b in 1 8; do
+want decode && for b in 1 8; do
   for sp in 1 0; do
     tag="B${b}_s${sp}"
     step "ncu decode $tag" 45 sh -c "'$NCU' ${NCU_ARGS[*]} -k regex:decode_ -c 4 --log-file '$A/decode_$tag.csv' \
@@ -94,22 +114,26 @@ for b in 1 8; do
       --set splits=$sp --set check_heads=0 --runs 20 --warmup 1 > '$A/decode_$tag.log' 2>&1"
   done
 done
-step "ncu torch decode" 90 sh -c "'$NCU' ${NCU_ARGS[*]} --profile-from-start off --log-file '$A/torch_decode.csv' \
+want decode && step "ncu torch decode" 90 sh -c "'$NCU' ${NCU_ARGS[*]} --profile-from-start off --log-file '$A/torch_decode.csv' \
   python3 '$HERE/fidelity_torch.py' ncu '$A/torch_decode.manifest' --decode 1,32,32768,128,0 8,32,32768,128,0 \
   > '$A/torch_decode.log' 2>&1"
 
 # 4. Speed (no profiler): tilesim's progression at the short N the issue 10 table lacked (512, 1024),
 #    then PyTorch eager / SDPA flash / SDPA cuDNN, forward and backward, every N.
-for d in 64 128; do
-  for n in 512 1024; do
-    step "hopper d=$d N=$n" 60 sh -c "'$BIN' hopper --set seq_len=$n --set batch=$((16384 / n)) --set heads=16 \
-      --set head_dim=$d --check-heads 1 --csv '$A/hopper_speed.csv' >> '$A/hopper_speed.txt' 2>&1"
+want hopper && for d in 64 128; do
+  for c in $HOPPER_CAUSAL; do
+    for n in $HOPPER_NS; do
+      cz=""; [ "$c" = 1 ] && cz=--causal
+      step "hopper d=$d N=$n c=$c" 60 sh -c "'$BIN' hopper --set seq_len=$n --set batch=$((16384 / n)) --set heads=16 \
+        --set head_dim=$d $cz --check-heads 1 --csv '$A/hopper_speed.csv' >> '$A/hopper_speed.txt' 2>&1"
+    done
   done
 done
-for d in 64 128; do
+want speed && for d in 64 128; do
   shapes=()
   for n in $SPEED_NS; do shapes+=("$((16384 / n)),16,$n,$d,0"); done
-  for n in $NS; do shapes+=("$((16384 / n)),16,$n,$d,1"); done
+  for n in $SPEED_CAUSAL_NS; do shapes+=("$((16384 / n)),16,$n,$d,1"); done
+  [ ${#shapes[@]} -gt 0 ] || continue
   step "speed torch d$d" 150 sh -c "python3 '$HERE/fidelity_torch.py' time '$A/torch_speed.csv' ${shapes[*]} \
     >> '$A/torch_speed.txt' 2>&1"
 done

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """The forward / backward speed table of docs/cuda.md (issue 10) from the fidelity run's CUDA-event
-timings: tilesim's progression (hopper_speed.csv for N 512, 1024; the final issue-10 run's bench.csv
-for N >= 2048), PyTorch eager, SDPA flash and SDPA cuDNN (torch_speed.csv). TFLOP/s = 4 B H N^2 d / t
+timings: tilesim's progression (hopper_speed*.csv: N 512, 1024, and causal 512 ... 4096 in the second
+run; the final issue-10 run's bench.csv for N >= 2048, which wins where both have a shape), PyTorch eager, SDPA flash and SDPA cuDNN (torch_speed*.csv). TFLOP/s = 4 B H N^2 d / t
 (halved for causal); backward 2.5x the forward's FLOPs.
 
 usage: fidelity_speed.py FIDELITY_DIR FINAL_BENCH_CSV
 """
 import csv
+import glob
 import re
 import sys
 
@@ -18,7 +19,7 @@ def flops(b, h, n, d, c):
 def main():
     fid, final = sys.argv[1], sys.argv[2]
     ours = {}  # (d, N, causal) -> {step: tflops}
-    for path in (f"{fid}/hopper_speed.csv", final):
+    for path in sorted(glob.glob(f"{fid}/hopper_speed*.csv")) + [final]:
         with open(path) as f:
             for r in csv.reader(f):
                 if len(r) < 12 or r[0] == "gpu" or not r[7].startswith("("):
@@ -28,14 +29,15 @@ def main():
                 key = (int(r[4]), int(r[3]), int(r[6]))
                 ours.setdefault(key, {})[r[7][:3]] = float(r[11])
     torch = {}
-    with open(f"{fid}/torch_speed.csv") as f:
-        for r in csv.DictReader(f):
-            m = re.match(r"(\S+) (fwd|bwd) B=(\d+) H=(\d+) N=(\d+) d=(\d+) causal=(\d)", r["label"])
-            if not m:
-                continue
-            impl, op, b, h, n, d, c = m.group(1), m.group(2), *map(int, m.groups()[2:])
-            fl = flops(b, h, n, d, c) * (2.5 if op == "bwd" else 1)
-            torch[(d, n, c, impl, op)] = fl / (float(r["median_ms"]) * 1e-3) / 1e12
+    for path in sorted(glob.glob(f"{fid}/torch_speed*.csv")):
+        with open(path) as f:
+            for r in csv.DictReader(f):
+                m = re.match(r"(\S+) (fwd|bwd) B=(\d+) H=(\d+) N=(\d+) d=(\d+) causal=(\d)", r["label"])
+                if not m:
+                    continue
+                impl, op, b, h, n, d, c = m.group(1), m.group(2), *map(int, m.groups()[2:])
+                fl = flops(b, h, n, d, c) * (2.5 if op == "bwd" else 1)
+                torch[(d, n, c, impl, op)] = fl / (float(r["median_ms"]) * 1e-3) / 1e12
     print("| d | N | causal | tilesim best fp16 step | (a) mma.sync | (f) fp8 + pre-pass | SDPA flash fwd | SDPA cuDNN fwd | eager fwd | "
           "SDPA flash bwd | SDPA cuDNN bwd | eager bwd |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")

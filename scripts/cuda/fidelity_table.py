@@ -3,6 +3,9 @@
 
 usage: fidelity_table.py DATA_DIR TILESIM [--cache MODEL_CSV] [--out JOINED_CSV] [--jobs 2]
 
+DATA_DIR holds ours_d{d}_N{N}_c{c}.csv, torch_d{d}.csv + .manifest (and a later run's torch_d{d}_*.csv
++ .manifest), decode_*.csv and torch_decode.csv.
+
 For every operation (tilesim's kernels, PyTorch's eager / SDPA flash / SDPA cuDNN, decode) it runs
 `TILESIM run gpt2-medium --set hardware=H200 --set l2=true ... --format json` (the scenario runner with
 the H200 preset and the L2 model; the settings that match each kernel are in `model_settings`), and
@@ -20,6 +23,7 @@ used for every other shape of the family (a check, not a fit). The cache file ke
 """
 import concurrent.futures
 import csv
+import glob
 import json
 import os
 import re
@@ -27,7 +31,7 @@ import statistics
 import subprocess
 import sys
 
-NS = [512, 2048, 8192, 16384]
+NS = [512, 1024, 2048, 4096, 8192, 16384]  # an N not measured gives no rows
 SCALE = {"byte": 1, "Kbyte": 1e3, "Mbyte": 1e6, "Gbyte": 1e9, "ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1,
          "nsecond": 1e-9, "usecond": 1e-6, "msecond": 1e-3, "second": 1, "sector": 1, "": 1}
 # H200 preset rates (docs/timeline.md), the base a calibration scales.
@@ -269,9 +273,14 @@ def all_rows(data):
                 for impl in ("torch-eager", "sdpa-flash", "sdpa-cudnn"):
                     for op in ("fwd", "bwd"):
                         rows.append((f"{impl} {op}", impl, op, shape, f"{impl} {op}", None))
-        ks = read_ncu(os.path.join(data, f"torch_d{d}.csv"))
-        if ks:
-            groups = split_torch(ks, os.path.join(data, f"torch_d{d}.manifest"))
+        groups = {}  # torch_d{d}.csv and later runs' torch_d{d}_*.csv, each with its manifest
+        for path in sorted(glob.glob(os.path.join(data, f"torch_d{d}.csv")) +
+                           glob.glob(os.path.join(data, f"torch_d{d}_*.csv"))):
+            ks = read_ncu(path)
+            if ks:
+                for key, g in split_torch(ks, path[:-4] + ".manifest").items():
+                    groups.setdefault(key, g)  # the first run that measured an operation
+        if groups:
             for i, r in enumerate(rows):
                 fam, impl, op, shape, label, m = r
                 if impl.startswith(("torch", "sdpa")) and shape[3] == d:

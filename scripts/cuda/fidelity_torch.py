@@ -6,7 +6,8 @@ and the cuDNN backends, forward and backward, on the shapes of scripts/cuda/fide
 usage: fidelity_torch.py ncu  MANIFEST [--shapes ...] [--decode]   (run under ncu --profile-from-start off)
        fidelity_torch.py time CSV      [--shapes ...] [--decode]   (CUDA-event medians, no profiler)
 
-A shape is B,H,N,d,causal (e.g. 8,16,2048,64,0). ncu mode: every operation runs twice unprofiled, then
+A shape is B,H,N,d,causal (e.g. 8,16,2048,64,0), optionally with @IMPL:OP to run only that operation
+(e.g. 32,16,512,128,1@sdpa-cudnn:bwd; IMPL torch-eager, sdpa-flash or sdpa-cudnn, OP fwd or bwd). ncu mode: every operation runs twice unprofiled, then
 once between cudaProfilerStart/Stop, preceded inside that range by a marker kernel (`fidelity_marker`,
 CuPy; if CuPy is missing, torch.cuda._sleep's kernel), so that ncu's kernel list splits into operations;
 MANIFEST gets one line per range: the operation's label. A backward's forward runs outside the range.
@@ -66,12 +67,14 @@ def inputs(b, h, n, d, grad, nq=None, gen=None):
 
 
 def operations(shape, decode):
-    """(label, setup) pairs; setup() returns (run, before) callables: before() runs outside the range."""
-    b, h, n, d, causal = shape
+    """(label, run, before) triples: before() runs outside the range."""
+    b, h, n, d, causal, only = shape
     gen = torch.Generator(device="cuda").manual_seed(1)
     ops = []
     mask = torch.ones(n, n, device="cuda", dtype=torch.bool).triu(1) if causal and not decode else None
     for name, fn in IMPLS:
+        if only and only[0] != name:
+            continue
         if decode:
             q, k, v = inputs(b, h, n, d, False, nq=1, gen=gen)
             label = f"{name} decode B={b} H={h} N={n} d={d}"
@@ -80,8 +83,11 @@ def operations(shape, decode):
         tag = f"B={b} H={h} N={n} d={d} causal={int(causal)}"
         q, k, v = inputs(b, h, n, d, True, gen=gen)
         do = torch.randn_like(q)
-        ops.append((f"{name} fwd {tag}", (lambda fn=fn, q=q, k=k, v=v: fn(q.detach(), k.detach(), v.detach(),
-                                                                         causal, mask)), None))
+        if not only or only[1] == "fwd":
+            ops.append((f"{name} fwd {tag}", (lambda fn=fn, q=q, k=k, v=v: fn(q.detach(), k.detach(), v.detach(),
+                                                                             causal, mask)), None))
+        if only and only[1] != "bwd":
+            continue
         state = {}
 
         def before(fn=fn, q=q, k=k, v=v, state=state):
@@ -100,8 +106,12 @@ def parse_shapes(argv):
         if a == "--decode":
             decode = True
         elif a != "--shapes":
+            a, _, only = a.partition("@")
             b, h, n, d, c = (int(x) for x in a.split(","))
-            shapes.append((b, h, n, d, bool(c)))
+            only = tuple(only.split(":")) if only else None
+            if only and (len(only) != 2 or only[0] not in dict(IMPLS) or only[1] not in ("fwd", "bwd")):
+                sys.exit(f"fidelity_torch: bad operation filter @{':'.join(only)}")
+            shapes.append((b, h, n, d, bool(c), only))
     return shapes, decode
 
 
