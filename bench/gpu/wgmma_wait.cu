@@ -8,7 +8,7 @@
 //   back to back: GEMM 0, commit, GEMM 1, commit, wait 1           (one group always queued)
 // gap per wait = (waited - back to back) / (2 x iterations), in SM clocks from clock64.
 //
-//   nvcc -O3 -arch=sm_90a -I. -o wgmma_wait bench/gpu/wgmma_wait.cu && ./wgmma_wait
+//   nvcc -O3 -gencode arch=compute_90a,code=sm_90a -I. -o wgmma_wait bench/gpu/wgmma_wait.cu && ./wgmma_wait
 #include <cuda_runtime.h>
 
 #include <cstdint>
