@@ -496,6 +496,13 @@ const std::vector<KeyDef>& table() {
              if (!(v.f >= 0) || !std::isfinite(v.f)) bad("memory_latency_ns", "must be >= 0");
              s.hardware.memory_latency_s = v.f * 1e-9;
          }},
+        {"wgmma_wait_ns", KType::Float,
+         "Override: nanoseconds the tensor cores idle inside a ping-pong turn when a warp group waits for "
+         "one wgmma before issuing the next (timeline; 0 allowed: the ideal hand-off)",
+         [](Scenario& s, const Value& v) {
+             if (!(v.f >= 0) || !std::isfinite(v.f)) bad("wgmma_wait_ns", "must be >= 0");
+             s.hardware.wgmma_wait_s = v.f * 1e-9;
+         }},
     };
     return keys;
 }

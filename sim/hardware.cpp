@@ -83,6 +83,14 @@ void gh100_measured(HardwareSpec& h) {
     }
     h.sources.push_back(
         {"l2_bytes_per_s", std::string("21 TB/s: every SM reading 24 MiB again and again, ") + kWhere});
+    h.wgmma_wait_s = 27e-9;
+    h.sources.push_back(
+        {"wgmma_wait_s",
+         std::string("27 ns = 54 clocks at 1.98 GHz: the tensor cores' idle time when a warp group waits for "
+                     "its wgmma (wait_group 0) and then issues the next, against issuing both back to back "
+                     "(8 wgmma.m64n128k16 each, one warp group per SM; the ping-pong's other group is held "
+                     "at its named barrier meanwhile), measured on an H200 by bench/gpu/wgmma_wait.cu "
+                     "(2026-12-01)")});
 }
 
 void two_partitions(HardwareSpec& h) {

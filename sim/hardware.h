@@ -43,6 +43,10 @@ struct HardwareSpec {
     double sm_port_bytes_per_s = 0;      // most one SM can move to or from the L2 per second
     double memory_latency_s = 0;  // a load's first byte from DRAM (waited by a synchronous step)
     double l2_latency_s = 0;      // a load's first byte when it hits the L2
+    // The ping-pong hand-off's cost: inside a warp group's turn on the tensor cores (the other group
+    // held at the named barrier), a wgmma it waits for (wgmma.wait_group 0) drains and the next one it
+    // issues refills the pipe; the tensor cores idle this long between the two. 0: no wgmma.
+    double wgmma_wait_s = 0;
     std::int64_t smem_per_sm_bytes = 0;  // shared memory of one SM, for occupancy (blocks per SM)
     std::int64_t regs_per_sm = 65536;
     std::int64_t max_threads_per_sm = 2048;

@@ -319,6 +319,13 @@ class TensorBlockBuilder {
                 // A warp group's GEMMs run in the order it issued them (its wgmma queue), never side
                 // by side: the one issued first ends first.
                 if (is_gemm(w) && gemm_last_[c] >= 0) wait.push_back(gemm_last_[c]);
+                // Ping-pong without intra-warpgroup pipelining: the group's turn holds two GEMMs
+                // (PV_j, then QK_j+1^T) and it waits for the first before issuing the second
+                // (wgmma.wait_group 0), while the named barrier holds the other group off the tensor
+                // cores: the first drains and the second refills the pipe, the cores idle meanwhile.
+                // Issued back to back (pipelined: wait_group 1 after both), the turn has no such gap.
+                if (sh_.pingpong && is_gemm(w) && follows_blocking_gemm(consumers_[c]))
+                    op.delay = r_.wgmma_wait_s;
                 const std::int32_t id = p_.add_op(op, wait);
                 if (is_gemm(w)) gemm_last_[c] = id;
                 wait = {};
@@ -329,6 +336,14 @@ class TensorBlockBuilder {
                 if (accumulating) tail_last_[c] = id;
             }
         }
+    }
+
+    // Whether the last op issued on `lane` is a GEMM the lane waits for.
+    bool follows_blocking_gemm(std::int32_t lane) const {
+        const auto& ops = p_.lane_ops[static_cast<std::size_t>(lane)];
+        if (ops.empty()) return false;
+        const SimOp& prev = p_.ops[static_cast<std::size_t>(ops.back())];
+        return prev.blocking && prev.work[kTensor] > 0;
     }
 
     // Ping-pong: a group's GEMM window (a run of GEMMs in its issue order) starts after the other
@@ -414,6 +429,7 @@ SmRates sm_rates(const HardwareSpec& hw, MmaKind mma, Dtype dtype) {
     r.smem_bytes = std::max(1.0, hw.sram_bytes_per_s / sms);
     r.copy_bytes = std::max(1.0, hw.sm_port_bytes_per_s);
     r.latency_s = hw.memory_latency_s;  // the timeline blends in the L2's for the share of hits
+    r.wgmma_wait_s = mma == MmaKind::wgmma ? hw.wgmma_wait_s : 0.0;
     return r;
 }
 

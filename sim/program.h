@@ -55,6 +55,7 @@ struct Program {
 struct SmRates {
     double copy_bytes = 1, tensor_flops = 1, sfu_ops = 1, fma_ops = 1, smem_bytes = 1;
     double latency_s = 0;
+    double wgmma_wait_s = 0;  // HardwareSpec::wgmma_wait_s when the instruction is wgmma, else 0
 };
 
 // One SM's rates on `hw` for the instruction `mma` and the element type (fp8 doubles the tensor

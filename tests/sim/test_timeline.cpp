@@ -181,6 +181,54 @@ TEST_CASE("timeline: ping-pong alternates the two warp groups' GEMM windows and 
     CHECK(run_program(sync).makespan > s.makespan + 8);
 }
 
+TEST_CASE("timeline: a ping-pong turn that waits for one wgmma before the next pays the hand-off",
+          "[sim][timeline]") {
+    // Three steps of [S GEMM 200, softmax 20 exps, O GEMM 200], copies out of the way; each warp group
+    // takes half: S 1 s, softmax 1 s (10 exps at 10/s), O 1 s; the hand-off (wgmma_wait_s) 1 s. A
+    // group's turns: [S0], [O0, S1], [O1, S2], [O2]; without pipelining it waits for O_j (blocking)
+    // before issuing S_j+1, so S_j+1 starts 1 s after O_j ends. By hand (A, B alternate):
+    //   A: S0 0-1, softmax 1-2;   B: S0 1-2, softmax 2-3
+    //   A: O0 2-3, S1 issued 3, runs 4-5, softmax 5-6
+    //   B: O0 5-6 (after A's turn), S1 7-8, softmax 8-9
+    //   A: O1 8-9, S2 10-11, softmax 11-12;   B: O1 11-12, S2 13-14, softmax 14-15
+    //   A: O2 14-15;   B: O2 15-16: 16 s, the ideal hand-off's 12 (the tensor cores' 12 x 1 s) plus
+    //   one second in each of the four two-GEMM turns.
+    BlockWork w;
+    w.runs.push_back(
+        {{{load(100, Tensor::K), load(100, Tensor::V), gemm(200), softmax(20, 0), gemm(200)}}, 3});
+    SmRates r = round_rates();
+    r.latency_s = 0;
+    r.copy_bytes = 1e12;  // copies out of the way
+    r.wgmma_wait_s = 1;
+    const Program p = build_program(w, block_shape(Schedule::pingpong, true), 1, 2, r, 12);
+    REQUIRE(p.lanes.size() == 3);  // producer, warp groups A and B
+    const SimResult s = run_program(p);
+    CHECK(s.makespan == Approx(16).margin(1e-6));
+    CHECK(s.busy[1] == Approx(12).margin(1e-6));
+    // Group A's GEMMs in issue order: S0, O0, S1, O1, S2, O2.
+    std::vector<std::size_t> a;
+    for (std::int32_t id : lane(p, 1)) {
+        if (p.ops[static_cast<std::size_t>(id)].work[1] > 0) a.push_back(static_cast<std::size_t>(id));
+    }
+    REQUIRE(a.size() == 6);
+    const double start[] = {0, 2, 4, 8, 10, 14};
+    for (std::size_t k = 0; k < 6; ++k) CHECK(s.op_start[a[k]] == Approx(start[k]).margin(1e-6));
+    CHECK(s.op_issue[a[2]] == Approx(3).margin(1e-6));  // S1: issued when O0 ends, then the hand-off
+    // The ideal hand-off: 12 s.
+    SmRates ideal = r;
+    ideal.wgmma_wait_s = 0;
+    CHECK(run_program(build_program(w, block_shape(Schedule::pingpong, true), 1, 2, ideal, 12)).makespan ==
+          Approx(12).margin(1e-6));
+    // Intra-warpgroup pipelining issues a turn's two GEMMs back to back (no wait between them), and
+    // the schedules without ping-pong have no barrier-held turns: none of them pays it.
+    for (Schedule sch : {Schedule::pingpong_pipelined, Schedule::pipelined, Schedule::producer_consumer,
+                         Schedule::sync}) {
+        const double with = run_program(build_program(w, block_shape(sch, true), 1, 2, r, 12)).makespan;
+        const double without = run_program(build_program(w, block_shape(sch, true), 1, 2, ideal, 12)).makespan;
+        CHECK(with == Approx(without));
+    }
+}
+
 TEST_CASE("timeline: FA3's pipelining overlaps the next step's first GEMM with this step's softmax",
           "[sim][timeline]") {
     // One warp group, steps [S 200, softmax 20 exps (2 s), O 200]. Synchronous: 2 + 2 + 2 = 6 s a
