@@ -493,14 +493,14 @@ const std::vector<KeyDef>& table() {
         {"memory_latency_ns", KType::Float,
          "Override: nanoseconds a synchronous load waits for its first byte (timeline; 0 allowed)",
          [](Scenario& s, const Value& v) {
-             if (!(v.f >= 0) || !std::isfinite(v.f)) bad("memory_latency_ns", "must be >= 0");
+             if (!(v.f >= 0 && v.f <= 1e6)) bad("memory_latency_ns", "must be 0 .. 1e6 ns (1 ms), a physical range");
              s.hardware.memory_latency_s = v.f * 1e-9;
          }},
         {"wgmma_wait_ns", KType::Float,
          "Override: nanoseconds the tensor cores idle inside a ping-pong turn when a warp group waits for "
          "one wgmma before issuing the next (timeline; 0 allowed: the ideal hand-off)",
          [](Scenario& s, const Value& v) {
-             if (!(v.f >= 0) || !std::isfinite(v.f)) bad("wgmma_wait_ns", "must be >= 0");
+             if (!(v.f >= 0 && v.f <= 1e6)) bad("wgmma_wait_ns", "must be 0 .. 1e6 ns (1 ms), a physical range");
              s.hardware.wgmma_wait_s = v.f * 1e-9;
          }},
     };
