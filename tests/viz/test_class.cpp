@@ -12,6 +12,7 @@
 
 #include "scenarios/timing.h"
 #include "sim/timeline.h"
+#include "tests/viz/imgui_context.h"
 #include "viz/app.h"
 #include "viz/format.h"
 #include "viz/memory_widgets.h"
@@ -20,34 +21,12 @@
 #include "viz/thread_grid.h"
 
 using namespace tilesim;
+using Context = viz::test::HeadlessContext;
+using viz::test::frame;
+using viz::test::vertices;
 using kernels::Pass;
 
 namespace {
-
-struct Context {
-    explicit Context(ImVec2 display = ImVec2(1600, 900)) {
-        ImGui::CreateContext();
-        ImGuiIO& io = ImGui::GetIO();
-        io.IniFilename = nullptr;
-        io.DisplaySize = display;
-        io.DeltaTime = 1.0F / 60.0F;
-        for (int k = 0; k < ImGuiKey_COUNT; ++k) io.KeyMap[k] = 400 + k;
-        viz::load_fonts(1.0F);
-        viz::apply_style(1.0F);
-        unsigned char* px = nullptr;
-        int w = 0, h = 0;
-        io.Fonts->GetTexDataAsRGBA32(&px, &w, &h);
-    }
-    ~Context() { ImGui::DestroyContext(); }
-    Context(const Context&) = delete;
-    Context& operator=(const Context&) = delete;
-};
-
-void frame(viz::App& app) {
-    ImGui::NewFrame();
-    app.frame(1.0F / 60.0F);
-    ImGui::Render();
-}
 
 viz::Options options(std::vector<std::string> args) {
     const auto p = viz::parse_options(args);

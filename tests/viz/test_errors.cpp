@@ -9,43 +9,21 @@
 #include <chrono>
 #include <memory>
 
+#include "tests/viz/imgui_context.h"
 #include "viz/app.h"
 #include "viz/theme.h"
 
 using namespace tilesim;
+using Context = viz::test::HeadlessContext;
+using viz::test::frame;
+using viz::test::vertices;
 
 namespace {
 
-struct Context {
-    Context() {
-        ImGui::CreateContext();
-        ImGuiIO& io = ImGui::GetIO();
-        io.IniFilename = nullptr;
-        io.DisplaySize = ImVec2(1600, 900);
-        io.DeltaTime = 1.0F / 60.0F;
-        viz::load_fonts(1.0F);
-        viz::apply_style(1.0F);
-        unsigned char* px = nullptr;
-        int w = 0, h = 0;
-        io.Fonts->GetTexDataAsRGBA32(&px, &w, &h);
-    }
-    ~Context() { ImGui::DestroyContext(); }
-    Context(const Context&) = delete;
-    Context& operator=(const Context&) = delete;
-};
-
 void frames(viz::App& app, int n) {
-    for (int i = 0; i < n; ++i) {
-        ImGui::NewFrame();
-        app.frame(1.0F / 60.0F);
-        ImGui::Render();
-    }
+    for (int i = 0; i < n; ++i) frame(app);
 }
 
-int vertices(const char* window) {
-    ImGuiWindow* w = ImGui::FindWindowByName(window);
-    return w != nullptr && w->DrawList != nullptr ? w->DrawList->VtxBuffer.Size : 0;
-}
 
 viz::Options options(std::vector<std::string> args) {
     const auto p = viz::parse_options(args);

@@ -6,45 +6,17 @@
 #include <imgui.h>
 #include <imgui_internal.h>
 
+#include "tests/viz/imgui_context.h"
 #include "viz/app.h"
 #include "viz/plot.h"
 #include "viz/theme.h"
 
 using namespace tilesim;
+using Context = viz::test::HeadlessContext;
+using viz::test::frame;
+using viz::test::vertices;
 
 namespace {
-
-struct Context {
-    Context() {
-        ImGui::CreateContext();
-        ImGuiIO& io = ImGui::GetIO();
-        io.IniFilename = nullptr;
-        io.DisplaySize = ImVec2(1600, 900);
-        io.DeltaTime = 1.0F / 60.0F;
-        // The keys the shortcuts use by name: map them to arbitrary slots, as a backend would.
-        for (int k = 0; k < ImGuiKey_COUNT; ++k) io.KeyMap[k] = 400 + k;
-        viz::load_fonts(1.0F);
-        viz::apply_style(1.0F);
-        unsigned char* px = nullptr;
-        int w = 0, h = 0;
-        io.Fonts->GetTexDataAsRGBA32(&px, &w, &h);
-    }
-    ~Context() { ImGui::DestroyContext(); }
-    Context(const Context&) = delete;
-    Context& operator=(const Context&) = delete;
-};
-
-void frame(viz::App& app) {
-    ImGui::NewFrame();
-    app.frame(1.0F / 60.0F);
-    ImGui::Render();
-}
-
-// Vertices a window drew this frame (0 when it does not exist).
-int vertices(const char* window) {
-    ImGuiWindow* w = ImGui::FindWindowByName(window);
-    return w != nullptr && w->DrawList != nullptr ? w->DrawList->VtxBuffer.Size : 0;
-}
 
 void press(int key) {
     ImGuiIO& io = ImGui::GetIO();

@@ -18,31 +18,11 @@
 #include <string>
 #include <vector>
 
-#include "viz/app.h"
-#include "viz/theme.h"
+#include "tests/viz/imgui_context.h"
 
 using namespace tilesim;
 
 namespace {
-
-struct ScaledContext {
-    explicit ScaledContext(float scale) {
-        ImGui::CreateContext();
-        ImGuiIO& io = ImGui::GetIO();
-        io.IniFilename = nullptr;
-        io.DisplaySize = ImVec2(1920, 1080);
-        io.DeltaTime = 1.0F / 60.0F;
-        for (int k = 0; k < ImGuiKey_COUNT; ++k) io.KeyMap[k] = 400 + k;
-        viz::load_fonts(scale);
-        viz::apply_style(scale);
-        unsigned char* px = nullptr;
-        int w = 0, h = 0;
-        io.Fonts->GetTexDataAsRGBA32(&px, &w, &h);
-    }
-    ~ScaledContext() { ImGui::DestroyContext(); }
-    ScaledContext(const ScaledContext&) = delete;
-    ScaledContext& operator=(const ScaledContext&) = delete;
-};
 
 // What does not fit, one line each ("Controls: needs 240 px more height").
 std::vector<std::string> overflows(float tolerance) {
@@ -157,7 +137,7 @@ TEST_CASE(
     for (float scale : {1.0F, 1.25F, 1.5F, 2.0F}) {
         for (const auto& c : cases) {
             if (scale == 2.0F && !c.at_2) continue;
-            ScaledContext ctx(scale);
+            viz::test::HeadlessContext ctx(ImVec2(1920, 1080), scale);
             const auto parsed = viz::parse_options(c.args);
             REQUIRE(parsed.error.empty());
             viz::App app(parsed.options);
