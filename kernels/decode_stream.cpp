@@ -12,6 +12,16 @@ TilingRule::Blocks split_kv_rule(const Problem& p, std::int64_t /*M*/) {
     return {64, block_n};
 }
 
+double theta_decode(double N, double d, double /*M*/) {
+    return N * d;
+}
+
+std::int64_t cache_numerics_floats(const Problem& p) {
+    const PageGeometry g = page_geometry(p);
+    const std::int64_t pool = g.pool_rows(p.N_kv);
+    return 2 * p.N_q * p.d + p.N_q + 2 * (p.N_kv + (g.paged() ? pool : 0)) * p.d + g.pages;
+}
+
 std::vector<BufferSpec> stream_buffers(const Problem& p, std::int64_t B_r, std::int64_t B_c, Tensor out,
                                        Tensor lse) {
     const std::int64_t br = std::min(B_r, p.N_q), bc = std::min(B_c, p.N_kv), d = p.d;

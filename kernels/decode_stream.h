@@ -21,6 +21,13 @@ namespace tilesim::kernels::decode {
 TilingRule::Blocks split_kv_rule(const Problem& p, std::int64_t M);
 inline constexpr const char* kSplitKvRuleText = "B_r = 64, B_c = 256 (d <= 64), 128 (d <= 128), 64 (d > 128)";
 
+// Theta(N_kv d) per unit for a fixed number of query rows: the cache is read once.
+double theta_decode(double N, double d, double M);
+
+// Host floats the numerics of a decode unit hold for its inputs and outputs: Q, O, L; K and V (twice
+// when paged: the logical inputs and the paged copy the kernel reads); the page table.
+std::int64_t cache_numerics_floats(const Problem& p);
+
 // The buffers of a thread block streaming K/V past one Q block: FA2's K_j, V_j, Q_i, O_i, S_ij/P~_ij,
 // l_i, m_i, with O_i and m_i taking `out` and `lse` in place at the end (O and L, or a split's Oacc
 // and Lacc), plus the page-table entries of one K/V block when the cache is paged.

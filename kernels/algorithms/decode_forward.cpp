@@ -89,17 +89,8 @@ std::int64_t paper_elements(const Problem& p, const Tiling& t) {
     return 2 * p.N_q * p.d + p.N_q + 2 * t.T_r * p.N_kv * p.d;
 }
 
-// Theta(N_kv d) per unit for a fixed number of query rows: the cache is read once.
-double theta_decode(double N, double d, double /*M*/) {
-    return N * d;
-}
-
 std::int64_t numerics_bytes(const Problem& p) {
-    const PageGeometry g = page_geometry(p);
-    const std::int64_t pool = g.pool_rows(p.N_kv);
-    // Q, O, L; K and V (twice when paged: the logical inputs and the paged copy the kernel reads).
-    return (2 * p.N_q * p.d + p.N_q + 2 * (p.N_kv + (g.paged() ? pool : 0)) * p.d + g.pages) *
-           static_cast<std::int64_t>(sizeof(float));
+    return decode::cache_numerics_floats(p) * static_cast<std::int64_t>(sizeof(float));
 }
 
 std::vector<sim::TensorDecl> tensors(const Problem& p, const Tiling& t) {
@@ -138,7 +129,7 @@ const AlgorithmDef& decode_forward() {
         .run = run,
         .closed_form = closed_form,
         .paper_elements = paper_elements,
-        .theta = {"Theta(N_kv d) for a fixed N_q", theta_decode},
+        .theta = {"Theta(N_kv d) for a fixed N_q", decode::theta_decode},
         .numerics_bytes = numerics_bytes,
         .tensors = tensors,
         .outputs = {Tensor::O, Tensor::L},

@@ -294,19 +294,13 @@ std::int64_t paper_elements(const Problem& p, const Tiling& t) {
     return p.N_q * p.d + 2 * p.N_kv * p.d + scratch + p.N_q * p.d + p.N_q;
 }
 
-double theta_decode(double N, double d, double /*M*/) {
-    return N * d;
-}
-
 std::int64_t numerics_bytes(const Problem& p) {
-    const PageGeometry g = page_geometry(p);
-    const std::int64_t pool = g.pool_rows(p.N_kv);
-    // The scratch is S N_q (d + 1) floats. S is at most kv_splits, or 128; and the heuristic splits
-    // only when B x H x T_r is below 0.8 x 2 x SMs (< 512 tiles on any preset), so N_q <= 512 x 64.
+    // The cache's floats (decode_stream.h), plus the scratch. The scratch is S N_q (d + 1) floats. S is at
+    // most kv_splits, or 128; and the heuristic splits only when B x H x T_r is below 0.8 x 2 x SMs (< 512
+    // tiles on any preset), so N_q <= 512 x 64.
     const std::int64_t S = p.kv_splits > 0 ? p.kv_splits : std::min<std::int64_t>(kMaxSplits, p.N_kv);
     const std::int64_t split_rows = p.kv_splits > 0 ? p.N_q : std::min<std::int64_t>(p.N_q, 512 * 64);
-    return (2 * p.N_q * p.d + p.N_q + 2 * (p.N_kv + (g.paged() ? pool : 0)) * p.d + g.pages +
-            S * split_rows * (p.d + 1)) *
+    return (decode::cache_numerics_floats(p) + S * split_rows * (p.d + 1)) *
            static_cast<std::int64_t>(sizeof(float));
 }
 
@@ -349,7 +343,7 @@ const AlgorithmDef& flash_decoding_forward() {
         .run = run,
         .closed_form = closed_form,
         .paper_elements = paper_elements,
-        .theta = {"Theta(N_kv d) for a fixed N_q", theta_decode},
+        .theta = {"Theta(N_kv d) for a fixed N_q", decode::theta_decode},
         .numerics_bytes = numerics_bytes,
         .tensors = tensors,
         .outputs = {Tensor::O, Tensor::L},
