@@ -503,6 +503,25 @@ const std::vector<KeyDef>& table() {
              if (!(v.f >= 0 && v.f <= 1e6)) bad("wgmma_wait_ns", "must be 0 .. 1e6 ns (1 ms), a physical range");
              s.hardware.wgmma_wait_s = v.f * 1e-9;
          }},
+        {"wgmma_softmax_slowdown", KType::Float,
+         "Override: how many times slower non-matmul arithmetic runs while the tensor cores run wgmma "
+         "(timeline; 1: no contention)",
+         [](Scenario& s, const Value& v) {
+             if (!(v.f >= 1 && v.f <= 10)) bad("wgmma_softmax_slowdown", "must be 1 .. 10 (1: no contention)");
+             s.hardware.wgmma_softmax_slowdown = v.f;
+         }},
+        {"serial_softmax", KType::Bool,
+         "Override: a warp group's exponentials and FP32 work follow each other in its instruction stream "
+         "(timeline, wgmma kernels)",
+         [](Scenario& s, const Value& v) { s.hardware.warpgroup_serial_softmax = v.b; }},
+        {"loaded_clock_ghz", KType::Float,
+         "Override: the SM clock while wgmma keeps the tensor cores busy; scales the exp, FP32 and shared-memory "
+         "rates of such kernels (timeline; 0: the preset's clock)",
+         [](Scenario& s, const Value& v) {
+             if (!(v.f == 0 || (v.f >= 0.1 && v.f <= 5)))
+                 bad("loaded_clock_ghz", "must be 0 (the preset's clock) or 0.1 .. 5 GHz");
+             s.hardware.loaded_clock_hz = v.f * 1e9;
+         }},
     };
     return keys;
 }

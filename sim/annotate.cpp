@@ -125,7 +125,7 @@ void annotate_trace(Trace& trace, const HardwareSpec& hw, const std::vector<Phas
     for (std::size_t k = 0; k < phases.size() && k < t.phases.size(); ++k) {
         const PhaseTimeline& pt = t.phases[k];
         const PhaseLaunch L = plan_launch(hw, phases[k], o);
-        SmRates r = sm_rates(hw, L.mma, o.dtype);
+        SmRates r = sm_rates(hw, L.mma, o.dtype, phases[k].work.has_tensor_work());
         if (pt.copy_bytes_per_s > 0) r.copy_bytes = pt.copy_bytes_per_s;
         r.latency_s = pt.load_latency_s;
         // The wave a block runs in: its place in the grid over the slots, each wave the pass's

@@ -83,6 +83,23 @@ void gh100_measured(HardwareSpec& h) {
     }
     h.sources.push_back(
         {"l2_bytes_per_s", std::string("21 TB/s: every SM reading 24 MiB again and again, ") + kWhere});
+    h.warpgroup_serial_softmax = true;
+    h.wgmma_softmax_slowdown = 1.77;
+    h.loaded_clock_hz = 1.75e9;
+    h.sources.push_back(
+        {"warpgroup_serial_softmax",
+         "true: one warp group's 64 x 128 softmax (the Hopper kernels' own code) takes 807 clocks alone, "
+         "its 8192 exponentials 512 and its FP32 work about 320 of them: they follow each other; two "
+         "groups together take 1109, the exponentials' 1024 (bench/gpu/overlap.cu on an H200, 2026-12-01)"});
+    h.sources.push_back(
+        {"wgmma_softmax_slowdown",
+         "1.77: that softmax runs 1.77x slower while another warp group keeps the tensor cores busy with its "
+         "S and PV wgmmas back to back (1.38-1.66 beside one GEMM and its waits), the GEMMs 0.4-8 % "
+         "slower (bench/gpu/overlap.cu on an H200, 2026-12-01)"});
+    h.sources.push_back(
+        {"loaded_clock_hz",
+         "1.75 GHz: Nsight Compute's SM frequency over the Hopper kernels (c)-(f) and the backward, "
+         "1.67-1.80 GHz at d 64 and 128, N 8192 (scripts/cuda/pipes.sh on an H200, 2026-12-01)"});
     h.wgmma_wait_s = 27e-9;
     h.sources.push_back(
         {"wgmma_wait_s",

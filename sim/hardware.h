@@ -47,6 +47,17 @@ struct HardwareSpec {
     // held at the named barrier), a wgmma it waits for (wgmma.wait_group 0) drains and the next one it
     // issues refills the pipe; the tensor cores idle this long between the two. 0: no wgmma.
     double wgmma_wait_s = 0;
+    // How a warp group's softmax runs beside wgmma (bench/gpu/overlap.cu); kernels issuing wgmma only.
+    // `warpgroup_serial_softmax`: one warp group's exponentials and FP32 work follow each other in its
+    // instruction stream, so its softmax alone takes their sum at the SM's rates, however idle the units
+    // are (two groups overlap each other's). `wgmma_softmax_slowdown`: non-matmul arithmetic runs this
+    // many times slower while the SM's tensor cores run wgmma (register-file and issue contention).
+    bool warpgroup_serial_softmax = false;
+    double wgmma_softmax_slowdown = 1;
+    // The SM clock while a kernel keeps the tensor cores busy with wgmma (the power limit lowers it);
+    // the exponential, FP32 and shared-memory rates of such kernels scale by loaded_clock_hz / clock_hz
+    // (the wgmma rate is already a loaded one). 0: clock_hz.
+    double loaded_clock_hz = 0;
     std::int64_t smem_per_sm_bytes = 0;  // shared memory of one SM, for occupancy (blocks per SM)
     std::int64_t regs_per_sm = 65536;
     std::int64_t max_threads_per_sm = 2048;

@@ -96,6 +96,15 @@ SimOp make_op(const WorkOp& w, double f, const SmRates& r, std::int32_t lane, st
             // Shared memory feeds the tensor cores their operands (ldmatrix, wgmma descriptors); the
             // element-wise arithmetic of a tile (the softmax) runs on registers.
             if (w.mma_flops > 0) o.work[kSmem] = f * static_cast<double>(w.sram_bytes) / r.smem_bytes;
+            if (w.mma_flops == 0 && r.serial_sfu_ops > 0 && r.serial_fma_ops > 0) {
+                // Each warp group of the lane runs its share in its own stream (bench/gpu/overlap.cu:
+                // a lone group's 64 x 128 softmax takes 807 clocks; its 8192 exponentials alone, 512).
+                o.serial = f *
+                           (static_cast<double>(w.exp_flops) / r.serial_sfu_ops +
+                            static_cast<double>(w.fma_flops) / r.serial_fma_ops) /
+                           std::max(1.0, r.lane_warp_groups);
+            }
+            if (w.mma_flops == 0) o.slowed_by_tensor = std::max(1.0, r.slowdown_under_tensor);
             break;
     }
     return o;
@@ -326,6 +335,12 @@ class TensorBlockBuilder {
                 // Issued back to back (pipelined: wait_group 1 after both), the turn has no such gap.
                 if (sh_.pingpong && is_gemm(w) && follows_blocking_gemm(consumers_[c]))
                     op.delay = r_.wgmma_wait_s;
+                // Likewise any arithmetic that waits for a wgmma's result (the softmax for S_ij, after
+                // wait_group): the group sees the GEMM complete a wgmma round trip after the tensor cores
+                // finish it (bench/gpu/overlap.cu: 68-81 clocks a wait).
+                if (!is_gemm(w) && w.kind == WorkKind::compute && r_.wait_after_gemm &&
+                    (follows_blocking_gemm(consumers_[c]) || waits_on_gemm(wait)))
+                    op.delay = r_.wgmma_wait_s;
                 const std::int32_t id = p_.add_op(op, wait);
                 if (is_gemm(w)) gemm_last_[c] = id;
                 wait = {};
@@ -336,6 +351,13 @@ class TensorBlockBuilder {
                 if (accumulating) tail_last_[c] = id;
             }
         }
+    }
+
+    // Whether one of `ops` is a GEMM.
+    bool waits_on_gemm(const std::vector<std::int32_t>& ops) const {
+        return std::any_of(ops.begin(), ops.end(), [&](std::int32_t id) {
+            return id >= 0 && p_.ops[static_cast<std::size_t>(id)].work[kTensor] > 0;
+        });
     }
 
     // Whether the last op issued on `lane` is a GEMM the lane waits for.
@@ -419,7 +441,7 @@ double dtype_factor(const HardwareSpec& hw, Dtype d) {
 
 }  // namespace
 
-SmRates sm_rates(const HardwareSpec& hw, MmaKind mma, Dtype dtype) {
+SmRates sm_rates(const HardwareSpec& hw, MmaKind mma, Dtype dtype, bool tensor_phase) {
     const auto sms = static_cast<double>(std::max<std::int64_t>(1, hw.sm_count));
     SmRates r;
     const double tensor = mma == MmaKind::wgmma ? hw.wgmma_flops_per_s : hw.mma_sync_flops_per_s;
@@ -430,6 +452,20 @@ SmRates sm_rates(const HardwareSpec& hw, MmaKind mma, Dtype dtype) {
     r.copy_bytes = std::max(1.0, hw.sm_port_bytes_per_s);
     r.latency_s = hw.memory_latency_s;  // the timeline blends in the L2's for the share of hits
     r.wgmma_wait_s = mma == MmaKind::wgmma ? hw.wgmma_wait_s : 0.0;
+    if (mma == MmaKind::wgmma && tensor_phase) {
+        if (hw.loaded_clock_hz > 0 && hw.clock_hz > 0) {
+            const double f = hw.loaded_clock_hz / hw.clock_hz;
+            r.sfu_ops = std::max(1.0, r.sfu_ops * f);
+            r.fma_ops = std::max(1.0, r.fma_ops * f);
+            r.smem_bytes = std::max(1.0, r.smem_bytes * f);
+        }
+        if (hw.warpgroup_serial_softmax) {
+            r.serial_sfu_ops = r.sfu_ops;
+            r.serial_fma_ops = r.fma_ops;
+        }
+        r.slowdown_under_tensor = std::max(1.0, hw.wgmma_softmax_slowdown);
+        r.wait_after_gemm = true;
+    }
     return r;
 }
 
@@ -454,8 +490,10 @@ std::int32_t Program::add_op(const SimOp& op, std::vector<std::int32_t> on) {
 namespace {}  // namespace
 
 Program build_program(const BlockWork& w, const BlockShape& shape, std::int64_t copies, std::int64_t stages,
-                      const SmRates& r, std::int64_t keep) {
+                      const SmRates& rates, std::int64_t keep) {
     Program p;
+    SmRates r = rates;
+    r.lane_warp_groups = static_cast<double>(std::max<std::int32_t>(1, shape.lane_warp_groups));
     std::vector<Step> steps = expand(w, keep, p, true);
     for (std::int64_t c = 0; c < std::max<std::int64_t>(1, copies); ++c) {
         const auto copy = static_cast<std::int32_t>(c);

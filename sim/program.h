@@ -27,6 +27,11 @@ struct SimOp {
     std::int32_t lane = 0;
     double delay = 0;
     std::array<double, kSmAgentCount> work{};
+    // The least time the op takes from its own instruction stream (a warp group's softmax: its
+    // exponentials and FP32 work one after the other), whatever the agents' shares; 0: none.
+    double serial = 0;
+    // How many times slower its work (and `serial`) progresses while the SM's tensor cores work (1: not).
+    double slowed_by_tensor = 1;
     bool blocking = true;
     // What it is, for the lanes a GUI draws.
     WorkKind kind = WorkKind::compute;
@@ -56,11 +61,22 @@ struct SmRates {
     double copy_bytes = 1, tensor_flops = 1, sfu_ops = 1, fma_ops = 1, smem_bytes = 1;
     double latency_s = 0;
     double wgmma_wait_s = 0;  // HardwareSpec::wgmma_wait_s when the instruction is wgmma, else 0
+    // The warp-group terms (HardwareSpec::warpgroup_serial_softmax, wgmma_softmax_slowdown), wgmma only:
+    // a warp group issues its softmax's exponentials and FP32 work one after the other at these per-SM
+    // rates (0: no such floor; never divided among co-resident blocks), a consumer lane's arithmetic is
+    // `lane_warp_groups` groups' (build_program sets it from the shape), and non-matmul arithmetic runs
+    // `slowdown_under_tensor` times slower while the tensor cores work.
+    double serial_sfu_ops = 0, serial_fma_ops = 0;
+    double lane_warp_groups = 1;
+    double slowdown_under_tensor = 1;
+    bool wait_after_gemm = false;  // arithmetic waiting for a GEMM's result pays wgmma_wait_s too
 };
 
 // One SM's rates on `hw` for the instruction `mma` and the element type (fp8 doubles the tensor
 // rate where the GPU has an fp8 path, fp32 runs as TF32 at half, fp64 at its tensor fraction).
-SmRates sm_rates(const HardwareSpec& hw, MmaKind mma, Dtype dtype);
+// `tensor_phase` false: a kernel without tensor-core work (a streaming pass), which none of the wgmma
+// terms (the loaded clock, the warp-group softmax) concern.
+SmRates sm_rates(const HardwareSpec& hw, MmaKind mma, Dtype dtype, bool tensor_phase = true);
 // What one of `copies` identical blocks gets when they share the SM: 1/copies of every rate (blocks
 // that start together stay in step under processor sharing, so one such block stands for all).
 SmRates shared_by(SmRates r, std::int64_t copies);

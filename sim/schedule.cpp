@@ -91,6 +91,7 @@ BlockShape block_shape(Schedule s, bool tensor_phase) {
             b.producer = true;
             b.ring = true;
             b.consumers = 2;
+            b.lane_warp_groups = 1;
             b.pingpong = true;
             b.pipelined = s == Schedule::pingpong_pipelined;
             break;

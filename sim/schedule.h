@@ -59,6 +59,9 @@ struct BlockShape {
     bool pipelined = false;              // next step's first GEMM issued before this step's softmax
     bool ring = false;                   // loads run ahead into `stages` SRAM slots
     bool streaming = false;              // a memory-streaming kernel (no tensor-core work)
+    // Warp groups behind each consumer lane's arithmetic where the kernel issues wgmma (M = 64 rows a
+    // group: a lane computing a 128-row tile is two groups in step; a ping-pong lane is one).
+    std::int32_t lane_warp_groups = 2;
 };
 // `tensor_phase`: the pass does matmul work (else it is a streaming kernel, whatever `s`).
 BlockShape block_shape(Schedule s, bool tensor_phase);

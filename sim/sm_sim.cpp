@@ -11,6 +11,8 @@ namespace {
 
 constexpr double kEps = 1e-15;  // seconds: below this a part is finished (rounding of the last step)
 
+constexpr std::size_t kTensorAgent = 1;  // sim::Agent::tensor
+
 class SmSimulation {
   public:
     explicit SmSimulation(const Program& p) : p_(p), n_(p.ops.size()) {
@@ -23,6 +25,7 @@ class SmSimulation {
         waiting_on_.assign(p.lane_ops.size(), -1);
         delay_.assign(n_, 0);
         left_.assign(n_, {});
+        serial_.assign(n_, 0);
         for (auto& o : owner_) o.assign(p.lane_ops.size(), -1);
     }
 
@@ -66,9 +69,12 @@ class SmSimulation {
     }
 
     bool finished(std::size_t i) const {
-        if (delay_[i] > kEps) return false;
+        if (delay_[i] > kEps || serial_[i] > kEps) return false;
         return std::all_of(left_[i].begin(), left_[i].end(), [](double x) { return x <= kEps; });
     }
+
+    // How much slower op i progresses now: its factor while the tensor cores work, else 1.
+    double slow(std::size_t i) const { return tensor_busy_ ? p_.ops[i].slowed_by_tensor : 1.0; }
 
     void finish(std::size_t i) {
         res_.op_done[i] = t_;
@@ -94,6 +100,7 @@ class SmSimulation {
                     res_.op_issue[i] = t_;
                     delay_[i] = p_.ops[i].delay;
                     left_[i] = p_.ops[i].work;
+                    serial_[i] = p_.ops[i].serial;
                     res_.op_start[i] = t_ + delay_[i];
                     progress = true;
                     if (finished(i)) {
@@ -126,6 +133,7 @@ class SmSimulation {
                 }
             }
         }
+        tensor_busy_ = users_[kTensorAgent] > 0;
     }
 
     bool serving(std::size_t i, std::size_t a) const {
@@ -142,9 +150,11 @@ class SmSimulation {
                 dt = std::min(dt, delay_[i]);
                 continue;
             }
+            const double s = slow(i);
             for (std::size_t a = 0; a < kSmAgentCount; ++a) {
-                if (serving(i, a)) dt = std::min(dt, left_[i][a] * users_[a]);
+                if (serving(i, a)) dt = std::min(dt, left_[i][a] * users_[a] * s);
             }
+            if (serial_[i] > kEps) dt = std::min(dt, serial_[i] * s);
         }
         return dt;
     }
@@ -158,9 +168,11 @@ class SmSimulation {
             if (delay_[i] > kEps) {
                 delay_[i] = std::max(0.0, delay_[i] - dt);
             } else {
+                const double s = slow(i);
+                if (serial_[i] > kEps) serial_[i] = serial_[i] - dt / s <= kEps ? 0.0 : serial_[i] - dt / s;
                 for (std::size_t a = 0; a < kSmAgentCount; ++a) {
                     if (!serving(i, a)) continue;
-                    left_[i][a] -= dt / users_[a];
+                    left_[i][a] -= dt / (users_[a] * s);
                     if (left_[i][a] <= kEps) {
                         left_[i][a] = 0;
                         res_.part_end[i][a] = t_;
@@ -183,10 +195,12 @@ class SmSimulation {
     std::vector<std::size_t> cursor_;
     std::vector<std::int32_t> waiting_on_;
     std::vector<double> delay_;
+    std::vector<double> serial_;  // per op: what is left of its own instruction stream's least time
     std::vector<std::array<double, kSmAgentCount>> left_;
     std::vector<std::int32_t> active_;                            // in issue order
     std::array<std::vector<std::int32_t>, kSmAgentCount> owner_;  // per agent, per lane: the op it serves
     std::array<int, kSmAgentCount> users_{};
+    bool tensor_busy_ = false;  // some op works on the tensor cores (this round's shares)
     std::size_t done_ = 0;
     double t_ = 0;
 };

@@ -374,7 +374,7 @@ PhaseTimeline simulate_phase(const HardwareSpec& hw, const Phase& ph, const Phas
     pt.slots = L.slots;
     pt.waves = static_cast<double>(pt.blocks) / static_cast<double>(pt.slots);
 
-    SmRates r = sm_rates(hw, pt.mma, o.dtype);
+    SmRates r = sm_rates(hw, pt.mma, o.dtype, w.has_tensor_work());
     // A load waits the L2's latency when it hits and DRAM's when it misses: the pass's mix.
     const double miss =
         std::min(1.0, safe_div(static_cast<double>(mem.dram_bytes), static_cast<double>(mem.sm_bytes)));
