@@ -14,7 +14,8 @@
 //      whole loop over i, while Q_i, dO_i, L_i, D_i stream through two cp.async stages. Per block (i, j):
 //        S_ij = Q_i K_j^T;  P_ij = exp(tau S_ij - L_i)             (the forward's P, recomputed)
 //        dV_j += P_ij^T dO_i;  dP_ij = dO_i V_j^T;  dS_ij = P_ij o (dP_ij - D_i)
-//        dK_j += dS_ij^T Q_i;  dQ_i += dS_ij K_j                  (fp32 atomics into dQaccum)
+//        dK_j += dS_ij^T Q_i;  dQ_i += dS_ij K_j                  (fp32 atomics into dQaccum, staged in
+//                                                                   shared memory: 16-byte vector atomics)
 //      after the last i: dK_j *= tau, and dK_j, dV_j are written once.
 //   3. convert: dQ = tau dQaccum, rounded to T.
 //
@@ -56,7 +57,12 @@ struct Shape {
     static constexpr int kTileQ = B_r * d;
     static constexpr int kTileS = B_c * B_r;
     static constexpr int kElems = 2 * kTileKV + 4 * kTileQ + kTileS;
-    static constexpr int kSmemBytes = kElems * 2 + 4 * B_r * 4;
+    // dQ_i += dS_ij K_j leaves the warps' fragments in a B_r x d fp32 tile first (rows padded by 4 floats
+    // against bank conflicts), so that the atomics into dQaccum are whole 16-byte vectors of consecutive
+    // columns (bench/gpu/atomics.cu: 3.3 TB/s coalesced against 2.0 in the fragment pattern).
+    static constexpr int kDqStride = d + 4;
+    static constexpr int kDqBytes = B_r * kDqStride * 4;
+    static constexpr int kSmemBytes = kElems * 2 + 4 * B_r * 4 + kDqBytes;
     // K_j's and V_j's A fragments could stay in registers across the loop (2 x 16 at d = 64); with the
     // rest of the state near 255 registers that spilled, so they are reloaded per Q block (the switch is
     // kept for experiments).
@@ -72,6 +78,7 @@ struct Shape {
     static_assert(kChunksS == 4 || kChunksS == 8, "dS^T rows of 4 or 8 16-byte chunks (B_r = 32 or 64)");
     static_assert(2 * B_r <= kThreads, "one thread per L_i and per D_i value");
     static_assert(d % 64 == 0, "the swizzle of the d-wide tiles needs at least 8 16-byte chunks a row");
+    static_assert((B_r * d / 4) % kThreads == 0, "dQ_i's 16-byte vectors divide among the threads");
 };
 
 // Address (in elements) of 16-byte chunk `chunk` of row `row` of the dS^T tile, whose rows have
@@ -163,6 +170,7 @@ __global__ void __launch_bounds__(32 * kWarps)
     T* dS_s = dO_s + 2 * Sh::kTileQ;  // dS_ij^T, B_c x B_r
     float* L_s = reinterpret_cast<float*>(dS_s + Sh::kTileS);  // stages 0, 1
     float* D_s = L_s + 2 * B_r;                                // stages 0, 1
+    float* dQ_s = D_s + 2 * B_r;                               // B_r x kDqStride fp32
 
     const int tid = static_cast<int>(threadIdx.x);
     const int warp = tid / 32, lane = tid % 32;
@@ -345,18 +353,31 @@ __global__ void __launch_bounds__(32 * kWarps)
             }
 #pragma unroll
             for (int h = 0; h < 2; ++h) {
-                const int row = q0 + wm * 16 + g + 8 * h;
-                if (row < N) {
+                const int r = wm * 16 + g + 8 * h;
 #pragma unroll
-                    for (int nt = 0; nt < Sh::kNdq; ++nt) {
-                        const int col = wn * Sh::kColsDq + nt * 8 + 2 * t;
-                        ptx::atomic_add2(dQ_h + static_cast<std::int64_t>(row) * d + col, dq[nt][2 * h],
-                                         dq[nt][2 * h + 1]);
-                    }
+                for (int nt = 0; nt < Sh::kNdq; ++nt) {
+                    const int col = wn * Sh::kColsDq + nt * 8 + 2 * t;
+                    *reinterpret_cast<float2*>(dQ_s + r * Sh::kDqStride + col) =
+                        make_float2(dq[nt][2 * h], dq[nt][2 * h + 1]);
                 }
             }
         }
-        __syncthreads();  // every warp is done with this stage and with dS^T before they are overwritten
+        __syncthreads();  // dQ_i's tile complete; every warp is done with this stage and with dS^T
+        // The atomics, 16 consecutive bytes a thread (red.global.add.v4.f32), a warp's 32 along one row.
+        {
+            constexpr int kVecs = d / 4;
+#pragma unroll
+            for (int k = 0; k < B_r * kVecs / Sh::kThreads; ++k) {
+                const int c = tid + k * Sh::kThreads;
+                const int r = c / kVecs, v = c % kVecs;
+                if (q0 + r < N) {
+                    const float4 x = *reinterpret_cast<const float4*>(dQ_s + r * Sh::kDqStride + 4 * v);
+                    ptx::atomic_add4(dQ_h + static_cast<std::int64_t>(q0 + r) * d + 4 * v, x);
+                }
+            }
+        }
+        // The next iteration overwrites Q_i, dO_i's stage, dS^T and dQ_i's tile only after its own first
+        // barrier, which every thread reaches after its atomics above.
     }
 
     // Line 16: write dK_j (times tau: S = tau Q K^T) and dV_j, through shared memory (K_s and V_s are
