@@ -81,7 +81,7 @@ void time_run(AlgorithmRun& run, kernels::RunResult& r, const Scenario& s, const
         in.kv_group = unit.heads / std::max<std::int64_t>(1, unit.kv_heads);
         in.order = s.grid_order;
         in.config = {hw.l2_bytes / std::max<std::int64_t>(1, hw.l2_partitions), hw.l2_line_bytes,
-                     hw.l2_sector_bytes, hw.l2_ways};
+                     hw.l2_sector_bytes, hw.l2_ways, std::max<std::int64_t>(1, hw.l2_partitions)};
         run.phase_traffic = sim::traffic_from_l2(r.phases, sim::replay_l2(in), bh);
         run.l2_model = true;
     } else {

@@ -111,10 +111,10 @@ void Hierarchy::finish() {
     work_open_ = false;
 }
 
-void Hierarchy::begin_phase(std::string name, std::int64_t parallel_units) {
+void Hierarchy::begin_phase(std::string name, std::int64_t parallel_units, std::int64_t sync_warps) {
     const std::int64_t units = std::max<std::int64_t>(1, parallel_units);
     finish();
-    phases_.push_back({name, units, {}, {}, {}, 0, 0, {}, {}});
+    phases_.push_back({name, units, {}, {}, {}, 0, 0, {}, {}, std::max<std::int64_t>(0, sync_warps)});
     phase_loaded_ = 0;
     phase_buffers_.clear();
     for (std::size_t k = 0; k < buffers_.size(); ++k) {

@@ -61,6 +61,9 @@ struct Phase {
     std::int64_t register_bytes = 0;
     PhaseWork work;          // what each thread block does, for the timeline (sim/timeline.h)
     PhaseAccesses accesses;  // per block, the tiles it moves (only with record_accesses, for the L2 model)
+    // Warps per thread block the definition's synchronous kernel launches for this pass (0: the sync
+    // schedule's own, FA2's forward: 4); it sets occupancy and, in the L2 model, how many blocks run at once.
+    std::int64_t sync_warps = 0;
 };
 
 using BufferId = std::int32_t;
@@ -95,8 +98,8 @@ class Hierarchy {
     void record_accesses(bool on) { record_accesses_ = on; }
     std::int64_t sram_used_bytes() const { return sram_used_bytes_; }
 
-    // Starts a new kernel pass; later moves count towards it.
-    void begin_phase(std::string name, std::int64_t parallel_units);
+    // Starts a new kernel pass; later moves count towards it. `sync_warps`: Phase::sync_warps.
+    void begin_phase(std::string name, std::int64_t parallel_units, std::int64_t sync_warps = 0);
     // The thread block (0 .. parallel_units - 1 of the pass) whose work the next events are; it
     // changes no count, it tells the timeline which events one block runs in order.
     void begin_block(std::int64_t block) {

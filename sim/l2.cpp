@@ -66,7 +66,10 @@ std::int64_t popcount8(std::uint8_t m) {
 }  // namespace
 
 L2Cache::L2Cache(const L2Config& c)
-    : line_bytes_(c.line_bytes), sector_bytes_(c.sector_bytes), ways_(std::max<std::int64_t>(1, c.ways)) {
+    : line_bytes_(c.line_bytes),
+      sector_bytes_(c.sector_bytes),
+      ways_(std::max<std::int64_t>(1, c.ways)),
+      partitions_(std::clamp<std::int64_t>(c.partitions, 1, 255)) {
     if (line_bytes_ <= 0 || sector_bytes_ <= 0 || line_bytes_ % sector_bytes_ != 0 ||
         line_bytes_ / sector_bytes_ > 8) {
         throw std::invalid_argument("L2 model: a line must hold 1 to 8 whole sectors");
@@ -80,6 +83,7 @@ L2Cache::L2Cache(const L2Config& c)
     tag_.assign(n, 0);
     valid_.assign(n, 0);
     dirty_.assign(n, 0);
+    weight_.assign(n, 1);
 }
 
 std::size_t L2Cache::set_of(std::uint64_t line) const {
@@ -97,24 +101,27 @@ std::size_t L2Cache::touch(std::uint64_t line, std::size_t set) {
     // A fixed-width scan with no early exit: the compiler makes it a few vector compares.
     std::size_t at = W;
     for (std::size_t w = W; w-- > 0;) at = tags[w] == tag ? w : at;
-    std::uint8_t valid = 0, dirty = 0;
+    std::uint8_t valid = 0, dirty = 0, weight = 1;
     if (at < W) {
         valid = valid_[base + at];
         dirty = dirty_[base + at];
+        weight = weight_[base + at];
     } else {
         // A miss: the last way is the least recently used (or empty); write back its dirty sectors.
         at = W - 1;
         if (tags[at] != 0 && dirty_[base + at] != 0) {
-            stats_.dram_write_bytes += popcount8(dirty_[base + at]) * sector_bytes_;
+            stats_.dram_write_bytes += popcount8(dirty_[base + at]) * sector_bytes_ * weight_[base + at];
         }
     }
     // Move to the front: the ways before it shift back by one.
     std::copy_backward(tags, tags + at, tags + at + 1);
     std::copy_backward(&valid_[base], &valid_[base] + at, &valid_[base] + at + 1);
     std::copy_backward(&dirty_[base], &dirty_[base] + at, &dirty_[base] + at + 1);
+    std::copy_backward(&weight_[base], &weight_[base] + at, &weight_[base] + at + 1);
     tags[0] = tag;
     valid_[base] = valid;
     dirty_[base] = dirty;
+    weight_[base] = weight;
     return base;
 }
 
@@ -137,28 +144,31 @@ std::size_t L2Cache::touch_any(std::uint64_t line, std::size_t set) {
     const auto tag = static_cast<std::uint32_t>(line / kGroupLines + 1);
     std::size_t at = 0;
     while (at < W && tag_[base + at] != tag) ++at;
-    std::uint8_t valid = 0, dirty = 0;
+    std::uint8_t valid = 0, dirty = 0, weight = 1;
     if (at < W) {
         valid = valid_[base + at];
         dirty = dirty_[base + at];
+        weight = weight_[base + at];
     } else {
         at = W - 1;
         if (tag_[base + at] != 0 && dirty_[base + at] != 0) {
-            stats_.dram_write_bytes += popcount8(dirty_[base + at]) * sector_bytes_;
+            stats_.dram_write_bytes += popcount8(dirty_[base + at]) * sector_bytes_ * weight_[base + at];
         }
     }
     for (std::size_t k = at; k > 0; --k) {
         tag_[base + k] = tag_[base + k - 1];
         valid_[base + k] = valid_[base + k - 1];
         dirty_[base + k] = dirty_[base + k - 1];
+        weight_[base + k] = weight_[base + k - 1];
     }
     tag_[base] = tag;
     valid_[base] = valid;
     dirty_[base] = dirty;
+    weight_[base] = weight;
     return base;
 }
 
-template <bool Write>
+template <bool Write, bool Home>
 void L2Cache::access(std::uint64_t addr, std::int64_t bytes) {
     if (bytes <= 0) return;
     const auto lb = static_cast<std::uint64_t>(line_bytes_), sb = static_cast<std::uint64_t>(sector_bytes_);
@@ -167,6 +177,12 @@ void L2Cache::access(std::uint64_t addr, std::int64_t bytes) {
     std::size_t group_set = 0;  // the set of the first line of the current group
     for (std::uint64_t line = addr / lb; line * lb < end; ++line) {
         if (line == addr / lb || line % kGroupLines == 0) group_set = set_of(line) - line % kGroupLines;
+        std::int64_t k = 1;  // lines of the GPU this access stands for
+        if constexpr (Home) {
+            // Homed in another partition (a hash of the address, independent of the set's): skipped.
+            if ((hash64(line ^ 0x5bd1e995ULL) >> 40) % static_cast<std::uint64_t>(partitions_) != 0) continue;
+            k = partitions_;
+        }
         // Sectors of this line that [addr, end) touches (all of them inside a run).
         std::uint8_t mask = full;
         std::int64_t req = line_bytes_;
@@ -178,33 +194,44 @@ void L2Cache::access(std::uint64_t addr, std::int64_t bytes) {
             req = popcount8(mask) * sector_bytes_;
         }
         const std::size_t w = touch_any(line, group_set + line % kGroupLines);
+        weight_[w] = static_cast<std::uint8_t>(k);
         if constexpr (Write) {
-            stats_.write_request_bytes += req;
+            stats_.write_request_bytes += req * k;
             valid_[w] |= mask;
             dirty_[w] |= mask;
         } else {
-            stats_.read_request_bytes += req;
+            stats_.read_request_bytes += req * k;
             const auto missing = static_cast<std::uint8_t>(mask & ~valid_[w]);
             const std::int64_t miss = popcount8(missing) * sector_bytes_;
-            stats_.read_hit_bytes += req - miss;
-            stats_.dram_read_bytes += miss;
+            stats_.read_hit_bytes += (req - miss) * k;
+            stats_.dram_read_bytes += miss * k;
             valid_[w] |= mask;
         }
     }
 }
 
 void L2Cache::read(std::uint64_t addr, std::int64_t bytes) {
-    access<false>(addr, bytes);
+    access<false, false>(addr, bytes);
 }
 
 void L2Cache::write(std::uint64_t addr, std::int64_t bytes) {
-    access<true>(addr, bytes);
+    access<true, false>(addr, bytes);
+}
+
+void L2Cache::read_home(std::uint64_t addr, std::int64_t bytes) {
+    if (partitions_ <= 1) return access<false, false>(addr, bytes);
+    access<false, true>(addr, bytes);
+}
+
+void L2Cache::write_home(std::uint64_t addr, std::int64_t bytes) {
+    if (partitions_ <= 1) return access<true, false>(addr, bytes);
+    access<true, true>(addr, bytes);
 }
 
 void L2Cache::flush() {
     for (std::size_t w = 0; w < tag_.size(); ++w) {
         if (tag_[w] != 0 && dirty_[w] != 0) {
-            const std::int64_t b = popcount8(dirty_[w]) * sector_bytes_;
+            const std::int64_t b = popcount8(dirty_[w]) * sector_bytes_ * weight_[w];
             stats_.dram_write_bytes += b;
             stats_.flush_write_bytes += b;
             dirty_[w] = 0;
@@ -226,6 +253,7 @@ namespace {
 
 // Where each head's copy of each tensor lives: [heads, rows, cols] row-major, one region per tensor.
 struct Layout {
+    std::array<bool, kTensorCount> home{};  // updated by atomics somewhere in the run: home slices only
     std::array<std::uint64_t, kTensorCount> base{};
     std::array<std::int64_t, kTensorCount> rows{}, cols{}, elem{};
     std::int64_t kv_group = 1;
@@ -252,6 +280,7 @@ Layout make_layout(const L2ReplayInput& in) {
                 const auto k = static_cast<std::size_t>(a.tensor);
                 L.rows[k] = std::max(L.rows[k], a.tile.row0 + a.tile.rows);
                 L.cols[k] = std::max(L.cols[k], a.tile.col0 + a.tile.cols);
+                if (a.kind == AccessKind::atomic) L.home[k] = true;
             }
         }
     }
@@ -273,9 +302,10 @@ void replay_access(L2Cache& c, const Layout& L, std::int64_t head, const Access&
     const auto k = static_cast<std::size_t>(a.tensor);
     const std::uint64_t base = L.head_offset(a.tensor, head);
     const std::int64_t cols = L.cols[k], e = L.elem[k];
+    const bool home = L.home[k];
     auto touch = [&](std::uint64_t addr, std::int64_t bytes) {
-        if (a.kind != AccessKind::write) c.read(addr, bytes);
-        if (a.kind != AccessKind::read) c.write(addr, bytes);
+        if (a.kind != AccessKind::write) home ? c.read_home(addr, bytes) : c.read(addr, bytes);
+        if (a.kind != AccessKind::read) home ? c.write_home(addr, bytes) : c.write(addr, bytes);
     };
     if (a.tile.col0 == 0 && a.tile.cols == cols) {  // whole rows: one contiguous run
         touch(base + static_cast<std::uint64_t>(a.tile.row0 * cols * e), a.tile.rows * cols * e);

@@ -13,6 +13,13 @@
 // and a write at the L2. The L2's contents carry over from one kernel pass of a run to the next (what
 // a sequence of launches sees; ncu's --cache-control all would flush between them).
 //
+// Partitions: the capacity is one of the L2's `partitions` halves, because data every SM reads is held
+// in each (an SM's misses fill the half it is attached to). A tensor that is updated by atomics is not:
+// an atomic is performed in the line's home slice, so such a tensor (FA2's fp32 dQ accumulator) lives
+// once in the whole L2. The model keeps, of such a tensor, only the lines homed in its partition (a
+// hash of the line's address picks the home), each standing for `partitions` lines of the GPU, and
+// counts their traffic that many times: the other partitions see the same pattern with theirs.
+//
 // The replay: the model simulates one head, whose thread blocks are the same for every head, and
 // the hierarchy logs each block's tile moves (Phase::accesses). The replay runs all B*H heads, each
 // head's tensors at its own addresses ([B, H, N, d] layout per tensor; K and V shared by the query
@@ -53,6 +60,7 @@ struct L2Config {
     std::int64_t line_bytes = 128;
     std::int64_t sector_bytes = 32;
     std::int64_t ways = 16;
+    std::int64_t partitions = 1;  // the L2's halves (HardwareSpec::l2_partitions): see "Partitions" above
 };
 
 // Bytes, all heads. Requests are counted in sectors, as the profiler's lts__t_sectors counters do.
@@ -76,6 +84,10 @@ class L2Cache {
     explicit L2Cache(const L2Config& c);
     void read(std::uint64_t addr, std::int64_t bytes);
     void write(std::uint64_t addr, std::int64_t bytes);
+    // The same for a tensor that lives in its home slices only: lines homed elsewhere are skipped, the
+    // others count `partitions` times (their evictions too).
+    void read_home(std::uint64_t addr, std::int64_t bytes);
+    void write_home(std::uint64_t addr, std::int64_t bytes);
     // Writes every dirty sector back to DRAM.
     void flush();
     const L2Stats& stats() const { return stats_; }
@@ -91,7 +103,7 @@ class L2Cache {
     std::size_t touch(std::uint64_t line, std::size_t set);
     std::size_t touch_any(std::uint64_t line, std::size_t set);
     std::size_t set_of(std::uint64_t line) const;
-    template <bool Write>
+    template <bool Write, bool Home>
     void access(std::uint64_t addr, std::int64_t bytes);
 
     std::int64_t line_bytes_, sector_bytes_, ways_, sets_;
@@ -100,6 +112,8 @@ class L2Cache {
     // line's group (line / 64) + 1, 0 = empty: the line within its group is the set's own.
     std::vector<std::uint32_t> tag_;
     std::vector<std::uint8_t> valid_, dirty_;
+    std::vector<std::uint8_t> weight_;  // lines of the GPU each way stands for (1, or partitions: home lines)
+    std::int64_t partitions_ = 1;
     L2Stats stats_;
 };
 

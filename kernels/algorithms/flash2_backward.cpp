@@ -75,7 +75,9 @@ void main_loop(RunContext& c, const std::vector<BufferSpec>& set) {
     const bool numerics = c.numerics();
     const float tau = 1.0F / std::sqrt(static_cast<float>(d));
     constexpr auto kRe = sim::flags::kRecompute;
-    h.begin_phase("flash2 bwd: dK, dV (K/V blocks outer), dQ by atomics", T_c);
+    // FA2's backward kernels launch 8 warps at d = 64 and 128 (Flash_bwd_kernel_traits<d, .., 8, ..>; this
+    // project's flash_bwd.cuh too): one block per SM at up to 255 registers a thread.
+    h.begin_phase("flash2 bwd: dK, dV (K/V blocks outer), dQ by atomics", T_c, 8);
     const auto ids = detail::hold(h, set);
     HbmState* m = c.hbm;
     if (numerics) {

@@ -87,6 +87,25 @@ TEST_CASE("timeline: each definition runs its own schedule unless the scenario's
         CHECK(run.schedule == run.def->schedules.preferred);
 }
 
+TEST_CASE("timeline: a pass whose definition declares its synchronous kernel's warps is launched with them",
+          "[scenarios][timeline]") {
+    // Occupancy by registers: 65536 over 32 x warps threads of up to 255 registers each.
+    const auto r = scenarios::run_scenario(small({"schedule=sync", "hardware=H200"}));
+    int declared = 0;
+    for (const auto& run : r.runs) {
+        INFO(run.key() << " " << kernels::pass_name(run.pass()));
+        REQUIRE(run.timeline.phases.size() == run.phases.size());
+        for (std::size_t k = 0; k < run.phases.size(); ++k) {
+            const std::int64_t warps = run.phases[k].sync_warps;
+            if (warps <= 0 || run.timeline.phases[k].blocks == 0) continue;
+            ++declared;
+            const std::int64_t by_registers = 65536 / (32 * warps * 255);
+            CHECK(run.timeline.phases[k].blocks_per_sm <= std::max<std::int64_t>(1, by_registers));
+        }
+    }
+    CHECK(declared > 0);  // at least one definition declares them (a backward kernel)
+}
+
 TEST_CASE("timeline: the three traffics: into the SMs is the paper's count, the L2 serves all of it",
           "[scenarios][timeline]") {
     for (const bool l2 : {false, true}) {

@@ -131,3 +131,35 @@ TEST_CASE("l2 replay: K and V are shared by the query heads of a group, the rest
     CHECK(s.dram_write_bytes == 4 * 128);
     CHECK(s.flush_write_bytes == 4 * 128);
 }
+
+TEST_CASE("l2: a tensor updated by atomics lives once in the L2, in its home partition", "[sim][l2]") {
+    // 1 MiB partition of 16 ways (512 sets), two partitions. 1 MB of dQ accumulator written: as ordinary
+    // data it would fill this partition (the hash spreads groups of lines unevenly, so some sets
+    // overflow); homed, about half its lines are this partition's (each standing for two of the GPU),
+    // half the partition: nothing is evicted before the flush, the convert pass's reads all hit, and
+    // the flush writes back all of it, counted twice.
+    const L2Config cfg{1 << 20, 128, 32, 16, 2};
+    const std::int64_t lines = 8000, bytes = lines * 128;
+    L2Cache home(cfg);
+    home.write_home(0, bytes);
+    CHECK(home.stats().dram_write_bytes == 0);
+    CHECK(home.stats().write_request_bytes == Approx(bytes).epsilon(0.05));
+    std::int64_t held = 0;
+    for (std::int64_t line = 0; line < lines; ++line) held += home.holds(static_cast<std::uint64_t>(line) * 128);
+    CHECK(home.stats().write_request_bytes == 2 * held * 128);  // each held line counts for two
+    home.read_home(0, bytes);
+    CHECK(home.stats().read_hit_bytes == home.stats().read_request_bytes);
+    CHECK(home.stats().dram_read_bytes == 0);
+    home.flush();
+    CHECK(home.stats().dram_write_bytes == home.stats().write_request_bytes);
+    // Twice as much as ordinary data overflows the partition: lines go back to DRAM before the flush.
+    L2Cache plain(cfg);
+    plain.write(0, 2 * bytes);
+    CHECK(plain.stats().dram_write_bytes > 0);
+    CHECK(plain.stats().write_request_bytes == 2 * bytes);
+    // One partition: home accesses are plain ones.
+    L2Cache one(L2Config{1 << 20, 128, 32, 16, 1});
+    one.write_home(0, 4096);
+    CHECK(one.stats().write_request_bytes == 4096);
+    CHECK(one.holds(0));
+}
