@@ -5,8 +5,9 @@
 #
 #   scripts/cuda/fp8_run.sh            (binaries in .device/pipes, as scripts/cuda/pipes.sh; output in $OUT/fp8)
 #
-# Its run of 2026-12-01 timed an experiment since reverted: the fp8 step's exponentials in fp16 pairs
-# (ex2.approx.f16x2), docs/validation/h200-data/pipes/fp8_halfexp_*.txt and docs/cuda.md.
+# Its runs of 2026-12-01 timed two experiments since reverted (docs/cuda.md): the fp8 step's exponentials
+# in fp16 pairs (ex2.approx.f16x2; docs/validation/h200-data/pipes/fp8_halfexp_*.txt) and the skipped
+# rescale in the fp8 step (docs/validation/h200-data/run8/).
 set -u
 D=.device/pipes; O=$OUT/fp8
 mkdir -p "$O"
@@ -17,4 +18,4 @@ for n in 4096 8192 16384; do
   timeout 150 $D/tilesim-cuda hopper --set seq_len=$n --set batch=$((16384/n)) --set heads=16 --set head_dim=128 --runs 20 --check-heads $ch > $O/hopper_d128_N$n.txt 2>&1
   echo "N $n rc $?"; grep -E "^  \(" $O/hopper_d128_N$n.txt | head -8
 done
-timeout 100 compute-sanitizer --tool memcheck $D/tilesim-cuda hopper --set seq_len=1000 --set batch=1 --set heads=2 --set head_dim=128 --runs 20 --warmup 0 > $O/memcheck_fp8.txt 2>&1; echo "memcheck rc $?"; tail -3 $O/memcheck_fp8.txt
+timeout 100 compute-sanitizer --tool memcheck $D/tilesim-cuda hopper --set seq_len=1000 --set batch=1 --set heads=2 --set head_dim=128 --runs 20 --warmup 1 > $O/memcheck_fp8.txt 2>&1; echo "memcheck rc $?"; tail -3 $O/memcheck_fp8.txt
