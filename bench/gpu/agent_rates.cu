@@ -16,14 +16,7 @@
 #include <random>
 #include <vector>
 
-#define CHECK(x)                                                                          \
-    do {                                                                                  \
-        cudaError_t e_ = (x);                                                             \
-        if (e_ != cudaSuccess) {                                                          \
-            std::fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e_)); \
-            std::exit(1);                                                                 \
-        }                                                                                 \
-    } while (0)
+#include "bench/gpu/check.h"
 
 // 8 independent m16n8k16 fp16 MMAs per iteration per warp, fp32 accumulate: 8 x 4096 FLOPs.
 __global__ void mma_kernel(float* out, int iters) {

@@ -17,14 +17,7 @@
 
 #include "kernels/cuda/ptx.cuh"
 
-#define CHECK(x)                                                                                     \
-    do {                                                                                             \
-        cudaError_t e_ = (x);                                                                        \
-        if (e_ != cudaSuccess) {                                                                     \
-            std::fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e_)); \
-            std::exit(1);                                                                            \
-        }                                                                                            \
-    } while (0)
+#include "bench/gpu/check.h"
 
 namespace ptx = tilesim::kernels::cuda::ptx;
 

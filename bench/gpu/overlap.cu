@@ -27,17 +27,11 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <utility>
 
 #include "kernels/cuda/hopper_common.cuh"
 
-#define CHECK(x)                                                                                     \
-    do {                                                                                             \
-        cudaError_t e_ = (x);                                                                        \
-        if (e_ != cudaSuccess) {                                                                     \
-            std::fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e_)); \
-            std::exit(1);                                                                            \
-        }                                                                                            \
-    } while (0)
+#include "bench/gpu/check.h"
 
 namespace h = tilesim::kernels::cuda::hopper;
 using T = __half;
@@ -112,39 +106,48 @@ __global__ void __launch_bounds__(384, 1) overlap_kernel(float* out, long long* 
     const int N = 1 << 30;  // no key is masked
     const int my_turn = 1 + wg, other_turn = 2 - wg;
     asm volatile("bar.sync 3, 256;\n" ::: "memory");  // both consumer groups start together
+    // The loops' pieces, as the kernels order them: S = Q K^T issued; O += P~ V issued (O fenced first:
+    // the tensor cores own it until the wait); the softmax of S (with the rescale and P~'s fragments).
+    auto issue_s = [&] {
+        h::wgmma_fence();
+        h::issue_qk<T, d>(S, Q_s, wg, K_s);
+        h::wgmma_commit();
+    };
+    auto issue_o = [&] {
+        h::fence_operands(O);
+        h::wgmma_fence();
+        h::issue_pv<T, d>(O, P, V_s);
+        h::wgmma_commit();
+    };
+    auto wait_o = [&] {
+        h::wgmma_wait<0>();
+        h::fence_operands(O);
+    };
+    auto softmax = [&] { h::softmax_step<false>(S, m, l, alpha, 0, 0, N, tau_log2e, t); };
     const long long t0 = clock64();
     if constexpr (kMode == sync_mode) {
         for (int it = 0; it < iters; ++it) {
-            h::wgmma_fence();
-            h::issue_qk<T, d>(S, Q_s, wg, K_s);
-            h::wgmma_commit();
+            issue_s();
             h::wgmma_wait<0>();
             h::fence_operands(S);
-            h::softmax_step<false>(S, m, l, alpha, 0, 0, N, tau_log2e, t);
+            softmax();
             h::rescale<d>(O, alpha);
             h::to_a_frags<T>(S, P);
-            h::fence_operands(O);
-            h::wgmma_fence();
-            h::issue_pv<T, d>(O, P, V_s);
-            h::wgmma_commit();
-            h::wgmma_wait<0>();
-            h::fence_operands(O);
+            issue_o();
+            wait_o();
         }
     } else if constexpr (kMode == pingpong) {
         if (wg == 1) h::named_barrier_arrive(1, 256);
         for (int it = 0; it < iters; ++it) {
             h::named_barrier_sync(my_turn, 256);
             h::fence_operands(O);
-            h::wgmma_fence();
-            h::issue_qk<T, d>(S, Q_s, wg, K_s);
-            h::wgmma_commit();
+            issue_s();
             h::issue_pv<T, d>(O, P, V_s);
             h::wgmma_commit();
             if (!(wg == 1 && it == iters - 1)) h::named_barrier_arrive(other_turn, 256);
-            h::wgmma_wait<0>();
+            wait_o();
             h::fence_operands(S);
-            h::fence_operands(O);
-            h::softmax_step<false>(S, m, l, alpha, 0, 0, N, tau_log2e, t);
+            softmax();
             h::rescale<d>(O, alpha);
             h::to_a_frags<T>(S, P);
         }
@@ -153,39 +156,27 @@ __global__ void __launch_bounds__(384, 1) overlap_kernel(float* out, long long* 
         // serialise the wgmmas).
         if (wg == 1) h::named_barrier_arrive(1, 256);
         h::named_barrier_sync(my_turn, 256);
-        h::wgmma_fence();
-        h::issue_qk<T, d>(S, Q_s, wg, K_s);
-        h::wgmma_commit();
+        issue_s();
         h::named_barrier_arrive(other_turn, 256);
         h::wgmma_wait<0>();
         h::fence_operands(S);
-        h::softmax_step<false>(S, m, l, alpha, 0, 0, N, tau_log2e, t);
+        softmax();
         h::to_a_frags<T>(S, P);
         for (int it = 1; it < iters; ++it) {
             h::named_barrier_sync(my_turn, 256);
-            h::wgmma_fence();
-            h::issue_qk<T, d>(S, Q_s, wg, K_s);
-            h::wgmma_commit();
+            issue_s();
             h::rescale<d>(O, alpha);
-            h::fence_operands(O);
-            h::wgmma_fence();
-            h::issue_pv<T, d>(O, P, V_s);
-            h::wgmma_commit();
+            issue_o();
             if (!(wg == 1 && it == iters - 1)) h::named_barrier_arrive(other_turn, 256);
             h::wgmma_wait<1>();
             h::fence_operands(S);
-            h::softmax_step<false>(S, m, l, alpha, 0, 0, N, tau_log2e, t);
-            h::wgmma_wait<0>();
-            h::fence_operands(O);
+            softmax();
+            wait_o();
             h::to_a_frags<T>(S, P);
         }
         h::rescale<d>(O, alpha);
-        h::fence_operands(O);
-        h::wgmma_fence();
-        h::issue_pv<T, d>(O, P, V_s);
-        h::wgmma_commit();
-        h::wgmma_wait<0>();
-        h::fence_operands(O);
+        issue_o();
+        wait_o();
     } else if (gemms) {
         for (int it = 0; it < iters; ++it) {
             h::fence_operands(O);
@@ -284,20 +275,9 @@ void report(int blocks, int iters, float* out, long long* cycles) {
         share * gemm_groups * flops_group * blocks * iters / (r.ms * 1e-3) / 1e12, ghz);
 }
 
-template <int d>
-void all_modes(int blocks, int iters, float* out, long long* cycles) {
-    report<d, gemm1>(blocks, iters, out, cycles);
-    report<d, gemm2>(blocks, iters, out, cycles);
-    report<d, soft1>(blocks, iters, out, cycles);
-    report<d, soft2>(blocks, iters, out, cycles);
-    report<d, gemm_soft>(blocks, iters, out, cycles);
-    report<d, qk1>(blocks, iters, out, cycles);
-    report<d, pv1>(blocks, iters, out, cycles);
-    report<d, qk_soft>(blocks, iters, out, cycles);
-    report<d, pv_soft>(blocks, iters, out, cycles);
-    report<d, sync_mode>(blocks, iters, out, cycles);
-    report<d, pingpong>(blocks, iters, out, cycles);
-    report<d, pp_pipe>(blocks, iters, out, cycles);
+template <int d, int... kM>
+void all_modes(int blocks, int iters, float* out, long long* cycles, std::integer_sequence<int, kM...>) {
+    (report<d, kM>(blocks, iters, out, cycles), ...);
 }
 
 int main() {
@@ -312,7 +292,7 @@ int main() {
         "device %s, %d SMs, one block of 384 threads per SM (2 consumer warp groups of 64 rows), "
         "B_c 128, fp16; no memory traffic\n",
         prop.name, blocks);
-    all_modes<64>(blocks, 4000, out, cycles);
-    all_modes<128>(blocks, 2000, out, cycles);
+    all_modes<64>(blocks, 4000, out, cycles, std::make_integer_sequence<int, kModes>{});
+    all_modes<128>(blocks, 2000, out, cycles, std::make_integer_sequence<int, kModes>{});
     return 0;
 }

@@ -18,14 +18,7 @@
 #include "kernels/cuda/hopper.cuh"
 #include "kernels/cuda/hopper_wgmma.cuh"
 
-#define CHECK(x)                                                                                     \
-    do {                                                                                             \
-        cudaError_t e_ = (x);                                                                        \
-        if (e_ != cudaSuccess) {                                                                     \
-            std::fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e_)); \
-            std::exit(1);                                                                            \
-        }                                                                                            \
-    } while (0)
+#include "bench/gpu/check.h"
 
 namespace h = tilesim::kernels::cuda::hopper;
 
@@ -102,8 +95,8 @@ int main() {
     const double waited = run<true>(blocks, iters, out, cycles);
     const double b2b = run<false>(blocks, iters, out, cycles);
     const double wgmmas = 16.0 * iters;
-    std::printf("device %s, %d SMs, one warp group per SM, %d iterations of 2 x 8 wgmma.m64n128k16\n", prop.name,
-                blocks, iters);
+    std::printf("device %s, %d SMs, one warp group per SM, %d iterations of 2 x 8 wgmma.m64n128k16\n",
+                prop.name, blocks, iters);
     std::printf("back_to_back_clocks_per_wgmma %.1f (%.0f FLOP per clock per SM)\n", b2b / wgmmas,
                 2.0 * 64 * 128 * 16 / (b2b / wgmmas));
     std::printf("waited_clocks_per_wgmma %.1f\n", waited / wgmmas);

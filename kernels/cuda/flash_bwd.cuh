@@ -78,7 +78,6 @@ struct Shape {
     static_assert(kChunksS == 4 || kChunksS == 8, "dS^T rows of 4 or 8 16-byte chunks (B_r = 32 or 64)");
     static_assert(2 * B_r <= kThreads, "one thread per L_i and per D_i value");
     static_assert(d % 64 == 0, "the swizzle of the d-wide tiles needs at least 8 16-byte chunks a row");
-    static_assert((B_r * d / 4) % kThreads == 0, "dQ_i's 16-byte vectors divide among the threads");
 };
 
 // Address (in elements) of 16-byte chunk `chunk` of row `row` of the dS^T tile, whose rows have
@@ -143,6 +142,18 @@ __global__ void __launch_bounds__(256)
     out.z = Elem<T>::pack2(b.x * tau, b.y * tau);
     out.w = Elem<T>::pack2(b.z * tau, b.w * tau);
     reinterpret_cast<uint4*>(dQ)[k] = out;
+}
+
+// Calls f(row, vector) for this thread's share of a kRows x kVecs grid of 16-byte vectors, consecutive
+// threads on consecutive vectors of a row (coalesced global accesses).
+template <int kRows, int kVecs, int kThreads, class F>
+__device__ __forceinline__ void for_each_vector(int tid, F&& f) {
+    static_assert((kRows * kVecs) % kThreads == 0, "the vectors divide among the threads");
+#pragma unroll
+    for (int k = 0; k < kRows * kVecs / kThreads; ++k) {
+        const int c = tid + k * kThreads;
+        f(c / kVecs, c % kVecs);
+    }
 }
 
 // B_r fp32 values of one head's row statistic (L or D) -> shared memory, asynchronously; past N: 0.
@@ -364,18 +375,12 @@ __global__ void __launch_bounds__(32 * kWarps)
         }
         __syncthreads();  // dQ_i's tile complete; every warp is done with this stage and with dS^T
         // The atomics, 16 consecutive bytes a thread (red.global.add.v4.f32), a warp's 32 along one row.
-        {
-            constexpr int kVecs = d / 4;
-#pragma unroll
-            for (int k = 0; k < B_r * kVecs / Sh::kThreads; ++k) {
-                const int c = tid + k * Sh::kThreads;
-                const int r = c / kVecs, v = c % kVecs;
-                if (q0 + r < N) {
-                    const float4 x = *reinterpret_cast<const float4*>(dQ_s + r * Sh::kDqStride + 4 * v);
-                    ptx::atomic_add4(dQ_h + static_cast<std::int64_t>(q0 + r) * d + 4 * v, x);
-                }
+        for_each_vector<B_r, d / 4, Sh::kThreads>(tid, [&](int r, int v) {
+            if (q0 + r < N) {
+                const float4 x = *reinterpret_cast<const float4*>(dQ_s + r * Sh::kDqStride + 4 * v);
+                ptx::atomic_add4(dQ_h + static_cast<std::int64_t>(q0 + r) * d + 4 * v, x);
             }
-        }
+        });
         // The next iteration overwrites Q_i, dO_i's stage, dS^T and dQ_i's tile only after its own first
         // barrier, which every thread reaches after its atomics above.
     }
@@ -396,17 +401,13 @@ __global__ void __launch_bounds__(32 * kWarps)
     __syncthreads();
     T* dK_h = dK + head;
     T* dV_h = dV + head;
-    constexpr int kChunks = d / 8;
-#pragma unroll
-    for (int k = 0; k < B_c * kChunks / Sh::kThreads; ++k) {
-        const int c = tid + k * Sh::kThreads;
-        const int r = c / kChunks, ch = c % kChunks;
+    for_each_vector<B_c, d / 8, Sh::kThreads>(tid, [&](int r, int ch) {
         if (k0 + r < N) {
             const std::int64_t off = static_cast<std::int64_t>(k0 + r) * d + ch * 8;
             *reinterpret_cast<uint4*>(dK_h + off) = *reinterpret_cast<const uint4*>(K_s + flash::swz<d>(r, ch));
             *reinterpret_cast<uint4*>(dV_h + off) = *reinterpret_cast<const uint4*>(V_s + flash::swz<d>(r, ch));
         }
-    }
+    });
 }
 
 }  // namespace tilesim::kernels::cuda::flash_bwd

@@ -5,46 +5,16 @@
 
 #include "sim/program.h"
 #include "sim/timeline.h"
+#include "tests/sim/work_ops.h"
 
 using namespace tilesim::sim;
+using namespace tilesim::sim::test;
 
 namespace {
 
 // Copy 100 B/s, tensor 100 FLOP/s, exp 10/s, FP32 100/s; a load waits 1 s for its first byte.
 SmRates round_rates() {
-    SmRates r;
-    r.copy_bytes = 100;
-    r.tensor_flops = 100;
-    r.sfu_ops = 10;
-    r.fma_ops = 100;
-    r.smem_bytes = 1e12;  // out of the way
-    r.latency_s = 1;
-    return r;
-}
-
-WorkOp load(std::int64_t bytes, Tensor t = Tensor::K) {
-    WorkOp op;
-    op.kind = WorkKind::load;
-    op.tensor = t;
-    op.bytes = bytes;
-    return op;
-}
-
-WorkOp gemm(std::int64_t flops) {
-    WorkOp op;
-    op.kind = WorkKind::compute;
-    op.tensor = Tensor::S;
-    op.mma_flops = flops;
-    return op;
-}
-
-WorkOp softmax(std::int64_t exps, std::int64_t other) {
-    WorkOp op;
-    op.kind = WorkKind::compute;
-    op.tensor = Tensor::P;
-    op.exp_flops = exps;
-    op.fma_flops = other;
-    return op;
+    return rates(100, 100, 10, 100, 1);
 }
 
 // `steps` identical steps of: load `bytes`, then a GEMM of `flops`.

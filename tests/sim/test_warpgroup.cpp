@@ -6,55 +6,25 @@
 
 #include "sim/hardware.h"
 #include "sim/program.h"
+#include "tests/sim/work_ops.h"
 
 using namespace tilesim::sim;
+using namespace tilesim::sim::test;
 
 namespace {
 
-WorkOp load(Tensor t) {
-    WorkOp op;
-    op.kind = WorkKind::load;
-    op.tensor = t;
-    op.bytes = 1;
-    return op;
-}
-
-WorkOp gemm(std::int64_t flops) {
-    WorkOp op;
-    op.kind = WorkKind::compute;
-    op.tensor = Tensor::S;
-    op.mma_flops = flops;
-    return op;
-}
-
-WorkOp softmax(std::int64_t exps, std::int64_t other) {
-    WorkOp op;
-    op.kind = WorkKind::compute;
-    op.tensor = Tensor::P;
-    op.exp_flops = exps;
-    op.fma_flops = other;
-    return op;
-}
-
 // Tensor 100 FLOP/s, exp 10/s, FP32 100/s; copies and shared memory out of the way, no latency.
 SmRates round_rates() {
-    SmRates r;
-    r.copy_bytes = 1e12;
-    r.tensor_flops = 100;
-    r.sfu_ops = 10;
-    r.fma_ops = 100;
-    r.smem_bytes = 1e12;
-    r.latency_s = 0;
-    return r;
+    return rates(1e12, 100, 10, 100, 0);
 }
 
 // `steps` steps of [K_j, V_j; S GEMM; softmax; O GEMM] after a step that loads Q_i.
 BlockWork attention_steps(std::int64_t steps, std::int64_t gemm_flops, std::int64_t exps,
                           std::int64_t other) {
     BlockWork w;
-    w.runs.push_back({{{load(Tensor::Q), softmax(0, 0)}}, 1});  // Q_i and an initialisation of no work
+    w.runs.push_back({{{load(1, Tensor::Q), softmax(0, 0)}}, 1});  // Q_i and an initialisation of no work
     w.runs.push_back(
-        {{{load(Tensor::K), load(Tensor::V), gemm(gemm_flops), softmax(exps, other), gemm(gemm_flops)}},
+        {{{load(1, Tensor::K), load(1, Tensor::V), gemm(gemm_flops), softmax(exps, other), gemm(gemm_flops)}},
          steps});
     return w;
 }
@@ -99,7 +69,7 @@ TEST_CASE("warp groups: arithmetic runs slower while the tensor cores work", "[s
     // and run 2-3 and 3-4; softmax1 waits for S1 and starts at 3 under O0: half speed to 4 (0.5 s of
     // its work), the rest alone, 4-4.5; O1 4.5-5.5. Without the slowdown softmax1 ends at 4 and O1 at 5.
     BlockWork w;
-    w.runs.push_back({{{load(Tensor::K), load(Tensor::V), gemm(100), softmax(10, 0), gemm(100)}}, 2});
+    w.runs.push_back({{{load(1, Tensor::K), load(1, Tensor::V), gemm(100), softmax(10, 0), gemm(100)}}, 2});
     SmRates r = round_rates();
     r.slowdown_under_tensor = 2;
     const Program p = build_program(w, block_shape(Schedule::pipelined, true), 1, 2, r, 12);
@@ -178,12 +148,7 @@ TEST_CASE("warp groups: the model's consumer loops against bench/gpu/overlap.cu"
     auto clocks_per_step = [&](int d, Schedule s, bool terms) {
         const std::int64_t rc = 128 * 128, steps = 40;
         const BlockWork w = attention_steps(steps, 2 * rc * d, rc, rc * (3 + 2 * d / 128));
-        SmRates r;
-        r.copy_bytes = 1e15;
-        r.smem_bytes = 1e15;
-        r.tensor_flops = 4096;
-        r.sfu_ops = 16;
-        r.fma_ops = 128;
+        SmRates r = rates(1e15, 4096, 16, 128, 0);
         if (terms) {
             r.serial_sfu_ops = 16;
             r.serial_fma_ops = 128;
