@@ -219,12 +219,10 @@ void L2Cache::write(std::uint64_t addr, std::int64_t bytes) {
 }
 
 void L2Cache::read_home(std::uint64_t addr, std::int64_t bytes) {
-    if (partitions_ <= 1) return access<false, false>(addr, bytes);
     access<false, true>(addr, bytes);
 }
 
 void L2Cache::write_home(std::uint64_t addr, std::int64_t bytes) {
-    if (partitions_ <= 1) return access<true, false>(addr, bytes);
     access<true, true>(addr, bytes);
 }
 

@@ -66,7 +66,7 @@ bool schedule_uses_wgmma(Schedule s) {
 // are a producer warp group that gives up registers (setmaxnreg: 24 to 40 each) and one or two
 // consumer groups that take them (232 to 240 each), FA3 section 3.1; a streaming kernel: 256 threads
 // of 32 registers, a typical element-wise launch.
-BlockShape block_shape(Schedule s, bool tensor_phase) {
+BlockShape block_shape(Schedule s, bool tensor_phase, std::int64_t sync_warps) {
     BlockShape b;
     if (!tensor_phase) {
         b.threads = 256;
@@ -77,6 +77,10 @@ BlockShape block_shape(Schedule s, bool tensor_phase) {
     switch (s) {
         case Schedule::paper:
         case Schedule::sync:
+            if (sync_warps > 0) {  // the definition's kernel: FA2's backward launches 8 warps
+                b.threads = 32 * sync_warps;
+                b.registers = b.threads * 255;
+            }
             break;
         case Schedule::producer_consumer:
             b.threads = 256;

@@ -63,8 +63,9 @@ struct BlockShape {
     // group: a lane computing a 128-row tile is two groups in step; a ping-pong lane is one).
     std::int32_t lane_warp_groups = 2;
 };
-// `tensor_phase`: the pass does matmul work (else it is a streaming kernel, whatever `s`).
-BlockShape block_shape(Schedule s, bool tensor_phase);
+// `tensor_phase`: the pass does matmul work (else it is a streaming kernel, whatever `s`). `sync_warps`:
+// the warps the pass's definition declares for its synchronous kernel (sim::Phase::sync_warps; 0: 4).
+BlockShape block_shape(Schedule s, bool tensor_phase, std::int64_t sync_warps = 0);
 // Whether schedule `s` runs wgmma on a GPU that has it (the FA3 schedules), or the definition's kind.
 bool schedule_uses_wgmma(Schedule s);
 

@@ -169,7 +169,7 @@ class SmSimulation {
                 delay_[i] = std::max(0.0, delay_[i] - dt);
             } else {
                 const double s = slow(i);
-                if (serial_[i] > kEps) serial_[i] = serial_[i] - dt / s <= kEps ? 0.0 : serial_[i] - dt / s;
+                serial_[i] = std::max(0.0, serial_[i] - dt / s);
                 for (std::size_t a = 0; a < kSmAgentCount; ++a) {
                     if (!serving(i, a)) continue;
                     left_[i][a] -= dt / (users_[a] * s);

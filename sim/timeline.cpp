@@ -272,11 +272,7 @@ Occupancy occupancy(const HardwareSpec& hw, std::int64_t smem_bytes, std::int64_
 PhaseLaunch plan_launch(const HardwareSpec& hw, const Phase& ph, const TimelineOptions& o) {
     PhaseLaunch L;
     const PhaseWork& w = ph.work;
-    L.shape = block_shape(o.schedule, w.has_tensor_work());
-    if (ph.sync_warps > 0 && !L.shape.streaming && (o.schedule == Schedule::sync || o.schedule == Schedule::paper)) {
-        L.shape.threads = 32 * ph.sync_warps;  // the definition's kernel: FA2's backward launches 8 warps
-        L.shape.registers = L.shape.threads * 255;
-    }
+    L.shape = block_shape(o.schedule, w.has_tensor_work(), ph.sync_warps);
     L.mma = o.force_mma || !schedule_uses_wgmma(o.schedule) || hw.wgmma_flops_per_s <= 0 ? o.sync_mma
                                                                                          : MmaKind::wgmma;
     L.stages = fit_stages(hw, ph, L.shape, o.stages, &L.smem_per_block_bytes, &L.note);
