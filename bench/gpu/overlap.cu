@@ -19,6 +19,11 @@
 //   sync        both groups as step (c): S GEMM, wait, softmax, PV GEMM, wait; no barrier between groups
 //   pingpong    as step (d): named-barrier turns of [S_j, PV_j-1], wait both, softmax
 //   pp+pipe     as step (e): turns of [S_j, rescale, PV_j-1], wait S, softmax under PV, wait PV
+//   sync+ring, pingpong+ring, pp+pipe+ring   the last three with the kernels' mbarrier ring and no
+//               copies: the producer thread waits for slot j mod s to be released and arrives on its
+//               full barriers (K_j, V_j) at once; the consumers wait on them and release the slot as
+//               steps (c)-(e) do (s = 4 at d 64, 3 at d 128, as the kernels). The difference to the
+//               mode without "+ring" is what the ring's handshakes cost per step.
 //
 //   nvcc -O3 -std=c++17 -gencode arch=compute_90a,code=sm_90a -I. -o overlap bench/gpu/overlap.cu &&
 //   ./overlap
@@ -49,10 +54,24 @@ enum Mode : int {
     sync_mode,
     pingpong,
     pp_pipe,
+    sync_ring,
+    pingpong_ring,
+    pp_pipe_ring,
     kModes
 };
-const char* const kNames[kModes] = {"gemm-1", "gemm-2",  "softmax-1", "softmax-2", "gemm+soft", "qk-1",
-                                    "pv-1",   "qk+soft", "pv+soft",   "sync",      "pingpong",  "pp+pipe"};
+const char* const kNames[kModes] = {"gemm-1",  "gemm-2",   "softmax-1", "softmax-2",     "gemm+soft",
+                                    "qk-1",    "pv-1",     "qk+soft",   "pv+soft",       "sync",
+                                    "pingpong", "pp+pipe", "sync+ring", "pingpong+ring", "pp+pipe+ring"};
+// The loop a mode runs (a "+ring" mode runs its base's) and whether the ring's handshakes are made.
+__host__ __device__ constexpr int base_mode(int mode) {
+    return mode == sync_ring ? sync_mode : mode == pingpong_ring ? pingpong : mode == pp_pipe_ring ? pp_pipe : mode;
+}
+template <int d>
+constexpr int kStages = d == 64 ? 4 : 3;  // the ring of steps (c)-(e)
+// The ring's barriers, after the tiles: per slot s full_K[s], full_V[s], empty[s] (as Ring in
+// hopper_fwd_2_warpspec.cuh, without Q's).
+template <int d>
+constexpr int kRingBytes = 8 * 3 * kStages<d>;
 
 template <int kN>
 __device__ __forceinline__ void opaque(std::uint32_t (&r)[kN][4]) {
@@ -65,11 +84,25 @@ __device__ __forceinline__ void opaque(std::uint32_t (&r)[kN][4]) {
 template <int d, int kMode>
 __global__ void __launch_bounds__(384, 1) overlap_kernel(float* out, long long* cycles, int iters) {
     constexpr int kTileQ = h::B_r * d * 2, kTileKV = h::B_c * d * 2;
+    constexpr int kBase = base_mode(kMode), S_ = kStages<d>;
+    constexpr bool kRing = kBase != kMode;
     extern __shared__ unsigned char smem_raw[];
     unsigned char* smem = h::aligned_smem(smem_raw);
     unsigned char* Q_s = smem;
     unsigned char* K_s = Q_s + kTileQ;
     unsigned char* V_s = K_s + kTileKV;
+    auto* bars = reinterpret_cast<std::uint64_t*>(V_s + kTileKV);
+    auto full_k = [&](int j) { return bars + j % S_; };
+    auto full_v = [&](int j) { return bars + S_ + j % S_; };
+    auto empty = [&](int j) { return bars + 2 * S_ + j % S_; };
+    if (kRing && threadIdx.x == 0) {
+        for (int s = 0; s < S_; ++s) {
+            h::mbar_init(full_k(s), 1);
+            h::mbar_init(full_v(s), 1);
+            h::mbar_init(empty(s), 256);
+        }
+        h::mbar_fence_init();
+    }
     // Small random values (|x| < 1/16): realistic switching activity, no overflow in exp.
     auto* all = reinterpret_cast<T*>(smem);
     for (int k = static_cast<int>(threadIdx.x); k < (kTileQ + 2 * kTileKV) / 2; k += 384) {
@@ -82,6 +115,14 @@ __global__ void __launch_bounds__(384, 1) overlap_kernel(float* out, long long* 
     const int role = warp / 4;
     if (role == 0) {
         h::setmaxnreg_dec<40>();
+        if (kRing && threadIdx.x == 0) {
+            // produce() of step (c) without the copies: slot j mod s once its last use is released.
+            for (int j = 0; j < iters; ++j) {
+                if (j >= S_) h::mbar_wait(empty(j), ((j / S_) - 1) & 1);
+                h::mbar_arrive(full_k(j));
+                h::mbar_arrive(full_v(j));
+            }
+        }
         return;
     }
     h::setmaxnreg_inc<232>();
@@ -124,21 +165,36 @@ __global__ void __launch_bounds__(384, 1) overlap_kernel(float* out, long long* 
         h::fence_operands(O);
     };
     auto softmax = [&] { h::softmax_step<false>(S, m, l, alpha, 0, 0, N, tau_log2e, t); };
+    // The consumers' side of the ring (nothing without it): block j's K_j, V_j arrived; block j released.
+    auto wait_k = [&](int j) {
+        if constexpr (kRing) h::mbar_wait(full_k(j), (j / S_) & 1);
+    };
+    auto wait_v = [&](int j) {
+        if constexpr (kRing) h::mbar_wait(full_v(j), (j / S_) & 1);
+    };
+    auto release = [&](int j) {
+        if constexpr (kRing) h::mbar_arrive(empty(j));
+    };
     const long long t0 = clock64();
-    if constexpr (kMode == sync_mode) {
+    if constexpr (kBase == sync_mode) {
         for (int it = 0; it < iters; ++it) {
+            wait_k(it);
             issue_s();
             h::wgmma_wait<0>();
             h::fence_operands(S);
             softmax();
             h::rescale<d>(O, alpha);
             h::to_a_frags<T>(S, P);
+            wait_v(it);
             issue_o();
             wait_o();
+            release(it);
         }
-    } else if constexpr (kMode == pingpong) {
+    } else if constexpr (kBase == pingpong) {
         if (wg == 1) h::named_barrier_arrive(1, 256);
         for (int it = 0; it < iters; ++it) {
+            wait_k(it);  // as step (d): K_j, and V_j-1 for the PV of the previous block
+            if (it > 0) wait_v(it - 1);
             h::named_barrier_sync(my_turn, 256);
             h::fence_operands(O);
             issue_s();
@@ -146,15 +202,17 @@ __global__ void __launch_bounds__(384, 1) overlap_kernel(float* out, long long* 
             h::wgmma_commit();
             if (!(wg == 1 && it == iters - 1)) h::named_barrier_arrive(other_turn, 256);
             wait_o();
+            if (it > 0) release(it - 1);
             h::fence_operands(S);
             softmax();
             h::rescale<d>(O, alpha);
             h::to_a_frags<T>(S, P);
         }
-    } else if constexpr (kMode == pp_pipe) {
+    } else if constexpr (kBase == pp_pipe) {
         // Block 0 peeled as in hopper_fwd_4_intrawg.cuh (a conditional wait in the loop makes ptxas
         // serialise the wgmmas).
         if (wg == 1) h::named_barrier_arrive(1, 256);
+        wait_k(0);
         h::named_barrier_sync(my_turn, 256);
         issue_s();
         h::named_barrier_arrive(other_turn, 256);
@@ -163,6 +221,8 @@ __global__ void __launch_bounds__(384, 1) overlap_kernel(float* out, long long* 
         softmax();
         h::to_a_frags<T>(S, P);
         for (int it = 1; it < iters; ++it) {
+            wait_k(it);  // as step (e): K_j, and V_j-1 for the PV issued in this turn
+            wait_v(it - 1);
             h::named_barrier_sync(my_turn, 256);
             issue_s();
             h::rescale<d>(O, alpha);
@@ -172,11 +232,14 @@ __global__ void __launch_bounds__(384, 1) overlap_kernel(float* out, long long* 
             h::fence_operands(S);
             softmax();
             wait_o();
+            release(it - 1);
             h::to_a_frags<T>(S, P);
         }
+        wait_v(iters - 1);
         h::rescale<d>(O, alpha);
         issue_o();
         wait_o();
+        release(iters - 1);
     } else if (gemms) {
         for (int it = 0; it < iters; ++it) {
             h::fence_operands(O);
@@ -227,7 +290,7 @@ struct Result {
 
 template <int d, int kMode>
 Result run(int blocks, int iters, float* out, long long* cycles) {
-    constexpr int kSmem = (h::B_r * d + 2 * h::B_c * d) * 2 + 1024;
+    constexpr int kSmem = (h::B_r * d + 2 * h::B_c * d) * 2 + kRingBytes<d> + 1024;
     auto* k = overlap_kernel<d, kMode>;
     CHECK(cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmem));
     cudaEvent_t e0, e1;

@@ -378,6 +378,11 @@ __global__ void __launch_bounds__(32 * kWarps)
         for_each_vector<B_r, d / 4, Sh::kThreads>(tid, [&](int r, int v) {
             if (q0 + r < N) {
                 const float4 x = *reinterpret_cast<const float4*>(dQ_s + r * Sh::kDqStride + 4 * v);
+#ifdef TILESIM_ABLATE_DQ_ATOMICS
+                // Timing-only build (scripts/cuda/sync_run.sh): dQ_i is computed and read back as always,
+                // but only a NaN would be added, so a run measures the kernel without its atomics. Wrong dQ.
+                if (x.x == x.x) return;
+#endif
                 ptx::atomic_add4(dQ_h + static_cast<std::int64_t>(q0 + r) * d + 4 * v, x);
             }
         });
