@@ -503,6 +503,13 @@ const std::vector<KeyDef>& table() {
              if (!(v.f >= 0 && v.f <= 1e6)) bad("wgmma_wait_ns", "must be 0 .. 1e6 ns (1 ms), a physical range");
              s.hardware.wgmma_wait_s = v.f * 1e-9;
          }},
+        {"ring_wait_ns", KType::Float,
+         "Override: nanoseconds a ping-pong warp group's mbarrier handshakes with the producer's ring add "
+         "before each of its GEMM turns (timeline, wgmma kernels; 0: free handshakes)",
+         [](Scenario& s, const Value& v) {
+             if (!(v.f >= 0 && v.f <= 1e6)) bad("ring_wait_ns", "must be 0 .. 1e6 ns (1 ms), a physical range");
+             s.hardware.ring_wait_s = v.f * 1e-9;
+         }},
         {"wgmma_softmax_slowdown", KType::Float,
          "Override: how many times slower non-matmul arithmetic runs while the tensor cores run wgmma "
          "(timeline; 1: no contention)",

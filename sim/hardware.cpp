@@ -108,6 +108,14 @@ void gh100_measured(HardwareSpec& h) {
                      "(8 wgmma.m64n128k16 each, one warp group per SM; the ping-pong's other group is held "
                      "at its named barrier meanwhile), measured on an H200 by bench/gpu/wgmma_wait.cu "
                      "(2026-12-01)")});
+    h.ring_wait_s = 89e-9;
+    h.sources.push_back(
+        {"ring_wait_s",
+         "89 ns = 177 clocks at 1.98 GHz: what the ring's mbarrier handshakes (waits for K_j and V_j-1, the "
+         "release of the slot, a producer that arrives at once) add to a ping-pong step, the mean of 100 / "
+         "176 clocks (d 64, ping-pong / with pipelining) and 265 / 168 (d 128) over the same loops without "
+         "them; about 0 without ping-pong (-21 / -29) (bench/gpu/overlap.cu's \"+ring\" modes on an H200, "
+         "scripts/cuda/sync_run.sh, 2026-12-01)"});
 }
 
 void two_partitions(HardwareSpec& h) {

@@ -47,6 +47,12 @@ struct HardwareSpec {
     // held at the named barrier), a wgmma it waits for (wgmma.wait_group 0) drains and the next one it
     // issues refills the pipe; the tensor cores idle this long between the two. 0: no wgmma.
     double wgmma_wait_s = 0;
+    // A ping-pong consumer group's handshakes with the producer's ring, per step: its mbarrier waits for
+    // K_j and V_j-1 and its release of the slot. They sit on the chain of turns (the group's softmax,
+    // then its waits, then its GEMM window, then the other group's), so each group's GEMM window of
+    // each step starts this much later. Without ping-pong the other group computes meanwhile and hides
+    // them (bench/gpu/overlap.cu's "+ring" modes). 0: none; kernels issuing wgmma only.
+    double ring_wait_s = 0;
     // How a warp group's softmax runs beside wgmma (bench/gpu/overlap.cu); kernels issuing wgmma only.
     // `warpgroup_serial_softmax`: one warp group's exponentials and FP32 work follow each other in its
     // instruction stream, so its softmax alone takes their sum at the SM's rates, however idle the units

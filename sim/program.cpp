@@ -387,11 +387,36 @@ class TensorBlockBuilder {
             if (open >= 0) windows[c].push_back({open, prev});
         }
         if (windows.size() != 2) return;
+        if (sh_.ring && r_.ring_wait_s > 0) {
+            for (std::size_t c = 0; c < windows.size(); ++c) {
+                for (const auto& win : windows[c]) handshake_before(consumers_[c], win.first);
+            }
+        }
         for (std::size_t w = 0; w < windows[0].size() && w < windows[1].size(); ++w) {
             if (w > 0)
                 p_.deps[static_cast<std::size_t>(windows[0][w].first)].push_back(windows[1][w - 1].second);
             p_.deps[static_cast<std::size_t>(windows[1][w].first)].push_back(windows[0][w].second);
         }
+    }
+
+    // A ping-pong group's mbarrier handshakes with the ring (its waits for the window's tiles, its
+    // release of the last slot) come before it waits for its turn: an op of no work on its lane just
+    // before the window's first GEMM, after the lane's previous op and the tiles that GEMM waits for,
+    // so that it overlaps the other group's window instead of following it (HardwareSpec::ring_wait_s).
+    void handshake_before(std::int32_t lane, std::int32_t first) {
+        const SimOp& gemm_op = p_.ops[static_cast<std::size_t>(first)];
+        SimOp h;
+        h.lane = lane;
+        h.tensor = gemm_op.tensor;
+        h.copy = copy_;
+        h.step = gemm_op.step;
+        h.sources = 0;  // stands for no event of the trace
+        h.delay = r_.ring_wait_s;
+        const auto id = static_cast<std::int32_t>(p_.ops.size());
+        p_.ops.push_back(h);
+        p_.deps.push_back(p_.deps[static_cast<std::size_t>(first)]);
+        auto& order = p_.lane_ops[static_cast<std::size_t>(lane)];
+        order.insert(std::find(order.begin(), order.end(), first), id);
     }
 
     Program& p_;
@@ -452,6 +477,7 @@ SmRates sm_rates(const HardwareSpec& hw, MmaKind mma, Dtype dtype, bool tensor_p
     r.copy_bytes = std::max(1.0, hw.sm_port_bytes_per_s);
     r.latency_s = hw.memory_latency_s;  // the timeline blends in the L2's for the share of hits
     r.wgmma_wait_s = mma == MmaKind::wgmma ? hw.wgmma_wait_s : 0.0;
+    r.ring_wait_s = mma == MmaKind::wgmma ? hw.ring_wait_s : 0.0;
     if (mma == MmaKind::wgmma && tensor_phase) {
         if (hw.loaded_clock_hz > 0 && hw.clock_hz > 0) {
             const double f = hw.loaded_clock_hz / hw.clock_hz;

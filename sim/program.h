@@ -61,6 +61,7 @@ struct SmRates {
     double copy_bytes = 1, tensor_flops = 1, sfu_ops = 1, fma_ops = 1, smem_bytes = 1;
     double latency_s = 0;
     double wgmma_wait_s = 0;  // HardwareSpec::wgmma_wait_s when the instruction is wgmma, else 0
+    double ring_wait_s = 0;   // HardwareSpec::ring_wait_s likewise (ping-pong lanes with a ring only)
     // The warp-group terms (HardwareSpec::warpgroup_serial_softmax, wgmma_softmax_slowdown), wgmma only:
     // a warp group issues its softmax's exponentials and FP32 work one after the other at these per-SM
     // rates (0: no such floor; never divided among co-resident blocks), a consumer lane's arithmetic is
