@@ -24,6 +24,9 @@
 //               full barriers (K_j, V_j) at once; the consumers wait on them and release the slot as
 //               steps (c)-(e) do (s = 4 at d 64, 3 at d 128, as the kernels). The difference to the
 //               mode without "+ring" is what the ring's handshakes cost per step.
+//   pingpong+ring-v, pp+pipe+ring-v   the same, with the wait for V_j moved from the top of step j + 1
+//               to step j, under the group's running GEMMs (between its turn and its wgmma wait): one
+//               wait at the top instead of two.
 //
 //   nvcc -O3 -std=c++17 -gencode arch=compute_90a,code=sm_90a -I. -o overlap bench/gpu/overlap.cu &&
 //   ./overlap
@@ -57,14 +60,20 @@ enum Mode : int {
     sync_ring,
     pingpong_ring,
     pp_pipe_ring,
+    pingpong_ring_v,
+    pp_pipe_ring_v,
     kModes
 };
 const char* const kNames[kModes] = {"gemm-1",  "gemm-2",   "softmax-1", "softmax-2",     "gemm+soft",
                                     "qk-1",    "pv-1",     "qk+soft",   "pv+soft",       "sync",
-                                    "pingpong", "pp+pipe", "sync+ring", "pingpong+ring", "pp+pipe+ring"};
+                                    "pingpong", "pp+pipe", "sync+ring", "pingpong+ring", "pp+pipe+ring",
+                                    "pingpong+ring-v", "pp+pipe+ring-v"};
 // The loop a mode runs (a "+ring" mode runs its base's) and whether the ring's handshakes are made.
 __host__ __device__ constexpr int base_mode(int mode) {
-    return mode == sync_ring ? sync_mode : mode == pingpong_ring ? pingpong : mode == pp_pipe_ring ? pp_pipe : mode;
+    return mode == sync_ring                                    ? sync_mode
+           : mode == pingpong_ring || mode == pingpong_ring_v ? pingpong
+           : mode == pp_pipe_ring || mode == pp_pipe_ring_v   ? pp_pipe
+                                                              : mode;
 }
 template <int d>
 constexpr int kStages = d == 64 ? 4 : 3;  // the ring of steps (c)-(e)
@@ -86,6 +95,7 @@ __global__ void __launch_bounds__(384, 1) overlap_kernel(float* out, long long* 
     constexpr int kTileQ = h::B_r * d * 2, kTileKV = h::B_c * d * 2;
     constexpr int kBase = base_mode(kMode), S_ = kStages<d>;
     constexpr bool kRing = kBase != kMode;
+    constexpr bool kEarlyV = kMode == pingpong_ring_v || kMode == pp_pipe_ring_v;
     extern __shared__ unsigned char smem_raw[];
     unsigned char* smem = h::aligned_smem(smem_raw);
     unsigned char* Q_s = smem;
@@ -175,6 +185,14 @@ __global__ void __launch_bounds__(384, 1) overlap_kernel(float* out, long long* 
     auto release = [&](int j) {
         if constexpr (kRing) h::mbar_arrive(empty(j));
     };
+    // Where V_j is waited for: at the top of step j + 1 (as FA3 and the "+ring" modes), or ("-v") in
+    // step j under the running GEMMs.
+    auto wait_v_top = [&](int j) {
+        if constexpr (!kEarlyV) wait_v(j);
+    };
+    auto wait_v_early = [&](int j) {
+        if constexpr (kEarlyV) wait_v(j);
+    };
     const long long t0 = clock64();
     if constexpr (kBase == sync_mode) {
         for (int it = 0; it < iters; ++it) {
@@ -194,13 +212,14 @@ __global__ void __launch_bounds__(384, 1) overlap_kernel(float* out, long long* 
         if (wg == 1) h::named_barrier_arrive(1, 256);
         for (int it = 0; it < iters; ++it) {
             wait_k(it);  // as step (d): K_j, and V_j-1 for the PV of the previous block
-            if (it > 0) wait_v(it - 1);
+            if (it > 0) wait_v_top(it - 1);
             h::named_barrier_sync(my_turn, 256);
             h::fence_operands(O);
             issue_s();
             h::issue_pv<T, d>(O, P, V_s);
             h::wgmma_commit();
             if (!(wg == 1 && it == iters - 1)) h::named_barrier_arrive(other_turn, 256);
+            wait_v_early(it);
             wait_o();
             if (it > 0) release(it - 1);
             h::fence_operands(S);
@@ -216,18 +235,20 @@ __global__ void __launch_bounds__(384, 1) overlap_kernel(float* out, long long* 
         h::named_barrier_sync(my_turn, 256);
         issue_s();
         h::named_barrier_arrive(other_turn, 256);
+        wait_v_early(0);
         h::wgmma_wait<0>();
         h::fence_operands(S);
         softmax();
         h::to_a_frags<T>(S, P);
         for (int it = 1; it < iters; ++it) {
             wait_k(it);  // as step (e): K_j, and V_j-1 for the PV issued in this turn
-            wait_v(it - 1);
+            wait_v_top(it - 1);
             h::named_barrier_sync(my_turn, 256);
             issue_s();
             h::rescale<d>(O, alpha);
             issue_o();
             if (!(wg == 1 && it == iters - 1)) h::named_barrier_arrive(other_turn, 256);
+            wait_v_early(it);
             h::wgmma_wait<1>();
             h::fence_operands(S);
             softmax();
@@ -235,7 +256,7 @@ __global__ void __launch_bounds__(384, 1) overlap_kernel(float* out, long long* 
             release(it - 1);
             h::to_a_frags<T>(S, P);
         }
-        wait_v(iters - 1);
+        wait_v_top(iters - 1);
         h::rescale<d>(O, alpha);
         issue_o();
         wait_o();

@@ -78,8 +78,7 @@ __global__ void __launch_bounds__(384, 1)
 
     for (int j = 0; j < j_end; ++j) {
         const int s = j % kStages, sp = (j + kStages - 1) % kStages;  // slots of blocks j and j - 1
-        mbar_wait(ring.full_k(s), (j / kStages) & 1);
-        if (j > 0) mbar_wait(ring.full_v(sp), ((j - 1) / kStages) & 1);
+        mbar_wait(ring.full_k(s), (j / kStages) & 1);  // V_j-1 was waited for in the previous step
         // One GEMM phase per iteration, in turn with the other warpgroup: S_ij = Q_i K_j^T and (for the
         // previous block, whose P~ is in registers) O_i += P~_i(j-1) V_(j-1).
         named_barrier_sync(my_turn, 256);
@@ -93,6 +92,10 @@ __global__ void __launch_bounds__(384, 1)
         }
         // The other warpgroup's turn (warpgroup 1 skips this after its last phase: nobody waits for it).
         if (!(wg == 1 && j == j_end - 1)) named_barrier_arrive(other_turn, 256);
+        // V_j is waited for here, under the GEMMs just issued, for the next turn's PV: a wait at the top
+        // of the next step would sit on the chain of turns (bench/gpu/overlap.cu, "+ring" against
+        // "+ring-v"; docs/timeline.md, "The ring's handshakes"). It landed with K_j, waited above.
+        mbar_wait(ring.full_v(s), (j / kStages) & 1);
         // Synchronous inside the warpgroup: wait for both GEMMs, then the softmax (overlapping the
         // other warpgroup's GEMMs).
         wgmma_wait<0>();
@@ -107,7 +110,6 @@ __global__ void __launch_bounds__(384, 1)
     // The last block's O_i += P~ V, outside the turns.
     const int sl = (j_end - 1) % kStages;
     if (j_end > 0) {
-        mbar_wait(ring.full_v(sl), ((j_end - 1) / kStages) & 1);
         fence_operands(O_acc);
         wgmma_fence();
         issue_pv<T, d>(O_acc, P, V_s + sl * Sh::kTileKV);

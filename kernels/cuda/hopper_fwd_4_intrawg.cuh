@@ -85,6 +85,7 @@ __global__ void __launch_bounds__(384, 1)
     issue_qk<T, d>(S, Q_s, wg, K_s);
     wgmma_commit();
     pass_turn(0);
+    mbar_wait(ring.full_v(0), 0);  // V_0, for the next turn's PV (as V_j in the loop)
     wgmma_wait<0>();
     fence_operands(S);
     softmax_step<kCausal>(S, m, l, alpha, row0, 0, N, tau_log2e, t);
@@ -92,8 +93,7 @@ __global__ void __launch_bounds__(384, 1)
 
     for (int j = 1; j < j_end; ++j) {
         const int s = j % kStages, sp = (j - 1) % kStages;  // slots of blocks j and j - 1
-        mbar_wait(ring.full_k(s), (j / kStages) & 1);
-        mbar_wait(ring.full_v(sp), ((j - 1) / kStages) & 1);
+        mbar_wait(ring.full_k(s), (j / kStages) & 1);  // V_j-1 was waited for in the previous step
         named_barrier_sync(my_turn, 256);
         // S_ij = Q_i K_j^T first; while it runs, O_i is rescaled by the alpha of block j - 1 (FA3 does the
         // same: the rescale is off the critical path, and O_i is not in flight yet), then
@@ -107,6 +107,10 @@ __global__ void __launch_bounds__(384, 1)
         issue_pv<T, d>(O_acc, P, V_s + sp * Sh::kTileKV);
         wgmma_commit();
         pass_turn(j);
+        // V_j is waited for here, under the GEMMs just issued, for the next turn's PV: a wait at the top
+        // of the next step would sit on the chain of turns (bench/gpu/overlap.cu, "+ring" against
+        // "+ring-v"; docs/timeline.md, "The ring's handshakes"). It landed with K_j, waited above.
+        mbar_wait(ring.full_v(s), (j / kStages) & 1);
         // FA3 Algorithm 2: wait for S_ij only (groups complete in order: the PV group may still run) and
         // compute its softmax under the PV GEMM; then wait for the PV, and only then overwrite P with
         // P~_ij (the running wgmma reads the old P from these registers).
@@ -119,8 +123,7 @@ __global__ void __launch_bounds__(384, 1)
         to_a_frags<T>(S, P);
     }
     // The last block's rescale and O_i += P~ V, outside the turns.
-    const int sl = (j_end - 1) % kStages;
-    mbar_wait(ring.full_v(sl), ((j_end - 1) / kStages) & 1);
+    const int sl = (j_end - 1) % kStages;  // V_(j_end - 1) was waited for in the last step
     rescale<d>(O_acc, alpha);
     fence_operands(O_acc);
     wgmma_fence();

@@ -241,6 +241,7 @@ __global__ void __launch_bounds__(384, 1)
     issue_qk_fp8(S, Q_s, wg, K_s);
     wgmma_commit();
     pass_turn(0);
+    mbar_wait(ring.full_v(0), 0);  // V_0, for the next turn's PV (as V_j in the loop)
     wgmma_wait<0>();
     fence_operands(S);
     softmax_step<kCausal>(S, m, l, alpha, row0, 0, N, tau_log2e, t, sQ * sK_s[0], log2_pscale(0));
@@ -248,8 +249,7 @@ __global__ void __launch_bounds__(384, 1)
 
     for (int j = 1; j < j_end; ++j) {
         const int s = j % kStages, sp = (j - 1) % kStages;
-        mbar_wait(ring.full_k(s), (j / kStages) & 1);
-        mbar_wait(ring.full_v(sp), ((j - 1) / kStages) & 1);
+        mbar_wait(ring.full_k(s), (j / kStages) & 1);  // V_j-1 was waited for in the previous step
         named_barrier_sync(my_turn, 256);
         wgmma_fence();
         issue_qk_fp8(S, Q_s, wg, K_s + s * Sh::kTile);
@@ -260,6 +260,10 @@ __global__ void __launch_bounds__(384, 1)
         issue_pv_fp8(O_acc, P, V_s + sp * Sh::kTile);
         wgmma_commit();
         pass_turn(j);
+        // V_j is waited for here, under the GEMMs just issued, for the next turn's PV: a wait at the top
+        // of the next step would sit on the chain of turns (bench/gpu/overlap.cu, "+ring" against
+        // "+ring-v"; docs/timeline.md, "The ring's handshakes"). It landed with K_j, waited above.
+        mbar_wait(ring.full_v(s), (j / kStages) & 1);
         wgmma_wait<1>();
         fence_operands(S);
         softmax_step<kCausal>(S, m, l, alpha, row0, j * B_c, N, tau_log2e, t, sQ * sK_s[j], log2_pscale(j));
@@ -268,8 +272,7 @@ __global__ void __launch_bounds__(384, 1)
         mbar_arrive(ring.empty(sp));
         to_a_frags_fp8(S, P);
     }
-    const int sl = (j_end - 1) % kStages;
-    mbar_wait(ring.full_v(sl), ((j_end - 1) / kStages) & 1);
+    const int sl = (j_end - 1) % kStages;  // V_(j_end - 1) was waited for in the last step
     rescale<d>(O_acc, alpha);
     fence_operands(O_acc);
     wgmma_fence();
