@@ -64,6 +64,12 @@ double positive_rate(std::string_view key, double v) {
     return v;
 }
 
+// A time override in nanoseconds (0 allowed: the ideal), in seconds.
+double seconds_from_ns(std::string_view key, double ns) {
+    if (!(ns >= 0 && ns <= 1e6)) bad(key, "must be 0 .. 1e6 ns (1 ms), a physical range");
+    return ns * 1e-9;
+}
+
 // A rate within a physical range, so that scaling to bytes or FLOPs per second and the roofline's
 // divisions give finite, meaningful times (1e308 GB/s overflowed to "inf PB/s"; 1e-310 predicted 1e304 s).
 double rate(std::string_view key, double v, double lo, double hi, std::string_view unit) {
@@ -493,23 +499,16 @@ const std::vector<KeyDef>& table() {
         {"memory_latency_ns", KType::Float,
          "Override: nanoseconds a synchronous load waits for its first byte (timeline; 0 allowed)",
          [](Scenario& s, const Value& v) {
-             if (!(v.f >= 0 && v.f <= 1e6)) bad("memory_latency_ns", "must be 0 .. 1e6 ns (1 ms), a physical range");
-             s.hardware.memory_latency_s = v.f * 1e-9;
+             s.hardware.memory_latency_s = seconds_from_ns("memory_latency_ns", v.f);
          }},
         {"wgmma_wait_ns", KType::Float,
          "Override: nanoseconds the tensor cores idle inside a ping-pong turn when a warp group waits for "
          "one wgmma before issuing the next (timeline; 0 allowed: the ideal hand-off)",
-         [](Scenario& s, const Value& v) {
-             if (!(v.f >= 0 && v.f <= 1e6)) bad("wgmma_wait_ns", "must be 0 .. 1e6 ns (1 ms), a physical range");
-             s.hardware.wgmma_wait_s = v.f * 1e-9;
-         }},
+         [](Scenario& s, const Value& v) { s.hardware.wgmma_wait_s = seconds_from_ns("wgmma_wait_ns", v.f); }},
         {"ring_wait_ns", KType::Float,
          "Override: nanoseconds a ping-pong warp group's mbarrier handshakes with the producer's ring add "
          "before each of its GEMM turns (timeline, wgmma kernels; 0: free handshakes)",
-         [](Scenario& s, const Value& v) {
-             if (!(v.f >= 0 && v.f <= 1e6)) bad("ring_wait_ns", "must be 0 .. 1e6 ns (1 ms), a physical range");
-             s.hardware.ring_wait_s = v.f * 1e-9;
-         }},
+         [](Scenario& s, const Value& v) { s.hardware.ring_wait_s = seconds_from_ns("ring_wait_ns", v.f); }},
         {"wgmma_softmax_slowdown", KType::Float,
          "Override: how many times slower non-matmul arithmetic runs while the tensor cores run wgmma "
          "(timeline; 1: no contention)",

@@ -5,12 +5,9 @@
 # head alone takes minutes), compute-sanitizer on the backward.
 #
 #   scripts/cuda/bwd_run.sh        (binaries in .device/pipes, as scripts/cuda/pipes.sh; output in $OUT/bwd)
-set -u
-D=.device/pipes; O=$OUT/bwd; B=$D/tilesim-cuda
-mkdir -p "$O"
-export LD_LIBRARY_PATH=$D/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
+source "$(dirname "$0")/device_run.sh" bwd
+B=$D/tilesim-cuda
 export PYTHONUNBUFFERED=1
-st() { local name=$1 lim=$2; shift 2; local t0=$(date +%s); timeout "$lim" "$@"; echo "$name: exit $? ($(( $(date +%s) - t0 )) s)" >&2; }
 { st "selftest backward" 150 $B selftest --only backward; st "selftest hopper" 150 $B selftest --only hopper; } > $O/selftest.txt 2>&1
 tail -1 $O/selftest.txt; grep -c "^ok" $O/selftest.txt; grep "FAIL" $O/selftest.txt | head -3
 {

@@ -4,11 +4,8 @@
 # (checked against fp64) and 16384 (unchecked), causal at N 8192 (checked) and 16384 (unchecked).
 #
 #   scripts/cuda/hopper_run.sh     (binaries in .device/pipes, as scripts/cuda/pipes.sh; output in $OUT/hopper)
-set -u
-D=.device/pipes; O=$OUT/hopper; B=$D/tilesim-cuda
-mkdir -p "$O"
-export LD_LIBRARY_PATH=$D/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
-st() { local name=$1 lim=$2; shift 2; local t0=$(date +%s); timeout "$lim" "$@"; echo "$name: exit $? ($(( $(date +%s) - t0 )) s)" >&2; }
+source "$(dirname "$0")/device_run.sh" hopper
+B=$D/tilesim-cuda
 st "selftest hopper" 150 $B selftest --only hopper > $O/selftest.txt 2>&1
 tail -1 $O/selftest.txt
 {

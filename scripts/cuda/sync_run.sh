@@ -7,12 +7,7 @@
 # s blocks; timing only, wrong results).
 #
 #   scripts/cuda/sync_run.sh      (binaries in .device/pipes, as scripts/cuda/pipes.sh; output in $OUT/sync)
-set -u
-D=.device/pipes; O=$OUT/sync
-mkdir -p "$O"
-export LD_LIBRARY_PATH=$D/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
-st() { local name=$1 lim=$2; shift 2; local t0=$(date +%s); timeout "$lim" "$@"; echo "$name: exit $? ($(( $(date +%s) - t0 )) s)" >&2; }
-{ nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,power.draw --format=csv; date -u; } > "$O/env.txt" 2>&1
+source "$(dirname "$0")/device_run.sh" sync
 st overlap 180 $D/overlap > $O/overlap.txt 2>&1; grep -E "sync|ping|pipe|exit" $O/overlap.txt
 st atomics 60 $D/atomics > $O/atomics.txt 2>&1; cat $O/atomics.txt
 for b in tilesim-cuda tilesim-cuda-ablate; do
