@@ -1,7 +1,7 @@
-# Sourced by the H200 scripts (bwd_run.sh, hopper_run.sh, sync_run.sh, ring_run.sh) with the name of
-# their output folder: binaries in .device/pipes (as scripts/cuda/pipes.sh), output in $OUT/NAME, the
-# GPU's name, driver and clocks in env.txt, and `st NAME LIMIT CMD...`, which runs CMD under a time
-# limit and says its exit status and seconds on stderr.
+# Sourced by the H200 scripts (bwd_run.sh, fp8_run.sh, hopper_run.sh, sync_run.sh, ring_run.sh) with
+# the name of their output folder: binaries in .device/pipes (as scripts/cuda/pipes.sh), output in
+# $OUT/NAME, the GPU's name, driver and clocks in env.txt, and `st NAME LIMIT CMD...`, which runs CMD
+# under a time limit and says its exit status and seconds on stderr.
 set -u
 D=.device/pipes; O=$OUT/$1
 mkdir -p "$O"

@@ -8,10 +8,7 @@
 # Its runs of 2026-12-01 timed two experiments since reverted (docs/cuda.md): the fp8 step's exponentials
 # in fp16 pairs (ex2.approx.f16x2; docs/validation/h200-data/pipes/fp8_halfexp_*.txt) and the skipped
 # rescale in the fp8 step (docs/validation/h200-data/run8/).
-set -u
-D=.device/pipes; O=$OUT/fp8
-mkdir -p "$O"
-export LD_LIBRARY_PATH=$D/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
+source "$(dirname "$0")/device_run.sh" fp8
 timeout 200 $D/tilesim-cuda selftest --only hopper > $O/selftest_hopper.txt 2>&1; echo "selftest rc $?"; tail -5 $O/selftest_hopper.txt
 for n in 4096 8192 16384; do
   ch=1; [ $n = 16384 ] && ch=0
